@@ -1,0 +1,1 @@
+//! HTTP routes shared by the Lambda functions and the local server.

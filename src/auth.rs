@@ -1,0 +1,1 @@
+//! Bearer tokens: claims, local HS256 signing and verification.

@@ -1,0 +1,1 @@
+//! Configuration read once from the environment at start.

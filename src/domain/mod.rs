@@ -1,0 +1,1 @@
+//! Domain types and state machines: pure, no I/O, clock passed in.

@@ -1,0 +1,15 @@
+//! engage: the backend a marketplace brand owner uses to talk to customers.
+//!
+//! The crate is laid out as ports and adapters (see `../shared/DESIGN.md`):
+//! [`domain`] is pure and takes a clock, [`policy`] evaluates the versioned
+//! rule files, [`store`] is the storage port with its SQLite and DynamoDB
+//! adapters, and [`api`] holds the HTTP routes shared by the Lambda functions
+//! and the local server.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod policy;
+pub mod store;

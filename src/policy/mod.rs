@@ -1,0 +1,1 @@
+//! Versioned policy files: load, validate, pick the version in force, evaluate, explain.
