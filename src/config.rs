@@ -1,1 +1,70 @@
-//! Configuration read once from the environment at start.
+//! Configuration read once from the environment at start (cold start on
+//! Lambda, process start locally). CLI flags override what they name.
+
+use std::path::PathBuf;
+
+use crate::auth::LOCAL_DEVELOPMENT_SECRET;
+
+/// Settings every entry point shares.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// HS256 secret of local bearer tokens (`ENGAGE_TOKEN_SECRET`).
+    pub token_secret: String,
+    /// DynamoDB table name (`ENGAGE_TABLE`), for the AWS adapters.
+    pub table_name: String,
+    /// Policy folder to load instead of the bundled policies (`ENGAGE_POLICIES`).
+    pub policies_dir: Option<PathBuf>,
+    /// Largest accepted request body in bytes (`ENGAGE_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+}
+
+/// A setting that is present but unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name} is invalid: {reason}")]
+pub struct ConfigError {
+    /// The variable.
+    pub name: &'static str,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let max_body_bytes = match lookup("ENGAGE_MAX_BODY_BYTES") {
+            None => 64 * 1024,
+            Some(v) => v.parse().map_err(|e: std::num::ParseIntError| ConfigError {
+                name: "ENGAGE_MAX_BODY_BYTES",
+                reason: e.to_string(),
+            })?,
+        };
+        Ok(Self {
+            token_secret: lookup("ENGAGE_TOKEN_SECRET")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| LOCAL_DEVELOPMENT_SECRET.to_owned()),
+            table_name: lookup("ENGAGE_TABLE").unwrap_or_else(|| "engage".to_owned()),
+            policies_dir: lookup("ENGAGE_POLICIES").map(PathBuf::from),
+            max_body_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.token_secret, LOCAL_DEVELOPMENT_SECRET);
+        assert_eq!(c.max_body_bytes, 65536);
+        let c = Config::from_lookup(|n| (n == "ENGAGE_MAX_BODY_BYTES").then(|| "10".into())).unwrap();
+        assert_eq!(c.max_body_bytes, 10);
+        assert!(Config::from_lookup(|n| (n == "ENGAGE_MAX_BODY_BYTES").then(|| "x".into())).is_err());
+    }
+}

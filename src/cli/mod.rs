@@ -1,0 +1,71 @@
+//! Argument parsing and dispatch of the `engage` subcommands (CONTRACT.md, "CLI").
+
+mod policy;
+mod serve;
+mod token;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+/// engage: follower campaigns, review contacts and buyer messages for brand owners.
+#[derive(Debug, Parser)]
+#[command(name = "engage", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every route on one port over the embedded store.
+    Serve(serve::ServeArgs),
+    /// Prints a local bearer token.
+    Token(token::TokenArgs),
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+    },
+}
+
+/// Options shared by the commands that touch local state.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateArgs {
+    /// The embedded store's folder.
+    #[arg(long, default_value = ".engage/data")]
+    pub data: PathBuf,
+    /// Fixes the business clock (rules, windows, stored instants), RFC 3339.
+    #[arg(long, value_parser = parse_instant)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 instant: {e}"))
+}
+
+/// JSON logs on stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_current_span(false)
+        .try_init();
+}
+
+/// Runs one subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = engage::config::Config::from_env()?;
+    match cli.command {
+        Command::Serve(args) => serve::run(args, &config),
+        Command::Token(args) => token::run(args, &config),
+        Command::Policy { command } => policy::run(command),
+    }
+}

@@ -1,0 +1,62 @@
+//! `engage serve`: every route of every function on one port, over the
+//! embedded store.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use engage::api::{AppState, router};
+use engage::auth::TokenKeys;
+use engage::clock::{Clock, FixedClock, SystemClock};
+use engage::config::Config;
+
+use super::StateArgs;
+
+/// Arguments of `engage serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    #[command(flatten)]
+    state: StateArgs,
+    /// Where emails are written as `.eml` files instead of SES.
+    #[arg(long, default_value = ".engage/outbox")]
+    outbox: PathBuf,
+    /// A policy folder to load instead of the bundled policies.
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// Seconds between two passes of the scheduled jobs.
+    #[arg(long, default_value_t = 60)]
+    tick: u64,
+}
+
+pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args, config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = match args.state.now {
+        Some(now) => Arc::new(FixedClock(now)),
+        None => Arc::new(SystemClock),
+    };
+    let state = AppState {
+        keys: Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes())),
+        clock,
+    };
+    let app = router(state, config.max_body_bytes);
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, data = %args.state.data.display(), "engage serve listening");
+    // Printed on stdout too, so scripts that start the server on port 0 can find it.
+    println!("listening on http://{local}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! `engage serve` and `engage token` as a client sees them.
+
+mod server;
+
+use server::{Server, token};
+
+fn problem_type(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let server = Server::start(&[]);
+    let http = reqwest::Client::new();
+
+    let resp = http.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let resp = http.get(server.url("/v1/nothing-here")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(problem_type(&resp), "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], 404);
+    assert!(body["type"].as_str().unwrap().ends_with("/not-found"));
+
+    let resp = http.delete(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(problem_type(&resp), "application/problem+json");
+}
+
+#[test]
+fn token_and_server_agree_on_the_key_without_flags() {
+    let t = token("S1", &["B1"], &["brand_representative"]);
+    let keys = engage::auth::TokenKeys::from_secret(engage::auth::LOCAL_DEVELOPMENT_SECRET.as_bytes());
+    let caller = keys.verify(&t).unwrap();
+    assert_eq!(caller.seller_id, "S1");
+    assert!(caller.represents("B1"));
+    assert!(caller.has_role(engage::auth::Role::BrandRepresentative));
+}
+
+#[test]
+fn token_refuses_an_unknown_role() {
+    let out = std::process::Command::new(server::engage_bin())
+        .args(["token", "--seller", "S1", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+}

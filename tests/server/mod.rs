@@ -1,0 +1,83 @@
+//! Spawns the real `engage` binary for end-to-end tests.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A running `engage serve` on a free loopback port; killed on drop.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The data folder.
+    pub data: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The path of the built `engage` binary.
+pub fn engage_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_engage")
+}
+
+impl Server {
+    /// Starts a server over a new temporary data folder.
+    pub fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut s = Self::start_in(&data, &dir.path().join("outbox"), extra);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts a server over `data`.
+    pub fn start_in(data: &Path, outbox: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(engage_bin())
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .arg("--outbox")
+            .arg(outbox)
+            .args(extra)
+            .env_remove("ENGAGE_TOKEN_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from engage serve: {line:?}"))
+            .to_owned();
+        Self { child, base, data: data.to_owned(), _dir: None }
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A token printed by `engage token`, as a newcomer would get it.
+pub fn token(seller: &str, brands: &[&str], roles: &[&str]) -> String {
+    let mut cmd = Command::new(engage_bin());
+    cmd.args(["token", "--seller", seller]).env_remove("ENGAGE_TOKEN_SECRET");
+    for b in brands {
+        cmd.args(["--brand", b]);
+    }
+    for r in roles {
+        cmd.args(["--role", r]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "engage token failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
