@@ -18,8 +18,9 @@ pub enum PolicyCommand {
 pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Check { dir } => {
-            let _ = dir;
-            anyhow::bail!("policy check is not wired yet")
+            let report = engage::policy::check_dir(&dir);
+            println!("{report}");
+            Ok(report.exit_code())
         }
     }
 }

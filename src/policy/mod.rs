@@ -1,1 +1,29 @@
 //! Versioned policy files: load, validate, pick the version in force, evaluate, explain.
+//!
+//! A policy version is one TOML file `policies/<name>/<version>.toml` with an
+//! `effective_from` instant, `[params]` and `[[rules]]` whose conditions are
+//! CEL expressions (see `policies/README.md`). [`PolicySet`] loads them from a
+//! directory ([`PolicySet::load_dir`]) or from the copy bundled at build time
+//! ([`PolicySet::bundled`]), picks the version in force
+//! ([`PolicySet::in_force`]) and evaluates every rule against typed [`Facts`],
+//! failing closed ([`PolicySet::evaluate`] -> [`Decision`]). Code reads the
+//! numbers of RULES.md from the version in force
+//! ([`PolicyVersion::param_days`], ...), never from constants.
+//! [`check::check_dir`] is `engage policy check`.
+
+pub mod bundled;
+pub mod check;
+mod decision;
+mod engine;
+mod error;
+mod facts;
+mod file;
+
+pub use check::{CheckLine, CheckReport, check_dir};
+pub use decision::{Decision, Violation};
+pub use engine::{PolicySet, PolicyVersion, Rule, Severity, SourceFile, cel_env};
+pub use error::PolicyError;
+pub use facts::{FactValue, Facts, format_duration, parse_duration};
+
+#[cfg(test)]
+mod tests;

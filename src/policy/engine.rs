@@ -1,0 +1,564 @@
+//! The engine: the CEL environment, policy versions and the set of them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use cel::common::types::{CelDuration, CelInt};
+use cel::common::value::Val;
+use chrono::{DateTime, Duration, Utc};
+
+use super::decision::{Decision, Violation};
+use super::error::PolicyError;
+use super::facts::{FactValue, Facts};
+use super::file::{Source, parse_version};
+
+/// Whether a fired rule blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Blocks: the decision is not allowed.
+    Error,
+    /// Informs: reported among the warnings.
+    Warning,
+}
+
+/// One compiled rule of a policy version.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The id, starting with the RULES.md number it enforces.
+    pub id: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The CEL condition: the rule fires when it is true.
+    pub condition: String,
+    /// The message template; `{param}` quotes a param.
+    pub message: String,
+    /// The input field the rule concerns, if any.
+    pub field: Option<String>,
+    pub(crate) program: Arc<cel::Program>,
+}
+
+/// One version of one policy: params and compiled rules.
+#[derive(Debug, Clone)]
+pub struct PolicyVersion {
+    name: String,
+    version: String,
+    effective_from: DateTime<Utc>,
+    description: Option<String>,
+    params: BTreeMap<String, FactValue>,
+    params_cel: cel::Value,
+    rules: Vec<Rule>,
+    source: String,
+    env: SharedEnv,
+}
+
+/// The shared CEL environment (it has no `Debug` of its own).
+#[derive(Clone)]
+struct SharedEnv(Arc<cel::Env>);
+
+impl std::fmt::Debug for SharedEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cel::Env")
+    }
+}
+
+/// Builds the CEL environment of every policy: the standard library, the
+/// `strings` and `lists` extensions, and the helpers `days(int)`,
+/// `hours(int)`, `minutes(int)` returning durations.
+///
+/// # Errors
+/// [`PolicyError::Environment`] if a helper clashes with a declared function.
+pub fn cel_env() -> Result<Arc<cel::Env>, PolicyError> {
+    let mut env = cel::Env::stdlib();
+    env.add_extension(cel::extensions::strings)
+        .map_err(PolicyError::Environment)?;
+    env.add_extension(cel::extensions::lists)
+        .map_err(PolicyError::Environment)?;
+    cel::add_overload!(env, fn days: (CelInt) -> Result<CelDuration>)
+        .map_err(PolicyError::Environment)?;
+    cel::add_overload!(env, fn hours: (CelInt) -> Result<CelDuration>)
+        .map_err(PolicyError::Environment)?;
+    cel::add_overload!(env, fn minutes: (CelInt) -> Result<CelDuration>)
+        .map_err(PolicyError::Environment)?;
+    Ok(Arc::new(env))
+}
+
+fn duration_of(
+    function: &str,
+    n: &CelInt,
+    make: fn(i64) -> Option<Duration>,
+) -> Result<CelDuration, cel::ExecutionError> {
+    make(*n.inner())
+        .map(CelDuration::from)
+        .ok_or_else(|| cel::ExecutionError::function_error(function, "duration out of range"))
+}
+
+fn days(n: &CelInt) -> Result<CelDuration, cel::ExecutionError> {
+    duration_of("days", n, Duration::try_days)
+}
+
+fn hours(n: &CelInt) -> Result<CelDuration, cel::ExecutionError> {
+    duration_of("hours", n, Duration::try_hours)
+}
+
+fn minutes(n: &CelInt) -> Result<CelDuration, cel::ExecutionError> {
+    duration_of("minutes", n, Duration::try_minutes)
+}
+
+impl PolicyVersion {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        name: String,
+        version: String,
+        effective_from: DateTime<Utc>,
+        description: Option<String>,
+        params: BTreeMap<String, FactValue>,
+        rules: Vec<Rule>,
+        source: String,
+        env: Arc<cel::Env>,
+    ) -> Self {
+        let params_cel = FactValue::Map(params.clone()).to_cel();
+        PolicyVersion {
+            name,
+            version,
+            effective_from,
+            description,
+            params,
+            params_cel,
+            rules,
+            source,
+            env: SharedEnv(env),
+        }
+    }
+
+    /// The policy name, e.g. `campaign`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The version, e.g. `2026-11-01`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// `name@version`, as decisions name it.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+
+    /// From when this version is in force.
+    pub fn effective_from(&self) -> DateTime<Utc> {
+        self.effective_from
+    }
+
+    /// The description, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Every param, by name.
+    pub fn params(&self) -> &BTreeMap<String, FactValue> {
+        &self.params
+    }
+
+    /// The rules, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The file this version was loaded from (a path or a bundled name).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The param `name`.
+    ///
+    /// # Errors
+    /// [`PolicyError::Param`] when there is no such param.
+    pub fn param(&self, name: &str) -> Result<&FactValue, PolicyError> {
+        self.params
+            .get(name)
+            .ok_or_else(|| self.param_error(name, "no such param".to_owned()))
+    }
+
+    fn param_error(&self, name: &str, reason: String) -> PolicyError {
+        PolicyError::Param {
+            policy: self.id(),
+            param: name.to_owned(),
+            reason,
+        }
+    }
+
+    fn wrong_type(&self, name: &str, want: &str, got: &FactValue) -> PolicyError {
+        self.param_error(name, format!("expected {want}, found {}", got.type_name()))
+    }
+
+    /// The integer param `name`.
+    ///
+    /// # Errors
+    /// Missing, or not an integer.
+    pub fn param_i64(&self, name: &str) -> Result<i64, PolicyError> {
+        match self.param(name)? {
+            FactValue::Int(i) => Ok(*i),
+            other => Err(self.wrong_type(name, "an integer", other)),
+        }
+    }
+
+    /// The number param `name` (an integer is accepted).
+    ///
+    /// # Errors
+    /// Missing, or not a number.
+    pub fn param_f64(&self, name: &str) -> Result<f64, PolicyError> {
+        match self.param(name)? {
+            FactValue::Float(f) => Ok(*f),
+            #[allow(clippy::cast_precision_loss)]
+            FactValue::Int(i) => Ok(*i as f64),
+            other => Err(self.wrong_type(name, "a number", other)),
+        }
+    }
+
+    /// The string param `name`.
+    ///
+    /// # Errors
+    /// Missing, or not a string.
+    pub fn param_str(&self, name: &str) -> Result<&str, PolicyError> {
+        match self.param(name)? {
+            FactValue::String(s) => Ok(s),
+            other => Err(self.wrong_type(name, "a string", other)),
+        }
+    }
+
+    /// The list-of-strings param `name`.
+    ///
+    /// # Errors
+    /// Missing, or not a list of strings.
+    pub fn param_strings(&self, name: &str) -> Result<Vec<&str>, PolicyError> {
+        match self.param(name)? {
+            FactValue::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    FactValue::String(s) => Ok(s.as_str()),
+                    other => Err(self.wrong_type(name, "a list of strings", other)),
+                })
+                .collect(),
+            other => Err(self.wrong_type(name, "a list of strings", other)),
+        }
+    }
+
+    /// The param `name`, a whole number of days, as a duration.
+    ///
+    /// # Errors
+    /// Missing, not an integer, out of range.
+    pub fn param_days(&self, name: &str) -> Result<Duration, PolicyError> {
+        let n = self.param_i64(name)?;
+        Duration::try_days(n).ok_or_else(|| self.param_error(name, "out of range".to_owned()))
+    }
+
+    /// The param `name`, a whole number of hours, as a duration.
+    ///
+    /// # Errors
+    /// Missing, not an integer, out of range.
+    pub fn param_hours(&self, name: &str) -> Result<Duration, PolicyError> {
+        let n = self.param_i64(name)?;
+        Duration::try_hours(n).ok_or_else(|| self.param_error(name, "out of range".to_owned()))
+    }
+
+    /// The duration param `name` (written `{ duration = "72h" }`).
+    ///
+    /// # Errors
+    /// Missing, or not a duration.
+    pub fn param_duration(&self, name: &str) -> Result<Duration, PolicyError> {
+        match self.param(name)? {
+            FactValue::Duration(d) => Ok(*d),
+            other => Err(self.wrong_type(name, "a duration", other)),
+        }
+    }
+
+    /// The message of `rule` with its `{param}` placeholders filled in.
+    pub fn render_message(&self, rule: &Rule) -> String {
+        let mut out = String::with_capacity(rule.message.len());
+        let mut rest = rule.message.as_str();
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            match after.find('}') {
+                Some(end) => {
+                    let name = &after[..end];
+                    match self.params.get(name) {
+                        Some(value) => out.push_str(&value.to_string()),
+                        None => {
+                            out.push('{');
+                            out.push_str(name);
+                            out.push('}');
+                        }
+                    }
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    out.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Evaluates every rule against `facts`.
+    ///
+    /// `params` is bound to this version's params; `now` is bound to `at`
+    /// unless the facts set it. A rule whose condition fails or yields
+    /// something other than a bool fires as a violation (fail closed), with
+    /// `unevaluated` set and a message saying why.
+    ///
+    /// # Errors
+    /// [`PolicyError::Fact`] when the facts use the reserved name `params` or
+    /// cannot be bound.
+    pub fn evaluate(&self, at: DateTime<Utc>, facts: &Facts) -> Result<Decision, PolicyError> {
+        let mut context = cel::Context::with_env(Arc::clone(&self.env.0));
+        bind(&mut context, "params", self.params_cel.clone())?;
+        for (name, value) in facts.iter() {
+            if name == "params" {
+                return Err(PolicyError::Fact {
+                    name: name.clone(),
+                    reason: "params is reserved for the policy's params".to_owned(),
+                });
+            }
+            bind(&mut context, name, value.to_cel())?;
+        }
+        if !facts.contains("now") {
+            bind(&mut context, "now", FactValue::Instant(at).to_cel())?;
+        }
+
+        let id = self.id();
+        let mut decision = Decision::new(id.clone());
+        for rule in &self.rules {
+            let outcome = match rule.program.execute(&context) {
+                Ok(cel::Value::Bool(fired)) => Ok(fired),
+                Ok(other) => Err(format!(
+                    "the condition returned a {} ({other:?}), not a bool",
+                    other.type_of()
+                )),
+                Err(e) => Err(e.to_string()),
+            };
+            match outcome {
+                Ok(false) => {}
+                Ok(true) => {
+                    let violation = Violation {
+                        rule: rule.id.clone(),
+                        message: self.render_message(rule),
+                        field: rule.field.clone(),
+                        policy: id.clone(),
+                        unevaluated: false,
+                    };
+                    match rule.severity {
+                        Severity::Error => decision.violations.push(violation),
+                        Severity::Warning => decision.warnings.push(violation),
+                    }
+                }
+                Err(why) => decision.violations.push(Violation {
+                    rule: rule.id.clone(),
+                    message: format!("rule {} could not be evaluated: {why}", rule.id),
+                    field: rule.field.clone(),
+                    policy: id.clone(),
+                    unevaluated: true,
+                }),
+            }
+        }
+        Ok(decision)
+    }
+}
+
+fn bind(context: &mut cel::Context<'_, '_>, name: &str, value: cel::Value) -> Result<(), PolicyError> {
+    let val: Box<dyn Val> = value.try_into().map_err(|e: cel::ExecutionError| PolicyError::Fact {
+        name: name.to_owned(),
+        reason: e.to_string(),
+    })?;
+    context.add_variable_as_val(name, val);
+    Ok(())
+}
+
+/// Every loaded policy, each with its versions ordered by `effective_from`.
+#[derive(Debug, Clone)]
+pub struct PolicySet {
+    policies: BTreeMap<String, Vec<PolicyVersion>>,
+}
+
+/// One policy version file to load: `<name>/<version>.toml` and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The file, for messages.
+    pub file: String,
+    /// The policy name (its directory).
+    pub name: String,
+    /// The version (its file stem).
+    pub version: String,
+    /// The TOML text.
+    pub text: String,
+}
+
+impl PolicySet {
+    /// Loads and validates every version file `DIR/<name>/<version>.toml`
+    /// (the `cases/` and `invalid/` subdirectories are not policy versions).
+    ///
+    /// # Errors
+    /// The first invalid file, or an unreadable directory.
+    pub fn load_dir(dir: &Path) -> Result<PolicySet, PolicyError> {
+        PolicySet::from_sources(read_sources(dir)?)
+    }
+
+    /// Loads the policies bundled into the binary at build time (every
+    /// version file under `policies/`).
+    ///
+    /// # Errors
+    /// An invalid bundled file (the build's `engage policy check` prevents it).
+    pub fn bundled() -> Result<PolicySet, PolicyError> {
+        PolicySet::from_sources(super::bundled::sources())
+    }
+
+    /// Loads and validates version files given as text.
+    ///
+    /// # Errors
+    /// The first invalid file; two versions of a policy with the same
+    /// `effective_from`.
+    pub fn from_sources(sources: impl IntoIterator<Item = SourceFile>) -> Result<PolicySet, PolicyError> {
+        let env = cel_env()?;
+        let mut policies: BTreeMap<String, Vec<PolicyVersion>> = BTreeMap::new();
+        for src in sources {
+            let version = parse_version(
+                &Source {
+                    file: &src.file,
+                    name: &src.name,
+                    version: &src.version,
+                    text: &src.text,
+                },
+                &env,
+            )?;
+            policies.entry(src.name.clone()).or_default().push(version);
+        }
+        for versions in policies.values_mut() {
+            versions.sort_by_key(PolicyVersion::effective_from);
+            for pair in versions.windows(2) {
+                if pair[0].effective_from == pair[1].effective_from {
+                    return Err(PolicyError::schema(
+                        pair[1].source(),
+                        None,
+                        format!(
+                            "effective_from {} is the same as {}'s",
+                            pair[1].effective_from.to_rfc3339(),
+                            pair[0].id()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(PolicySet { policies })
+    }
+
+    /// The policy names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.policies.keys().map(String::as_str)
+    }
+
+    /// Every version of `name`, oldest first.
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownPolicy`].
+    pub fn versions(&self, name: &str) -> Result<&[PolicyVersion], PolicyError> {
+        self.policies
+            .get(name)
+            .map(Vec::as_slice)
+            .ok_or_else(|| PolicyError::UnknownPolicy {
+                name: name.to_owned(),
+            })
+    }
+
+    /// The version of `name` in force at `at`: the latest whose
+    /// `effective_from <= at`.
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownPolicy`], [`PolicyError::NotInForce`].
+    pub fn in_force(&self, name: &str, at: DateTime<Utc>) -> Result<&PolicyVersion, PolicyError> {
+        self.versions(name)?
+            .iter()
+            .rev()
+            .find(|v| v.effective_from <= at)
+            .ok_or_else(|| PolicyError::NotInForce {
+                name: name.to_owned(),
+                at,
+            })
+    }
+
+    /// The version `version` of `name`.
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownPolicy`], [`PolicyError::UnknownVersion`].
+    pub fn version(&self, name: &str, version: &str) -> Result<&PolicyVersion, PolicyError> {
+        self.versions(name)?
+            .iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| PolicyError::UnknownVersion {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            })
+    }
+
+    /// Evaluates the version of `name` in force at `at` against `facts`
+    /// (`now` defaults to `at`), every rule, failing closed.
+    ///
+    /// # Errors
+    /// No such policy or version in force; facts that cannot be bound.
+    pub fn evaluate(&self, name: &str, at: DateTime<Utc>, facts: &Facts) -> Result<Decision, PolicyError> {
+        self.in_force(name, at)?.evaluate(at, facts)
+    }
+}
+
+/// Reads `DIR/<name>/<version>.toml` files, sorted by path.
+pub(crate) fn read_sources(dir: &Path) -> Result<Vec<SourceFile>, PolicyError> {
+    let mut out = Vec::new();
+    for policy_dir in sorted_entries(dir)? {
+        if !policy_dir.is_dir() {
+            continue;
+        }
+        let Some(name) = file_name(&policy_dir) else {
+            continue;
+        };
+        for path in sorted_entries(&policy_dir)? {
+            if !path.is_file() || path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let Some(version) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).map_err(|source| PolicyError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            out.push(SourceFile {
+                file: path.display().to_string(),
+                name: name.clone(),
+                version,
+                text,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<std::path::PathBuf>, PolicyError> {
+    let io = |source| PolicyError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    entries.sort();
+    Ok(entries)
+}
+
+pub(crate) fn file_name(path: &Path) -> Option<String> {
+    path.file_name().and_then(|s| s.to_str()).map(str::to_owned)
+}

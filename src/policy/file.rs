@@ -1,0 +1,323 @@
+//! The TOML schema of a policy version file and its validation.
+//!
+//! See `policies/README.md` for the format.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::engine::{PolicyVersion, Rule, Severity};
+use super::error::PolicyError;
+use super::facts::{FactValue, parse_instant};
+
+/// The top of a policy file, without its rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    name: String,
+    version: String,
+    effective_from: toml::value::Datetime,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    params: toml::Table,
+}
+
+/// One `[[rules]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    id: String,
+    severity: String,
+    condition: String,
+    message: String,
+    #[serde(default)]
+    field: Option<String>,
+}
+
+/// What a file is expected to be: `policies/<name>/<version>.toml`.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    /// The file, for messages (a path, or the bundled name).
+    pub file: &'a str,
+    /// The directory name: the policy name the file must declare.
+    pub name: &'a str,
+    /// The file stem: the version the file must declare.
+    pub version: &'a str,
+    /// The TOML text.
+    pub text: &'a str,
+}
+
+/// Parses and validates one policy version file, compiling every condition
+/// with `env`.
+///
+/// # Errors
+/// The first problem found, naming the file and, when it is in a rule, the rule.
+pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVersion, PolicyError> {
+    let file = src.file;
+    let mut table: toml::Table = toml::from_str(src.text)
+        .map_err(|e| PolicyError::schema(file, None, one_line(&e.to_string())))?;
+    let rules_value = table.remove("rules");
+    let header: Header = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| PolicyError::schema(file, None, one_line(&e.to_string())))?;
+
+    if header.name != src.name {
+        return Err(PolicyError::schema(
+            file,
+            None,
+            format!(
+                "name {:?} does not match its directory {:?}",
+                header.name, src.name
+            ),
+        ));
+    }
+    if header.version != src.version {
+        return Err(PolicyError::schema(
+            file,
+            None,
+            format!(
+                "version {:?} does not match its file name {:?}",
+                header.version, src.version
+            ),
+        ));
+    }
+    let effective_from = offset_instant(&header.effective_from).ok_or_else(|| {
+        PolicyError::schema(
+            file,
+            None,
+            format!(
+                "effective_from {} is not an instant with an offset",
+                header.effective_from
+            ),
+        )
+    })?;
+
+    let mut params = BTreeMap::new();
+    for (key, value) in &header.params {
+        if !is_identifier(key) {
+            return Err(PolicyError::schema(
+                file,
+                None,
+                format!("param {key:?} is not an identifier (letters, digits, _)"),
+            ));
+        }
+        let value = FactValue::from_toml(value)
+            .map_err(|e| PolicyError::schema(file, None, format!("param {key}: {e}")))?;
+        params.insert(key.clone(), value);
+    }
+
+    let entries = match rules_value {
+        None => Vec::new(),
+        Some(toml::Value::Array(entries)) => entries,
+        Some(_) => {
+            return Err(PolicyError::schema(
+                file,
+                None,
+                "rules must be an array of tables ([[rules]])",
+            ));
+        }
+    };
+    if entries.is_empty() {
+        return Err(PolicyError::schema(file, None, "a policy has at least one rule"));
+    }
+
+    let mut ids = BTreeSet::new();
+    let mut rules = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.into_iter().enumerate() {
+        let label = entry
+            .get("id")
+            .and_then(toml::Value::as_str)
+            .map_or_else(|| format!("#{}", index + 1), str::to_owned);
+        let rule: RuleFile = entry.try_into().map_err(|e: toml::de::Error| {
+            PolicyError::schema(file, Some(&label), one_line(&e.to_string()))
+        })?;
+        let id = rule.id.as_str();
+        if !is_rule_id(id) {
+            return Err(PolicyError::schema(
+                file,
+                Some(id),
+                "id must start with the RULES.md number it enforces, e.g. R-MYCE-6 or R-MYCE-11.type",
+            ));
+        }
+        if !ids.insert(id.to_owned()) {
+            return Err(PolicyError::schema(file, Some(id), "duplicate rule id"));
+        }
+        let severity = match rule.severity.as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            other => {
+                return Err(PolicyError::schema(
+                    file,
+                    Some(id),
+                    format!("unknown severity {other:?} (error or warning)"),
+                ));
+            }
+        };
+        if rule.message.trim().is_empty() {
+            return Err(PolicyError::schema(file, Some(id), "empty message"));
+        }
+        for quoted in quoted_params(&rule.message).map_err(|e| PolicyError::schema(file, Some(id), e))? {
+            if !params.contains_key(quoted) {
+                return Err(PolicyError::schema(
+                    file,
+                    Some(id),
+                    format!("message quotes unknown param {{{quoted}}}"),
+                ));
+            }
+        }
+        for used in referenced_params(&rule.condition) {
+            if !params.contains_key(used) {
+                return Err(PolicyError::schema(
+                    file,
+                    Some(id),
+                    format!("condition reads unknown param params.{used}"),
+                ));
+            }
+        }
+        if rule.field.as_ref().is_some_and(|f| f.trim().is_empty()) {
+            return Err(PolicyError::schema(file, Some(id), "empty field"));
+        }
+        if rule.condition.trim().is_empty() {
+            return Err(PolicyError::schema(file, Some(id), "empty condition"));
+        }
+        let program = env.compile(&rule.condition).map_err(|source| PolicyError::Compile {
+            file: file.to_owned(),
+            rule: id.to_owned(),
+            reason: one_line(&source.to_string()),
+            source,
+        })?;
+        rules.push(Rule {
+            id: rule.id,
+            severity,
+            condition: rule.condition,
+            message: rule.message,
+            field: rule.field,
+            program: Arc::new(program),
+        });
+    }
+
+    Ok(PolicyVersion::new(
+        header.name,
+        header.version,
+        effective_from,
+        header.description,
+        params,
+        rules,
+        file.to_owned(),
+        Arc::clone(env),
+    ))
+}
+
+fn offset_instant(dt: &toml::value::Datetime) -> Option<DateTime<Utc>> {
+    if dt.date.is_none() || dt.time.is_none() || dt.offset.is_none() {
+        return None;
+    }
+    parse_instant(&dt.to_string())
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// `R-<AREA>-<number>` optionally followed by `.<suffix>`.
+fn is_rule_id(id: &str) -> bool {
+    let Some(rest) = id.strip_prefix("R-") else {
+        return false;
+    };
+    let (head, suffix) = match rest.split_once('.') {
+        Some((head, suffix)) => (head, Some(suffix)),
+        None => (rest, None),
+    };
+    let Some((area, number)) = head.rsplit_once('-') else {
+        return false;
+    };
+    let area_ok = !area.is_empty() && area.chars().all(|c| c.is_ascii_uppercase() || c == '-');
+    let number_ok = !number.is_empty() && number.chars().all(|c| c.is_ascii_digit());
+    let suffix_ok = suffix.is_none_or(|s| {
+        !s.is_empty()
+            && s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    });
+    area_ok && number_ok && suffix_ok
+}
+
+/// The `{param}` placeholders of a message.
+///
+/// # Errors
+/// An unclosed `{` or a placeholder that is not an identifier.
+pub(crate) fn quoted_params(message: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = message;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| "message has an unclosed {".to_owned())?;
+        let name = &after[..end];
+        if !is_identifier(name) {
+            return Err(format!("message placeholder {{{name}}} is not a param name"));
+        }
+        out.push(name);
+        rest = &after[end + 1..];
+    }
+    Ok(out)
+}
+
+/// The names read as `params.<name>` in a condition (a textual scan).
+fn referenced_params(condition: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let bytes = condition.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = condition[from..].find("params.") {
+        let start = from + pos;
+        let preceded_ok = start == 0 || {
+            let b = bytes[start - 1];
+            !(b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        };
+        let name_start = start + "params.".len();
+        let name_end = condition[name_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(condition.len(), |e| name_start + e);
+        if preceded_ok && name_end > name_start {
+            out.push(&condition[name_start..name_end]);
+        }
+        from = name_end.max(start + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids() {
+        assert!(is_rule_id("R-MYCE-6"));
+        assert!(is_rule_id("R-MYCE-11.type"));
+        assert!(is_rule_id("R-CC-7.once"));
+        assert!(!is_rule_id("MYCE-6"));
+        assert!(!is_rule_id("R-MYCE"));
+        assert!(!is_rule_id("R-MYCE-x"));
+    }
+
+    #[test]
+    fn placeholders_and_references() {
+        assert_eq!(quoted_params("at most {a_b} and {c}").unwrap(), ["a_b", "c"]);
+        assert!(quoted_params("bad {").is_err());
+        assert!(quoted_params("bad {a b}").is_err());
+        assert_eq!(
+            referenced_params("x < params.max_x && y in params.list && myparams.z"),
+            ["max_x", "list"]
+        );
+    }
+}
