@@ -1,1 +1,42 @@
 //! The storage port and its adapters (embedded SQLite, DynamoDB).
+//!
+//! The port is split by concern: [`CampaignStore`], [`CapStore`],
+//! [`LedgerStore`], [`ContactStore`], [`IdempotencyStore`] and [`EntityStore`];
+//! [`Store`] is all of them. Every operation that enforces a rule is
+//! conditional and has the same semantics in both adapters; a lost race or a
+//! repeat is a typed outcome ([`TransitionOutcome`], [`CapOutcome`], ...),
+//! never an error. [`StoreError`] is for failures only and says whether a
+//! retry may help.
+//!
+//! Both adapters share one key scheme ([`keys`]) and one item layout
+//! (`pk`, `sk`, `gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`, the domain document's
+//! camelCase attributes, and the TTL attribute `expiresAt`).
+
+mod campaigns;
+pub mod dynamodb;
+pub mod embedded;
+mod entities;
+mod error;
+mod idempotency;
+pub(crate) mod item;
+pub mod keys;
+mod records;
+
+pub use campaigns::{CampaignStore, CreateOutcome, TransitionOutcome};
+pub use dynamodb::DynamoStore;
+pub use embedded::EmbeddedStore;
+pub use entities::{Entity, EntityStore, Page, UpsertOutcome};
+pub use error::StoreError;
+pub use idempotency::{IdempotencyOutcome, IdempotencyStore};
+pub use records::{CapOutcome, CapStore, ContactOutcome, ContactStore, LedgerOutcome, LedgerStore};
+
+/// The whole storage port: what handlers and jobs hold (`Arc<dyn Store>`).
+pub trait Store:
+    CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore
+{
+}
+
+impl<T> Store for T where
+    T: CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore
+{
+}

@@ -1,0 +1,191 @@
+//! Marketplace entities kept from events: newest wins.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::StoreError;
+use super::keys::{self, Keys};
+use crate::domain::brand::Brand;
+use crate::domain::follower::Follower;
+use crate::domain::order::Order;
+use crate::domain::promotion::Promotion;
+use crate::domain::review::Review;
+use crate::domain::suppression::Suppression;
+use crate::domain::{BrandId, CustomerId, OrderId, PromotionId, ReviewId};
+
+/// An entity the marketplace events maintain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Entity {
+    /// A brand profile.
+    Brand(Brand),
+    /// A follower (its `suppressed` flag is kept by the store; see [`EntityStore::upsert`]).
+    Follower(Follower),
+    /// A promotion.
+    Promotion(Promotion),
+    /// An order.
+    Order(Order),
+    /// A review.
+    Review(Review),
+    /// A suppression (prefer [`EntityStore::suppress`], which also flags the follower).
+    Suppression(Suppression),
+}
+
+impl Entity {
+    /// The keys the entity is stored under.
+    pub fn keys(&self) -> Keys {
+        match self {
+            Self::Brand(b) => keys::brand(&b.brand_id),
+            Self::Follower(f) => keys::follower(&f.brand_id, &f.customer_id),
+            Self::Promotion(p) => keys::promotion(&p.promotion_id, &p.brand_id, &p.asin),
+            Self::Order(o) => keys::order(&o.order_id, &o.brand_id, o.purchased_at),
+            Self::Review(r) => keys::review(&r.review_id, &r.brand_id, r.posted_at),
+            Self::Suppression(s) => keys::suppression(&s.brand_id, &s.customer_id),
+        }
+    }
+
+    /// The instant newest-wins compares.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Brand(b) => b.updated_at,
+            Self::Follower(f) => f.updated_at,
+            Self::Promotion(p) => p.updated_at,
+            Self::Order(o) => o.updated_at,
+            Self::Review(r) => r.updated_at,
+            Self::Suppression(s) => s.updated_at,
+        }
+    }
+
+    /// Attributes an upsert never overwrites on an existing item.
+    pub(crate) fn preserved(&self) -> &'static [&'static str] {
+        match self {
+            Self::Follower(_) => &["suppressed"],
+            _ => &[],
+        }
+    }
+}
+
+/// What [`EntityStore::upsert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    /// The item is now this version.
+    Written,
+    /// The stored item is as new or newer (a repeated or out-of-order event): unchanged.
+    Stale,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` after the last page.
+    pub next: Option<String>,
+}
+
+/// Marketplace entities.
+#[async_trait]
+pub trait EntityStore: Send + Sync {
+    /// Writes the entity unless the stored one is as new or newer
+    /// (`attribute_not_exists(pk) OR updatedAtMicros < :at`). The whole item is
+    /// replaced, except that an existing follower keeps its `suppressed` flag.
+    async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError>;
+
+    /// Suppresses a customer for a brand: stores the suppression (newest wins) and sets
+    /// `suppressed` on the follower item if there is one, so send runs see it for free.
+    async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError>;
+
+    /// A brand profile.
+    async fn get_brand(&self, brand: &BrandId) -> Result<Option<Brand>, StoreError>;
+
+    /// A follower (also unfollowed or suppressed ones).
+    async fn get_follower(
+        &self,
+        brand: &BrandId,
+        customer: &CustomerId,
+    ) -> Result<Option<Follower>, StoreError>;
+
+    /// A suppression.
+    async fn get_suppression(
+        &self,
+        brand: &BrandId,
+        customer: &CustomerId,
+    ) -> Result<Option<Suppression>, StoreError>;
+
+    /// A promotion.
+    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError>;
+
+    /// An order.
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
+
+    /// A review.
+    async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError>;
+
+    /// A brand's followers, every shard in turn, at most `limit` per page (unfollowed and
+    /// suppressed ones included: their flags say so). Start with `None`, then pass
+    /// `next` until it is `None`; every follower present for the whole walk comes
+    /// exactly once. The token is opaque text, safe to checkpoint.
+    async fn list_followers(
+        &self,
+        brand: &BrandId,
+        page_token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError>;
+
+    /// A brand's promotions, optionally on one product.
+    async fn list_promotions(
+        &self,
+        brand: &BrandId,
+        asin: Option<&str>,
+    ) -> Result<Vec<Promotion>, StoreError>;
+
+    /// A brand's orders placed between two instants (inclusive), oldest first.
+    async fn list_orders(
+        &self,
+        brand: &BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Order>, StoreError>;
+
+    /// A brand's reviews posted between two instants (inclusive), oldest first.
+    async fn list_reviews(
+        &self,
+        brand: &BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Review>, StoreError>;
+}
+
+/// A follower page position: the shard and the last sort key read in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FollowerCursor {
+    pub shard: u32,
+    pub after: Option<String>,
+}
+
+impl FollowerCursor {
+    pub fn parse(token: Option<&str>) -> Result<Self, StoreError> {
+        let Some(token) = token else {
+            return Ok(Self {
+                shard: 0,
+                after: None,
+            });
+        };
+        let bad = || StoreError::InvalidPageToken(token.to_owned());
+        let (shard, after) = token.split_once(':').ok_or_else(bad)?;
+        let shard: u32 = shard.parse().map_err(|_| bad())?;
+        if shard >= keys::FOLLOWER_SHARDS {
+            return Err(bad());
+        }
+        Ok(Self {
+            shard,
+            after: (!after.is_empty()).then(|| after.to_owned()),
+        })
+    }
+
+    pub fn token(&self) -> Option<String> {
+        (self.shard < keys::FOLLOWER_SHARDS)
+            .then(|| format!("{}:{}", self.shard, self.after.as_deref().unwrap_or("")))
+    }
+}

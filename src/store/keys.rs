@@ -1,0 +1,250 @@
+//! The one key scheme both adapters use (DynamoDB single table; SQLite mirrors it).
+//!
+//! | item | pk | sk | gsi1pk / gsi1sk | gsi2pk / gsi2sk |
+//! |---|---|---|---|---|
+//! | brand | `BRAND#{brand}` | `PROFILE` | | |
+//! | follower | `BRAND#{brand}#FOLLOWERS#{shard}` | `CUSTOMER#{customer}` | | |
+//! | suppression | `BRAND#{brand}#SUPPRESSIONS` | `CUSTOMER#{customer}` | | |
+//! | campaign | `CAMPAIGN#{id}` | `CAMPAIGN` | `BRAND#{brand}#CAMPAIGNS` / `STATUS#{status}#CAMPAIGN#{id}` | `CAMPAIGNS#{status}` / `CAMPAIGN#{id}` (non-terminal statuses only: a sparse index of live campaigns) |
+//! | send ledger | `CAMPAIGN#{id}` | `SEND#{customer}` | | |
+//! | promotion | `PROMOTION#{id}` | `PROMOTION` | `BRAND#{brand}#PROMOTIONS` / `ASIN#{asin}#PROMOTION#{id}` | |
+//! | order | `ORDER#{id}` | `ORDER` | `BRAND#{brand}#ORDERS` / `AT#{purchasedAt}#ORDER#{id}` | |
+//! | review | `REVIEW#{id}` | `REVIEW` | `BRAND#{brand}#REVIEWS` / `AT#{postedAt}#REVIEW#{id}` | |
+//! | contact | `REVIEW#{review}` | `CONTACT` | | |
+//! | frequency cap | `CAP#{brand}#{customer}` | `CAP` | | |
+//! | idempotency | `IDEMPOTENCY#{scope}#{key}` | `IDEMPOTENCY` | | |
+//!
+//! Followers of a brand are spread over [`FOLLOWER_SHARDS`] partitions (by a
+//! stable hash of the customer id) so a large brand's followers can be read in
+//! parallel, one reader per shard, and writes do not heat one partition.
+//! Instants inside sort keys use [`sortable_instant`] (fixed width, UTC) so
+//! that string order is time order.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::domain::campaign::CampaignStatus;
+use crate::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId};
+
+/// Number of follower partitions per brand. Changing it re-homes followers: a migration.
+pub const FOLLOWER_SHARDS: u32 = 4;
+
+/// A primary key plus the secondary index keys an item carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Keys {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+    /// GSI1 partition and sort keys (listings by brand).
+    pub gsi1: Option<(String, String)>,
+    /// GSI2 partition and sort keys (live campaigns by status).
+    pub gsi2: Option<(String, String)>,
+}
+
+impl Keys {
+    fn primary(pk: String, sk: &str) -> Self {
+        Self {
+            pk,
+            sk: sk.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+/// An instant as fixed-width RFC 3339 UTC with microseconds: sorts as text.
+pub fn sortable_instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Microseconds since the epoch: the numeric form instants take in conditions.
+pub fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// A brand profile.
+pub fn brand(brand: &BrandId) -> Keys {
+    Keys::primary(format!("BRAND#{brand}"), "PROFILE")
+}
+
+/// The follower shard a customer lives in (FNV-1a: stable across processes and versions).
+pub fn follower_shard(customer: &CustomerId) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in customer.as_str().bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash % FOLLOWER_SHARDS
+}
+
+/// The partition of one follower shard of a brand.
+pub fn follower_partition(brand: &BrandId, shard: u32) -> String {
+    format!("BRAND#{brand}#FOLLOWERS#{shard}")
+}
+
+/// A follower.
+pub fn follower(brand: &BrandId, customer: &CustomerId) -> Keys {
+    Keys::primary(
+        follower_partition(brand, follower_shard(customer)),
+        &format!("CUSTOMER#{customer}"),
+    )
+}
+
+/// A suppression.
+pub fn suppression(brand: &BrandId, customer: &CustomerId) -> Keys {
+    Keys::primary(
+        format!("BRAND#{brand}#SUPPRESSIONS"),
+        &format!("CUSTOMER#{customer}"),
+    )
+}
+
+/// GSI1 partition of a brand's campaigns.
+pub fn campaigns_of_brand(brand: &BrandId) -> String {
+    format!("BRAND#{brand}#CAMPAIGNS")
+}
+
+/// GSI1 sort-key prefix of a brand's campaigns in one status.
+pub fn campaign_status_prefix(status: CampaignStatus) -> String {
+    format!("STATUS#{status}#")
+}
+
+/// GSI2 partition of the live campaigns in one status.
+pub fn live_campaigns(status: CampaignStatus) -> String {
+    format!("CAMPAIGNS#{status}")
+}
+
+/// GSI1 sort key of a campaign in a status.
+pub fn campaign_gsi1sk(id: &CampaignId, status: CampaignStatus) -> String {
+    format!("{}CAMPAIGN#{id}", campaign_status_prefix(status))
+}
+
+/// GSI2 keys of a campaign in a status: none once terminal (sparse index).
+pub fn campaign_gsi2(id: &CampaignId, status: CampaignStatus) -> Option<(String, String)> {
+    (!status.is_terminal()).then(|| (live_campaigns(status), format!("CAMPAIGN#{id}")))
+}
+
+/// A campaign in a given status (the GSI keys move with the status).
+pub fn campaign(id: &CampaignId, brand: &BrandId, status: CampaignStatus) -> Keys {
+    Keys {
+        pk: format!("CAMPAIGN#{id}"),
+        sk: "CAMPAIGN".to_owned(),
+        gsi1: Some((campaigns_of_brand(brand), campaign_gsi1sk(id, status))),
+        gsi2: campaign_gsi2(id, status),
+    }
+}
+
+/// The primary key of a campaign.
+pub fn campaign_primary(id: &CampaignId) -> (String, String) {
+    (format!("CAMPAIGN#{id}"), "CAMPAIGN".to_owned())
+}
+
+/// A send-ledger entry.
+pub fn send(campaign: &CampaignId, customer: &CustomerId) -> Keys {
+    Keys::primary(format!("CAMPAIGN#{campaign}"), &format!("SEND#{customer}"))
+}
+
+/// GSI1 partition of a brand's promotions.
+pub fn promotions_of_brand(brand: &BrandId) -> String {
+    format!("BRAND#{brand}#PROMOTIONS")
+}
+
+/// A promotion.
+pub fn promotion(id: &PromotionId, brand: &BrandId, asin: &str) -> Keys {
+    Keys {
+        gsi1: Some((
+            promotions_of_brand(brand),
+            format!("ASIN#{asin}#PROMOTION#{id}"),
+        )),
+        ..Keys::primary(format!("PROMOTION#{id}"), "PROMOTION")
+    }
+}
+
+/// The primary key of a promotion.
+pub fn promotion_primary(id: &PromotionId) -> (String, String) {
+    (format!("PROMOTION#{id}"), "PROMOTION".to_owned())
+}
+
+/// GSI1 partition of a brand's orders.
+pub fn orders_of_brand(brand: &BrandId) -> String {
+    format!("BRAND#{brand}#ORDERS")
+}
+
+/// An order.
+pub fn order(id: &OrderId, brand: &BrandId, purchased_at: DateTime<Utc>) -> Keys {
+    Keys {
+        gsi1: Some((
+            orders_of_brand(brand),
+            format!("AT#{}#ORDER#{id}", sortable_instant(purchased_at)),
+        )),
+        ..Keys::primary(format!("ORDER#{id}"), "ORDER")
+    }
+}
+
+/// The primary key of an order.
+pub fn order_primary(id: &OrderId) -> (String, String) {
+    (format!("ORDER#{id}"), "ORDER".to_owned())
+}
+
+/// GSI1 partition of a brand's reviews.
+pub fn reviews_of_brand(brand: &BrandId) -> String {
+    format!("BRAND#{brand}#REVIEWS")
+}
+
+/// A review.
+pub fn review(id: &ReviewId, brand: &BrandId, posted_at: DateTime<Utc>) -> Keys {
+    Keys {
+        gsi1: Some((
+            reviews_of_brand(brand),
+            format!("AT#{}#REVIEW#{id}", sortable_instant(posted_at)),
+        )),
+        ..Keys::primary(format!("REVIEW#{id}"), "REVIEW")
+    }
+}
+
+/// The primary key of a review.
+pub fn review_primary(id: &ReviewId) -> (String, String) {
+    (format!("REVIEW#{id}"), "REVIEW".to_owned())
+}
+
+/// GSI1 sort-key bounds for items of a brand between two instants (inclusive).
+pub fn at_range(from: DateTime<Utc>, to: DateTime<Utc>) -> (String, String) {
+    (
+        format!("AT#{}", sortable_instant(from)),
+        format!("AT#{}#\u{10FFFF}", sortable_instant(to)),
+    )
+}
+
+/// The contact answering a review (one per review: same partition as the review).
+pub fn contact(review: &ReviewId) -> Keys {
+    Keys::primary(format!("REVIEW#{review}"), "CONTACT")
+}
+
+/// The frequency-cap record of a (brand, customer).
+pub fn cap(brand: &BrandId, customer: &CustomerId) -> Keys {
+    Keys::primary(format!("CAP#{brand}#{customer}"), "CAP")
+}
+
+/// An idempotency record.
+pub fn idempotency(scope: &str, key: &str) -> Keys {
+    Keys::primary(format!("IDEMPOTENCY#{scope}#{key}"), "IDEMPOTENCY")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_stable_and_in_range() {
+        let c = CustomerId::new("c-1");
+        assert_eq!(follower_shard(&c), follower_shard(&CustomerId::new("c-1")));
+        assert!(
+            (0..200).all(|i| follower_shard(&CustomerId::new(format!("c{i}"))) < FOLLOWER_SHARDS)
+        );
+    }
+
+    #[test]
+    fn sortable_instants_sort_as_time() {
+        let a = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let b = DateTime::from_timestamp(1_700_000_000, 500_000_000).unwrap_or_default();
+        assert!(sortable_instant(a) < sortable_instant(b));
+    }
+}

@@ -1,0 +1,1036 @@
+//! The store contract: one suite, run unchanged against the embedded store (SQLite in
+//! a temp dir) and DynamoDB (moto, a fresh table per test; `./tests/run` starts it).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Duration;
+use engage::domain::brand::{Brand, Marketplace};
+use engage::domain::campaign::CampaignStatus::{self, *};
+use engage::domain::contact::{Contact, ContactReason};
+use engage::domain::order::Order;
+use engage::domain::promotion::{Promotion, PromotionState, PromotionType};
+use engage::domain::review::Review;
+use engage::domain::send::{SendOutcome, SendRecord};
+use engage::domain::suppression::{Suppression, SuppressionReason};
+use engage::domain::{
+    BrandId, CampaignId, ContactId, CustomerId, OrderId, PromotionId, ReviewId, SellerId,
+};
+use engage::store::{
+    CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, IdempotencyOutcome,
+    LedgerOutcome, Store, StoreError, TransitionOutcome, UpsertOutcome,
+};
+use serde_json::json;
+
+use common::{campaign, follower, t};
+
+/// How many tasks race in the concurrency tests.
+const RACERS: usize = 8;
+
+mod contract {
+    use super::*;
+
+    pub async fn campaign_create_get_list(s: Arc<dyn Store>) {
+        let c1 = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
+        let c2 = campaign("c2", "b1", t("2026-11-01T11:00:00Z"));
+        let other = campaign("c3", "b2", t("2026-11-01T12:00:00Z"));
+        assert_eq!(
+            s.create_campaign(&c2).await.unwrap(),
+            CreateOutcome::Created
+        );
+        assert_eq!(
+            s.create_campaign(&c1).await.unwrap(),
+            CreateOutcome::Created
+        );
+        assert_eq!(
+            s.create_campaign(&other).await.unwrap(),
+            CreateOutcome::Created
+        );
+        let mut changed = c1.clone();
+        changed.nickname = "overwrite attempt".to_owned();
+        assert_eq!(
+            s.create_campaign(&changed).await.unwrap(),
+            CreateOutcome::AlreadyExists
+        );
+        assert_eq!(s.get_campaign(&c1.id).await.unwrap(), Some(c1.clone()));
+        assert_eq!(
+            s.get_campaign(&CampaignId::new("nope")).await.unwrap(),
+            None
+        );
+
+        let all = s.list_campaigns(&BrandId::new("b1"), None).await.unwrap();
+        assert_eq!(
+            all,
+            vec![c1.clone(), c2.clone()],
+            "oldest first, own brand only"
+        );
+        let in_review = s
+            .list_campaigns(&BrandId::new("b1"), Some(InReview))
+            .await
+            .unwrap();
+        assert_eq!(in_review.len(), 2);
+        let approved = s
+            .list_campaigns(&BrandId::new("b1"), Some(Approved))
+            .await
+            .unwrap();
+        assert!(approved.is_empty());
+        let live = s.list_live_campaigns(InReview).await.unwrap();
+        assert_eq!(live.len(), 3, "every brand's live campaigns");
+    }
+
+    pub async fn campaign_transitions_follow_the_state_machine(s: Arc<dyn Store>) {
+        let c = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
+        s.create_campaign(&c).await.unwrap();
+        let at = t("2026-11-02T10:00:00Z");
+
+        // Off the state machine: refused before touching the store.
+        let err = s
+            .transition(&c.id, &[InReview], Sending, None, at)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::IllegalTransition { .. }), "{err}");
+        assert!(!err.is_retryable());
+        let err = s
+            .transition(&c.id, &[Sent], Cancelled, None, at)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::IllegalTransition { .. }));
+        let err = s
+            .transition(&c.id, &[], Approved, None, at)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::IllegalTransition { .. }));
+
+        // Along it.
+        let TransitionOutcome::Moved(moved) = s
+            .transition(&c.id, &[InReview], Approved, Some("looks good"), at)
+            .await
+            .unwrap()
+        else {
+            panic!("expected Moved")
+        };
+        assert_eq!(moved.status, Approved);
+        assert_eq!(moved.status_reason.as_deref(), Some("looks good"));
+        assert_eq!(moved.updated_at, Some(at));
+        assert_eq!(s.get_campaign(&c.id).await.unwrap(), Some(moved));
+
+        // Expected status no longer holds: typed conflict with the current status.
+        assert_eq!(
+            s.transition(&c.id, &[InReview], NotApproved, None, at)
+                .await
+                .unwrap(),
+            TransitionOutcome::Conflict { current: Approved }
+        );
+        assert_eq!(
+            s.transition(&CampaignId::new("nope"), &[InReview], Approved, None, at)
+                .await
+                .unwrap(),
+            TransitionOutcome::NotFound
+        );
+
+        // Several expected statuses (cancel from wherever it is).
+        assert!(matches!(
+            s.transition(&c.id, &[Approved], Sending, None, at)
+                .await
+                .unwrap(),
+            TransitionOutcome::Moved(_)
+        ));
+        assert_eq!(
+            s.list_campaigns(&c.brand_id, Some(Sending))
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "the status index follows the status"
+        );
+        assert_eq!(s.list_live_campaigns(Sending).await.unwrap().len(), 1);
+        assert!(s.list_live_campaigns(Approved).await.unwrap().is_empty());
+        let TransitionOutcome::Moved(done) = s
+            .transition(
+                &c.id,
+                &[InReview, Approved, Sending],
+                Cancelled,
+                Some("brand"),
+                at,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("expected Moved")
+        };
+        assert_eq!(done.status, Cancelled);
+        assert!(
+            s.list_live_campaigns(Sending).await.unwrap().is_empty(),
+            "terminal leaves GSI2"
+        );
+        assert_eq!(
+            s.list_campaigns(&c.brand_id, Some(Cancelled))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // Terminal: nothing moves it (IN_REVIEW -> CANCELLED is an edge, but it is CANCELLED now).
+        assert_eq!(
+            s.transition(&c.id, &[InReview, Approved], Cancelled, None, at)
+                .await
+                .unwrap(),
+            TransitionOutcome::Conflict { current: Cancelled }
+        );
+    }
+
+    pub async fn cap_taken_held_capped_then_free_after_exactly_the_cap(s: Arc<dyn Store>) {
+        let (b, cu) = (BrandId::new("b1"), CustomerId::new("cu1"));
+        let (a, other) = (CampaignId::new("ca"), CampaignId::new("cb"));
+        let week = Duration::days(7);
+        let t0 = t("2026-11-20T08:00:00Z");
+        assert_eq!(
+            s.take_cap(&b, &cu, &a, t0, week).await.unwrap(),
+            CapOutcome::Taken
+        );
+        // The same campaign retrying: held, and the cap is not extended.
+        assert_eq!(
+            s.take_cap(&b, &cu, &a, t0 + Duration::hours(1), week)
+                .await
+                .unwrap(),
+            CapOutcome::AlreadyHeld
+        );
+        let just_before = t0 + week - Duration::seconds(1);
+        assert_eq!(
+            s.take_cap(&b, &cu, &other, just_before, week)
+                .await
+                .unwrap(),
+            CapOutcome::Capped { until: t0 + week }
+        );
+        // Other brands and other customers are independent.
+        assert_eq!(
+            s.take_cap(&BrandId::new("b2"), &cu, &other, t0, week)
+                .await
+                .unwrap(),
+            CapOutcome::Taken
+        );
+        assert_eq!(
+            s.take_cap(&b, &CustomerId::new("cu2"), &other, t0, week)
+                .await
+                .unwrap(),
+            CapOutcome::Taken
+        );
+        // Exactly 7 days later the cap is free (compared in the condition, not by TTL).
+        assert_eq!(
+            s.take_cap(&b, &cu, &other, t0 + week, week).await.unwrap(),
+            CapOutcome::Taken
+        );
+        assert_eq!(
+            s.take_cap(&b, &cu, &a, t0 + week, week).await.unwrap(),
+            CapOutcome::Capped {
+                until: t0 + week + week
+            }
+        );
+        // The duration is the caller's (policy params), not a constant.
+        let three = Duration::days(3);
+        let b3 = BrandId::new("b3");
+        assert_eq!(
+            s.take_cap(&b3, &cu, &a, t0, three).await.unwrap(),
+            CapOutcome::Taken
+        );
+        assert_eq!(
+            s.take_cap(&b3, &cu, &other, t0 + three, three)
+                .await
+                .unwrap(),
+            CapOutcome::Taken
+        );
+    }
+
+    fn send_record(campaign: &str, customer: &str, outcome: SendOutcome) -> SendRecord {
+        SendRecord {
+            campaign_id: CampaignId::new(campaign),
+            brand_id: BrandId::new("b1"),
+            customer_id: CustomerId::new(customer),
+            outcome,
+            message_id: Some(format!("msg-{customer}")),
+            at: t("2026-11-20T09:00:00Z"),
+        }
+    }
+
+    pub async fn ledger_records_once(s: Arc<dyn Store>) {
+        let first = send_record("c1", "cu1", SendOutcome::Sent);
+        assert_eq!(
+            s.record_send(&first).await.unwrap(),
+            LedgerOutcome::Inserted
+        );
+        let again = send_record("c1", "cu1", SendOutcome::Failed);
+        assert_eq!(
+            s.record_send(&again).await.unwrap(),
+            LedgerOutcome::AlreadyRecorded(first.clone())
+        );
+        assert_eq!(
+            s.get_send(&first.campaign_id, &first.customer_id)
+                .await
+                .unwrap(),
+            Some(first)
+        );
+        assert_eq!(
+            s.record_send(&send_record("c2", "cu1", SendOutcome::SkippedFrequencyCap))
+                .await
+                .unwrap(),
+            LedgerOutcome::Inserted
+        );
+        assert_eq!(
+            s.get_send(&CampaignId::new("c1"), &CustomerId::new("cu9"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    fn contact(id: &str, review: &str) -> Contact {
+        Contact {
+            id: ContactId::new(id),
+            review_id: ReviewId::new(review),
+            brand_id: BrandId::new("b1"),
+            customer_id: CustomerId::new("cu1"),
+            order_id: OrderId::new("o1"),
+            reason: ContactReason::CourtesyRefund,
+            sent_at: t("2026-11-20T09:00:00Z"),
+            policy: "contact@2026-11-01".to_owned(),
+        }
+    }
+
+    pub async fn contact_once_per_review(s: Arc<dyn Store>) {
+        let first = contact("k1", "r1");
+        assert_eq!(
+            s.put_contact(&first).await.unwrap(),
+            ContactOutcome::Inserted
+        );
+        let mut second = contact("k2", "r1");
+        second.reason = ContactReason::CustomerSupport;
+        assert_eq!(
+            s.put_contact(&second).await.unwrap(),
+            ContactOutcome::AlreadyContacted(first.clone())
+        );
+        assert_eq!(
+            s.get_contact(&ReviewId::new("r1")).await.unwrap(),
+            Some(first)
+        );
+        assert_eq!(
+            s.put_contact(&contact("k3", "r2")).await.unwrap(),
+            ContactOutcome::Inserted
+        );
+        assert_eq!(s.get_contact(&ReviewId::new("r9")).await.unwrap(), None);
+    }
+
+    pub async fn idempotency_new_in_progress_replay_mismatch(s: Arc<dyn Store>) {
+        let at = t("2026-11-01T10:00:00Z");
+        let day = Duration::days(1);
+        let scope = "campaigns:seller-1";
+        assert_eq!(
+            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            IdempotencyOutcome::New
+        );
+        assert_eq!(
+            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            IdempotencyOutcome::InProgress
+        );
+        assert_eq!(
+            s.begin(scope, "k1", "h2", at, day).await.unwrap(),
+            IdempotencyOutcome::Mismatch
+        );
+        let response =
+            json!({"status": 201, "body": {"id": "c1", "n": 1.5, "list": [1, "a", null]}});
+        s.complete(scope, "k1", &response).await.unwrap();
+        assert_eq!(
+            s.begin(scope, "k1", "h1", at + Duration::hours(1), day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::Replay(response.clone())
+        );
+        assert_eq!(
+            s.begin(scope, "k1", "h2", at + Duration::hours(1), day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::Mismatch
+        );
+        // Another scope is another key space.
+        assert_eq!(
+            s.begin("campaigns:seller-2", "k1", "h2", at, day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::New
+        );
+        // Release drops an in-progress claim, never a completed one.
+        assert_eq!(
+            s.begin(scope, "k2", "h1", at, day).await.unwrap(),
+            IdempotencyOutcome::New
+        );
+        s.release(scope, "k2").await.unwrap();
+        assert_eq!(
+            s.begin(scope, "k2", "h9", at, day).await.unwrap(),
+            IdempotencyOutcome::New
+        );
+        s.release(scope, "k1").await.unwrap();
+        assert_eq!(
+            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            IdempotencyOutcome::Replay(response)
+        );
+        // Past its retention the record counts as absent, whatever TTL did.
+        assert_eq!(
+            s.begin(scope, "k1", "h3", at + day, day).await.unwrap(),
+            IdempotencyOutcome::New
+        );
+        // Completing a key never claimed is an error, not a silent success.
+        let err = s.complete(scope, "never", &json!({})).await.unwrap_err();
+        assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+    }
+
+    fn brand(name: &str, at: &str) -> Brand {
+        Brand {
+            brand_id: BrandId::new("b1"),
+            name: name.to_owned(),
+            seller_id: SellerId::new("s1"),
+            marketplace: Marketplace::US,
+            has_store_page: true,
+            updated_at: t(at),
+        }
+    }
+
+    pub async fn upsert_keeps_the_newest(s: Arc<dyn Store>) {
+        let b = BrandId::new("b1");
+        let v2 = brand("v2", "2026-11-02T00:00:00Z");
+        let v1 = brand("v1", "2026-11-01T00:00:00Z");
+        let v3 = brand("v3", "2026-11-03T00:00:00.000001Z");
+        assert_eq!(
+            s.upsert(&Entity::Brand(v2.clone())).await.unwrap(),
+            UpsertOutcome::Written
+        );
+        // Out of order: older event arrives late.
+        assert_eq!(
+            s.upsert(&Entity::Brand(v1)).await.unwrap(),
+            UpsertOutcome::Stale
+        );
+        // Repeated event.
+        assert_eq!(
+            s.upsert(&Entity::Brand(v2.clone())).await.unwrap(),
+            UpsertOutcome::Stale
+        );
+        assert_eq!(s.get_brand(&b).await.unwrap(), Some(v2));
+        assert_eq!(
+            s.upsert(&Entity::Brand(v3.clone())).await.unwrap(),
+            UpsertOutcome::Written
+        );
+        assert_eq!(s.get_brand(&b).await.unwrap(), Some(v3));
+
+        // Promotions: newest wins, listed by brand and product.
+        let mut p = Promotion {
+            promotion_id: PromotionId::new("p1"),
+            brand_id: b.clone(),
+            asin: "B01".to_owned(),
+            promotion_type: PromotionType::SevenDayDeal,
+            starts_at: t("2026-11-19T08:00:00Z"),
+            ends_at: t("2026-11-30T08:00:00Z"),
+            created_at: t("2026-11-01T00:00:00Z"),
+            state: PromotionState::Active,
+            updated_at: t("2026-11-01T00:00:00Z"),
+        };
+        let mut cancelled = p.clone();
+        cancelled.state = PromotionState::Canceled;
+        cancelled.updated_at = t("2026-11-05T00:00:00Z");
+        s.upsert(&Entity::Promotion(cancelled.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.upsert(&Entity::Promotion(p.clone())).await.unwrap(),
+            UpsertOutcome::Stale
+        );
+        assert_eq!(
+            s.get_promotion(&p.promotion_id).await.unwrap(),
+            Some(cancelled)
+        );
+        p.promotion_id = PromotionId::new("p2");
+        p.asin = "B02".to_owned();
+        s.upsert(&Entity::Promotion(p.clone())).await.unwrap();
+        assert_eq!(s.list_promotions(&b, None).await.unwrap().len(), 2);
+        assert_eq!(s.list_promotions(&b, Some("B02")).await.unwrap(), vec![p]);
+        assert!(
+            s.list_promotions(&BrandId::new("b2"), None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Orders and reviews, listed by brand within a period.
+        for (i, day) in ["2026-10-01", "2026-10-15", "2026-11-01"]
+            .iter()
+            .enumerate()
+        {
+            let at = t(&format!("{day}T12:00:00Z"));
+            let order = Order {
+                order_id: OrderId::new(format!("o{i}")),
+                seller_id: SellerId::new("s1"),
+                brand_id: b.clone(),
+                asin: "B01".to_owned(),
+                customer_id: CustomerId::new(format!("cu{i}")),
+                relay_email: format!("cu{i}@relay.example"),
+                locale: "fr-CA".to_owned(),
+                purchased_at: at,
+                shipped_at: None,
+                carrier: None,
+                tracking_id: None,
+                delivered_at: Some(at + Duration::days(2)),
+                return_received: None,
+                updated_at: at,
+            };
+            s.upsert(&Entity::Order(order.clone())).await.unwrap();
+            assert_eq!(s.get_order(&order.order_id).await.unwrap(), Some(order));
+            let review = Review {
+                review_id: ReviewId::new(format!("r{i}")),
+                brand_id: b.clone(),
+                asin: "B01".to_owned(),
+                order_id: OrderId::new(format!("o{i}")),
+                customer_id: CustomerId::new(format!("cu{i}")),
+                rating: 2,
+                title: "meh".to_owned(),
+                body: "not great".to_owned(),
+                verified_purchase: true,
+                posted_at: at + Duration::days(5),
+                updated_at: at + Duration::days(5),
+            };
+            s.upsert(&Entity::Review(review.clone())).await.unwrap();
+            assert_eq!(s.get_review(&review.review_id).await.unwrap(), Some(review));
+        }
+        let orders = s
+            .list_orders(&b, t("2026-10-01T12:00:00Z"), t("2026-10-31T00:00:00Z"))
+            .await
+            .unwrap();
+        let ids: Vec<_> = orders.iter().map(|o| o.order_id.as_str()).collect();
+        assert_eq!(ids, vec!["o0", "o1"], "inclusive bounds, time order");
+        let reviews = s
+            .list_reviews(&b, t("2026-10-10T00:00:00Z"), t("2026-12-01T00:00:00Z"))
+            .await
+            .unwrap();
+        let ids: Vec<_> = reviews.iter().map(|r| r.review_id.as_str()).collect();
+        assert_eq!(ids, vec!["r1", "r2"]);
+    }
+
+    pub async fn follower_state_and_suppression_travel_with_the_item(s: Arc<dyn Store>) {
+        let (b, cu) = (BrandId::new("b1"), CustomerId::new("cu1"));
+        let f1 = follower("b1", "cu1", t("2026-10-01T00:00:00Z"));
+        s.upsert(&Entity::Follower(f1.clone())).await.unwrap();
+        assert!(s.get_follower(&b, &cu).await.unwrap().unwrap().reachable());
+
+        let sup = Suppression {
+            brand_id: b.clone(),
+            customer_id: cu.clone(),
+            reason: SuppressionReason::Unsubscribe,
+            updated_at: t("2026-10-05T00:00:00Z"),
+        };
+        assert_eq!(s.suppress(&sup).await.unwrap(), UpsertOutcome::Written);
+        assert_eq!(s.suppress(&sup).await.unwrap(), UpsertOutcome::Stale);
+        assert_eq!(s.get_suppression(&b, &cu).await.unwrap(), Some(sup));
+        let got = s.get_follower(&b, &cu).await.unwrap().unwrap();
+        assert!(got.suppressed && !got.reachable());
+
+        // Unfollow (newer) then an old follow event replayed: still unfollowed.
+        let mut unfollow = f1.clone();
+        unfollow.unfollowed = true;
+        unfollow.updated_at = t("2026-10-06T00:00:00Z");
+        assert_eq!(
+            s.upsert(&Entity::Follower(unfollow)).await.unwrap(),
+            UpsertOutcome::Written
+        );
+        assert_eq!(
+            s.upsert(&Entity::Follower(f1.clone())).await.unwrap(),
+            UpsertOutcome::Stale
+        );
+        let got = s.get_follower(&b, &cu).await.unwrap().unwrap();
+        assert!(got.unfollowed && got.suppressed);
+
+        // A newer follow re-follows but keeps the suppression.
+        let refollow = follower("b1", "cu1", t("2026-10-07T00:00:00Z"));
+        assert_eq!(
+            s.upsert(&Entity::Follower(refollow)).await.unwrap(),
+            UpsertOutcome::Written
+        );
+        let got = s.get_follower(&b, &cu).await.unwrap().unwrap();
+        assert!(!got.unfollowed && got.suppressed, "{got:?}");
+
+        // Suppressing someone who does not follow creates no follower.
+        let stranger = CustomerId::new("cu-none");
+        s.suppress(&Suppression {
+            brand_id: b.clone(),
+            customer_id: stranger.clone(),
+            reason: SuppressionReason::Complaint,
+            updated_at: t("2026-10-05T00:00:00Z"),
+        })
+        .await
+        .unwrap();
+        assert_eq!(s.get_follower(&b, &stranger).await.unwrap(), None);
+    }
+
+    pub async fn follower_paging_covers_everyone_exactly_once(s: Arc<dyn Store>) {
+        let b = BrandId::new("b1");
+        let at = t("2026-10-01T00:00:00Z");
+        let total = 53;
+        for i in 0..total {
+            s.upsert(&Entity::Follower(follower("b1", &format!("cu{i:03}"), at)))
+                .await
+                .unwrap();
+        }
+        // Another brand's followers never show up.
+        for i in 0..5 {
+            s.upsert(&Entity::Follower(follower("b2", &format!("x{i}"), at)))
+                .await
+                .unwrap();
+        }
+        for limit in [1, 7, 53, 500] {
+            let mut seen = Vec::new();
+            let mut token: Option<String> = None;
+            let mut pages = 0;
+            loop {
+                let page = s.list_followers(&b, token.as_deref(), limit).await.unwrap();
+                assert!(page.items.len() <= limit);
+                seen.extend(page.items.into_iter().map(|f| f.customer_id));
+                pages += 1;
+                assert!(pages <= total + 10, "paging does not terminate");
+                match page.next {
+                    Some(n) => token = Some(n),
+                    None => break,
+                }
+            }
+            let unique: HashSet<_> = seen.iter().cloned().collect();
+            assert_eq!(seen.len(), total, "limit {limit}: everyone exactly once");
+            assert_eq!(unique.len(), total);
+            assert!(seen.iter().all(|c| c.as_str().starts_with("cu")));
+        }
+        let err = s.list_followers(&b, Some("garbage"), 10).await.unwrap_err();
+        assert!(matches!(err, StoreError::InvalidPageToken(_)));
+        assert!(
+            s.list_followers(&BrandId::new("nobody"), None, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+    }
+
+    /// Runs `RACERS` copies of `f` at once and returns their results.
+    async fn race<T, F, Fut>(f: F) -> Vec<T>
+    where
+        T: Send + 'static,
+        F: Fn(usize) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+    {
+        let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let mut handles = Vec::new();
+        for i in 0..RACERS {
+            let fut = f(i);
+            let barrier = Arc::clone(&barrier);
+            handles.push(tokio::spawn(async move {
+                barrier.wait().await;
+                fut.await
+            }));
+        }
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    }
+
+    pub async fn race_create_campaign(s: Arc<dyn Store>) {
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                let mut c = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
+                c.nickname = format!("racer {i}");
+                s.create_campaign(&c).await.unwrap()
+            }
+        })
+        .await;
+        let wins = results
+            .iter()
+            .filter(|r| **r == CreateOutcome::Created)
+            .count();
+        assert_eq!(wins, 1, "{results:?}");
+    }
+
+    pub async fn race_transition(s: Arc<dyn Store>) {
+        let c = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
+        s.create_campaign(&c).await.unwrap();
+        // Half approve, half reject: exactly one decision lands.
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                let to = if i % 2 == 0 { Approved } else { NotApproved };
+                s.transition(
+                    &CampaignId::new("c1"),
+                    &[InReview],
+                    to,
+                    None,
+                    t("2026-11-02T00:00:00Z"),
+                )
+                .await
+                .unwrap()
+            }
+        })
+        .await;
+        let moved: Vec<CampaignStatus> = results
+            .iter()
+            .filter_map(|r| match r {
+                TransitionOutcome::Moved(c) => Some(c.status),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(moved.len(), 1, "{results:?}");
+        let final_status = s.get_campaign(&c.id).await.unwrap().unwrap().status;
+        assert_eq!(final_status, moved[0]);
+        assert!(results.iter().all(|r| match r {
+            TransitionOutcome::Moved(_) => true,
+            TransitionOutcome::Conflict { current } => *current == final_status,
+            TransitionOutcome::NotFound => false,
+        }));
+    }
+
+    pub async fn race_take_cap(s: Arc<dyn Store>) {
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                s.take_cap(
+                    &BrandId::new("b1"),
+                    &CustomerId::new("cu1"),
+                    &CampaignId::new(format!("c{i}")),
+                    t("2026-11-20T08:00:00Z"),
+                    Duration::days(7),
+                )
+                .await
+                .unwrap()
+            }
+        })
+        .await;
+        let taken = results.iter().filter(|r| **r == CapOutcome::Taken).count();
+        assert_eq!(taken, 1, "{results:?}");
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, CapOutcome::Taken | CapOutcome::Capped { .. }))
+        );
+        // The same campaign racing with itself: one Taken, the rest AlreadyHeld.
+        let results = race(|_| {
+            let s = Arc::clone(&s);
+            async move {
+                s.take_cap(
+                    &BrandId::new("b1"),
+                    &CustomerId::new("cu2"),
+                    &CampaignId::new("same"),
+                    t("2026-11-20T08:00:00Z"),
+                    Duration::days(7),
+                )
+                .await
+                .unwrap()
+            }
+        })
+        .await;
+        assert_eq!(
+            results.iter().filter(|r| **r == CapOutcome::Taken).count(),
+            1
+        );
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| **r == CapOutcome::AlreadyHeld)
+                .count(),
+            RACERS - 1
+        );
+    }
+
+    pub async fn race_record_send(s: Arc<dyn Store>) {
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                let mut r = send_record("c1", "cu1", SendOutcome::Sent);
+                r.message_id = Some(format!("m{i}"));
+                s.record_send(&r).await.unwrap()
+            }
+        })
+        .await;
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| **r == LedgerOutcome::Inserted)
+                .count(),
+            1
+        );
+    }
+
+    pub async fn race_put_contact(s: Arc<dyn Store>) {
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                s.put_contact(&contact(&format!("k{i}"), "r1"))
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| **r == ContactOutcome::Inserted)
+                .count(),
+            1
+        );
+        let stored = s.get_contact(&ReviewId::new("r1")).await.unwrap().unwrap();
+        assert!(results.iter().all(|r| match r {
+            ContactOutcome::Inserted => true,
+            ContactOutcome::AlreadyContacted(c) => *c == stored,
+        }));
+    }
+
+    pub async fn race_idempotency_begin(s: Arc<dyn Store>) {
+        let results = race(|_| {
+            let s = Arc::clone(&s);
+            async move {
+                s.begin(
+                    "scope",
+                    "k1",
+                    "h1",
+                    t("2026-11-01T00:00:00Z"),
+                    Duration::days(1),
+                )
+                .await
+                .unwrap()
+            }
+        })
+        .await;
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| **r == IdempotencyOutcome::New)
+                .count(),
+            1
+        );
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| **r == IdempotencyOutcome::InProgress)
+                .count(),
+            RACERS - 1
+        );
+    }
+
+    pub async fn race_upsert(s: Arc<dyn Store>) {
+        // Every racer carries a different instant: whatever the order, the newest stays.
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                let at = t("2026-11-01T00:00:00Z") + Duration::minutes(i as i64);
+                s.upsert(&Entity::Follower(follower("b1", "cu1", at)))
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        assert!(results.contains(&UpsertOutcome::Written));
+        let newest = t("2026-11-01T00:00:00Z") + Duration::minutes(RACERS as i64 - 1);
+        let got = s
+            .get_follower(&BrandId::new("b1"), &CustomerId::new("cu1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.updated_at, newest);
+        // Same instant from every racer: exactly one write.
+        let results = race(|_| {
+            let s = Arc::clone(&s);
+            async move {
+                s.upsert(&Entity::Follower(follower(
+                    "b1",
+                    "cu2",
+                    t("2026-11-01T00:00:00Z"),
+                )))
+                .await
+                .unwrap()
+            }
+        })
+        .await;
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| **r == UpsertOutcome::Written)
+                .count(),
+            1
+        );
+    }
+}
+
+macro_rules! contract_suite {
+    ($($name:ident),* $(,)?) => {
+        /// The suite against SQLite in a temp dir.
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let (store, _dir) = crate::common::embedded();
+                    super::contract::$name(store).await;
+                }
+            )*
+        }
+
+        /// The suite against DynamoDB on moto, a fresh table per test.
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let (store, _table) = crate::common::dynamo().await;
+                    super::contract::$name(store).await;
+                }
+            )*
+        }
+    };
+}
+
+contract_suite!(
+    campaign_create_get_list,
+    campaign_transitions_follow_the_state_machine,
+    cap_taken_held_capped_then_free_after_exactly_the_cap,
+    ledger_records_once,
+    contact_once_per_review,
+    idempotency_new_in_progress_replay_mismatch,
+    upsert_keeps_the_newest,
+    follower_state_and_suppression_travel_with_the_item,
+    follower_paging_covers_everyone_exactly_once,
+    race_create_campaign,
+    race_transition,
+    race_take_cap,
+    race_record_send,
+    race_put_contact,
+    race_idempotency_begin,
+    race_upsert,
+);
+
+/// The raw item a second client reads back (only the attributes this test checks).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawCampaignItem {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    status: CampaignStatus,
+    nickname: String,
+}
+
+/// Proves the DynamoDB run reached moto: a second, independently built client reads the
+/// item the store wrote with a raw GetItem, deserialised with serde_dynamo.
+#[tokio::test]
+async fn dynamodb_writes_reach_moto_through_a_second_client() {
+    let (store, table) = common::dynamo().await;
+    let c = campaign("c-moto", "b-moto", t("2026-11-01T10:00:00Z"));
+    store.create_campaign(&c).await.unwrap();
+    store
+        .transition(
+            &c.id,
+            &[InReview],
+            Approved,
+            None,
+            t("2026-11-02T10:00:00Z"),
+        )
+        .await
+        .unwrap();
+
+    let other = common::dynamo_client().await;
+    let out = other
+        .get_item()
+        .table_name(&table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("CAMPAIGN#c-moto".to_owned()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("CAMPAIGN".to_owned()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let item: RawCampaignItem = serde_dynamo::from_item(out.item.expect("item on moto")).unwrap();
+    assert_eq!(item.pk, "CAMPAIGN#c-moto");
+    assert_eq!(item.sk, "CAMPAIGN");
+    assert_eq!(item.gsi1pk, "BRAND#b-moto#CAMPAIGNS");
+    assert_eq!(item.gsi1sk, "STATUS#APPROVED#CAMPAIGN#c-moto");
+    assert_eq!(item.status, Approved);
+    assert_eq!(item.nickname, c.nickname);
+
+    // And the table is the one infra/table.json defines.
+    let described = other
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let desc = described.table.unwrap();
+    let def = engage::store::dynamodb::table_definition().unwrap();
+    let mut indexes: Vec<String> = desc
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|g| g.index_name().map(str::to_owned))
+        .collect();
+    indexes.sort();
+    let mut expected: Vec<String> = def
+        .global_secondary_indexes
+        .iter()
+        .map(|g| g.index_name.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(indexes, expected);
+    let ttl = other
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|t| t.attribute_name()),
+        Some("expiresAt")
+    );
+}
+
+/// The embedded store is shared by several processes through one folder: two stores
+/// opened on the same folder see each other's writes, and conditions hold across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_two_handles_on_one_folder_share_state_and_conditions() {
+    let dir = tempfile::tempdir().unwrap();
+    let a: Arc<dyn Store> = Arc::new(engage::store::EmbeddedStore::open(dir.path()).unwrap());
+    let b: Arc<dyn Store> = Arc::new(engage::store::EmbeddedStore::open(dir.path()).unwrap());
+    assert!(dir.path().join("engage.db").exists());
+    let mut handles = Vec::new();
+    for (i, s) in [a.clone(), b.clone(), a.clone(), b.clone()]
+        .into_iter()
+        .enumerate()
+    {
+        handles.push(tokio::spawn(async move {
+            s.take_cap(
+                &BrandId::new("b1"),
+                &CustomerId::new("cu1"),
+                &CampaignId::new(format!("c{i}")),
+                t("2026-11-20T08:00:00Z"),
+                Duration::days(7),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut taken = 0;
+    for h in handles {
+        if h.await.unwrap() == CapOutcome::Taken {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 1);
+    let c = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
+    a.create_campaign(&c).await.unwrap();
+    assert_eq!(b.get_campaign(&c.id).await.unwrap(), Some(c));
+}
