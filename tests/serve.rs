@@ -52,3 +52,38 @@ fn token_refuses_an_unknown_role() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
 }
+
+async fn policies_at(now: &str) -> Vec<String> {
+    let server = Server::start(&["--now", now]);
+    let http = reqwest::Client::new();
+    let resp = http.get(server.url("/v1/policies")).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(problem_type(&resp), "application/problem+json");
+    let resp = http
+        .get(server.url("/v1/policies"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let t = token("S1", &["B1"], &["brand_representative"]);
+    let resp = http.get(server.url("/v1/policies")).bearer_auth(t).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["policy"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_policy_in_force_follows_the_business_clock() {
+    let before = policies_at("2026-12-31T23:59:59Z").await;
+    assert!(before.contains(&"campaign@2026-11-01".to_owned()), "{before:?}");
+    let after = policies_at("2027-01-01T00:00:00Z").await;
+    assert!(after.contains(&"campaign@2027-01-01".to_owned()), "{after:?}");
+    assert!(after.contains(&"contact@2026-11-01".to_owned()), "{after:?}");
+}

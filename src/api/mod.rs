@@ -5,6 +5,7 @@
 //! domain or job function and map its result; they hold no business rules.
 
 pub mod extract;
+pub mod policies;
 pub mod problem;
 
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use axum::routing::get;
 
 use crate::auth::TokenKeys;
 use crate::clock::Clock;
+use crate::policy::PolicySet;
+use crate::store::Store;
 use problem::Problem;
 
 /// What every route may use: built once per process (cold start).
@@ -25,6 +28,10 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     /// The business clock.
     pub clock: Arc<dyn Clock>,
+    /// The policies, bundled or loaded from a folder.
+    pub policies: Arc<PolicySet>,
+    /// The storage port.
+    pub store: Arc<dyn Store>,
 }
 
 impl FromRef<AppState> for Arc<TokenKeys> {
@@ -38,6 +45,7 @@ impl FromRef<AppState> for Arc<TokenKeys> {
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/policies", get(policies::in_force))
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -10,6 +10,8 @@ use engage::api::{AppState, router};
 use engage::auth::TokenKeys;
 use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::Config;
+use engage::policy::PolicySet;
+use engage::store::EmbeddedStore;
 
 use super::StateArgs;
 
@@ -43,9 +45,16 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         Some(now) => Arc::new(FixedClock(now)),
         None => Arc::new(SystemClock),
     };
+    let policies = match args.policies.as_ref().or(config.policies_dir.as_ref()) {
+        Some(dir) => PolicySet::load_dir(dir)?,
+        None => PolicySet::bundled()?,
+    };
+    let store = EmbeddedStore::open(&args.state.data)?;
     let state = AppState {
         keys: Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes())),
         clock,
+        policies: Arc::new(policies),
+        store: Arc::new(store),
     };
     let app = router(state, config.max_body_bytes);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
