@@ -11,5 +11,6 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod mail;
 pub mod policy;
 pub mod store;
