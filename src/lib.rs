@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod jobs;
 pub mod mail;
 pub mod policy;
 pub mod store;

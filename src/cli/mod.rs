@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch of the `engage` subcommands (CONTRACT.md, "CLI").
 
+mod event;
 mod policy;
 mod serve;
 mod token;
@@ -24,6 +25,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Prints a local bearer token.
     Token(token::TokenArgs),
+    /// Applies marketplace events from a file or stdin.
+    Event(event::EventArgs),
     /// Policy tools.
     Policy {
         #[command(subcommand)]
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args, &config),
         Command::Token(args) => token::run(args, &config),
+        Command::Event(args) => event::run(args),
         Command::Policy { command } => policy::run(command),
     }
 }

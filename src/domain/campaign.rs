@@ -211,6 +211,10 @@ pub struct Campaign {
     pub id: CampaignId,
     /// Its brand.
     pub brand_id: BrandId,
+    /// What the campaign is for (R-MYCE-2): `new_product`, `featured_product`
+    /// or `holiday_gift_guide` (an extension of CONTRACT.md's object).
+    #[serde(default)]
+    pub purpose: Option<String>,
     /// Internal name, never shown to customers (R-MYCE-10).
     pub nickname: String,
     /// Event theme id (R-MYCE-3).

@@ -34,17 +34,18 @@ use super::entities::FollowerCursor;
 use super::idempotency::{Found, outcome_of};
 use super::item::{CapRecord, IdemRecord, IdemState, Item, from_micros};
 use super::keys;
+use super::merge::{self, Merged};
 use super::{
     CampaignStore, CapOutcome, CapStore, ContactOutcome, ContactStore, CreateOutcome, Entity,
-    EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome, LedgerStore, Page,
-    StoreError, TransitionOutcome, UpsertOutcome,
+    EntityChange, EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome, LedgerStore,
+    Page, StoreError, TransitionOutcome, UpsertOutcome,
 };
 use crate::domain::brand::Brand;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::contact::Contact;
 use crate::domain::follower::Follower;
-use crate::domain::order::Order;
-use crate::domain::promotion::Promotion;
+use crate::domain::order::{Order, OrderRecord};
+use crate::domain::promotion::{Promotion, PromotionRecord};
 use crate::domain::review::Review;
 use crate::domain::send::SendRecord;
 use crate::domain::suppression::Suppression;
@@ -721,8 +722,77 @@ impl IdempotencyStore for DynamoStore {
     }
 }
 
+/// How many times a merge re-reads and retries after losing a concurrent write.
+const MERGE_ATTEMPTS: usize = 16;
+
+impl DynamoStore {
+    /// Optimistic read-fold-write: a conditional put on the revision read, retried
+    /// (with the item the failed condition returned) until it wins or nothing changes.
+    async fn merge_item<T, F>(
+        &self,
+        op: &'static str,
+        pk: &str,
+        sk: &str,
+        fold: F,
+    ) -> Result<UpsertOutcome, StoreError>
+    where
+        T: Merged,
+        F: Fn(Option<T>) -> Option<T>,
+    {
+        let mut current: Option<Item<T>> = self.get(op, pk, sk).await?;
+        for _ in 0..MERGE_ATTEMPTS {
+            let revision = current.as_ref().and_then(|i| i.revision);
+            let exists = current.is_some();
+            let Some(body) = fold(current.take().map(|i| i.body)) else {
+                return Ok(UpsertOutcome::Stale);
+            };
+            let mut item = Item::new(body.keys(), body);
+            item.updated_at_micros = Some(keys::micros(item.body.version()));
+            item.revision = Some(revision.unwrap_or(0) + 1);
+            let mut expr = Expr::default().name("#rev", "revision");
+            let condition = match (exists, revision) {
+                (false, _) => "attribute_not_exists(pk)",
+                (true, None) => "attribute_exists(pk) AND attribute_not_exists(#rev)",
+                (true, Some(r)) => {
+                    expr = expr.value(":rev", av(&r)?);
+                    "#rev = :rev"
+                }
+            };
+            if !exists {
+                expr = Expr::default();
+            }
+            match self.put_if(op, to_attrs(&item)?, condition, expr).await? {
+                Ok(()) => return Ok(UpsertOutcome::Written),
+                Err(old) => current = self.old_or_read(op, old, pk, sk).await?,
+            }
+        }
+        Err(StoreError::Transient {
+            op,
+            source: format!("{MERGE_ATTEMPTS} concurrent writes won over this merge").into(),
+        })
+    }
+}
+
 #[async_trait]
 impl EntityStore for DynamoStore {
+    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError> {
+        let (pk, sk) = change.primary();
+        match change {
+            EntityChange::Follow(c) => {
+                self.merge_item("merge", &pk, &sk, |old| merge::follow(c, old))
+                    .await
+            }
+            EntityChange::Order(c) => {
+                self.merge_item("merge", &pk, &sk, |old| merge::order(c, old))
+                    .await
+            }
+            EntityChange::Promotion(c) => {
+                self.merge_item("merge", &pk, &sk, |old| merge::promotion(c, old))
+                    .await
+            }
+        }
+    }
+
     async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
         self.upsert_entity("upsert", entity).await
     }
@@ -733,13 +803,17 @@ impl EntityStore for DynamoStore {
             .await?;
         let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
         // Flag the follower if there is one; no follower is fine (the condition fails).
+        // The revision moves too, so a concurrent merge of the follower re-reads the flag.
         self.update_if(
             "suppress",
             &k.pk,
             &k.sk,
-            "SET suppressed = :yes",
+            "SET suppressed = :yes ADD #rev :one",
             "attribute_exists(pk)",
-            Expr::default().value(":yes", AttributeValue::Bool(true)),
+            Expr::default()
+                .name("#rev", "revision")
+                .value(":yes", AttributeValue::Bool(true))
+                .value(":one", AttributeValue::N("1".to_owned())),
         )
         .await?
         .ok();
@@ -777,12 +851,18 @@ impl EntityStore for DynamoStore {
 
     async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
         let (pk, sk) = keys::promotion_primary(id);
-        Ok(self.get("get_promotion", &pk, &sk).await?.map(|i| i.body))
+        Ok(self
+            .get::<PromotionRecord>("get_promotion", &pk, &sk)
+            .await?
+            .and_then(|i| i.body.promotion()))
     }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let (pk, sk) = keys::order_primary(id);
-        Ok(self.get("get_order", &pk, &sk).await?.map(|i| i.body))
+        Ok(self
+            .get::<OrderRecord>("get_order", &pk, &sk)
+            .await?
+            .and_then(|i| i.body.order()))
     }
 
     async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {

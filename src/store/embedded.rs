@@ -31,17 +31,18 @@ use super::entities::FollowerCursor;
 use super::idempotency::{Found, outcome_of};
 use super::item::{CapRecord, IdemRecord, IdemState, Item, from_micros};
 use super::keys;
+use super::merge::{self, Merged};
 use super::{
     CampaignStore, CapOutcome, CapStore, ContactOutcome, ContactStore, CreateOutcome, Entity,
-    EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome, LedgerStore, Page,
-    StoreError, TransitionOutcome, UpsertOutcome,
+    EntityChange, EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome, LedgerStore,
+    Page, StoreError, TransitionOutcome, UpsertOutcome,
 };
 use crate::domain::brand::Brand;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::contact::Contact;
 use crate::domain::follower::Follower;
-use crate::domain::order::Order;
-use crate::domain::promotion::Promotion;
+use crate::domain::order::{Order, OrderRecord};
+use crate::domain::promotion::{Promotion, PromotionRecord};
 use crate::domain::review::Review;
 use crate::domain::send::SendRecord;
 use crate::domain::suppression::Suppression;
@@ -588,8 +589,55 @@ impl IdempotencyStore for EmbeddedStore {
     }
 }
 
+impl EmbeddedStore {
+    /// Read, fold, write back in one transaction (the transaction is the concurrency check).
+    async fn merge_item<T, F>(
+        &self,
+        op: &'static str,
+        pk: String,
+        sk: String,
+        fold: F,
+    ) -> Result<UpsertOutcome, StoreError>
+    where
+        T: Merged,
+        F: FnOnce(Option<T>) -> Option<T> + Send + 'static,
+    {
+        self.tx(op, move |conn| {
+            let old = read::<T>(conn, op, &pk, &sk)?;
+            let revision = old.as_ref().and_then(|i| i.revision).unwrap_or(0);
+            let Some(body) = fold(old.map(|i| i.body)) else {
+                return Ok(UpsertOutcome::Stale);
+            };
+            let mut item = Item::new(body.keys(), body);
+            item.updated_at_micros = Some(keys::micros(item.body.version()));
+            item.revision = Some(revision + 1);
+            write(conn, op, &item)?;
+            Ok(UpsertOutcome::Written)
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl EntityStore for EmbeddedStore {
+    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError> {
+        let (pk, sk) = change.primary();
+        match change.clone() {
+            EntityChange::Follow(c) => {
+                self.merge_item("merge", pk, sk, move |old| merge::follow(&c, old))
+                    .await
+            }
+            EntityChange::Order(c) => {
+                self.merge_item("merge", pk, sk, move |old| merge::order(&c, old))
+                    .await
+            }
+            EntityChange::Promotion(c) => {
+                self.merge_item("merge", pk, sk, move |old| merge::promotion(&c, old))
+                    .await
+            }
+        }
+    }
+
     async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
         let doc = entity_doc(entity)?;
         let preserved = entity.preserved();
@@ -642,12 +690,14 @@ impl EntityStore for EmbeddedStore {
 
     async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
         let (pk, sk) = keys::promotion_primary(id);
-        self.get_doc("get_promotion", pk, sk).await
+        let record: Option<PromotionRecord> = self.get_doc("get_promotion", pk, sk).await?;
+        Ok(record.and_then(|r| r.promotion()))
     }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let (pk, sk) = keys::order_primary(id);
-        self.get_doc("get_order", pk, sk).await
+        let record: Option<OrderRecord> = self.get_doc("get_order", pk, sk).await?;
+        Ok(record.and_then(|r| r.order()))
     }
 
     async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {

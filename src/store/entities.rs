@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::StoreError;
 use super::keys::{self, Keys};
+use super::{EntityChange, StoreError};
 use crate::domain::brand::Brand;
 use crate::domain::follower::Follower;
 use crate::domain::order::Order;
@@ -91,6 +91,13 @@ pub trait EntityStore: Send + Sync {
     /// (`attribute_not_exists(pk) OR updatedAtMicros < :at`). The whole item is
     /// replaced, except that an existing follower keeps its `suppressed` flag.
     async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError>;
+
+    /// Folds a partial change (a follow, an order's shipment, a promotion's end, ...)
+    /// into its item: read, merge with the domain's commutative merge, and write back
+    /// only if the item's `revision` is unchanged (retried on conflict). Any arrival
+    /// order of the same changes, repeats included, ends in the same item. `Stale`
+    /// when the change adds nothing. An existing follower keeps its `suppressed` flag.
+    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError>;
 
     /// Suppresses a customer for a brand: stores the suppression (newest wins) and sets
     /// `suppressed` on the follower item if there is one, so send runs see it for free.

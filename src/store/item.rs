@@ -26,6 +26,10 @@ pub(crate) struct Item<T> {
     /// The entity's `updatedAt` in microseconds: what newest-wins upserts compare.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at_micros: Option<i64>,
+    /// Optimistic-concurrency counter of merged entities: each merge writes
+    /// `revision + 1` on the condition that the stored revision is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
     /// TTL attribute (epoch seconds): DynamoDB deletes the item some time after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
@@ -45,6 +49,7 @@ impl<T> Item<T> {
             gsi2pk,
             gsi2sk,
             updated_at_micros: None,
+            revision: None,
             expires_at: None,
             body,
         }

@@ -20,6 +20,7 @@ mod error;
 mod idempotency;
 pub(crate) mod item;
 pub mod keys;
+mod merge;
 mod records;
 
 pub use campaigns::{CampaignStore, CreateOutcome, TransitionOutcome};
@@ -27,6 +28,7 @@ pub use dynamodb::DynamoStore;
 pub use embedded::EmbeddedStore;
 pub use entities::{Entity, EntityStore, Page, UpsertOutcome};
 pub use error::StoreError;
+pub use merge::EntityChange;
 pub use idempotency::{IdempotencyOutcome, IdempotencyStore};
 pub use records::{CapOutcome, CapStore, ContactOutcome, ContactStore, LedgerOutcome, LedgerStore};
 

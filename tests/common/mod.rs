@@ -64,6 +64,7 @@ pub fn campaign(id: &str, brand: &str, created_at: DateTime<Utc>) -> Campaign {
     Campaign {
         id: CampaignId::new(id),
         brand_id: BrandId::new(brand),
+        purpose: Some("featured_product".into()),
         nickname: format!("nick {id}"),
         theme: Some("black-friday-2026".to_owned()),
         primary_asin: "B000000001".to_owned(),

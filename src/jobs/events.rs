@@ -1,0 +1,807 @@
+//! Marketplace events (CONTRACT.md, "Marketplace events"): parse EventBridge
+//! envelopes into [`MarketplaceEvent`]s and store them through the port.
+//!
+//! One code path for `functions/marketplace-events` ([`handle_delivery`]) and
+//! `engage event` ([`parse_input`], [`parse`], [`apply`]).
+//!
+//! Repeats and out-of-order arrivals converge: every event is versioned by the
+//! instant it carries (`followedAt`, `purchasedAt`, `postedAt`, `shippedAt`,
+//! `deliveredAt`, `receivedAt`, `createdAt`), or by the envelope's `time` when it
+//! carries none (Brand Registered, Brand Unfollowed, Promotion Updated, Canceled
+//! and Rejected). Whole entities (brands, reviews) keep the newest version
+//! ([`EntityStore::upsert`](crate::store::EntityStore::upsert)); partial ones
+//! (follows, promotions, orders) are folded in part by part with
+//! [`EntityStore::merge`](crate::store::EntityStore::merge).
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::domain::brand::{Brand, Marketplace};
+use crate::domain::follower::{FollowChange, FollowKind};
+use crate::domain::order::{OrderChange, OrderChangeKind, OrderPlaced, ReturnReceived};
+use crate::domain::promotion::{
+    PromotionChange, PromotionChangeKind, PromotionState, PromotionType,
+};
+use crate::domain::review::Review;
+use crate::domain::{BrandId, CustomerId, OrderId, PromotionId, ReviewId, SellerId};
+use crate::store::{Entity, EntityChange, Store, StoreError, UpsertOutcome};
+
+/// The `source` every marketplace event carries.
+pub const SOURCE: &str = "marketplace";
+
+/// An EventBridge envelope (the shape of `aws_lambda_events`'
+/// `EventBridgeEvent`; only `detail-type`, `source` and `detail` are required).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Envelope {
+    /// Envelope version (`"0"`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The event id (what errors and logs name).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// What happened, e.g. `Order Placed`.
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    /// Who sent it; must be [`SOURCE`].
+    pub source: String,
+    /// AWS account.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// When the event happened (versions the events that carry no instant).
+    #[serde(default)]
+    pub time: Option<DateTime<Utc>>,
+    /// AWS region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Related resources.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// The payload.
+    pub detail: Value,
+}
+
+/// Brand Registered.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrandRegistered {
+    /// The brand.
+    pub brand_id: BrandId,
+    /// Display name.
+    pub name: String,
+    /// Owning selling account.
+    pub seller_id: SellerId,
+    /// US or CA.
+    pub marketplace: Marketplace,
+    /// Whether it has a store page.
+    pub has_store_page: bool,
+}
+
+/// Brand Followed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrandFollowed {
+    /// The brand.
+    pub brand_id: BrandId,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Relay address.
+    pub relay_email: String,
+    /// Locale, e.g. `fr-CA`.
+    pub locale: String,
+    /// When.
+    pub followed_at: DateTime<Utc>,
+}
+
+/// Brand Unfollowed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrandUnfollowed {
+    /// The brand.
+    pub brand_id: BrandId,
+    /// The customer.
+    pub customer_id: CustomerId,
+}
+
+/// Promotion Created or Promotion Updated.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromotionDefined {
+    /// The promotion.
+    pub promotion_id: PromotionId,
+    /// Its brand.
+    pub brand_id: BrandId,
+    /// The product.
+    pub asin: String,
+    /// `seven_day_deal`, `coupon` or any other type.
+    #[serde(rename = "type")]
+    pub promotion_type: PromotionType,
+    /// First instant.
+    pub starts_at: DateTime<Utc>,
+    /// Last instant.
+    pub ends_at: DateTime<Utc>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Promotion Canceled or Promotion Rejected.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromotionEnded {
+    /// The promotion.
+    pub promotion_id: PromotionId,
+    /// Its brand.
+    pub brand_id: BrandId,
+}
+
+/// Order Placed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPlacedEvent {
+    /// The order.
+    pub order_id: OrderId,
+    /// What was placed.
+    #[serde(flatten)]
+    pub placed: OrderPlaced,
+}
+
+/// Review Posted.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewPosted {
+    /// The review.
+    pub review_id: ReviewId,
+    /// Brand of the product.
+    pub brand_id: BrandId,
+    /// The product.
+    pub asin: String,
+    /// The order behind it.
+    pub order_id: OrderId,
+    /// The reviewer.
+    pub customer_id: CustomerId,
+    /// Stars, 1 to 5.
+    pub rating: u8,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Verified purchase.
+    pub verified_purchase: bool,
+    /// When.
+    pub posted_at: DateTime<Utc>,
+}
+
+/// Order Shipped.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderShipped {
+    /// The order.
+    pub order_id: OrderId,
+    /// When.
+    pub shipped_at: DateTime<Utc>,
+    /// Carrier.
+    pub carrier: String,
+    /// Tracking id.
+    pub tracking_id: String,
+}
+
+/// Order Delivered.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderDelivered {
+    /// The order.
+    pub order_id: OrderId,
+    /// When.
+    pub delivered_at: DateTime<Utc>,
+}
+
+/// Return Received.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnReceivedEvent {
+    /// The order.
+    pub order_id: OrderId,
+    /// The return.
+    #[serde(flatten)]
+    pub received: ReturnReceived,
+}
+
+/// One marketplace event, by detail-type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MarketplaceEvent {
+    /// `Brand Registered`.
+    BrandRegistered(BrandRegistered),
+    /// `Brand Followed`.
+    BrandFollowed(BrandFollowed),
+    /// `Brand Unfollowed`.
+    BrandUnfollowed(BrandUnfollowed),
+    /// `Promotion Created`.
+    PromotionCreated(PromotionDefined),
+    /// `Promotion Updated`.
+    PromotionUpdated(PromotionDefined),
+    /// `Promotion Canceled`.
+    PromotionCanceled(PromotionEnded),
+    /// `Promotion Rejected`.
+    PromotionRejected(PromotionEnded),
+    /// `Order Placed`.
+    OrderPlaced(OrderPlacedEvent),
+    /// `Review Posted`.
+    ReviewPosted(ReviewPosted),
+    /// `Order Shipped`.
+    OrderShipped(OrderShipped),
+    /// `Order Delivered`.
+    OrderDelivered(OrderDelivered),
+    /// `Return Received`.
+    ReturnReceived(ReturnReceivedEvent),
+}
+
+/// Every detail-type of CONTRACT.md.
+pub const DETAIL_TYPES: &[&str] = &[
+    "Brand Registered",
+    "Brand Followed",
+    "Brand Unfollowed",
+    "Promotion Created",
+    "Promotion Updated",
+    "Promotion Canceled",
+    "Promotion Rejected",
+    "Order Placed",
+    "Review Posted",
+    "Order Shipped",
+    "Order Delivered",
+    "Return Received",
+];
+
+/// A parsed event with what the envelope said about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The envelope's id (empty when it had none).
+    pub id: String,
+    /// The envelope's detail-type.
+    pub detail_type: String,
+    /// The envelope's time, if any.
+    pub time: Option<DateTime<Utc>>,
+    /// The typed event.
+    pub event: MarketplaceEvent,
+}
+
+/// Why an event was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// The input is not JSON.
+    #[error("{at}: not json: {source}")]
+    NotJson {
+        /// Where in the input (e.g. `line 3`).
+        at: String,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Not an EventBridge envelope (missing `detail-type`, `source` or `detail`, ...).
+    #[error("event {id}: not an eventbridge envelope: {source}")]
+    Envelope {
+        /// The event id, if one could be read.
+        id: String,
+        /// The decoding error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The source is not [`SOURCE`].
+    #[error("event {id}: source {source_name:?} is not \"marketplace\"")]
+    WrongSource {
+        /// The event id.
+        id: String,
+        /// The source it named.
+        source_name: String,
+    },
+    /// A detail-type CONTRACT.md does not define.
+    #[error("event {id}: unknown detail-type {detail_type:?}")]
+    UnknownType {
+        /// The event id.
+        id: String,
+        /// The detail-type.
+        detail_type: String,
+    },
+    /// The detail does not have the fields its detail-type requires.
+    #[error("event {id}: malformed {detail_type} detail: {source}")]
+    MalformedDetail {
+        /// The event id.
+        id: String,
+        /// The detail-type.
+        detail_type: String,
+        /// The decoding error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The detail decodes but a value is out of range.
+    #[error("event {id}: invalid {detail_type} detail: {reason}")]
+    Invalid {
+        /// The event id.
+        id: String,
+        /// The detail-type.
+        detail_type: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The store failed; [`EventError::is_retryable`] says whether a retry may help.
+    #[error("event {id}: cannot store it")]
+    Store {
+        /// The event id.
+        id: String,
+        /// The store error.
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl EventError {
+    /// Whether delivering the same event again may succeed (only transient store
+    /// failures); malformed or unknown events never will.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store { source, .. } if source.is_retryable())
+    }
+
+    /// The id of the event concerned (empty when unknown).
+    pub fn event_id(&self) -> &str {
+        match self {
+            Self::NotJson { .. } => "",
+            Self::Envelope { id, .. }
+            | Self::WrongSource { id, .. }
+            | Self::UnknownType { id, .. }
+            | Self::MalformedDetail { id, .. }
+            | Self::Invalid { id, .. }
+            | Self::Store { id, .. } => id,
+        }
+    }
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The event changed the stored state of `what` (e.g. `order O1`).
+    Written {
+        /// The entity concerned.
+        what: String,
+    },
+    /// A repeat or an older event: nothing changed.
+    Stale {
+        /// The entity concerned.
+        what: String,
+    },
+    /// A promotion was cancelled or rejected. Returned whether or not the state was
+    /// new (`written`), so a follow-up (suspending the campaigns that use it, see
+    /// issue 4) runs again on every redelivery and is done at least once.
+    PromotionEnded {
+        /// The promotion.
+        promotion_id: PromotionId,
+        /// Its brand.
+        brand_id: BrandId,
+        /// `Canceled` or `Rejected`.
+        state: PromotionState,
+        /// Whether this event changed the stored promotion.
+        written: bool,
+    },
+}
+
+impl Applied {
+    /// Whether the event changed stored state.
+    pub fn written(&self) -> bool {
+        match self {
+            Self::Written { .. } => true,
+            Self::Stale { .. } => false,
+            Self::PromotionEnded { written, .. } => *written,
+        }
+    }
+
+    /// A short description of what the event concerned.
+    pub fn what(&self) -> String {
+        match self {
+            Self::Written { what } | Self::Stale { what } => what.clone(),
+            Self::PromotionEnded { promotion_id, .. } => format!("promotion {promotion_id}"),
+        }
+    }
+}
+
+fn detail<T: DeserializeOwned>(id: &str, detail_type: &str, v: Value) -> Result<T, EventError> {
+    serde_json::from_value(v).map_err(|source| EventError::MalformedDetail {
+        id: id.to_owned(),
+        detail_type: detail_type.to_owned(),
+        source,
+    })
+}
+
+/// Parses one EventBridge envelope.
+pub fn parse(value: Value) -> Result<Event, EventError> {
+    let id_hint = value
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let env: Envelope = serde_json::from_value(value).map_err(|source| EventError::Envelope {
+        id: id_hint,
+        source,
+    })?;
+    let id = env.id.clone().unwrap_or_default();
+    if env.source != SOURCE {
+        return Err(EventError::WrongSource {
+            id,
+            source_name: env.source,
+        });
+    }
+    let dt = env.detail_type.as_str();
+    let d = env.detail;
+    let event = match dt {
+        "Brand Registered" => MarketplaceEvent::BrandRegistered(detail(&id, dt, d)?),
+        "Brand Followed" => MarketplaceEvent::BrandFollowed(detail(&id, dt, d)?),
+        "Brand Unfollowed" => MarketplaceEvent::BrandUnfollowed(detail(&id, dt, d)?),
+        "Promotion Created" => MarketplaceEvent::PromotionCreated(detail(&id, dt, d)?),
+        "Promotion Updated" => MarketplaceEvent::PromotionUpdated(detail(&id, dt, d)?),
+        "Promotion Canceled" => MarketplaceEvent::PromotionCanceled(detail(&id, dt, d)?),
+        "Promotion Rejected" => MarketplaceEvent::PromotionRejected(detail(&id, dt, d)?),
+        "Order Placed" => MarketplaceEvent::OrderPlaced(detail(&id, dt, d)?),
+        "Review Posted" => MarketplaceEvent::ReviewPosted(detail(&id, dt, d)?),
+        "Order Shipped" => MarketplaceEvent::OrderShipped(detail(&id, dt, d)?),
+        "Order Delivered" => MarketplaceEvent::OrderDelivered(detail(&id, dt, d)?),
+        "Return Received" => MarketplaceEvent::ReturnReceived(detail(&id, dt, d)?),
+        _ => {
+            return Err(EventError::UnknownType {
+                id,
+                detail_type: env.detail_type,
+            });
+        }
+    };
+    let parsed = Event {
+        id,
+        detail_type: env.detail_type,
+        time: env.time,
+        event,
+    };
+    validate(&parsed)?;
+    Ok(parsed)
+}
+
+/// Range checks serde cannot express.
+fn validate(e: &Event) -> Result<(), EventError> {
+    let invalid = |reason: &str| {
+        Err(EventError::Invalid {
+            id: e.id.clone(),
+            detail_type: e.detail_type.clone(),
+            reason: reason.to_owned(),
+        })
+    };
+    let blank = |ids: &[&str]| ids.iter().any(|s| s.trim().is_empty());
+    match &e.event {
+        MarketplaceEvent::BrandRegistered(d) => {
+            if blank(&[d.brand_id.as_str(), d.seller_id.as_str()]) {
+                return invalid("brandId and sellerId must not be empty");
+            }
+        }
+        MarketplaceEvent::BrandFollowed(d) => {
+            if blank(&[d.brand_id.as_str(), d.customer_id.as_str(), &d.relay_email]) {
+                return invalid("brandId, customerId and relayEmail must not be empty");
+            }
+        }
+        MarketplaceEvent::BrandUnfollowed(d) => {
+            if blank(&[d.brand_id.as_str(), d.customer_id.as_str()]) {
+                return invalid("brandId and customerId must not be empty");
+            }
+        }
+        MarketplaceEvent::PromotionCreated(d) | MarketplaceEvent::PromotionUpdated(d) => {
+            if blank(&[d.promotion_id.as_str(), d.brand_id.as_str(), &d.asin]) {
+                return invalid("promotionId, brandId and asin must not be empty");
+            }
+            if d.ends_at < d.starts_at {
+                return invalid("endsAt is before startsAt");
+            }
+        }
+        MarketplaceEvent::PromotionCanceled(d) | MarketplaceEvent::PromotionRejected(d) => {
+            if blank(&[d.promotion_id.as_str(), d.brand_id.as_str()]) {
+                return invalid("promotionId and brandId must not be empty");
+            }
+        }
+        MarketplaceEvent::OrderPlaced(d) => {
+            let p = &d.placed;
+            if blank(&[
+                d.order_id.as_str(),
+                p.seller_id.as_str(),
+                p.brand_id.as_str(),
+                p.customer_id.as_str(),
+            ]) {
+                return invalid("orderId, sellerId, brandId and customerId must not be empty");
+            }
+        }
+        MarketplaceEvent::ReviewPosted(d) => {
+            if blank(&[
+                d.review_id.as_str(),
+                d.brand_id.as_str(),
+                d.order_id.as_str(),
+            ]) {
+                return invalid("reviewId, brandId and orderId must not be empty");
+            }
+            if !(1..=5).contains(&d.rating) {
+                return invalid(&format!("rating {} is not 1 to 5", d.rating));
+            }
+        }
+        MarketplaceEvent::OrderShipped(OrderShipped { order_id, .. })
+        | MarketplaceEvent::OrderDelivered(OrderDelivered { order_id, .. })
+        | MarketplaceEvent::ReturnReceived(ReturnReceivedEvent { order_id, .. }) => {
+            if blank(&[order_id.as_str()]) {
+                return invalid("orderId must not be empty");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores one event through the port. `received_at` versions the events that carry
+/// no instant when the envelope has no `time` either.
+pub async fn apply<S: Store + ?Sized>(
+    store: &S,
+    event: &Event,
+    received_at: DateTime<Utc>,
+) -> Result<Applied, EventError> {
+    let at = event.time.unwrap_or(received_at);
+    let store_err = |source| EventError::Store {
+        id: event.id.clone(),
+        source,
+    };
+    let (what, outcome) = match &event.event {
+        MarketplaceEvent::BrandRegistered(d) => {
+            let brand = Brand {
+                brand_id: d.brand_id.clone(),
+                name: d.name.clone(),
+                seller_id: d.seller_id.clone(),
+                marketplace: d.marketplace,
+                has_store_page: d.has_store_page,
+                updated_at: at,
+            };
+            let o = store.upsert(&Entity::Brand(brand)).await;
+            (format!("brand {}", d.brand_id), o)
+        }
+        MarketplaceEvent::BrandFollowed(d) => {
+            let change = FollowChange {
+                brand_id: d.brand_id.clone(),
+                customer_id: d.customer_id.clone(),
+                kind: FollowKind::Followed {
+                    relay_email: d.relay_email.clone(),
+                    locale: d.locale.clone(),
+                    followed_at: d.followed_at,
+                },
+            };
+            let o = store.merge(&EntityChange::Follow(change)).await;
+            (format!("follower {}/{}", d.brand_id, d.customer_id), o)
+        }
+        MarketplaceEvent::BrandUnfollowed(d) => {
+            let change = FollowChange {
+                brand_id: d.brand_id.clone(),
+                customer_id: d.customer_id.clone(),
+                kind: FollowKind::Unfollowed { at },
+            };
+            let o = store.merge(&EntityChange::Follow(change)).await;
+            (format!("follower {}/{}", d.brand_id, d.customer_id), o)
+        }
+        MarketplaceEvent::PromotionCreated(d) | MarketplaceEvent::PromotionUpdated(d) => {
+            let version = match event.event {
+                MarketplaceEvent::PromotionCreated(_) => d.created_at,
+                _ => at,
+            };
+            let change = PromotionChange {
+                promotion_id: d.promotion_id.clone(),
+                brand_id: d.brand_id.clone(),
+                kind: PromotionChangeKind::Defined {
+                    asin: d.asin.clone(),
+                    promotion_type: d.promotion_type,
+                    starts_at: d.starts_at,
+                    ends_at: d.ends_at,
+                    created_at: d.created_at,
+                    at: version,
+                },
+            };
+            let o = store.merge(&EntityChange::Promotion(change)).await;
+            (format!("promotion {}", d.promotion_id), o)
+        }
+        MarketplaceEvent::PromotionCanceled(d) | MarketplaceEvent::PromotionRejected(d) => {
+            let state = match event.event {
+                MarketplaceEvent::PromotionCanceled(_) => PromotionState::Canceled,
+                _ => PromotionState::Rejected,
+            };
+            let change = PromotionChange {
+                promotion_id: d.promotion_id.clone(),
+                brand_id: d.brand_id.clone(),
+                kind: PromotionChangeKind::Ended { state, at },
+            };
+            let outcome = store
+                .merge(&EntityChange::Promotion(change))
+                .await
+                .map_err(store_err)?;
+            return Ok(Applied::PromotionEnded {
+                promotion_id: d.promotion_id.clone(),
+                brand_id: d.brand_id.clone(),
+                state,
+                written: outcome == UpsertOutcome::Written,
+            });
+        }
+        MarketplaceEvent::OrderPlaced(d) => {
+            let o = order(
+                store,
+                &d.order_id,
+                OrderChangeKind::Placed(d.placed.clone()),
+            )
+            .await;
+            (format!("order {}", d.order_id), o)
+        }
+        MarketplaceEvent::ReviewPosted(d) => {
+            let review = Review {
+                review_id: d.review_id.clone(),
+                brand_id: d.brand_id.clone(),
+                asin: d.asin.clone(),
+                order_id: d.order_id.clone(),
+                customer_id: d.customer_id.clone(),
+                rating: d.rating,
+                title: d.title.clone(),
+                body: d.body.clone(),
+                verified_purchase: d.verified_purchase,
+                posted_at: d.posted_at,
+                updated_at: d.posted_at,
+            };
+            let o = store.upsert(&Entity::Review(review)).await;
+            (format!("review {}", d.review_id), o)
+        }
+        MarketplaceEvent::OrderShipped(d) => {
+            let kind = OrderChangeKind::Shipped {
+                shipped_at: d.shipped_at,
+                carrier: d.carrier.clone(),
+                tracking_id: d.tracking_id.clone(),
+            };
+            let o = order(store, &d.order_id, kind).await;
+            (format!("order {}", d.order_id), o)
+        }
+        MarketplaceEvent::OrderDelivered(d) => {
+            let kind = OrderChangeKind::Delivered {
+                delivered_at: d.delivered_at,
+            };
+            let o = order(store, &d.order_id, kind).await;
+            (format!("order {}", d.order_id), o)
+        }
+        MarketplaceEvent::ReturnReceived(d) => {
+            let kind = OrderChangeKind::ReturnReceived(d.received.clone());
+            let o = order(store, &d.order_id, kind).await;
+            (format!("order {}", d.order_id), o)
+        }
+    };
+    Ok(match outcome.map_err(store_err)? {
+        UpsertOutcome::Written => Applied::Written { what },
+        UpsertOutcome::Stale => Applied::Stale { what },
+    })
+}
+
+async fn order<S: Store + ?Sized>(
+    store: &S,
+    order_id: &OrderId,
+    kind: OrderChangeKind,
+) -> Result<UpsertOutcome, StoreError> {
+    let change = OrderChange {
+        order_id: order_id.clone(),
+        kind,
+    };
+    store.merge(&EntityChange::Order(change)).await
+}
+
+/// Parses and applies one envelope given as JSON.
+pub async fn handle<S: Store + ?Sized>(
+    store: &S,
+    value: Value,
+    received_at: DateTime<Utc>,
+) -> Result<Applied, EventError> {
+    let event = parse(value)?;
+    apply(store, &event, received_at).await
+}
+
+/// What the Lambda reports for one delivery that did not fail.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase", tag = "result")]
+pub enum Delivery {
+    /// Applied (written or already known).
+    Applied {
+        /// The event id.
+        id: String,
+        /// Whether it changed stored state.
+        written: bool,
+        /// The entity concerned.
+        what: String,
+    },
+    /// Refused for good (malformed, unknown type, wrong source): acknowledged so
+    /// EventBridge does not redeliver it forever; logged with its reason.
+    Rejected {
+        /// The event id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The Lambda handler's logic: applies one EventBridge delivery.
+///
+/// Retryable failures (a throttled or unavailable store) return `Err`, so Lambda's
+/// asynchronous retries and then the dead-letter queue take over. Events that can
+/// never succeed (not an envelope, another source, an unknown detail-type, a
+/// malformed detail) are logged and acknowledged as [`Delivery::Rejected`]:
+/// retrying them would only loop until the retry budget is spent and bury real
+/// failures in the dead-letter queue.
+pub async fn handle_delivery<S: Store + ?Sized>(
+    store: &S,
+    payload: Value,
+    received_at: DateTime<Utc>,
+) -> Result<Delivery, EventError> {
+    let result = match parse(payload) {
+        Ok(event) => apply(store, &event, received_at)
+            .await
+            .map(|applied| (event.id, applied)),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((id, applied)) => {
+            tracing::info!(event_id = %id, written = applied.written(), what = %applied.what(), "marketplace event applied");
+            Ok(Delivery::Applied {
+                id,
+                written: applied.written(),
+                what: applied.what(),
+            })
+        }
+        Err(e) if e.is_retryable() => {
+            tracing::warn!(event_id = e.event_id(), error = %error_chain(&e), "marketplace event failed, will be retried");
+            Err(e)
+        }
+        Err(e) => {
+            tracing::error!(event_id = e.event_id(), error = %error_chain(&e), "marketplace event rejected");
+            Ok(Delivery::Rejected {
+                id: e.event_id().to_owned(),
+                reason: error_chain(&e),
+            })
+        }
+    }
+}
+
+/// An error and its sources, joined with `: `.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}
+
+/// Splits an input of events: one envelope, a JSON array of envelopes, or one
+/// envelope per line (NDJSON). Each item is a JSON value or the error of its line.
+pub fn parse_input(text: &str) -> Vec<Result<Value, EventError>> {
+    let whole: Result<Vec<Value>, _> = serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .collect();
+    match whole {
+        Ok(values) => values
+            .into_iter()
+            .flat_map(|v| match v {
+                Value::Array(items) => items,
+                other => vec![other],
+            })
+            .map(Ok)
+            .collect(),
+        Err(_) => text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(i, line)| {
+                serde_json::from_str(line).map_err(|source| EventError::NotJson {
+                    at: format!("line {}", i + 1),
+                    source,
+                })
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,4 @@
+//! Jobs: one function per job, over the ports. The Lambda functions and the
+//! `engage` commands call the same functions.
+
+pub mod events;

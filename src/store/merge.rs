@@ -1,0 +1,117 @@
+//! Merged entities: changes that update part of an item (a follow, an order's
+//! shipment, a promotion's end) and may arrive before, after or instead of the
+//! event that creates the item. Both adapters read the item, fold the change in
+//! with the pure functions of [`crate::domain`], and write it back under an
+//! optimistic-concurrency check on the item's `revision` (SQLite: inside one
+//! `BEGIN IMMEDIATE` transaction; DynamoDB: a conditional put, retried on conflict).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::keys::{self, Keys};
+use crate::domain::follower::{FollowChange, Follower};
+use crate::domain::order::{OrderChange, OrderRecord};
+use crate::domain::promotion::{PromotionChange, PromotionRecord};
+
+/// A partial change to a stored entity (see [`super::EntityStore::merge`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntityChange {
+    /// Brand Followed or Brand Unfollowed.
+    Follow(FollowChange),
+    /// Promotion Created, Updated, Canceled or Rejected.
+    Promotion(PromotionChange),
+    /// Order Placed, Shipped, Delivered or Return Received.
+    Order(OrderChange),
+}
+
+impl EntityChange {
+    /// The primary key of the item the change folds into.
+    pub fn primary(&self) -> (String, String) {
+        match self {
+            Self::Follow(c) => {
+                let k = keys::follower(&c.brand_id, &c.customer_id);
+                (k.pk, k.sk)
+            }
+            Self::Promotion(c) => keys::promotion_primary(&c.promotion_id),
+            Self::Order(c) => keys::order_primary(&c.order_id),
+        }
+    }
+}
+
+/// A stored document a change folds into.
+pub(crate) trait Merged: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The keys the document is stored under (index keys once known).
+    fn keys(&self) -> Keys;
+    /// The version newest-wins upserts compare.
+    fn version(&self) -> DateTime<Utc>;
+}
+
+impl Merged for Follower {
+    fn keys(&self) -> Keys {
+        keys::follower(&self.brand_id, &self.customer_id)
+    }
+    fn version(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+impl Merged for OrderRecord {
+    fn keys(&self) -> Keys {
+        match (&self.brand_id, self.purchased_at) {
+            (Some(brand), Some(at)) => keys::order(&self.order_id, brand, at),
+            _ => {
+                let (pk, sk) = keys::order_primary(&self.order_id);
+                Keys {
+                    pk,
+                    sk,
+                    ..Keys::default()
+                }
+            }
+        }
+    }
+    fn version(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+impl Merged for PromotionRecord {
+    fn keys(&self) -> Keys {
+        match &self.asin {
+            Some(asin) => keys::promotion(&self.promotion_id, &self.brand_id, asin),
+            None => {
+                let (pk, sk) = keys::promotion_primary(&self.promotion_id);
+                Keys {
+                    pk,
+                    sk,
+                    ..Keys::default()
+                }
+            }
+        }
+    }
+    fn version(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// Folds a follow change into the stored follower: the new document, or `None` if unchanged.
+pub(crate) fn follow(change: &FollowChange, stored: Option<Follower>) -> Option<Follower> {
+    change.apply(stored.as_ref())
+}
+
+/// Folds an order change into the stored record.
+pub(crate) fn order(change: &OrderChange, stored: Option<OrderRecord>) -> Option<OrderRecord> {
+    let mut record = stored.unwrap_or_else(|| OrderRecord::new(change.order_id.clone()));
+    record.apply(change).then_some(record)
+}
+
+/// Folds a promotion change into the stored record.
+pub(crate) fn promotion(
+    change: &PromotionChange,
+    stored: Option<PromotionRecord>,
+) -> Option<PromotionRecord> {
+    let mut record = stored.unwrap_or_else(|| {
+        PromotionRecord::new(change.promotion_id.clone(), change.brand_id.clone())
+    });
+    record.apply(change).then_some(record)
+}
