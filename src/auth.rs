@@ -100,6 +100,46 @@ impl From<Claims> for Caller {
     }
 }
 
+impl Caller {
+    /// The caller from the claims an API Gateway HTTP API JWT authorizer
+    /// forwards (`requestContext.authorizer.jwt.claims`). The authorizer
+    /// flattens every claim to a string: arrays arrive as `[a b]` (or as JSON
+    /// text, depending on the issuer), so both forms are read.
+    pub fn from_authorizer_claims(
+        claims: &std::collections::HashMap<String, String>,
+    ) -> Result<Self, AuthError> {
+        let get = |k: &str| claims.get(k).map(String::as_str).unwrap_or_default();
+        let sub = get("sub");
+        if sub.is_empty() {
+            return Err(AuthError::MissingClaim("sub"));
+        }
+        Ok(Self {
+            user: sub.to_owned(),
+            seller_id: get("sellerId").to_owned(),
+            brands: claim_list(get("brands")).into_iter().collect(),
+            roles: claim_list(get("roles")).iter().filter_map(|r| r.parse().ok()).collect(),
+        })
+    }
+}
+
+/// Reads a list claim flattened to text: `["a","b"]`, `[a b]`, `[a, b]` or `a`.
+fn claim_list(raw: &str) -> Vec<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Vec::new();
+    }
+    if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
+        return list;
+    }
+    raw.trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(|s| s.trim_matches('"'))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Why a token was refused or could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -109,6 +149,9 @@ pub enum AuthError {
     /// The token is malformed, badly signed or expired.
     #[error("invalid token: {0}")]
     Invalid(#[source] jsonwebtoken::errors::Error),
+    /// A claim the caller cannot be identified without.
+    #[error("the token has no {0} claim")]
+    MissingClaim(&'static str),
     /// A role name engage does not know.
     #[error("unknown role {0:?}: expected brand_representative or moderator")]
     UnknownRole(String),
@@ -220,6 +263,24 @@ mod tests {
         let good = new_claims("u", "S", vec![], vec![], chrono::Duration::hours(1));
         let other = TokenKeys::from_secret(b"other").sign(&good).unwrap();
         assert!(matches!(keys().verify(&other), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn authorizer_claims_in_every_flattened_form() {
+        let mut claims = std::collections::HashMap::new();
+        claims.insert("sub".to_owned(), "u1".to_owned());
+        claims.insert("sellerId".to_owned(), "S1".to_owned());
+        for brands in ["[B1 B2]", r#"["B1","B2"]"#, "[B1, B2]"] {
+            claims.insert("brands".to_owned(), brands.to_owned());
+            claims.insert("roles".to_owned(), "[brand_representative admin]".to_owned());
+            let c = Caller::from_authorizer_claims(&claims).unwrap();
+            assert!(c.represents("B1") && c.represents("B2"), "{brands}");
+            assert_eq!(c.roles.len(), 1);
+        }
+        claims.insert("roles".to_owned(), "moderator".to_owned());
+        assert!(Caller::from_authorizer_claims(&claims).unwrap().has_role(Role::Moderator));
+        claims.remove("sub");
+        assert!(Caller::from_authorizer_claims(&claims).is_err());
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub struct Config {
     pub policies_dir: Option<PathBuf>,
     /// Largest accepted request body in bytes (`ENGAGE_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
+    /// The public base URL links in emails point to (`ENGAGE_PUBLIC_URL`);
+    /// locally the server's own address.
+    pub public_url: Option<String>,
 }
 
 /// A setting that is present but unusable.
@@ -50,6 +53,7 @@ impl Config {
             table_name: lookup("ENGAGE_TABLE").unwrap_or_else(|| "engage".to_owned()),
             policies_dir: lookup("ENGAGE_POLICIES").map(PathBuf::from),
             max_body_bytes,
+            public_url: lookup("ENGAGE_PUBLIC_URL").filter(|s| !s.is_empty()),
         })
     }
 }

@@ -7,6 +7,7 @@
 //! and the local server.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -23,6 +23,11 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // On AWS the API Gateway JWT authorizer has verified the token and the
+        // Lambda adapter put its claims here; no client can set an extension.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(Authenticated(caller.clone()));
+        }
         let keys = Arc::<TokenKeys>::from_ref(state);
         let header = parts
             .headers

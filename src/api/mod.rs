@@ -2,9 +2,17 @@
 //!
 //! Every route lives under `/v1`, answers JSON, and reports every failure as
 //! `application/problem+json` (see [`problem`]). Handlers parse, call one
-//! domain or job function and map its result; they hold no business rules.
+//! use case of [`crate::app`] and map its result; they hold no business rules.
 
+// A problem is built at most once per failed request and returned by value;
+// boxing it would only add an allocation to every error path.
+#![allow(clippy::result_large_err)]
+
+pub mod brands;
+pub mod campaigns;
+mod error;
 pub mod extract;
+pub mod lambda;
 pub mod policies;
 pub mod problem;
 
@@ -13,25 +21,19 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 
+use crate::app::App;
 use crate::auth::TokenKeys;
-use crate::clock::Clock;
-use crate::policy::PolicySet;
-use crate::store::Store;
 use problem::Problem;
 
 /// What every route may use: built once per process (cold start).
 #[derive(Clone)]
 pub struct AppState {
-    /// Verifies bearer tokens.
+    /// Verifies bearer tokens (local mode; on AWS the authorizer did it).
     pub keys: Arc<TokenKeys>,
-    /// The business clock.
-    pub clock: Arc<dyn Clock>,
-    /// The policies, bundled or loaded from a folder.
-    pub policies: Arc<PolicySet>,
-    /// The storage port.
-    pub store: Arc<dyn Store>,
+    /// The use cases' ports.
+    pub app: App,
 }
 
 impl FromRef<AppState> for Arc<TokenKeys> {
@@ -40,12 +42,31 @@ impl FromRef<AppState> for Arc<TokenKeys> {
     }
 }
 
-/// Every route of every function, on one router (the local server mounts all
-/// of it; each Lambda function mounts the same router).
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// The campaign routes (`functions/campaigns-api`).
+pub fn campaign_routes() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
         .route("/v1/policies", get(policies::in_force))
+        .route("/v1/themes", get(brands::themes))
+        .route("/v1/campaigns", post(campaigns::submit).get(campaigns::list))
+        .route("/v1/campaigns/validate", post(campaigns::validate))
+        .route("/v1/campaigns/{id}", get(campaigns::get))
+        .route("/v1/campaigns/{id}/cancel", post(campaigns::cancel))
+        .route("/v1/campaigns/{id}/preview", get(campaigns::preview))
+        .route("/v1/campaigns/{id}/moderation", post(campaigns::moderate))
+        .route("/v1/brands/{brand_id}/calendar", get(brands::calendar))
+        .route("/v1/brands/{brand_id}/promotions", get(brands::promotions))
+}
+
+/// Every route of every function: what the local server mounts.
+pub fn all_routes() -> Router<AppState> {
+    Router::new().merge(campaign_routes())
+}
+
+/// `routes` with the common layers (problem fallbacks, body limit) and state:
+/// the same for the local server and each Lambda function.
+pub fn finish(routes: Router<AppState>, state: AppState, max_body_bytes: usize) -> Router {
+    routes
+        .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -56,4 +77,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
+}
+
+/// Every route on one router (the local server).
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    finish(all_routes(), state, max_body_bytes)
 }

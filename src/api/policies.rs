@@ -26,11 +26,11 @@ pub async fn in_force(
     State(state): State<AppState>,
     _caller: Authenticated,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let mut items = Vec::new();
-    for name in state.policies.names() {
+    for name in state.app.policies.names() {
         // A policy with no version in force yet is simply not listed.
-        if let Ok(v) = state.policies.in_force(name, now) {
+        if let Ok(v) = state.app.policies.in_force(name, now) {
             items.push(PolicyInForce {
                 policy: v.id(),
                 effective_from: v.effective_from(),

@@ -4,18 +4,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// One rule a request broke, as listed in a problem or a validation result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProblemViolation {
-    /// The rule id, e.g. `R-MYCE-6`.
-    pub rule: String,
-    /// What is wrong, in words.
-    pub message: String,
-    /// The input field concerned, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
+use crate::policy::Violation;
 
 /// An `application/problem+json` body.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +24,7 @@ pub struct Problem {
     pub policy: Option<String>,
     /// Every rule that failed, for rule failures.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub violations: Option<Vec<ProblemViolation>>,
+    pub violations: Option<Vec<Violation>>,
 }
 
 impl Problem {
@@ -89,7 +78,7 @@ impl Problem {
     pub fn rules_violated(
         detail: impl Into<String>,
         policy: impl Into<String>,
-        violations: Vec<ProblemViolation>,
+        violations: Vec<Violation>,
     ) -> Self {
         let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rules-violated", detail);
         p.policy = Some(policy.into());

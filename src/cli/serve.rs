@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use engage::api::{AppState, router};
+use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::Config;
@@ -50,15 +51,12 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         None => PolicySet::bundled()?,
     };
     let store = EmbeddedStore::open(&args.state.data)?;
-    let state = AppState {
-        keys: Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes())),
-        clock,
-        policies: Arc::new(policies),
-        store: Arc::new(store),
-    };
-    let app = router(state, config.max_body_bytes);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let app = App::new(Arc::new(store), Arc::new(policies), clock)?.with_public_url(&public_url);
+    let state = AppState { keys: Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes())), app };
+    let app = router(state, config.max_body_bytes);
     tracing::info!(addr = %local, data = %args.state.data.display(), "engage serve listening");
     // Printed on stdout too, so scripts that start the server on port 0 can find it.
     println!("listening on http://{local}");

@@ -11,8 +11,10 @@ pub mod ids;
 pub mod order;
 pub mod promotion;
 pub mod review;
+pub mod schedule;
 pub mod send;
 pub mod suppression;
+pub mod theme;
 
 pub use ids::{
     BrandId, CampaignId, ContactId, CustomerId, OrderId, PromotionId, ReviewId, SellerId,

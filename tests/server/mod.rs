@@ -41,7 +41,7 @@ impl Server {
             .args(extra)
             .env_remove("ENGAGE_TOKEN_SECRET")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(outbox.with_extension("stderr.log")).unwrap()))
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -50,9 +50,17 @@ impl Server {
         let base = line
             .trim()
             .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from engage serve: {line:?}"))
+            .unwrap_or_else(|| {
+                let log = std::fs::read_to_string(outbox.with_extension("stderr.log")).unwrap_or_default();
+                panic!("engage serve did not start: {line:?}\n{log}")
+            })
             .to_owned();
         Self { child, base, data: data.to_owned(), _dir: None }
+    }
+
+    /// Keeps `dir` alive as long as the server.
+    pub fn keep(&mut self, dir: tempfile::TempDir) {
+        self._dir = Some(dir);
     }
 
     /// `base` + `path`.

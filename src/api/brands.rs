@@ -1,0 +1,84 @@
+//! Brand routes: the date picker and the eligible promotions.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::Authenticated;
+use super::problem::Problem;
+use crate::app::calendar::{self, Calendar, CalendarQuery};
+use crate::app::promotions::{self, Eligibility, EligibilityQuery};
+
+fn date(name: &str, v: Option<String>) -> Result<Option<NaiveDate>, Problem> {
+    match v.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| Problem::bad_request(format!("{name} must be a date YYYY-MM-DD, got {s:?}"))),
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.is_empty())
+}
+
+/// Query of the calendar.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarParams {
+    from: Option<String>,
+    to: Option<String>,
+    theme: Option<String>,
+    promotion_id: Option<String>,
+}
+
+/// `GET /v1/brands/{brandId}/calendar?from=&to=&theme=&promotionId=`.
+pub async fn calendar(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(brand): Path<String>,
+    Query(p): Query<CalendarParams>,
+) -> Result<Json<Calendar>, Problem> {
+    let q = CalendarQuery {
+        from: date("from", p.from)?,
+        to: date("to", p.to)?,
+        theme: non_empty(p.theme),
+        promotion_id: non_empty(p.promotion_id),
+    };
+    Ok(Json(calendar::calendar(&s.app, &caller, &brand, q).await?))
+}
+
+/// Query of the eligible promotions.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromotionParams {
+    asin: Option<String>,
+    start_date: Option<String>,
+    theme: Option<String>,
+}
+
+/// `GET /v1/brands/{brandId}/promotions?asin=&startDate=&theme=`.
+pub async fn promotions(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(brand): Path<String>,
+    Query(p): Query<PromotionParams>,
+) -> Result<Json<Eligibility>, Problem> {
+    let q = EligibilityQuery {
+        asin: non_empty(p.asin),
+        start_date: date("startDate", p.start_date)?,
+        theme: non_empty(p.theme),
+    };
+    Ok(Json(promotions::eligible(&s.app, &caller, &brand, q).await?))
+}
+
+/// `GET /v1/themes`.
+pub async fn themes(
+    State(s): State<AppState>,
+    Authenticated(_caller): Authenticated,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "items": crate::app::themes::list(&s.app) }))
+}

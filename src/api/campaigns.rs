@@ -1,0 +1,101 @@
+//! Campaign routes (CONTRACT.md): parse, call one use case, map the result.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::{Authenticated, Body};
+use super::problem::Problem;
+use crate::app::campaigns::{self, CampaignInput, Moderation};
+use crate::domain::campaign::CampaignStatus;
+
+/// `POST /v1/campaigns`.
+pub async fn submit(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    headers: HeaderMap,
+    Body(input): Body<CampaignInput>,
+) -> Result<Response, Problem> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.trim().is_empty() && k.len() <= 255 => Some(k.trim().to_owned()),
+            _ => return Err(Problem::bad_request("Idempotency-Key must be 1 to 255 visible characters")),
+        },
+    };
+    let out = campaigns::submit(&s.app, &caller, input, key.as_deref()).await?;
+    let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
+    Ok((status, [(axum::http::header::CONTENT_TYPE, content_type)], Json(out.body)).into_response())
+}
+
+/// `POST /v1/campaigns/validate`.
+pub async fn validate(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Body(input): Body<CampaignInput>,
+) -> Result<Json<campaigns::Validation>, Problem> {
+    Ok(Json(campaigns::validate(&s.app, &caller, input).await?))
+}
+
+/// Query of `GET /v1/campaigns`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    brand_id: Option<String>,
+    status: Option<String>,
+}
+
+/// `GET /v1/campaigns?brandId=&status=`.
+pub async fn list(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let status = match q.status.as_deref().filter(|x| !x.is_empty()) {
+        None => None,
+        Some(x) => Some(x.parse::<CampaignStatus>().map_err(|e| Problem::bad_request(e.to_string()))?),
+    };
+    let items = campaigns::list(&s.app, &caller, q.brand_id.as_deref().filter(|b| !b.is_empty()), status).await?;
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+/// `GET /v1/campaigns/{id}`.
+pub async fn get(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<crate::domain::campaign::Campaign>, Problem> {
+    Ok(Json(campaigns::get(&s.app, &caller, &id).await?))
+}
+
+/// `POST /v1/campaigns/{id}/cancel`.
+pub async fn cancel(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<crate::domain::campaign::Campaign>, Problem> {
+    Ok(Json(campaigns::cancel(&s.app, &caller, &id).await?))
+}
+
+/// `POST /v1/campaigns/{id}/moderation`.
+pub async fn moderate(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    Body(m): Body<Moderation>,
+) -> Result<Json<crate::domain::campaign::Campaign>, Problem> {
+    Ok(Json(campaigns::moderate(&s.app, &caller, &id, m).await?))
+}
+
+/// `GET /v1/campaigns/{id}/preview`: `text/html`.
+pub async fn preview(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::response::Html<String>, Problem> {
+    Ok(axum::response::Html(campaigns::preview(&s.app, &caller, &id).await?))
+}

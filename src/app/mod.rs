@@ -1,0 +1,91 @@
+//! Use cases over the ports: what one HTTP route or CLI command does, once
+//! its input is parsed. Each function takes the [`App`] (store, policies,
+//! clock, themes) and the verified caller, and returns a typed outcome or an
+//! [`AppError`] that the API maps to a status code.
+
+pub mod calendar;
+pub mod campaign_email;
+pub mod campaigns;
+mod error;
+mod facts;
+pub mod promotions;
+pub mod themes;
+
+use std::sync::Arc;
+
+pub use error::AppError;
+
+use crate::auth::{Caller, Role};
+use crate::clock::Clock;
+use crate::domain::BrandId;
+use crate::domain::brand::Brand;
+use crate::domain::theme::ThemeCatalog;
+use crate::mail::render::Renderer;
+use crate::policy::PolicySet;
+use crate::store::Store;
+
+/// Everything a use case may touch: built once per process.
+#[derive(Clone)]
+pub struct App {
+    /// The storage port.
+    pub store: Arc<dyn Store>,
+    /// The policies, bundled or loaded from a folder.
+    pub policies: Arc<PolicySet>,
+    /// The business clock.
+    pub clock: Arc<dyn Clock>,
+    /// The event themes.
+    pub themes: Arc<ThemeCatalog>,
+    /// The email templates, compiled once.
+    pub renderer: Arc<Renderer>,
+    /// Where links in emails point (`ENGAGE_PUBLIC_URL`), without a trailing slash.
+    pub public_url: String,
+}
+
+impl App {
+    /// An app over `store` with the bundled themes.
+    pub fn new(
+        store: Arc<dyn Store>,
+        policies: Arc<PolicySet>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AppError> {
+        let themes = ThemeCatalog::bundled().map_err(|e| {
+            let cause = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default();
+            AppError::Internal(format!("{e}: {cause}"))
+        })?;
+        let renderer = Renderer::new().map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Self {
+            store,
+            policies,
+            clock,
+            themes: Arc::new(themes),
+            renderer: Arc::new(renderer),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        })
+    }
+
+    /// The same app with links pointing at `url`.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+}
+
+/// The caller must hold `role` (403 otherwise).
+pub fn require_role(caller: &Caller, role: Role) -> Result<(), AppError> {
+    if caller.has_role(role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(role))
+    }
+}
+
+/// The brand, if the caller represents it and holds the brand representative
+/// role; anything not the caller's is "not found" (never a 403 that would
+/// confirm it exists).
+pub async fn own_brand(app: &App, caller: &Caller, brand: &str) -> Result<Option<Brand>, AppError> {
+    require_role(caller, Role::BrandRepresentative)?;
+    if !caller.represents(brand) {
+        return Err(AppError::NotFound(format!("brand {brand}")));
+    }
+    Ok(app.store.get_brand(&BrandId::new(brand)).await?)
+}
