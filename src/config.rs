@@ -10,6 +10,8 @@ use crate::auth::LOCAL_DEVELOPMENT_SECRET;
 pub struct Config {
     /// HS256 secret of local bearer tokens (`ENGAGE_TOKEN_SECRET`).
     pub token_secret: String,
+    /// HMAC secret of unsubscribe links (`ENGAGE_UNSUBSCRIBE_SECRET`).
+    pub unsubscribe_secret: String,
     /// DynamoDB table name (`ENGAGE_TABLE`), for the AWS adapters.
     pub table_name: String,
     /// Policy folder to load instead of the bundled policies (`ENGAGE_POLICIES`).
@@ -50,6 +52,9 @@ impl Config {
             token_secret: lookup("ENGAGE_TOKEN_SECRET")
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| LOCAL_DEVELOPMENT_SECRET.to_owned()),
+            unsubscribe_secret: lookup("ENGAGE_UNSUBSCRIBE_SECRET")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| crate::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.to_owned()),
             table_name: lookup("ENGAGE_TABLE").unwrap_or_else(|| "engage".to_owned()),
             policies_dir: lookup("ENGAGE_POLICIES").map(PathBuf::from),
             max_body_bytes,

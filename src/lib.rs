@@ -16,3 +16,4 @@ pub mod jobs;
 pub mod mail;
 pub mod policy;
 pub mod store;
+pub mod unsubscribe;
