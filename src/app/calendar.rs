@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::campaigns::{
-    CampaignDraft, DEFAULT_PURPOSE, brand_promotion, brand_zone, count_followers, live_campaigns,
+    CampaignDraft, DEFAULT_PURPOSE, brand_promotion, brand_zone, count_followers, scheduled_campaigns,
     theme, window_days,
 };
 use super::facts::{BrandContext, campaign_facts, promotion_facts};
@@ -100,8 +100,8 @@ pub async fn calendar(app: &App, caller: &Caller, brand: &str, q: CalendarQuery)
     let policy = app.policies.in_force("campaign", now)?;
     let days_in_window = window_days(policy)?;
     let follower_count = count_followers(app, &brand_id, policy.param_i64("min_followers")?).await?;
-    let live = live_campaigns(app, &brand_id).await?;
-    let ctx = BrandContext { brand: profile.as_ref(), follower_count, live_campaigns: &live };
+    let live = scheduled_campaigns(app, &brand_id).await?;
+    let ctx = BrandContext { brand: profile.as_ref(), follower_count, scheduled_campaigns: &live };
 
     let mut days = Vec::new();
     let mut date = from;

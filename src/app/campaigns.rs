@@ -194,15 +194,13 @@ pub async fn count_followers(app: &App, brand: &BrandId, enough: i64) -> Result<
     }
 }
 
-/// The brand's campaigns that may still send.
-pub async fn live_campaigns(app: &App, brand: &BrandId) -> Result<Vec<Campaign>, AppError> {
-    Ok(app
-        .store
-        .list_campaigns(brand, None)
-        .await?
-        .into_iter()
-        .filter(|c| !c.status.is_terminal())
-        .collect())
+/// The brand's scheduled campaigns (approved or sending): the ones a new
+/// campaign's window may overlap (R-MYCE-13). Campaigns still in review are
+/// not scheduled yet. Two indexed reads, whatever the brand's history.
+pub async fn scheduled_campaigns(app: &App, brand: &BrandId) -> Result<Vec<Campaign>, AppError> {
+    let mut scheduled = app.store.list_campaigns(brand, Some(CampaignStatus::Approved)).await?;
+    scheduled.extend(app.store.list_campaigns(brand, Some(CampaignStatus::Sending)).await?);
+    Ok(scheduled)
 }
 
 /// The promotion named by a campaign, if it exists and is the brand's.
@@ -236,11 +234,11 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
     let window = send_window(draft.start_date, tz, window_days(policy)?);
     let enough = policy.param_i64("min_followers")?;
     let follower_count = count_followers(app, &brand_id, enough).await?;
-    let live = live_campaigns(app, &brand_id).await?;
+    let live = scheduled_campaigns(app, &brand_id).await?;
     let theme = theme(app, draft.theme.as_deref());
     let promotion = brand_promotion(app, &brand_id, draft.promotion_id.as_deref()).await?;
 
-    let ctx = BrandContext { brand: brand.as_ref(), follower_count, live_campaigns: &live };
+    let ctx = BrandContext { brand: brand.as_ref(), follower_count, scheduled_campaigns: &live };
     let facts = campaign_facts(draft, &ctx, theme, promotion.as_ref(), &window, tz, now);
     let mut decisions = vec![policy.evaluate(now, &facts)?];
     if let Some(p) = &promotion {

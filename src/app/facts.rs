@@ -19,8 +19,8 @@ pub struct BrandContext<'a> {
     pub brand: Option<&'a Brand>,
     /// Reachable followers counted, up to what the policy needs to decide.
     pub follower_count: i64,
-    /// The brand's live campaigns (in review, approved, sending).
-    pub live_campaigns: &'a [Campaign],
+    /// The brand's scheduled campaigns (approved, sending).
+    pub scheduled_campaigns: &'a [Campaign],
 }
 
 /// The promotion's wire name of a type.
@@ -70,7 +70,7 @@ pub fn promotion_fact(p: Option<&Promotion>) -> FactValue {
     }
 }
 
-/// Ids of the live campaigns whose window overlaps `window` (R-MYCE-13).
+/// Ids of the scheduled campaigns whose window overlaps `window` (R-MYCE-13).
 pub fn overlapping(window: &SendWindow, live: &[Campaign], except: Option<&str>) -> Vec<String> {
     live.iter()
         .filter(|c| Some(c.id.as_str()) != except && overlaps(window, &c.send_window))
@@ -124,7 +124,7 @@ pub fn campaign_facts(
         .with("logo", logo)
         .with("headerStyle", draft.header_style.as_str())
         .with("nickname", draft.nickname.as_str())
-        .with("overlaps", FactValue::list(overlapping(window, ctx.live_campaigns, None)));
+        .with("overlaps", FactValue::list(overlapping(window, ctx.scheduled_campaigns, None)));
     Facts::new()
         .with("now", now)
         .with("brand", brand)
