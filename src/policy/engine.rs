@@ -74,6 +74,7 @@ pub fn cel_env() -> Result<Arc<cel::Env>, PolicyError> {
         .map_err(PolicyError::Environment)?;
     env.add_extension(cel::extensions::lists)
         .map_err(PolicyError::Environment)?;
+    super::regex::register(&mut env).map_err(PolicyError::Environment)?;
     cel::add_overload!(env, fn days: (CelInt) -> Result<CelDuration>)
         .map_err(PolicyError::Environment)?;
     cel::add_overload!(env, fn hours: (CelInt) -> Result<CelDuration>)

@@ -18,6 +18,7 @@ mod engine;
 mod error;
 mod facts;
 mod file;
+mod regex;
 
 pub use check::{CheckLine, CheckReport, check_dir};
 pub use decision::{Decision, Violation};

@@ -140,7 +140,7 @@ fn decision_lists_every_violated_rule() {
                 .with("promotionId", FactValue::Null)
                 .with(
                     "lifestyleImage",
-                    FactValue::map().with("url", "u").with("width", 1000).with("height", 1000),
+                    FactValue::map().with("url", "https://img.example/u").with("width", 1000).with("height", 1000),
                 )
                 .with("complementaryAsins", vec!["B0COMPL001", "B0COMPL002", "B0COMPL003", "B0COMPL004", "B0COMPL005"])
                 .with("startsAt", at("2026-11-12T08:00:00Z"))
@@ -150,7 +150,7 @@ fn decision_lists_every_violated_rule() {
                 .with(
                     "logo",
                     FactValue::map()
-                        .with("url", "u")
+                        .with("url", "https://img.example/u")
                         .with("width", 100)
                         .with("height", 100)
                         .with("format", "png")
