@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 secs=${1:-20}
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk"; exit 1; }
 cargo build --release --quiet --bin engage
-bin=$PWD/target/release/engage
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/engage
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 now=2026-11-26T12:00:00Z
@@ -23,3 +23,6 @@ for _ in $(seq 50); do curl -s -o /dev/null 127.0.0.1:18089/healthz && break; sl
 export TOKEN=$("$bin" token --seller S1 --brand B1 --role brand_representative)
 export CAMPAIGN_JSON=$PWD/tests/fixtures/campaign.json
 wrk -t2 -c50 -d"${secs}s" --timeout 10s -s tests/bench/submit.lua http://127.0.0.1:18089/v1/campaigns
+# What the load created: every 201 is a stored campaign.
+curl -s "127.0.0.1:18089/v1/campaigns?brandId=B1" -H "authorization: Bearer $TOKEN" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]), "campaigns stored")'

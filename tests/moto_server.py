@@ -1,0 +1,29 @@
+"""moto_server with DynamoDB's atomicity: one request at a time through the backend.
+
+moto's server is threaded and its DynamoDB backend takes no lock, so two
+concurrent conditional writes can both pass their condition - something
+DynamoDB never allows. The race tests of the store contract exist to catch
+exactly that in our code, so the emulator must not produce it itself: this
+launcher runs moto's own server with every request serialised by one lock
+(connections stay concurrent; only the backend work is serial).
+
+Usage: python tests/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
+"""
+
+import threading
+
+from moto import server
+
+_lock = threading.Lock()
+_call = server.DomainDispatcherApplication.__call__
+
+
+def _serialised(self, environ, start_response):
+    with _lock:
+        return _call(self, environ, start_response)
+
+
+server.DomainDispatcherApplication.__call__ = _serialised
+
+if __name__ == "__main__":
+    server.main()
