@@ -21,6 +21,14 @@ pub struct Config {
     /// The public base URL links in emails point to (`ENGAGE_PUBLIC_URL`);
     /// locally the server's own address.
     pub public_url: Option<String>,
+    /// Campaign emails per second, the SES sending quota (`ENGAGE_SEND_RATE`); unpaced when absent.
+    pub send_rate: Option<f64>,
+    /// Sender address of campaign emails (`ENGAGE_FROM_ADDRESS`).
+    pub from_address: Option<String>,
+    /// SES configuration set for bounce and complaint events (`ENGAGE_SES_CONFIGURATION_SET`).
+    pub ses_configuration_set: Option<String>,
+    /// Seconds a send run's lease on a campaign lasts (`ENGAGE_SEND_LEASE_SECONDS`).
+    pub send_lease_seconds: Option<u64>,
 }
 
 /// A setting that is present but unusable.
@@ -59,6 +67,21 @@ impl Config {
             policies_dir: lookup("ENGAGE_POLICIES").map(PathBuf::from),
             max_body_bytes,
             public_url: lookup("ENGAGE_PUBLIC_URL").filter(|s| !s.is_empty()),
+            send_rate: match lookup("ENGAGE_SEND_RATE").filter(|s| !s.is_empty()) {
+                None => None,
+                Some(v) => Some(v.parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0).ok_or_else(|| {
+                    ConfigError { name: "ENGAGE_SEND_RATE", reason: format!("{v:?} is not a positive number") }
+                })?),
+            },
+            from_address: lookup("ENGAGE_FROM_ADDRESS").filter(|s| !s.is_empty()),
+            ses_configuration_set: lookup("ENGAGE_SES_CONFIGURATION_SET").filter(|s| !s.is_empty()),
+            send_lease_seconds: match lookup("ENGAGE_SEND_LEASE_SECONDS").filter(|s| !s.is_empty()) {
+                None => None,
+                Some(v) => Some(v.parse::<u64>().map_err(|e| ConfigError {
+                    name: "ENGAGE_SEND_LEASE_SECONDS",
+                    reason: e.to_string(),
+                })?),
+            },
         })
     }
 }

@@ -15,13 +15,14 @@ use engage::domain::order::Order;
 use engage::domain::promotion::{Promotion, PromotionState, PromotionType};
 use engage::domain::review::Review;
 use engage::domain::send::{SendOutcome, SendRecord};
-use engage::domain::suppression::{Suppression, SuppressionReason};
+use engage::domain::suppression::{Suppression, SuppressionReason, SuppressionScope};
 use engage::domain::{
     BrandId, CampaignId, ContactId, CustomerId, OrderId, PromotionId, ReviewId, SellerId,
 };
 use engage::store::{
-    CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, IdempotencyOutcome,
-    LedgerOutcome, Store, StoreError, TransitionOutcome, UpsertOutcome,
+    CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, FeedbackCounts,
+    FeedbackKind, FeedbackOutcome, IdempotencyOutcome, LedgerOutcome, Store, StoreError,
+    TransitionOutcome, UpsertOutcome,
 };
 use serde_json::json;
 
@@ -524,6 +525,7 @@ mod contract {
             brand_id: b.clone(),
             customer_id: cu.clone(),
             reason: SuppressionReason::Unsubscribe,
+            scopes: vec![SuppressionScope::Message],
             updated_at: t("2026-10-05T00:00:00Z"),
         };
         assert_eq!(s.suppress(&sup).await.unwrap(), UpsertOutcome::Written);
@@ -562,11 +564,65 @@ mod contract {
             brand_id: b.clone(),
             customer_id: stranger.clone(),
             reason: SuppressionReason::Complaint,
+            scopes: vec![],
             updated_at: t("2026-10-05T00:00:00Z"),
         })
         .await
         .unwrap();
         assert_eq!(s.get_follower(&b, &stranger).await.unwrap(), None);
+    }
+
+    pub async fn feedback_counts_each_event_once(s: Arc<dyn Store>) {
+        let (b, other) = (BrandId::new("b1"), BrandId::new("b2"));
+        let at = t("2026-10-01T00:00:00Z");
+        assert_eq!(s.feedback_counts(&b).await.unwrap(), FeedbackCounts::default());
+        let first = s.count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at).await.unwrap();
+        assert_eq!(first, FeedbackOutcome::Counted(FeedbackCounts { delivered: 1, complained: 0, bounced: 0 }));
+        let again = s.count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at).await.unwrap();
+        assert_eq!(again, FeedbackOutcome::Repeat(FeedbackCounts { delivered: 1, complained: 0, bounced: 0 }));
+        s.count_feedback(&b, "m2#Delivery", FeedbackKind::Delivered, at).await.unwrap();
+        s.count_feedback(&b, "m1#Complaint", FeedbackKind::Complained, at).await.unwrap();
+        s.count_feedback(&b, "m3#Bounce", FeedbackKind::Bounced, at).await.unwrap();
+        let counts = s.feedback_counts(&b).await.unwrap();
+        assert_eq!(counts, FeedbackCounts { delivered: 2, complained: 1, bounced: 1 });
+        assert!((counts.complaint_rate() - 0.5).abs() < 1e-9);
+        // Another brand has its own counters; the same key is already counted anywhere.
+        assert_eq!(s.feedback_counts(&other).await.unwrap(), FeedbackCounts::default());
+        s.count_feedback(&other, "m9#Delivery", FeedbackKind::Delivered, at).await.unwrap();
+        assert_eq!(s.feedback_counts(&other).await.unwrap().delivered, 1);
+        assert_eq!(s.feedback_counts(&b).await.unwrap().delivered, 2);
+    }
+
+    pub async fn race_count_feedback(s: Arc<dyn Store>) {
+        let b = BrandId::new("b1");
+        let at = t("2026-10-01T00:00:00Z");
+        // 8 tasks count 5 distinct events, each event twice per task: 5 counted in all.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (s, b) = (s.clone(), b.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut counted = 0;
+                for i in 0..5 {
+                    for _ in 0..2 {
+                        loop {
+                            match s.count_feedback(&b, &format!("m{i}#Delivery"), FeedbackKind::Delivered, at).await {
+                                Ok(FeedbackOutcome::Counted(_)) => { counted += 1; break; }
+                                Ok(FeedbackOutcome::Repeat(_)) => break,
+                                Err(e) if e.is_retryable() => continue,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
+                    }
+                }
+                counted
+            }));
+        }
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.unwrap();
+        }
+        assert_eq!(total, 5);
+        assert_eq!(s.feedback_counts(&b).await.unwrap().delivered, 5);
     }
 
     pub async fn follower_paging_covers_everyone_exactly_once(s: Arc<dyn Store>) {
@@ -637,6 +693,71 @@ mod contract {
             out.push(h.await.unwrap());
         }
         out
+    }
+
+    /// The send lease, the per-batch checkpoint (conditional on status, owner and
+    /// sequence), batch cap takes, and transitions keeping the checkpoint.
+    pub async fn send_lease_checkpoint_and_batch_caps(s: Arc<dyn Store>) {
+        use engage::domain::send::SendProgress;
+        use engage::store::{CapTake, CheckpointOutcome, ClaimOutcome};
+        let mut c = campaign("cs", "b1", t("2026-11-01T10:00:00Z"));
+        c.status = Approved;
+        s.create_campaign(&c).await.unwrap();
+        let now = t("2026-12-01T00:00:00Z");
+        let later = now + Duration::minutes(2);
+        assert!(matches!(
+            s.claim_send(&c.id, "r1", now, later).await.unwrap(),
+            ClaimOutcome::NotSending { status: Approved }
+        ));
+        s.transition(&c.id, &[Approved], Sending, None, now).await.unwrap();
+        match s.claim_send(&c.id, "r1", now, later).await.unwrap() {
+            ClaimOutcome::Claimed { progress, .. } => assert_eq!(progress, SendProgress::default()),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            s.claim_send(&c.id, "r2", now, later).await.unwrap(),
+            ClaimOutcome::Busy { .. }
+        ));
+        let mut p = SendProgress { seq: 1, after: Some("1:CUSTOMER#x".into()), ..SendProgress::default() };
+        p.counters.sent = 3;
+        assert_eq!(s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(), CheckpointOutcome::Saved);
+        // A repeat of the same checkpoint is Saved, a stale sequence or another owner is not.
+        assert_eq!(s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(), CheckpointOutcome::Saved);
+        let skip = SendProgress { seq: 5, ..p.clone() };
+        assert_eq!(s.checkpoint_send(&c.id, "r1", &skip, later).await.unwrap(), CheckpointOutcome::LostLease);
+        let p2 = SendProgress { seq: 2, ..p.clone() };
+        assert_eq!(s.checkpoint_send(&c.id, "r2", &p2, later).await.unwrap(), CheckpointOutcome::LostLease);
+        // After the lease ends another run takes it over and sees the checkpoint.
+        match s.claim_send(&c.id, "r2", later, later + Duration::minutes(2)).await.unwrap() {
+            ClaimOutcome::Claimed { progress, .. } => assert_eq!(progress, p),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.checkpoint_send(&c.id, "r1", &p2, later).await.unwrap(), CheckpointOutcome::LostLease);
+        // A cancellation stops the checkpoints; the checkpoint survives the transition.
+        s.transition(&c.id, &[Sending], Cancelled, Some("by the brand"), later).await.unwrap();
+        assert_eq!(
+            s.checkpoint_send(&c.id, "r2", &p2, later).await.unwrap(),
+            CheckpointOutcome::Stopped { status: Cancelled }
+        );
+        let (back, progress) = s.campaign_progress(&c.id).await.unwrap().unwrap();
+        assert_eq!(back.status, Cancelled);
+        assert_eq!(progress, p);
+
+        // Batch cap takes: the same outcomes as one take at a time.
+        let take = |cust: &str, camp: &str| CapTake {
+            brand: BrandId::new("b1"),
+            customer: CustomerId::new(cust),
+            campaign: CampaignId::new(camp),
+        };
+        let week = Duration::days(7);
+        let first = s.take_caps(&[take("x", "k1"), take("y", "k1")], now, week).await;
+        assert!(first.iter().all(|r| matches!(r, Ok(CapOutcome::Taken))));
+        let second = s.take_caps(&[take("x", "k1"), take("y", "k2"), take("z", "k2")], now, week).await;
+        assert!(matches!(second[0], Ok(CapOutcome::AlreadyHeld)));
+        assert!(matches!(second[1], Ok(CapOutcome::Capped { .. })));
+        assert!(matches!(second[2], Ok(CapOutcome::Taken)));
+        let free = s.take_caps(&[take("y", "k2")], now + week, week).await;
+        assert!(matches!(free[0], Ok(CapOutcome::Taken)));
     }
 
     pub async fn race_create_campaign(s: Arc<dyn Store>) {
@@ -762,6 +883,128 @@ mod contract {
                 .count(),
             1
         );
+    }
+
+    fn message_record(order: &str, owner: &str, lease_until: chrono::DateTime<chrono::Utc>) -> engage::store::MessageRecord {
+        engage::store::MessageRecord {
+            order_id: OrderId::new(order),
+            message_type: "review_request".into(),
+            brand_id: BrandId::new("b1"),
+            customer_id: CustomerId::new("cu1"),
+            message_id: format!("msg-{order}-review_request"),
+            status: engage::store::MessageStatus::Pending,
+            owner: owner.into(),
+            lease_until_micros: lease_until.timestamp_micros(),
+            claimed_at: t("2026-11-17T18:00:00Z"),
+            locale: Some("en-US".into()),
+            policy: None,
+            sent_at: None,
+            provider_id: None,
+            note: None,
+        }
+    }
+
+    /// The buyer-message ledger (issue 7): one claim per (order, type); a live claim is
+    /// held, an expired pending one is taken over, a finished one never again; a finish
+    /// only by the owner of a pending claim.
+    pub async fn message_ledger_claims_once(s: Arc<dyn Store>) {
+        use engage::store::{MessageClaim, MessageFinish, MessageStatus};
+        let now = t("2026-11-17T18:00:00Z");
+        let a = message_record("o1", "run-a", now + Duration::minutes(5));
+        assert_eq!(s.claim_message(&a, now).await.unwrap(), MessageClaim::Claimed);
+        // Another run while the lease holds: held, the stored record returned.
+        let b = message_record("o1", "run-b", now + Duration::minutes(6));
+        assert_eq!(s.claim_message(&b, now).await.unwrap(), MessageClaim::Held(Box::new(a.clone())));
+        // Another type of the same order is independent.
+        let mut other = message_record("o1", "run-b", now + Duration::minutes(5));
+        other.message_type = "return_received".into();
+        assert_eq!(s.claim_message(&other, now).await.unwrap(), MessageClaim::Claimed);
+        // After the lease: run-b takes over; run-a can no longer finish.
+        let later = now + Duration::minutes(5) + Duration::microseconds(1);
+        assert_eq!(s.claim_message(&b, later).await.unwrap(), MessageClaim::Claimed);
+        let mut done_a = a.clone();
+        done_a.status = MessageStatus::Sent;
+        assert_eq!(s.finish_message(&done_a).await.unwrap(), MessageFinish::Lost(Some(Box::new(b.clone()))));
+        let mut done_b = b.clone();
+        done_b.status = MessageStatus::Sent;
+        done_b.sent_at = Some(later);
+        done_b.provider_id = Some("ses-1".into());
+        assert_eq!(s.finish_message(&done_b).await.unwrap(), MessageFinish::Finished);
+        assert_eq!(s.get_message(&OrderId::new("o1"), "review_request").await.unwrap(), Some(done_b.clone()));
+        // Sent: never claimed again, whatever the lease says; nor finished again.
+        let c = message_record("o1", "run-c", now);
+        let far = now + Duration::days(365);
+        assert_eq!(s.claim_message(&c, far).await.unwrap(), MessageClaim::Held(Box::new(done_b.clone())));
+        assert!(matches!(s.finish_message(&done_b).await.unwrap(), MessageFinish::Lost(_)));
+        assert_eq!(s.get_message(&OrderId::new("o2"), "review_request").await.unwrap(), None);
+    }
+
+    /// Orders listed by the day of their newest event (what the sequences job scans):
+    /// the index moves with every merged event; unplaced records are not listed.
+    pub async fn orders_listed_by_newest_event(s: Arc<dyn Store>) {
+        use engage::domain::order::{OrderChange, OrderChangeKind, OrderPlaced};
+        use engage::store::EntityChange;
+        let place = |id: &str, at: &str| {
+            EntityChange::Order(OrderChange {
+                order_id: OrderId::new(id),
+                kind: OrderChangeKind::Placed(OrderPlaced {
+                    seller_id: SellerId::new("s1"),
+                    brand_id: BrandId::new(if id == "o3" { "b2" } else { "b1" }),
+                    asin: "B0X".into(),
+                    customer_id: CustomerId::new("cu1"),
+                    relay_email: "cu1@relay.example".into(),
+                    locale: "en-US".into(),
+                    purchased_at: t(at),
+                }),
+            })
+        };
+        let deliver = |id: &str, at: &str| {
+            EntityChange::Order(OrderChange {
+                order_id: OrderId::new(id),
+                kind: OrderChangeKind::Delivered { delivered_at: t(at) },
+            })
+        };
+        s.merge(&place("o1", "2026-11-01T10:00:00Z")).await.unwrap();
+        s.merge(&place("o2", "2026-11-02T10:00:00Z")).await.unwrap();
+        s.merge(&place("o3", "2026-11-03T23:59:59Z")).await.unwrap();
+        s.merge(&deliver("o4", "2026-11-02T12:00:00Z")).await.unwrap(); // never placed
+        let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.order_id.0).collect::<Vec<_>>();
+        let all = s.list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-04T00:00:00Z")).await.unwrap();
+        assert_eq!(ids(all), vec!["o1", "o2", "o3"], "every brand, oldest event first");
+        // o1 delivered on the 5th: it moves to that day.
+        s.merge(&deliver("o1", "2026-11-05T08:00:00Z")).await.unwrap();
+        let early = s.list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-03T00:00:00Z")).await.unwrap();
+        assert_eq!(ids(early), vec!["o2"]);
+        let late = s.list_orders_updated(t("2026-11-03T23:59:59Z"), t("2026-11-05T08:00:00Z")).await.unwrap();
+        assert_eq!(ids(late.clone()), vec!["o3", "o1"], "bounds are inclusive");
+        assert_eq!(late[1].delivered_at, Some(t("2026-11-05T08:00:00Z")));
+    }
+
+    pub async fn race_claim_message(s: Arc<dyn Store>) {
+        use engage::store::MessageClaim;
+        let now = t("2026-11-17T18:00:00Z");
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                let r = message_record("o1", &format!("run-{i}"), now + Duration::minutes(5));
+                s.claim_message(&r, now).await.unwrap()
+            }
+        })
+        .await;
+        let wins = results.iter().filter(|r| **r == MessageClaim::Claimed).count();
+        assert_eq!(wins, 1, "{results:?}");
+        // And once the lease expired, racing takeovers: again exactly one.
+        let later = now + Duration::minutes(10);
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                let r = message_record("o1", &format!("late-{i}"), later + Duration::minutes(5));
+                s.claim_message(&r, later).await.unwrap()
+            }
+        })
+        .await;
+        let wins = results.iter().filter(|r| **r == MessageClaim::Claimed).count();
+        assert_eq!(wins, 1, "{results:?}");
     }
 
     pub async fn race_put_contact(s: Arc<dyn Store>) {
@@ -900,6 +1143,7 @@ contract_suite!(
     upsert_keeps_the_newest,
     follower_state_and_suppression_travel_with_the_item,
     follower_paging_covers_everyone_exactly_once,
+    send_lease_checkpoint_and_batch_caps,
     race_create_campaign,
     race_transition,
     race_take_cap,
@@ -907,6 +1151,11 @@ contract_suite!(
     race_put_contact,
     race_idempotency_begin,
     race_upsert,
+    feedback_counts_each_event_once,
+    race_count_feedback,
+    message_ledger_claims_once,
+    orders_listed_by_newest_event,
+    race_claim_message,
 );
 
 /// The raw item a second client reads back (only the attributes this test checks).

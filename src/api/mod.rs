@@ -12,9 +12,13 @@ pub mod brands;
 pub mod campaigns;
 mod error;
 pub mod extract;
+pub mod health;
+pub mod performance;
 pub mod lambda;
 pub mod policies;
 pub mod problem;
+pub mod unsubscribe;
+pub mod reviews;
 
 use std::sync::Arc;
 
@@ -52,14 +56,40 @@ pub fn campaign_routes() -> Router<AppState> {
         .route("/v1/campaigns/{id}", get(campaigns::get))
         .route("/v1/campaigns/{id}/cancel", post(campaigns::cancel))
         .route("/v1/campaigns/{id}/preview", get(campaigns::preview))
+        .route("/v1/campaigns/{id}/performance", get(performance::get))
         .route("/v1/campaigns/{id}/moderation", post(campaigns::moderate))
         .route("/v1/brands/{brand_id}/calendar", get(brands::calendar))
         .route("/v1/brands/{brand_id}/promotions", get(brands::promotions))
 }
 
+/// The Contact Customer routes (`functions/contact-api`).
+pub fn contact_routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/reviews", get(reviews::list))
+        .route("/v1/reviews/{id}/contact", post(reviews::contact))
+}
+
+/// The unsubscribe routes (`functions/unsubscribe-api`): anyone, no bearer token
+/// (the signed token in the path is the authority).
+pub fn unsubscribe_routes() -> Router<AppState> {
+    Router::new().route(
+        "/v1/unsubscribe/{token}",
+        get(unsubscribe::page).post(unsubscribe::one_click),
+    )
+}
+
+/// The seller health route (issue 7).
+pub fn health_routes() -> Router<AppState> {
+    Router::new().route("/v1/brands/{brand_id}/health", get(health::get))
+}
+
 /// Every route of every function: what the local server mounts.
 pub fn all_routes() -> Router<AppState> {
-    Router::new().merge(campaign_routes())
+    Router::new()
+        .merge(campaign_routes())
+        .merge(contact_routes())
+        .merge(health_routes())
+        .merge(unsubscribe_routes())
 }
 
 /// `routes` with the common layers (problem fallbacks, body limit) and state:

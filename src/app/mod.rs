@@ -6,23 +6,30 @@
 pub mod calendar;
 pub mod campaign_email;
 pub mod campaigns;
+pub mod contact;
 mod error;
 mod facts;
+pub mod health;
+pub mod performance;
 pub mod promotions;
 pub mod themes;
+pub mod unsubscribe;
 
 use std::sync::Arc;
 
 pub use error::AppError;
 
 use crate::auth::{Caller, Role};
+use crate::bus::{EventPublisher, NoPublisher};
 use crate::clock::Clock;
 use crate::domain::BrandId;
 use crate::domain::brand::Brand;
 use crate::domain::theme::ThemeCatalog;
 use crate::mail::render::Renderer;
+use crate::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use crate::policy::PolicySet;
 use crate::store::Store;
+use crate::unsubscribe::{LOCAL_UNSUBSCRIBE_SECRET, TokenSigner};
 
 /// Everything a use case may touch: built once per process.
 #[derive(Clone)]
@@ -39,6 +46,15 @@ pub struct App {
     pub renderer: Arc<Renderer>,
     /// Where links in emails point (`ENGAGE_PUBLIC_URL`), without a trailing slash.
     pub public_url: String,
+    /// The mail port (contact emails are sent when the contact is created); [`NoMailer`]
+    /// until [`App::with_mailer`] sets one.
+    pub mailer: Arc<dyn Mailer>,
+    /// The event publishing port (`Courtesy Refund Requested`); [`NoPublisher`] until
+    /// [`App::with_publisher`] sets one.
+    pub publisher: Arc<dyn EventPublisher>,
+    /// Signs and verifies unsubscribe links (`ENGAGE_UNSUBSCRIBE_SECRET`); the local
+    /// development secret until [`App::with_unsubscribe_secret`] sets one.
+    pub unsubscribe: Arc<TokenSigner>,
 }
 
 impl App {
@@ -60,7 +76,28 @@ impl App {
             themes: Arc::new(themes),
             renderer: Arc::new(renderer),
             public_url: "http://127.0.0.1:8080".to_owned(),
+            mailer: Arc::new(NoMailer),
+            publisher: Arc::new(NoPublisher),
+            unsubscribe: Arc::new(TokenSigner::new(LOCAL_UNSUBSCRIBE_SECRET.as_bytes())),
         })
+    }
+
+    /// The same app sending email through `mailer`.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// The same app publishing events through `publisher`.
+    pub fn with_publisher(mut self, publisher: Arc<dyn EventPublisher>) -> Self {
+        self.publisher = publisher;
+        self
+    }
+
+    /// The same app signing unsubscribe links with `secret` (from `Config::unsubscribe_secret`).
+    pub fn with_unsubscribe_secret(mut self, secret: &[u8]) -> Self {
+        self.unsubscribe = Arc::new(TokenSigner::new(secret));
+        self
     }
 
     /// The same app with links pointing at `url`.
@@ -88,4 +125,16 @@ pub async fn own_brand(app: &App, caller: &Caller, brand: &str) -> Result<Option
         return Err(AppError::NotFound(format!("brand {brand}")));
     }
     Ok(app.store.get_brand(&BrandId::new(brand)).await?)
+}
+
+/// The mailer of a process that sends nothing (e.g. the campaigns function): every send
+/// fails permanently, so a misconfigured deployment is loud, never silent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMailer;
+
+#[async_trait::async_trait]
+impl Mailer for NoMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<SentMessage, MailError> {
+        Err(MailError::Permanent { message: format!("no mailer is configured for {}", email.message_id), source: None })
+    }
 }

@@ -1,8 +1,10 @@
 //! Argument parsing and dispatch of the `engage` subcommands (CONTRACT.md, "CLI").
 
+mod demo;
 mod event;
 mod policy;
 mod serve;
+mod tick;
 mod token;
 
 use std::path::PathBuf;
@@ -27,6 +29,10 @@ enum Command {
     Token(token::TokenArgs),
     /// Applies marketplace events from a file or stdin.
     Event(event::EventArgs),
+    /// One pass of the scheduled jobs (the send window) over the embedded store.
+    Tick(tick::TickArgs),
+    /// Seeds the sample brand, followers, promotions and reviews and walks them through everything.
+    Demo(demo::DemoArgs),
     /// Policy tools.
     Policy {
         #[command(subcommand)]
@@ -70,6 +76,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args, &config),
         Command::Token(args) => token::run(args, &config),
         Command::Event(args) => event::run(args),
+        Command::Tick(args) => tick::run(args, &config),
+        Command::Demo(args) => demo::run(args, &config),
         Command::Policy { command } => policy::run(command),
     }
 }

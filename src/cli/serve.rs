@@ -9,8 +9,10 @@ use std::sync::Arc;
 use engage::api::{AppState, router};
 use engage::app::App;
 use engage::auth::TokenKeys;
+use engage::bus::FilePublisher;
 use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::Config;
+use engage::mail::OutboxMailer;
 use engage::policy::PolicySet;
 use engage::store::EmbeddedStore;
 
@@ -54,7 +56,17 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
-    let app = App::new(Arc::new(store), Arc::new(policies), clock)?.with_public_url(&public_url);
+    // Contact emails go to the `.eml` outbox; published events (Courtesy Refund Requested)
+    // to `<data>/published-events.ndjson`.
+    let mailer = OutboxMailer::new(&args.outbox)?;
+    let publisher = FilePublisher::in_dir(&args.state.data)?;
+    let app = App::new(Arc::new(store), Arc::new(policies), clock)?
+        .with_public_url(&public_url)
+        .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
+        .with_mailer(Arc::new(mailer))
+        .with_publisher(Arc::new(publisher));
+    // The send window on a timer, with the server's store and clock (`--tick`, 0 disables it).
+    super::tick::spawn_timer(app.clone(), args.outbox.clone(), args.tick, config)?;
     let state = AppState { keys: Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes())), app };
     let app = router(state, config.max_body_bytes);
     tracing::info!(addr = %local, data = %args.state.data.display(), "engage serve listening");

@@ -2,3 +2,7 @@
 //! `engage` commands call the same functions.
 
 pub mod events;
+pub mod send_window;
+pub mod sequences;
+pub mod ses_events;
+pub mod suspend;

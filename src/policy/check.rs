@@ -234,6 +234,9 @@ fn check_policy(dir: &Path, env: &Arc<cel::Env>, report: &mut CheckReport) {
     for line in case_lines {
         report.fail(line);
     }
+    if name == crate::jobs::sequences::definition::POLICY {
+        check_sequences(dir, &versions, report);
+    }
 
     let invalid_dir = dir.join("invalid");
     match toml_files(&invalid_dir) {
@@ -272,6 +275,18 @@ fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut Chec
         },
         env,
     );
+    // The sequences policy is also rejected for its steps and templates.
+    let outcome = outcome.and_then(|v| {
+        if name != crate::jobs::sequences::definition::POLICY {
+            return Ok(v);
+        }
+        let root = path.parent().and_then(Path::parent).and_then(Path::parent);
+        let policies = root.map(super::PolicySet::load_dir).transpose()?;
+        match policies.map(|p| crate::jobs::sequences::definition::check_version(&v, &p)) {
+            Some(Err(problems)) => Err(PolicyError::schema(&file, None, problems.join("; "))),
+            _ => Ok(v),
+        }
+    });
     match outcome {
         Ok(_) => report.fail(format!("{file}: loaded, but an invalid file must be rejected")),
         Err(e) => {
@@ -281,6 +296,37 @@ fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut Chec
                     "{file}: rejected for another reason than {want:?}: {reason}"
                 )),
                 None => report.ok(format!("rejected {reason}")),
+            }
+        }
+    }
+}
+
+/// The `sequences` policy (R-MSG-1..9): every version's steps and templates,
+/// checked against the `message` and `content` policies of the same folder
+/// (the content policy runs over every template, R-MSG-3, R-MSG-9).
+fn check_sequences(dir: &Path, versions: &[PolicyVersion], report: &mut CheckReport) {
+    let root = dir.parent().unwrap_or(Path::new("."));
+    let policies = match super::PolicySet::load_dir(root) {
+        Ok(p) => p,
+        Err(e) => {
+            report.fail(format!(
+                "{}: cannot load the policies the sequences are checked against: {e}: {}",
+                dir.display(),
+                source_text(&e)
+            ));
+            return;
+        }
+    };
+    for v in versions {
+        match crate::jobs::sequences::definition::check_version(v, &policies) {
+            Ok(n) => report.ok(format!(
+                "{}: {n} templates pass the content policy and fit the message policy",
+                v.id()
+            )),
+            Err(problems) => {
+                for p in problems {
+                    report.fail(format!("{}: {p}", v.source()));
+                }
             }
         }
     }

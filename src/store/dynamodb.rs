@@ -11,6 +11,9 @@
 //! GSI reads (listings) are eventually consistent; point reads are strongly
 //! consistent.
 
+mod feedback;
+mod messages;
+mod sending;
 pub mod table;
 
 use std::collections::HashMap;

@@ -48,6 +48,10 @@ use crate::domain::send::SendRecord;
 use crate::domain::suppression::Suppression;
 use crate::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId};
 
+mod feedback;
+mod messages;
+mod sending;
+
 /// How long a writer waits for another process's transaction before giving up (transient).
 const BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 
@@ -416,9 +420,11 @@ impl CampaignStore for EmbeddedStore {
         let expected = expected_from.to_vec();
         let reason = reason.map(str::to_owned);
         self.tx("transition", move |conn| {
-            let Some(item) = read::<Campaign>(conn, "transition", &pk, &sk)? else {
+            let Some(raw) = read_raw(conn, "transition", &pk, &sk)? else {
                 return Ok(TransitionOutcome::NotFound);
             };
+            let item: Item<Campaign> = serde_json::from_value(raw.clone())
+                .map_err(|e| StoreError::malformed(&pk, &sk, e))?;
             let mut campaign = item.body;
             if !expected.contains(&campaign.status) {
                 return Ok(TransitionOutcome::Conflict {
@@ -429,7 +435,16 @@ impl CampaignStore for EmbeddedStore {
             campaign.status_reason = reason;
             campaign.updated_at = Some(at);
             let keys = keys::campaign(&campaign.id, &campaign.brand_id, to);
-            write(conn, "transition", &Item::new(keys, &campaign))?;
+            let mut doc = to_doc(&Item::new(keys, &campaign))?;
+            // The send checkpoint and lease live on the same item: keep them.
+            if let Value::Object(map) = &mut doc {
+                for attr in super::sending::SEND_ATTRIBUTES {
+                    if let Some(v) = raw.get(attr) {
+                        map.insert(attr.to_owned(), v.clone());
+                    }
+                }
+            }
+            write_raw(conn, "transition", &doc)?;
             Ok(TransitionOutcome::Moved(campaign))
         })
         .await

@@ -8,11 +8,14 @@
 //! | campaign | `CAMPAIGN#{id}` | `CAMPAIGN` | `BRAND#{brand}#CAMPAIGNS` / `STATUS#{status}#CAMPAIGN#{id}` | `CAMPAIGNS#{status}` / `CAMPAIGN#{id}` (non-terminal statuses only: a sparse index of live campaigns) |
 //! | send ledger | `CAMPAIGN#{id}` | `SEND#{customer}` | | |
 //! | promotion | `PROMOTION#{id}` | `PROMOTION` | `BRAND#{brand}#PROMOTIONS` / `ASIN#{asin}#PROMOTION#{id}` | |
-//! | order | `ORDER#{id}` | `ORDER` | `BRAND#{brand}#ORDERS` / `AT#{purchasedAt}#ORDER#{id}` | |
+//! | order | `ORDER#{id}` | `ORDER` | `BRAND#{brand}#ORDERS` / `AT#{purchasedAt}#ORDER#{id}` | `ORDERS#UPDATED#{day of updatedAt}` / `AT#{updatedAt}#ORDER#{id}` (what the sequences job scans) |
+//! | buyer-message ledger | `ORDER#{id}` | `MESSAGE#{type}` | | |
 //! | review | `REVIEW#{id}` | `REVIEW` | `BRAND#{brand}#REVIEWS` / `AT#{postedAt}#REVIEW#{id}` | |
 //! | contact | `REVIEW#{review}` | `CONTACT` | | |
 //! | frequency cap | `CAP#{brand}#{customer}` | `CAP` | | |
 //! | idempotency | `IDEMPOTENCY#{scope}#{key}` | `IDEMPOTENCY` | | |
+//! | mail feedback counters | `BRAND#{brand}` | `FEEDBACK` | | |
+//! | mail event seen (TTL) | `MAILEVENT#{key}` | `MAILEVENT` | | |
 //!
 //! Followers of a brand are spread over [`FOLLOWER_SHARDS`] partitions (by a
 //! stable hash of the customer id) so a large brand's followers can be read in
@@ -168,15 +171,36 @@ pub fn orders_of_brand(brand: &BrandId) -> String {
     format!("BRAND#{brand}#ORDERS")
 }
 
-/// An order.
-pub fn order(id: &OrderId, brand: &BrandId, purchased_at: DateTime<Utc>) -> Keys {
+/// An order: listed by brand and purchase instant (GSI1) and by the day of its
+/// newest event (GSI2, which moves with every merged event).
+pub fn order(
+    id: &OrderId,
+    brand: &BrandId,
+    purchased_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> Keys {
     Keys {
         gsi1: Some((
             orders_of_brand(brand),
             format!("AT#{}#ORDER#{id}", sortable_instant(purchased_at)),
         )),
+        gsi2: Some((
+            orders_updated_on(updated_at.date_naive()),
+            format!("AT#{}#ORDER#{id}", sortable_instant(updated_at)),
+        )),
         ..Keys::primary(format!("ORDER#{id}"), "ORDER")
     }
+}
+
+/// GSI2 partition of the orders whose newest event happened on a (UTC) day.
+pub fn orders_updated_on(day: chrono::NaiveDate) -> String {
+    format!("ORDERS#UPDATED#{}", day.format("%Y-%m-%d"))
+}
+
+/// The buyer-message ledger entry of (order, message type): one per pair
+/// (same partition as the order).
+pub fn message(order: &OrderId, message_type: &str) -> Keys {
+    Keys::primary(format!("ORDER#{order}"), &format!("MESSAGE#{message_type}"))
 }
 
 /// The primary key of an order.
@@ -221,6 +245,16 @@ pub fn contact(review: &ReviewId) -> Keys {
 /// The frequency-cap record of a (brand, customer).
 pub fn cap(brand: &BrandId, customer: &CustomerId) -> Keys {
     Keys::primary(format!("CAP#{brand}#{customer}"), "CAP")
+}
+
+/// A brand's mail feedback counters (deliveries, complaints, bounces).
+pub fn feedback(brand: &BrandId) -> Keys {
+    Keys::primary(format!("BRAND#{brand}"), "FEEDBACK")
+}
+
+/// The marker of one counted mail event (SES message id and event type).
+pub fn mail_event(key: &str) -> Keys {
+    Keys::primary(format!("MAILEVENT#{key}"), "MAILEVENT")
 }
 
 /// An idempotency record.

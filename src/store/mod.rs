@@ -17,11 +17,14 @@ pub mod dynamodb;
 pub mod embedded;
 mod entities;
 mod error;
+pub mod feedback;
 mod idempotency;
 pub(crate) mod item;
 pub mod keys;
 mod merge;
+pub mod messages;
 mod records;
+pub mod sending;
 
 pub use campaigns::{CampaignStore, CreateOutcome, TransitionOutcome};
 pub use dynamodb::DynamoStore;
@@ -30,15 +33,20 @@ pub use entities::{Entity, EntityStore, Page, UpsertOutcome};
 pub use error::StoreError;
 pub use merge::EntityChange;
 pub use idempotency::{IdempotencyOutcome, IdempotencyStore};
+pub use sending::{CapTake, CheckpointOutcome, ClaimOutcome, SendStore, follower_token_after};
+pub use feedback::{FeedbackCounts, FeedbackKind, FeedbackOutcome, FeedbackStore};
+pub use messages::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, MessageStore};
 pub use records::{CapOutcome, CapStore, ContactOutcome, ContactStore, LedgerOutcome, LedgerStore};
 
 /// The whole storage port: what handlers and jobs hold (`Arc<dyn Store>`).
 pub trait Store:
-    CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore
+    CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore + SendStore
+        + FeedbackStore + MessageStore
 {
 }
 
 impl<T> Store for T where
-    T: CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore
+    T: CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore + SendStore
+        + FeedbackStore + MessageStore
 {
 }

@@ -1,0 +1,131 @@
+//! The send pipeline's throughput: recipients per second through
+//! `jobs::send_window::run` over the embedded store in memory with a no-op
+//! mailer (issue 4's goal: >= 50,000 per second per core). Everything the job
+//! does per recipient is measured: follower pages, cap takes (one conditional
+//! write each, one SQLite transaction per wave), the unsubscribe token (HMAC),
+//! the email (template rendered once per campaign, link put in per recipient),
+//! the mail call and the per-wave checkpoint. The DynamoDB request counts per
+//! recipient are measured against moto by `tests/send_faults.rs`
+//! (`dynamodb_requests_per_recipient`).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use engage::app::App;
+use engage::clock::FixedClock;
+use engage::domain::brand::{Brand, Marketplace};
+use engage::domain::campaign::{
+    Campaign, CampaignStatus, HeaderStyle, Image, Logo, LogoBackground, LogoFormat,
+};
+use engage::domain::follower::Follower;
+use engage::domain::schedule::{send_window, zone};
+use engage::domain::{BrandId, CampaignId, CustomerId, SellerId};
+use engage::jobs::send_window::{self, NullMailer, SendOptions};
+use engage::policy::PolicySet;
+use engage::store::{CampaignStore, EmbeddedStore, Entity, EntityStore, Store};
+use engage::unsubscribe::TokenSigner;
+
+const RECIPIENTS: usize = 5_000;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn campaign(id: &str) -> Campaign {
+    let date = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+    Campaign {
+        id: CampaignId::new(id),
+        brand_id: BrandId::new("B1"),
+        purpose: Some("featured_product".into()),
+        nickname: "bench".into(),
+        theme: None,
+        primary_asin: "B000000001".into(),
+        promotion_id: None,
+        lifestyle_image: Image { url: "https://img.example/l.jpg".into(), width: 1200, height: 800 },
+        complementary_asins: vec!["B000000002".into()],
+        start_date: date,
+        subject: "New from a brand you follow".into(),
+        section_header: "Just launched".into(),
+        logo: Logo {
+            url: "https://img.example/logo.png".into(),
+            width: 600,
+            height: 200,
+            format: LogoFormat::Png,
+            background: LogoBackground::Transparent,
+        },
+        header_style: HeaderStyle::Dark,
+        status: CampaignStatus::Approved,
+        status_reason: None,
+        policy: "campaign@2026-11-01".into(),
+        warnings: vec![],
+        send_window: send_window(date, zone(Marketplace::US), 5),
+        created_at: at("2026-11-01T00:00:00Z"),
+        updated_at: None,
+    }
+}
+
+/// A store with a brand of `RECIPIENTS` followers and one approved campaign.
+async fn seeded() -> Arc<dyn Store> {
+    let store = EmbeddedStore::open_in_memory().unwrap();
+    let t0 = at("2026-10-01T00:00:00Z");
+    store
+        .upsert(&Entity::Brand(Brand {
+            brand_id: BrandId::new("B1"),
+            name: "Brand".into(),
+            seller_id: SellerId::new("S1"),
+            marketplace: Marketplace::US,
+            has_store_page: true,
+            updated_at: t0,
+        }))
+        .await
+        .unwrap();
+    for i in 0..RECIPIENTS {
+        let f = Follower {
+            brand_id: BrandId::new("B1"),
+            customer_id: CustomerId::new(format!("c{i:06}")),
+            relay_email: format!("c{i:06}@relay.example"),
+            locale: "en-US".into(),
+            followed_at: t0,
+            unfollowed: false,
+            suppressed: false,
+            updated_at: t0,
+        };
+        store.upsert(&Entity::Follower(f)).await.unwrap();
+    }
+    store.create_campaign(&campaign("c1")).await.unwrap();
+    Arc::new(store)
+}
+
+fn pipeline(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let policies = Arc::new(PolicySet::bundled().unwrap());
+    let signer = TokenSigner::new(b"bench-secret");
+    let mut group = c.benchmark_group("send_window");
+    group.throughput(Throughput::Elements(RECIPIENTS as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function("embedded_in_memory_null_mailer", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let store = rt.block_on(seeded());
+                let app = App::new(store, policies.clone(), Arc::new(FixedClock(at("2026-12-07T08:00:00Z"))))
+                    .unwrap()
+                    .with_public_url("https://engage.example");
+                let options = SendOptions { page_size: 500, wave: 25, ..SendOptions::default() };
+                let start = Instant::now();
+                let report = rt.block_on(send_window::run(&app, &NullMailer, &signer, &options)).unwrap();
+                total += start.elapsed();
+                assert_eq!(report.totals().sent, RECIPIENTS as u64);
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);

@@ -1,0 +1,51 @@
+//! Contact Customer routes (CONTRACT.md): parse, call one use case, map the result.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::{Authenticated, Body};
+use super::problem::Problem;
+use crate::app::contact::{self, ContactCreated, ContactInput, PeriodBound, ReviewQuery};
+
+/// Query of `GET /v1/reviews`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    brand_id: Option<String>,
+    stars: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+/// `GET /v1/reviews?brandId=&stars=1,2,3&from=&to=`: `{items: [review + contact]}`.
+pub async fn list(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Query(p): Query<ListParams>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let q = ReviewQuery {
+        brand_id: non_empty(p.brand_id),
+        stars: non_empty(p.stars).map(|s| contact::parse_stars(&s)).transpose()?,
+        from: non_empty(p.from).map(|s| PeriodBound::parse("from", &s)).transpose()?,
+        to: non_empty(p.to).map(|s| PeriodBound::parse("to", &s)).transpose()?,
+    };
+    let items = contact::list_reviews(&s.app, &caller, &q).await?;
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+/// `POST /v1/reviews/{id}/contact`: 201 `{id, reviewId, reason, sentAt, policy}`.
+pub async fn contact(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    Body(input): Body<ContactInput>,
+) -> Result<(StatusCode, Json<ContactCreated>), Problem> {
+    Ok((StatusCode::CREATED, Json(contact::contact(&s.app, &caller, &id, input).await?)))
+}

@@ -1,0 +1,488 @@
+//! Contact Customer (R-CC-1..7, R-MSG-3, R-MSG-4): the negative reviews of the caller's
+//! brands with their eligibility, and one contact per review by email.
+//!
+//! Eligibility is the `contact` policy in force (`policies/contact/`): this module only
+//! gathers its facts ([`contact_facts`]) and reports every rule that fired.
+//!
+//! # Record, then send
+//!
+//! `POST /reviews/{id}/contact` renders the email and checks it against the `content`
+//! policy, then records the contact with a conditional put (one per review: of two
+//! simultaneous requests one gets 201, the other 409), and only then sends. Delivery
+//! (the email, then for a courtesy refund the `Courtesy Refund Requested` event) is
+//! claimed through the idempotency records under [`DELIVERY_SCOPE`] and the contact id:
+//! the claim is `pending` while it runs and completed (`sent`) afterwards. So:
+//! - a crash between the put and the send never sends twice: the contact exists with no
+//!   completed delivery, and [`resume`] delivers it once;
+//! - a resend always uses the same message id (`contact-<contact id>`) and `Date`, so the
+//!   outbox rewrites the same `.eml` file; SES has no duplicate suppression, so the one
+//!   window where a customer could get two copies is SES accepting the message and the
+//!   process dying before the delivery is marked sent (milliseconds);
+//! - the event is published at least once per delivery; consumers deduplicate on the
+//!   contact id (the event id).
+
+pub mod email;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use self::email::{ContactEmail, Locale, check_content};
+use super::campaigns::brand_zone;
+use super::{App, AppError, require_role};
+use crate::auth::{Caller, Role};
+use crate::bus::{COURTESY_REFUND_REQUESTED, CourtesyRefundRequested, Event};
+use crate::domain::brand::Brand;
+use crate::domain::contact::{Contact, ContactReason};
+use crate::domain::order::Order;
+use crate::domain::review::Review;
+use crate::domain::schedule::local_midnight;
+use crate::domain::{BrandId, ContactId, ReviewId};
+use crate::mail::{Mailbox, OutgoingEmail};
+use crate::policy::{Decision, FactValue, Facts, PolicyVersion, Violation};
+use crate::store::{ContactOutcome, IdempotencyOutcome};
+
+/// The policy deciding eligibility.
+pub const POLICY: &str = "contact";
+
+/// The idempotency scope of contact deliveries (key: the contact id).
+pub const DELIVERY_SCOPE: &str = "contact-delivery";
+
+/// How long a delivery record is kept (longer than a contact can be answered).
+pub const DELIVERY_RETENTION_DAYS: i64 = 730;
+
+/// The address contact emails come from (the brand's name is the display name). The
+/// customer only ever sees it through the marketplace's relay.
+pub const CONTACT_SENDER: &str = "contact@engage.example";
+
+/// The body of `POST /reviews/{id}/contact`. The reason stays text so an unknown one is
+/// explained by the policy (`R-CC-4.reason`, 422) rather than a bare 400.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContactInput {
+    /// `courtesy_refund` or `customer_support`.
+    pub reason: String,
+}
+
+/// One end of the listing period: a calendar date (the brand's marketplace time zone;
+/// `from` is its first instant, `to` its last) or an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodBound {
+    /// `YYYY-MM-DD`.
+    Date(NaiveDate),
+    /// RFC 3339.
+    Instant(DateTime<Utc>),
+}
+
+impl PeriodBound {
+    /// Parses `YYYY-MM-DD` or an RFC 3339 instant (400 otherwise).
+    pub fn parse(name: &str, text: &str) -> Result<Self, AppError> {
+        if let Ok(d) = text.parse::<NaiveDate>() {
+            return Ok(Self::Date(d));
+        }
+        DateTime::parse_from_rfc3339(text).map(|t| Self::Instant(t.with_timezone(&Utc))).map_err(|_| {
+            AppError::BadRequest(format!("{name} must be a date YYYY-MM-DD or an RFC 3339 instant, got {text:?}"))
+        })
+    }
+}
+
+/// Parses `stars=1,2,3`: each 1 to 5 (400 otherwise), duplicates ignored.
+pub fn parse_stars(text: &str) -> Result<Vec<u8>, AppError> {
+    let mut stars = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        match part.parse::<u8>() {
+            Ok(n @ 1..=5) => {
+                if !stars.contains(&n) {
+                    stars.push(n);
+                }
+            }
+            _ => return Err(AppError::BadRequest(format!("stars must be a comma-separated list of 1 to 5, got {part:?}"))),
+        }
+    }
+    stars.sort_unstable();
+    Ok(stars)
+}
+
+/// The filters of `GET /reviews` (R-CC-3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewQuery {
+    /// One of the caller's brands (another brand is a 404); all of them when absent.
+    pub brand_id: Option<String>,
+    /// Star ratings to keep; every rating when absent.
+    pub stars: Option<Vec<u8>>,
+    /// Posted at or after; when absent, the contact policy's
+    /// `contact_max_days_since_order` days before now (an older review's order is
+    /// older still: it can never be answered).
+    pub from: Option<PeriodBound>,
+    /// Posted at or before; now (the business clock) when absent.
+    pub to: Option<PeriodBound>,
+}
+
+/// Whether a review can be answered, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactState {
+    /// No rule of the contact policy fired.
+    pub eligible: bool,
+    /// Every rule that fired (rule, message, policy): "Unable to contact customer" and why.
+    pub reasons: Vec<Violation>,
+    /// When the review's customer was contacted, if they were.
+    pub contacted_at: Option<DateTime<Utc>>,
+}
+
+/// One review of `GET /reviews`: the review and its contact state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewItem {
+    /// The review.
+    #[serde(flatten)]
+    pub review: Review,
+    /// Its contact state.
+    pub contact: ContactState,
+}
+
+/// The answer of a created contact (201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactCreated {
+    /// The contact id (the `X-Engage-Contact` header of its email).
+    pub id: String,
+    /// The review answered.
+    pub review_id: String,
+    /// The reason.
+    pub reason: ContactReason,
+    /// When the email was sent.
+    pub sent_at: DateTime<Utc>,
+    /// `name@version` of the contact policy that allowed it.
+    pub policy: String,
+}
+
+impl From<&Contact> for ContactCreated {
+    fn from(c: &Contact) -> Self {
+        Self {
+            id: c.id.to_string(),
+            review_id: c.review_id.to_string(),
+            reason: c.reason,
+            sent_at: c.sent_at,
+            policy: c.policy.clone(),
+        }
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::BrandRepresentative => "brand_representative",
+        Role::Moderator => "moderator",
+    }
+}
+
+/// Facts of the `contact` policy (see `policies/README.md`). The brand is registered when
+/// a `Brand Registered` event was received; no marketplace event reports the selling
+/// account's health yet, so a registered brand is taken to be in good standing.
+pub fn contact_facts(
+    review: &Review,
+    order: Option<&Order>,
+    brand: Option<&Brand>,
+    caller: &Caller,
+    reason: &str,
+    already_contacted: bool,
+    now: DateTime<Utc>,
+) -> Facts {
+    let review_fact = FactValue::map()
+        .with("id", review.review_id.as_str())
+        .with("rating", i64::from(review.rating))
+        .with("verifiedPurchase", review.verified_purchase)
+        .with("brandId", review.brand_id.as_str())
+        .with("orderId", review.order_id.as_str());
+    let order_fact = match order {
+        None => FactValue::Null,
+        Some(o) => FactValue::map()
+            .with("id", o.order_id.as_str())
+            .with("sellerId", o.seller_id.as_str())
+            .with("purchasedAt", o.purchased_at),
+    };
+    let caller_fact = FactValue::map()
+        .with("sellerId", caller.seller_id.as_str())
+        .with("roles", FactValue::list(caller.roles.iter().map(|r| role_name(*r))))
+        .with("brands", FactValue::list(caller.brands.iter().map(String::as_str)));
+    let brand_fact = FactValue::map()
+        .with("id", review.brand_id.as_str())
+        .with("registered", brand.is_some())
+        .with("goodStanding", brand.is_some());
+    Facts::new()
+        .with("now", now)
+        .with("review", review_fact)
+        .with("order", order_fact)
+        .with("caller", caller_fact)
+        .with("brand", brand_fact)
+        .with("contact", FactValue::map().with("reason", reason))
+        .with("alreadyContacted", already_contacted)
+}
+
+/// The caller's brands a listing covers: one (404 unless the caller's) or all.
+fn listed_brands(caller: &Caller, brand: Option<&str>) -> Result<Vec<String>, AppError> {
+    match brand {
+        Some(b) if caller.represents(b) => Ok(vec![b.to_owned()]),
+        Some(b) => Err(AppError::NotFound(format!("brand {b}"))),
+        None => Ok(caller.brands.iter().cloned().collect()),
+    }
+}
+
+fn period(
+    q: &ReviewQuery,
+    policy: &PolicyVersion,
+    brand: Option<&Brand>,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+    let tz = brand_zone(brand);
+    let from = match q.from {
+        None => now - Duration::days(policy.param_i64("contact_max_days_since_order")?),
+        Some(PeriodBound::Instant(t)) => t,
+        Some(PeriodBound::Date(d)) => local_midnight(d, tz),
+    };
+    let to = match q.to {
+        None => now,
+        Some(PeriodBound::Instant(t)) => t,
+        Some(PeriodBound::Date(d)) => match d.succ_opt() {
+            Some(next) => local_midnight(next, tz) - Duration::microseconds(1),
+            None => return Err(AppError::BadRequest("to is out of range".into())),
+        },
+    };
+    if from > to {
+        return Err(AppError::BadRequest("from must not be after to".into()));
+    }
+    Ok((from, to))
+}
+
+/// `GET /reviews?brandId=&stars=&from=&to=` (R-CC-3): the caller's brands' reviews posted
+/// in the period, newest first, each with its contact state. Eligibility is evaluated as
+/// for a contact with the policy's first reason, so `R-CC-4.reason` never fires here.
+pub async fn list_reviews(app: &App, caller: &Caller, q: &ReviewQuery) -> Result<Vec<ReviewItem>, AppError> {
+    require_role(caller, Role::BrandRepresentative)?;
+    let brands = listed_brands(caller, q.brand_id.as_deref())?;
+    let now = app.clock.now();
+    let policy = app.policies.in_force(POLICY, now)?;
+    let reason = policy.param_strings("reasons")?.first().map(|s| (*s).to_owned()).unwrap_or_default();
+    let mut items = Vec::new();
+    for b in brands {
+        let brand_id = BrandId::new(b);
+        let brand = app.store.get_brand(&brand_id).await?;
+        let (from, to) = period(q, policy, brand.as_ref(), now)?;
+        for review in app.store.list_reviews(&brand_id, from, to).await? {
+            if q.stars.as_ref().is_some_and(|s| !s.contains(&review.rating)) {
+                continue;
+            }
+            let order = app.store.get_order(&review.order_id).await?;
+            let contact = app.store.get_contact(&review.review_id).await?;
+            let facts = contact_facts(&review, order.as_ref(), brand.as_ref(), caller, &reason, contact.is_some(), now);
+            let decision = policy.evaluate(now, &facts)?;
+            items.push(ReviewItem {
+                review,
+                contact: ContactState {
+                    eligible: decision.is_allowed(),
+                    reasons: decision.violations,
+                    contacted_at: contact.map(|c| c.sent_at),
+                },
+            });
+        }
+    }
+    items.sort_by(|a, b| b.review.posted_at.cmp(&a.review.posted_at).then_with(|| a.review.review_id.cmp(&b.review.review_id)));
+    Ok(items)
+}
+
+/// A review of the caller's brands (404 otherwise, never a 403 that would confirm it).
+async fn own_review(app: &App, caller: &Caller, id: &str) -> Result<Review, AppError> {
+    require_role(caller, Role::BrandRepresentative)?;
+    app.store
+        .get_review(&ReviewId::new(id))
+        .await?
+        .filter(|r| caller.represents(r.brand_id.as_str()))
+        .ok_or_else(|| AppError::NotFound(format!("review {id}")))
+}
+
+fn already_contacted(c: &Contact) -> AppError {
+    AppError::Conflict(format!(
+        "review {} was already answered by contact {} at {}: one contact per review",
+        c.review_id,
+        c.id,
+        c.sent_at.to_rfc3339()
+    ))
+}
+
+fn rules_violated(what: &str, decision: Decision) -> AppError {
+    AppError::Rules {
+        detail: format!("{what} breaks {} rule(s) of {}", decision.violations.len(), decision.policy),
+        policy: decision.policy,
+        violations: decision.violations,
+    }
+}
+
+/// The buyer's locale: the order's (Order Placed carries it), else the follower's, else
+/// English.
+async fn buyer_locale(app: &App, review: &Review, order: &Order) -> Result<Locale, AppError> {
+    if !order.locale.trim().is_empty() {
+        return Ok(Locale::for_tag(Some(&order.locale)));
+    }
+    let follower = app.store.get_follower(&review.brand_id, &review.customer_id).await?;
+    Ok(Locale::for_tag(follower.as_ref().map(|f| f.locale.as_str())))
+}
+
+/// The email of a contact, rendered and checked against the `content` policy (422 with
+/// every violation if a rule fires: e.g. a brand name that is a web address).
+async fn contact_email(
+    app: &App,
+    contact: &Contact,
+    review: &Review,
+    order: &Order,
+    brand: Option<&Brand>,
+) -> Result<OutgoingEmail, AppError> {
+    let brand_name = brand.map_or_else(|| review.brand_id.to_string(), |b| b.name.clone());
+    let view = ContactEmail {
+        reason: contact.reason,
+        locale: buyer_locale(app, review, order).await?,
+        brand_name: brand_name.clone(),
+        order_id: order.order_id.to_string(),
+    };
+    let rendered = view
+        .render(&app.renderer)
+        .map_err(|e| AppError::Internal(format!("cannot render the contact email: {e}")))?;
+    let content = check_content(&app.policies, &rendered, contact.sent_at)?;
+    if !content.is_allowed() {
+        return Err(rules_violated("the contact email", content));
+    }
+    Ok(OutgoingEmail::new(
+        format!("contact-{}", contact.id),
+        Mailbox::new(brand_name, CONTACT_SENDER),
+        order.relay_email.clone(),
+        rendered,
+        contact.sent_at,
+    )
+    .with_contact(contact.id.as_str())
+    .with_content_language(view.locale.tag()))
+}
+
+/// What a delivery attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// This call sent the email (and published the event of a courtesy refund).
+    Delivered,
+    /// An earlier call already did.
+    AlreadyDelivered,
+    /// Another call is delivering it right now.
+    InProgress,
+}
+
+/// Sends the contact's email then publishes its event, once: claimed under
+/// [`DELIVERY_SCOPE`], completed when both succeeded, released on failure (so a later
+/// [`resume`] retries with the same message id).
+async fn deliver(app: &App, contact: &Contact, order: &Order, email: &OutgoingEmail) -> Result<Delivery, AppError> {
+    let now = app.clock.now();
+    let retention = Duration::days(DELIVERY_RETENTION_DAYS);
+    match app.store.begin(DELIVERY_SCOPE, contact.id.as_str(), &email.message_id, now, retention).await? {
+        IdempotencyOutcome::New => {}
+        IdempotencyOutcome::Replay(_) => return Ok(Delivery::AlreadyDelivered),
+        IdempotencyOutcome::InProgress => return Ok(Delivery::InProgress),
+        IdempotencyOutcome::Mismatch => {
+            return Err(AppError::Internal(format!("contact {} delivery claimed under another message id", contact.id)));
+        }
+    }
+    let outcome = async {
+        let sent = app
+            .mailer
+            .send(email)
+            .await
+            .map_err(|e| AppError::Internal(format!("contact {} email not sent: {e}", contact.id)))?;
+        if contact.reason == ContactReason::CourtesyRefund {
+            let detail = CourtesyRefundRequested {
+                contact_id: contact.id.to_string(),
+                review_id: contact.review_id.to_string(),
+                order_id: order.order_id.to_string(),
+                brand_id: contact.brand_id.to_string(),
+                seller_id: order.seller_id.to_string(),
+                customer_id: contact.customer_id.to_string(),
+                requested_at: contact.sent_at,
+            };
+            let detail = serde_json::to_value(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
+            let event = Event::new(contact.id.as_str(), COURTESY_REFUND_REQUESTED, contact.sent_at, detail);
+            app.publisher
+                .publish(&event)
+                .await
+                .map_err(|e| AppError::Internal(format!("contact {} event not published: {e}", contact.id)))?;
+        }
+        Ok::<_, AppError>(sent)
+    }
+    .await;
+    match outcome {
+        Ok(sent) => {
+            let record = serde_json::json!({
+                "state": "sent",
+                "messageId": sent.message_id,
+                "providerId": sent.provider_id,
+            });
+            app.store.complete(DELIVERY_SCOPE, contact.id.as_str(), &record).await?;
+            Ok(Delivery::Delivered)
+        }
+        Err(e) => {
+            tracing::error!(contact = %contact.id, error = %e, "contact delivery failed; it stays pending");
+            app.store.release(DELIVERY_SCOPE, contact.id.as_str()).await?;
+            Err(e)
+        }
+    }
+}
+
+/// `POST /reviews/{id}/contact` (R-CC-4, R-CC-7): 201 with the contact, 404 for a review
+/// that is not the caller's, 409 when already contacted, 422 with every rule of the
+/// contact policy (or of the content policy over the email) that fired.
+pub async fn contact(app: &App, caller: &Caller, review_id: &str, input: ContactInput) -> Result<ContactCreated, AppError> {
+    let review = own_review(app, caller, review_id).await?;
+    if let Some(existing) = app.store.get_contact(&review.review_id).await? {
+        return Err(already_contacted(&existing));
+    }
+    let now = app.clock.now();
+    let policy = app.policies.in_force(POLICY, now)?;
+    let brand = app.store.get_brand(&review.brand_id).await?;
+    let order = app.store.get_order(&review.order_id).await?;
+    let facts = contact_facts(&review, order.as_ref(), brand.as_ref(), caller, &input.reason, false, now);
+    let decision = policy.evaluate(now, &facts)?;
+    if !decision.is_allowed() {
+        return Err(rules_violated("the contact", decision));
+    }
+    let reason: ContactReason = serde_json::from_value(serde_json::Value::String(input.reason.clone()))
+        .map_err(|_| AppError::BadRequest(format!("reason {:?} is not courtesy_refund or customer_support", input.reason)))?;
+    let Some(order) = order else {
+        return Err(AppError::Internal("the contact policy allowed a review without an order".into()));
+    };
+    let contact = Contact {
+        id: ContactId::new(uuid::Uuid::new_v4().to_string()),
+        review_id: review.review_id.clone(),
+        brand_id: review.brand_id.clone(),
+        customer_id: review.customer_id.clone(),
+        order_id: review.order_id.clone(),
+        reason,
+        sent_at: now,
+        policy: policy.id(),
+    };
+    let email = contact_email(app, &contact, &review, &order, brand.as_ref()).await?;
+    match app.store.put_contact(&contact).await? {
+        ContactOutcome::Inserted => {}
+        ContactOutcome::AlreadyContacted(existing) => return Err(already_contacted(&existing)),
+    }
+    deliver(app, &contact, &order, &email).await?;
+    Ok(ContactCreated::from(&contact))
+}
+
+/// Delivers a recorded contact whose delivery did not complete (the process died between
+/// the put and the send, or the mail port or the bus failed): the same message id and
+/// bytes, the event once more. Safe to call any number of times and concurrently; meant
+/// for a scheduled job. `Ok(None)` when the review has no contact.
+pub async fn resume(app: &App, review_id: &ReviewId) -> Result<Option<Delivery>, AppError> {
+    let Some(contact) = app.store.get_contact(review_id).await? else {
+        return Ok(None);
+    };
+    let missing = |what: &str| AppError::Internal(format!("contact {} has no {what}", contact.id));
+    let review = app.store.get_review(review_id).await?.ok_or_else(|| missing("review"))?;
+    let order = app.store.get_order(&contact.order_id).await?.ok_or_else(|| missing("order"))?;
+    let brand = app.store.get_brand(&contact.brand_id).await?;
+    let email = contact_email(app, &contact, &review, &order, brand.as_ref()).await?;
+    deliver(app, &contact, &order, &email).await.map(Some)
+}

@@ -1,0 +1,91 @@
+//! The local event adapter: one JSON line per event, appended to a file.
+//!
+//! Each line is an EventBridge-like envelope
+//! (`{"id", "source", "detail-type", "time", "detail"}`). Lines are written with one
+//! `write` on a file opened in append mode, so several processes sharing a data folder
+//! never interleave within a line.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+
+use super::{BusError, Event, EventPublisher};
+
+/// The file name of published events in the data folder.
+pub const PUBLISHED_EVENTS_FILE: &str = "published-events.ndjson";
+
+/// Appends events to `<dir>/published-events.ndjson`.
+#[derive(Debug, Clone)]
+pub struct FilePublisher {
+    path: PathBuf,
+}
+
+impl FilePublisher {
+    /// A publisher writing into the data folder `dir` (created if missing).
+    pub fn in_dir(dir: impl AsRef<Path>) -> Result<Self, BusError> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BusError::Transient(format!("could not create {}: {e}", dir.display())))?;
+        Ok(Self { path: dir.join(PUBLISHED_EVENTS_FILE) })
+    }
+
+    /// The file events are appended to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every event in the file, oldest first (lines that are not events are skipped).
+    pub fn read_all(&self) -> Result<Vec<Event>, BusError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(BusError::Transient(format!("could not read {}: {e}", self.path.display()))),
+        };
+        Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+    }
+}
+
+#[async_trait]
+impl EventPublisher for FilePublisher {
+    async fn publish(&self, event: &Event) -> Result<(), BusError> {
+        let mut line = serde_json::to_vec(event).map_err(|e| BusError::Permanent(format!("unserialisable event: {e}")))?;
+        line.push(b'\n');
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| BusError::Transient(format!("could not open {}: {e}", path.display())))?;
+            file.write_all(&line)
+                .and_then(|()| file.sync_data())
+                .map_err(|e| BusError::Transient(format!("could not append to {}: {e}", path.display())))
+        })
+        .await
+        .map_err(|e| BusError::Transient(format!("the event writer did not finish: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn events_are_appended_as_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = FilePublisher::in_dir(dir.path()).unwrap();
+        assert!(p.read_all().unwrap().is_empty());
+        let at = chrono::Utc::now();
+        p.publish(&Event::new("e1", "X Happened", at, serde_json::json!({"a": 1}))).await.unwrap();
+        p.publish(&Event::new("e2", "X Happened", at, serde_json::json!({"a": 2}))).await.unwrap();
+        let all = p.read_all().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].id, "e2");
+        assert_eq!(all[0].source, "engage");
+        let text = std::fs::read_to_string(p.path()).unwrap();
+        assert!(text.contains("\"detail-type\":\"X Happened\""));
+    }
+}

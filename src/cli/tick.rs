@@ -1,0 +1,145 @@
+//! `engage tick [--data DIR] [--outbox DIR] [--now INSTANT]`: one pass of the
+//! scheduled jobs (the send window) over the embedded store, emails written to
+//! the outbox; prints what it sent and skipped. `engage serve --tick SECONDS`
+//! runs the same pass on a timer.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use engage::app::App;
+use engage::clock::{Clock, FixedClock, SystemClock};
+use engage::config::Config;
+use engage::jobs::send_window::{self, Pacer, RunReport, SendOptions};
+use engage::mail::OutboxMailer;
+use engage::policy::PolicySet;
+use engage::store::EmbeddedStore;
+use engage::unsubscribe::TokenSigner;
+
+use super::StateArgs;
+
+/// Arguments of `engage tick`.
+#[derive(Debug, clap::Args)]
+pub struct TickArgs {
+    #[command(flatten)]
+    state: StateArgs,
+    /// Where emails are written as `.eml` files instead of SES.
+    #[arg(long, default_value = ".engage/outbox")]
+    outbox: PathBuf,
+    /// A policy folder to load instead of the bundled policies.
+    #[arg(long)]
+    policies: Option<PathBuf>,
+}
+
+pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let clock: Arc<dyn Clock> = match args.state.now {
+        Some(now) => Arc::new(FixedClock(now)),
+        None => Arc::new(SystemClock),
+    };
+    let policies = match args.policies.as_ref().or(config.policies_dir.as_ref()) {
+        Some(dir) => PolicySet::load_dir(dir)?,
+        None => PolicySet::bundled()?,
+    };
+    let store = EmbeddedStore::open(&args.state.data)?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+    let app = App::new(Arc::new(store), Arc::new(policies), clock)?.with_public_url(&public_url);
+    let mailer = OutboxMailer::new(&args.outbox)?;
+    let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
+    let options = SendOptions::from_config(config);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(async {
+        let pacer = Pacer::new(options.rate_per_second);
+        send_window::run_paced(&app, &mailer, &signer, &options, &pacer).await
+    })?;
+    print_report(&report);
+    // Buyer-message sequences (issue 7), after the send window.
+    let seq_options = engage::jobs::sequences::SequenceOptions::from_config(config);
+    let seq = runtime.block_on(engage::jobs::sequences::run(&app, &mailer, &signer, &seq_options))?;
+    print_sequences(&seq);
+    println!("emails in {}", args.outbox.display());
+    Ok(if report.has_errors() || seq.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Prints one line per campaign and the totals.
+pub fn print_report(report: &RunReport) {
+    for c in &report.campaigns {
+        let k = &c.counters;
+        let moved = if c.from == c.to { c.to.to_string() } else { format!("{} -> {}", c.from, c.to) };
+        println!(
+            "campaign {} {moved}: sent {}, skipped {} (frequency cap) {} (suppressed) {} (unfollowed), failed {}, pending {}{}",
+            c.campaign_id,
+            k.sent,
+            k.skipped_frequency_cap,
+            k.skipped_suppressed,
+            k.skipped_unfollowed,
+            k.failed,
+            c.pending,
+            c.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+        );
+    }
+    let t = report.totals();
+    println!(
+        "send window: {} campaign(s), sent {}, skipped {} (frequency cap) {} (suppressed), failed {}",
+        report.campaigns.len(),
+        t.sent,
+        t.skipped_frequency_cap,
+        t.skipped_suppressed,
+        t.failed
+    );
+}
+
+/// Prints one line per buyer message sent, refused or failed, and the totals.
+pub fn print_sequences(report: &engage::jobs::sequences::SequenceReport) {
+    for (what, list) in [("sent", &report.sent), ("refused", &report.refused), ("failed", &report.failed)] {
+        for m in list {
+            println!(
+                "message {}/{} {what}{}{}",
+                m.order_id,
+                m.message_type,
+                m.locale.as_deref().map(|l| format!(" ({l})")).unwrap_or_default(),
+                if m.reasons.is_empty() { String::new() } else { format!(": {}", m.reasons.join("; ")) }
+            );
+        }
+    }
+    println!(
+        "sequences ({}): {} order(s), sent {}, refused {}, failed {}, held by another run {}",
+        report.policy,
+        report.orders,
+        report.sent.len(),
+        report.refused.len(),
+        report.failed.len(),
+        report.held
+    );
+}
+
+/// Runs the send window every `seconds` (0: never) in the background, with the
+/// server's app (its store and clock) and an outbox mailer; one pacer for all
+/// passes, and a pass never overlaps the previous one.
+pub fn spawn_timer(app: App, outbox: PathBuf, seconds: u64, config: &Config) -> anyhow::Result<()> {
+    if seconds == 0 {
+        return Ok(());
+    }
+    let mailer = OutboxMailer::new(&outbox)?;
+    let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
+    let options = SendOptions::from_config(config);
+    tokio::spawn(async move {
+        let pacer = Pacer::new(options.rate_per_second);
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let run = options.fresh_run();
+            match send_window::run_paced(&app, &mailer, &signer, &run, &pacer).await {
+                Ok(report) => {
+                    for c in &report.campaigns {
+                        tracing::info!(campaign = %c.campaign_id, from = %c.from, to = %c.to, sent = c.counters.sent,
+                            skipped_cap = c.counters.skipped_frequency_cap, skipped_suppressed = c.counters.skipped_suppressed,
+                            failed = c.counters.failed, pending = c.pending, note = c.note.as_deref().unwrap_or(""), "send window");
+                    }
+                }
+                Err(e) => tracing::error!(error = %engage::jobs::events::error_chain(&e), "send window pass failed"),
+            }
+        }
+    });
+    Ok(())
+}

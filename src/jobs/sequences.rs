@@ -1,0 +1,553 @@
+//! The sequences job (issue 7; R-MSG-1..9): automated buyer messages. One pass
+//! ([`run`]) sends every step that is due; the same function runs in
+//! `engage tick`, and on an EventBridge schedule in `functions/sequences`.
+//!
+//! # What is due
+//! The steps are policy data: the `sequences` policy in force
+//! ([`definition::Sequences`]): a trigger event (Order Placed, Shipped,
+//! Delivered, Return Received), a delay, a window and the wording per locale.
+//! A pass lists the orders whose newest event lies within the longest window
+//! ([`MessageStore::list_orders_updated`]: an order's trigger instant is never
+//! later than its newest event), and for each enabled step whose trigger the
+//! order has, tries it when `trigger + delay <= now <= trigger + window` and no
+//! `unless` event happened. Then, in order:
+//! 1. the ledger is read: a message already `sent` (or `failed`) is passed by;
+//! 2. the `message` policy in force decides (R-MSG-1, 2, 5, 6: the window after
+//!    delivery, 30 days of the order for proactive messages, a customer who
+//!    unsubscribed gets service messages only; suppression records say so); a
+//!    hard-bounced address gets nothing (R-MAIL-3);
+//! 3. the buyer's locale picks the template (same tag, same language, else the
+//!    fallback locale); the wording is rendered and the `content` policy runs over
+//!    it and over the text part (the unsubscribe link excepted) (R-MSG-3, R-MSG-9):
+//!    a violation refuses the message, naming the rule and the offending text;
+//! 4. the (order, type) is **claimed** with one conditional put
+//!    ([`MessageStore::claim_message`]); a claim held by another run is left alone;
+//! 5. the email goes out with `X-Engage-Message: <order>/<type>`,
+//!    `Content-Language` and the one-click unsubscribe headers (scope `message`),
+//!    message id `msg-<order>-<type>`;
+//! 6. the outcome is stored on the condition that this run still holds the claim.
+//!
+//! Refusals are reported, not stored: a refused message is tried again on the
+//! next pass while its window is open (a too-early review request becomes due).
+//!
+//! # Once per order and type, crash-safe
+//! Two runs never both hold a live claim (the conditional put), so concurrent runs
+//! send once. A run killed between claim and finish leaves a `pending` record whose
+//! lease ([`SequenceOptions::lease`], wall clock) expires; the next run takes it over
+//! and sends again with the same message id, which the outbox rewrites in place.
+//! **The duplicate window**: through SES, a message accepted just before the
+//! process died and before its outcome was stored is sent a second time on
+//! takeover: at most one message per crashed run (messages are sent one at a
+//! time), the window between `Mailer::send` returning and `finish_message`
+//! committing. A transient mail failure releases the claim (retried next pass); a
+//! permanent one is stored as `failed` and never retried.
+//!
+//! Cost: a pass reads one index partition per day of the longest window (31 with
+//! the shipped policy) plus, per candidate (order, step), one ledger read and one
+//! suppression read. Orders are rescanned every pass while they are in the window;
+//! a due-queue written when events arrive would read less (not built).
+
+pub mod definition;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::clock::{Clock, SystemClock};
+use crate::domain::BrandId;
+use crate::domain::order::Order;
+use crate::domain::suppression::Suppression;
+use crate::mail::{Mailbox, MailError, Mailer, OutgoingEmail, RenderedEmail};
+use crate::policy::{FactValue, Facts, PolicyError};
+use crate::store::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, StoreError};
+use crate::unsubscribe::{self, Scope, TokenSigner};
+
+pub use definition::{ContentViolation, DefinitionError, MessageVars, Sequences, Step, Template, Trigger};
+
+/// The sender address used when none is configured (`ENGAGE_FROM_ADDRESS`).
+pub const DEFAULT_FROM_ADDRESS: &str = "messages@engage.localhost";
+
+/// The layout template pair around a step's wording.
+const LAYOUT: &str = "message_buyer";
+
+/// How one pass sends.
+#[derive(Clone)]
+pub struct SequenceOptions {
+    /// The sender address; the display name is the brand's name.
+    pub from_address: String,
+    /// How long a claim holds before another run may take it over.
+    pub lease: StdDuration,
+    /// This run's id (the claim owner).
+    pub owner: String,
+    /// The clock of leases: the real one (a `--now` business clock never moves).
+    pub lease_clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SequenceOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SequenceOptions")
+            .field("from_address", &self.from_address)
+            .field("lease", &self.lease)
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SequenceOptions {
+    fn default() -> Self {
+        Self {
+            from_address: DEFAULT_FROM_ADDRESS.to_owned(),
+            lease: StdDuration::from_secs(300),
+            owner: format!("seq-{}", uuid::Uuid::new_v4().simple()),
+            lease_clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl SequenceOptions {
+    /// Options from the process configuration (`ENGAGE_FROM_ADDRESS`).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            from_address: config
+                .from_address
+                .clone()
+                .unwrap_or_else(|| DEFAULT_FROM_ADDRESS.to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// The same options with a new run id (one per pass of a timer).
+    #[must_use]
+    pub fn fresh_run(&self) -> Self {
+        Self {
+            owner: format!("seq-{}", uuid::Uuid::new_v4().simple()),
+            ..self.clone()
+        }
+    }
+}
+
+/// Why a pass could not run at all (per-message failures are in the report).
+#[derive(Debug, thiserror::Error)]
+pub enum SequenceError {
+    /// The sequences policy is missing or malformed.
+    #[error("sequences policy unusable")]
+    Definition(#[from] DefinitionError),
+    /// Another policy could not be applied.
+    #[error("policy failed")]
+    Policy(#[from] PolicyError),
+    /// The order listing failed.
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+impl SequenceError {
+    /// Whether retrying the pass may help.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_retryable())
+    }
+}
+
+/// One message the pass handled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageOutcome {
+    /// The order.
+    pub order_id: String,
+    /// The message type.
+    pub message_type: String,
+    /// The template locale (when one was chosen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Why, for refusals and failures: each rule with its message (and offending text).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SequenceReport {
+    /// `sequences@version` used.
+    pub policy: String,
+    /// Orders looked at.
+    pub orders: usize,
+    /// Sent now.
+    pub sent: Vec<MessageOutcome>,
+    /// Due but refused by a policy (not stored; tried again while the window is open).
+    pub refused: Vec<MessageOutcome>,
+    /// Failed permanently (stored as failed) or with an error (retried next pass).
+    pub failed: Vec<MessageOutcome>,
+    /// Claimed by another run right now: left alone.
+    pub held: usize,
+}
+
+impl SequenceReport {
+    /// Whether some message failed.
+    pub fn has_errors(&self) -> bool {
+        !self.failed.is_empty()
+    }
+}
+
+/// The message id of a buyer message: `msg-<order>-<type>`, stable across retries.
+pub fn message_id(order: &str, message_type: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect()
+    };
+    let mut id = format!("msg-{}-{}", clean(order), clean(message_type));
+    id.truncate(200);
+    id
+}
+
+/// One pass over what is due (see the module docs).
+///
+/// # Errors
+/// The sequences or message policy cannot be used, or the order listing failed.
+/// A failure of one message is reported in [`SequenceReport::failed`] instead.
+pub async fn run(
+    app: &App,
+    mailer: &dyn Mailer,
+    signer: &TokenSigner,
+    options: &SequenceOptions,
+) -> Result<SequenceReport, SequenceError> {
+    let now = app.clock.now();
+    let seq = Sequences::in_force(&app.policies, now)?;
+    // Fail the pass early, not per message, when the message policy is missing.
+    app.policies.in_force("message", now)?;
+    let horizon = seq.horizon();
+    let orders = app
+        .store
+        .list_orders_updated(now - horizon, now + Duration::days(1))
+        .await?;
+    let mut pass = Pass {
+        app,
+        mailer,
+        signer,
+        options,
+        seq: &seq,
+        now,
+        brands: HashMap::new(),
+        report: SequenceReport {
+            policy: seq.policy.clone(),
+            orders: orders.len(),
+            ..SequenceReport::default()
+        },
+    };
+    for order in &orders {
+        for step in seq.enabled() {
+            pass.try_step(order, step).await;
+        }
+    }
+    Ok(pass.report)
+}
+
+struct Pass<'a> {
+    app: &'a App,
+    mailer: &'a dyn Mailer,
+    signer: &'a TokenSigner,
+    options: &'a SequenceOptions,
+    seq: &'a Sequences,
+    now: DateTime<Utc>,
+    brands: HashMap<BrandId, String>,
+    report: SequenceReport,
+}
+
+/// How one (order, step) ended.
+enum Fate {
+    /// Not due, window closed, cancelled, already sent: nothing to report.
+    Quiet,
+    Sent(String),
+    Refused(Option<String>, Vec<String>),
+    Failed(Option<String>, Vec<String>),
+    Held,
+}
+
+impl Pass<'_> {
+    async fn try_step(&mut self, order: &Order, step: &Step) {
+        let fate = match self.step(order, step).await {
+            Ok(f) => f,
+            Err(e) => Fate::Failed(None, vec![crate::jobs::events::error_chain(&e)]),
+        };
+        let outcome = |locale: Option<String>, reasons: Vec<String>| MessageOutcome {
+            order_id: order.order_id.to_string(),
+            message_type: step.message_type.clone(),
+            locale,
+            reasons,
+        };
+        match fate {
+            Fate::Quiet => {}
+            Fate::Held => self.report.held += 1,
+            Fate::Sent(locale) => self.report.sent.push(outcome(Some(locale), Vec::new())),
+            Fate::Refused(l, r) => self.report.refused.push(outcome(l, r)),
+            Fate::Failed(l, r) => self.report.failed.push(outcome(l, r)),
+        }
+    }
+
+    async fn brand_name(&mut self, brand: &BrandId) -> Result<String, StoreError> {
+        if let Some(name) = self.brands.get(brand) {
+            return Ok(name.clone());
+        }
+        let name = self
+            .app
+            .store
+            .get_brand(brand)
+            .await?
+            .map_or_else(|| brand.to_string(), |b| b.name);
+        self.brands.insert(brand.clone(), name.clone());
+        Ok(name)
+    }
+
+    async fn step(&mut self, order: &Order, step: &Step) -> Result<Fate, StepError> {
+        let now = self.now;
+        let Some(trigger_at) = step.trigger.at(order) else {
+            return Ok(Fate::Quiet);
+        };
+        let due_at = trigger_at + step.delay;
+        // The sequences policy: enabled, due, window open, not cancelled.
+        let up = self
+            .app
+            .policies
+            .evaluate(definition::POLICY, now, &step_facts(order, step, trigger_at, now))?;
+        if !up.is_allowed() {
+            return Ok(Fate::Quiet);
+        }
+        let store = &self.app.store;
+        let existing = store.get_message(&order.order_id, &step.message_type).await?;
+        if existing.as_ref().is_some_and(|r| r.status != MessageStatus::Pending) {
+            return Ok(Fate::Quiet);
+        }
+        let suppression = store.get_suppression(&order.brand_id, &order.customer_id).await?;
+
+        let Some((locale, template)) = step.template_for(&order.locale, &self.seq.fallback_locale)
+        else {
+            return Ok(Fate::Failed(None, vec![format!("no template for {}", order.locale)]));
+        };
+        let locale = locale.to_owned();
+        let decision = self.app.policies.evaluate(
+            "message",
+            now,
+            &message_facts(order, step, &locale, due_at, suppression.as_ref(), existing.as_ref()),
+        )?;
+        if !decision.is_allowed() {
+            let reasons = decision
+                .violations
+                .iter()
+                .map(|v| format!("{}: {}", v.rule, v.message))
+                .collect();
+            return Ok(Fate::Refused(Some(locale), reasons));
+        }
+        if suppression.as_ref().is_some_and(|s| !s.allows_service_messages()) {
+            return Ok(Fate::Refused(
+                Some(locale),
+                vec!["R-MAIL-3: the address hard-bounced: nothing is sent to it".to_owned()],
+            ));
+        }
+
+        let brand_name = self.brand_name(&order.brand_id).await?;
+        let wording = template
+            .render(&MessageVars::of(order, &brand_name))
+            .map_err(|e| StepError::Template(definition::template_error(&e)))?;
+        let link = self.unsubscribe_link(order);
+        let email = self.email(order, step, &locale, &brand_name, &wording, &link)?;
+        let mut fields = wording.fields();
+        fields.push(("text".to_owned(), email.text.replace(&link, "")));
+        let violations = definition::check_wording(&self.app.policies, now, &fields)?;
+        if !violations.is_empty() {
+            let reasons = violations.iter().map(ToString::to_string).collect();
+            return Ok(Fate::Refused(Some(locale), reasons));
+        }
+
+        let lease_now = self.options.lease_clock.now();
+        let lease = Duration::from_std(self.options.lease).unwrap_or_else(|_| Duration::minutes(5));
+        let mut record = MessageRecord {
+            order_id: order.order_id.clone(),
+            message_type: step.message_type.clone(),
+            brand_id: order.brand_id.clone(),
+            customer_id: order.customer_id.clone(),
+            message_id: email.message_id.clone(),
+            status: MessageStatus::Pending,
+            owner: self.options.owner.clone(),
+            lease_until_micros: (lease_now + lease).timestamp_micros(),
+            claimed_at: now,
+            locale: Some(locale.clone()),
+            policy: Some(format!("{}, {}", self.seq.policy, decision.policy)),
+            sent_at: None,
+            provider_id: None,
+            note: None,
+        };
+        if let MessageClaim::Held(_) = store.claim_message(&record, lease_now).await? {
+            return Ok(Fate::Held);
+        }
+        let fate = match self.mailer.send(&email).await {
+            Ok(sent) => {
+                record.status = MessageStatus::Sent;
+                record.sent_at = Some(now);
+                record.provider_id = Some(sent.provider_id);
+                Fate::Sent(locale.clone())
+            }
+            Err(e) if e.is_retryable() => {
+                // Release the claim: the next pass tries again.
+                record.lease_until_micros = 0;
+                record.note = Some(e.to_string());
+                Fate::Failed(Some(locale.clone()), vec![format!("{e} (retried next pass)")])
+            }
+            Err(e) => {
+                record.status = MessageStatus::Failed;
+                record.note = Some(e.to_string());
+                Fate::Failed(Some(locale.clone()), vec![e.to_string()])
+            }
+        };
+        match store.finish_message(&record).await? {
+            MessageFinish::Finished => Ok(fate),
+            MessageFinish::Lost(_) => Ok(Fate::Failed(
+                Some(locale),
+                vec!["the claim expired before the outcome was stored; another run took it over".to_owned()],
+            )),
+        }
+    }
+
+    fn unsubscribe_link(&self, order: &Order) -> String {
+        let base = &self.app.public_url;
+        let base = match base.strip_prefix("http://") {
+            Some(rest) => format!("https://{rest}"),
+            None => base.clone(),
+        };
+        let token = self
+            .signer
+            .token(&order.brand_id, &order.customer_id, Scope::Message, self.now);
+        unsubscribe::link(&base, &token)
+    }
+
+    fn email(
+        &self,
+        order: &Order,
+        step: &Step,
+        locale: &str,
+        brand_name: &str,
+        wording: &Template,
+        link: &str,
+    ) -> Result<OutgoingEmail, StepError> {
+        let ctx = LayoutContext {
+            lang: locale,
+            fr: definition::language(locale) == "fr",
+            subject: &wording.subject,
+            paragraphs: &wording.body,
+            closing: &wording.closing,
+            brand_name,
+            order_id: order.order_id.as_str(),
+            unsubscribe_url: link,
+        };
+        let (html, text) = self
+            .app
+            .renderer
+            .render_pair(LAYOUT, Value::from(Serde(&ctx)))
+            .map_err(|e| StepError::Template(e.to_string()))?;
+        let content = RenderedEmail {
+            subject: wording.subject.clone(),
+            html,
+            text,
+        };
+        Ok(OutgoingEmail::new(
+            message_id(order.order_id.as_str(), &step.message_type),
+            Mailbox::new(brand_name, self.options.from_address.clone()),
+            order.relay_email.clone(),
+            content,
+            self.now,
+        )
+        .with_buyer_message(order.order_id.as_str(), &step.message_type)
+        .with_content_language(locale)
+        .with_list_unsubscribe(link))
+    }
+}
+
+#[derive(Serialize)]
+struct LayoutContext<'a> {
+    lang: &'a str,
+    fr: bool,
+    subject: &'a str,
+    paragraphs: &'a [String],
+    closing: &'a str,
+    brand_name: &'a str,
+    order_id: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+/// Why one message could not be handled (reported, the pass goes on).
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("policy failed")]
+    Policy(#[from] PolicyError),
+    #[error("template failed: {0}")]
+    Template(String),
+    #[error("mail failed")]
+    Mail(#[from] MailError),
+}
+
+/// Facts of the `sequences` policy for one step of one order triggered at
+/// `trigger_at` (policies/README.md).
+pub fn step_facts(order: &Order, step: &Step, trigger_at: DateTime<Utc>, now: DateTime<Utc>) -> Facts {
+    let cancelled = step
+        .unless
+        .iter()
+        .any(|t| t.at(order).is_some_and(|at| at <= now));
+    Facts::new().with("now", now).with(
+        "step",
+        FactValue::map()
+            .with("type", step.message_type.as_str())
+            .with("trigger", step.trigger.name())
+            .with("enabled", step.enabled)
+            .with("triggeredAt", trigger_at)
+            .with("dueAt", trigger_at + step.delay)
+            .with("closesAt", trigger_at + step.window)
+            .with("cancelled", cancelled),
+    )
+}
+
+/// Facts of the `message` policy for one step of one order (policies/README.md).
+pub fn message_facts(
+    order: &Order,
+    step: &Step,
+    locale: &str,
+    due_at: DateTime<Utc>,
+    suppression: Option<&Suppression>,
+    existing: Option<&MessageRecord>,
+) -> Facts {
+    let opt = |t: Option<DateTime<Utc>>| t.map_or(FactValue::Null, FactValue::from);
+    Facts::new()
+        .with(
+            "message",
+            FactValue::map()
+                .with("type", step.message_type.as_str())
+                .with("orderId", order.order_id.as_str())
+                .with("language", definition::language(locale))
+                .with("dueAt", due_at),
+        )
+        .with(
+            "order",
+            FactValue::map()
+                .with("id", order.order_id.as_str())
+                .with("completedAt", order.purchased_at)
+                .with("earliestDeliveryAt", opt(order.delivered_at))
+                .with("latestDeliveryAt", opt(order.delivered_at)),
+        )
+        .with(
+            "customer",
+            FactValue::map()
+                // Any suppression of the brand stops non-service messages
+                // (domain::suppression); service ones go on unless bounced.
+                .with("unsubscribed", suppression.is_some())
+                .with("language", definition::language(&order.locale)),
+        )
+        .with(
+            "alreadySent",
+            existing.is_some_and(|r| r.status == MessageStatus::Sent),
+        )
+}

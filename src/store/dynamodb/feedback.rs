@@ -1,0 +1,118 @@
+//! [`FeedbackStore`] on DynamoDB: one `TransactWriteItems` puts the event's marker
+//! (condition `attribute_not_exists(pk)`) and `ADD`s one to the brand's counter, so
+//! the count moves exactly when the marker is new; then one consistent read returns
+//! the counters.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Duration, Utc};
+
+use super::{DynamoStore, Expr, av, item_key, sdk_error, to_attrs};
+use crate::domain::BrandId;
+use crate::store::StoreError;
+use crate::store::feedback::{
+    FeedbackCounts, FeedbackKind, FeedbackOutcome, FeedbackRecord, FeedbackStore, MARKER_TTL_DAYS,
+    MailEventRecord,
+};
+use crate::store::item::Item;
+use crate::store::keys;
+
+fn build_error(source: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::encode("transaction item", source)
+}
+
+#[async_trait]
+impl FeedbackStore for DynamoStore {
+    async fn count_feedback(
+        &self,
+        brand: &BrandId,
+        event_key: &str,
+        kind: FeedbackKind,
+        at: DateTime<Utc>,
+    ) -> Result<FeedbackOutcome, StoreError> {
+        let op = "count_feedback";
+        let marker = Item::new(
+            keys::mail_event(event_key),
+            MailEventRecord {
+                event_key: event_key.to_owned(),
+                brand_id: brand.clone(),
+                kind,
+                counted_at: at,
+            },
+        )
+        .expiring(at + Duration::days(MARKER_TTL_DAYS));
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&marker)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let k = keys::feedback(brand);
+        let expr = Expr::default()
+            .name("#n", kind.attribute())
+            .name("#brand", "brandId")
+            .name("#at", "updatedAt")
+            .value(":one", AttributeValue::N("1".to_owned()))
+            .value(":brand", av(brand)?)
+            .value(":at", av(&at)?);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(item_key(&k.pk, &k.sk)))
+            .update_expression("ADD #n :one SET #brand = :brand, #at = :at")
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .build()
+            .map_err(build_error)?;
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await;
+        let counted = match res {
+            Ok(_) => true,
+            Err(e) => {
+                let (repeat, busy) = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                        let reasons = c.cancellation_reasons();
+                        let repeat = reasons.first().and_then(|r| r.code())
+                            == Some("ConditionalCheckFailed")
+                            && reasons.iter().skip(1).all(|r| matches!(r.code(), None | Some("None")));
+                        let busy = reasons.iter().any(|r| {
+                            matches!(
+                                r.code(),
+                                Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")
+                            )
+                        });
+                        (repeat, busy)
+                    }
+                    _ => (false, false),
+                };
+                if busy {
+                    return Err(StoreError::Transient { op, source: Box::new(e) });
+                }
+                if !repeat {
+                    return Err(sdk_error(op, e));
+                }
+                false
+            }
+        };
+        let counts = self.feedback_counts(brand).await?;
+        Ok(if counted {
+            FeedbackOutcome::Counted(counts)
+        } else {
+            FeedbackOutcome::Repeat(counts)
+        })
+    }
+
+    async fn feedback_counts(&self, brand: &BrandId) -> Result<FeedbackCounts, StoreError> {
+        let k = keys::feedback(brand);
+        Ok(self
+            .get::<FeedbackRecord>("feedback_counts", &k.pk, &k.sk)
+            .await?
+            .map(|i| i.body.counts)
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,250 @@
+//! Seller health (issue 7; R-MSG-7, R-MSG-8, R-MAIL-3): `GET /v1/brands/{brandId}/health`
+//! on sample data, every figure checked against a hand computation.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use engage::api::{AppState, router};
+use engage::app::App;
+use engage::app::health::{self, Level};
+use engage::auth::{Caller, Role, TokenKeys, new_claims};
+use engage::clock::FixedClock;
+use engage::domain::brand::{Brand, Marketplace};
+use engage::domain::contact::{Contact, ContactReason};
+use engage::domain::order::Order;
+use engage::domain::review::Review;
+use engage::domain::{BrandId, ContactId, CustomerId, OrderId, ReviewId, SellerId};
+use engage::policy::PolicySet;
+use engage::store::{Entity, FeedbackKind, Store};
+use serde_json::Value;
+
+use common::t;
+
+const NOW: &str = "2026-12-01T12:00:00Z";
+
+async fn brand(s: &Arc<dyn Store>, id: &str) {
+    s.upsert(&Entity::Brand(Brand {
+        brand_id: BrandId::new(id),
+        name: format!("Brand {id}"),
+        seller_id: SellerId::new("S1"),
+        marketplace: Marketplace::US,
+        has_store_page: true,
+        updated_at: t("2026-01-01T00:00:00Z"),
+    }))
+    .await
+    .unwrap();
+}
+
+async fn order(s: &Arc<dyn Store>, brand: &str, id: &str, at: DateTime<Utc>) {
+    s.upsert(&Entity::Order(Order {
+        order_id: OrderId::new(id),
+        seller_id: SellerId::new("S1"),
+        brand_id: BrandId::new(brand),
+        asin: "B0ENGAGE01".into(),
+        customer_id: CustomerId::new(format!("cu-{id}")),
+        relay_email: format!("cu-{id}@relay.example"),
+        locale: "en-US".into(),
+        purchased_at: at,
+        shipped_at: None,
+        carrier: None,
+        tracking_id: None,
+        delivered_at: None,
+        return_received: None,
+        updated_at: at,
+    }))
+    .await
+    .unwrap();
+}
+
+async fn review(s: &Arc<dyn Store>, brand: &str, id: &str, rating: u8, at: DateTime<Utc>) {
+    s.upsert(&Entity::Review(Review {
+        review_id: ReviewId::new(id),
+        brand_id: BrandId::new(brand),
+        asin: "B0ENGAGE01".into(),
+        order_id: OrderId::new(format!("o-{id}")),
+        customer_id: CustomerId::new(format!("cu-{id}")),
+        rating,
+        title: "t".into(),
+        body: "b".into(),
+        verified_purchase: true,
+        posted_at: at,
+        updated_at: at,
+    }))
+    .await
+    .unwrap();
+}
+
+fn now() -> DateTime<Utc> {
+    t(NOW)
+}
+
+fn app(s: &Arc<dyn Store>) -> App {
+    App::new(Arc::clone(s), Arc::new(PolicySet::bundled().unwrap()), Arc::new(FixedClock(now()))).unwrap()
+}
+
+fn rep(brands: &[&str]) -> Caller {
+    Caller {
+        user: "u1".into(),
+        seller_id: "S1".into(),
+        brands: brands.iter().map(|b| (*b).to_owned()).collect(),
+        roles: [Role::BrandRepresentative].into_iter().collect(),
+    }
+}
+
+/// The sample of brand B1 (now = 2026-12-01T12:00Z):
+/// - orders: 40 placed in the last 30 days (one every 17 hours from now-29d to now-33h), 60 placed
+///   31 to 89 days ago, 5 placed 100 days ago (outside every period);
+/// - reviews: R-fresh 2 stars 10 hours ago; R-good 5 stars 5 days ago; R-contacted
+///   3 stars 40 days ago (answered by a contact); R-old1 1 star 50 days ago; R-fine
+///   4 stars 60 days ago; R-old2 2 stars 80 days ago; R-ancient 1 star 100 days ago;
+/// - SES feedback: 500 deliveries, 1 complaint.
+async fn sample(s: &Arc<dyn Store>) {
+    brand(s, "B1").await;
+    brand(s, "B2").await;
+    let n = now();
+    for i in 0..40 {
+        order(s, "B1", &format!("o30-{i}"), n - Duration::days(29) + Duration::hours(17 * i)).await;
+    }
+    for i in 0..60 {
+        order(s, "B1", &format!("o90-{i}"), n - Duration::days(31) - Duration::hours(23 * i)).await;
+    }
+    for i in 0..5 {
+        order(s, "B1", &format!("o-old-{i}"), n - Duration::days(100)).await;
+    }
+    // Another brand's negative reviews never count for B1.
+    order(s, "B2", "o-b2", n - Duration::days(1)).await;
+    review(s, "B2", "R-b2", 1, n - Duration::days(2)).await;
+
+    review(s, "B1", "R-fresh", 2, n - Duration::hours(10)).await;
+    review(s, "B1", "R-good", 5, n - Duration::days(5)).await;
+    review(s, "B1", "R-contacted", 3, n - Duration::days(40)).await;
+    review(s, "B1", "R-old1", 1, n - Duration::days(50)).await;
+    review(s, "B1", "R-fine", 4, n - Duration::days(60)).await;
+    review(s, "B1", "R-old2", 2, n - Duration::days(80)).await;
+    review(s, "B1", "R-ancient", 1, n - Duration::days(100)).await;
+    s.put_contact(&Contact {
+        id: ContactId::new("ct-1"),
+        review_id: ReviewId::new("R-contacted"),
+        brand_id: BrandId::new("B1"),
+        customer_id: CustomerId::new("cu-R-contacted"),
+        order_id: OrderId::new("o-R-contacted"),
+        reason: ContactReason::CustomerSupport,
+        sent_at: n - Duration::days(39),
+        policy: "contact@2026-11-01".into(),
+    })
+    .await
+    .unwrap();
+    let b1 = BrandId::new("B1");
+    for i in 0..500 {
+        s.count_feedback(&b1, &format!("d-{i}"), FeedbackKind::Delivered, n).await.unwrap();
+    }
+    s.count_feedback(&b1, "c-1", FeedbackKind::Complained, n).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_figures_match_the_hand_computation() {
+    let (s, _d) = common::embedded();
+    sample(&s).await;
+    let h = health::health(&app(&s), &rep(&["B1"]), "B1").await.unwrap();
+
+    // 30 days: negative (1-3 stars) reviews posted since 2026-11-01T12:00Z: R-fresh only
+    // (R-good has 5 stars) = 1; orders placed since then: 40. 1 / 40 = 0.025.
+    assert_eq!((h.counts.negative30, h.counts.orders30), (1, 40));
+    assert!((h.negative_review_rate.days30 - 0.025).abs() < 1e-12, "{h:?}");
+    // 0.02 <= 0.025 <= 0.05: watch (R-MSG-8.watch, a warning).
+    assert_eq!(h.negative_review_rate.level, Level::Watch);
+    // 90 days: R-fresh, R-contacted, R-old1, R-old2 = 4 (R-ancient is 100 days old);
+    // orders: 40 + 60 = 100 (the 5 orders 100 days old are outside). 4 / 100 = 0.04.
+    assert_eq!((h.counts.negative90, h.counts.orders90), (4, 100));
+    assert!((h.negative_review_rate.days90 - 0.04).abs() < 1e-12, "{h:?}");
+    // Unanswered after 24 hours: R-fresh is 10 hours old (not yet late), R-contacted
+    // has a contact; R-old2 (80 days = 1920 hours) and R-old1 (50 days = 1200 hours).
+    let unanswered: Vec<(&str, i64)> = h
+        .unanswered_negative_reviews
+        .iter()
+        .map(|u| (u.review_id.as_str(), u.hours_waiting))
+        .collect();
+    assert_eq!(unanswered, vec![("R-old2", 1920), ("R-old1", 1200)]);
+    // Complaints: 1 / 500 = 0.002: over the 0.001 target, under the 0.003 limit.
+    assert!((h.complaint_rate - 0.002).abs() < 1e-12);
+    assert_eq!(h.policy, "health@2026-11-01");
+    let rules = |v: &[engage::policy::Violation]| v.iter().map(|v| v.rule.clone()).collect::<Vec<_>>();
+    assert_eq!(rules(&h.warnings), vec!["R-MSG-8.watch", "R-MAIL-3.complaint_target"]);
+    assert_eq!(rules(&h.violations), vec!["R-MSG-7.unanswered"]);
+}
+
+#[tokio::test]
+async fn the_level_follows_the_policy_thresholds() {
+    // 100 orders in the last 30 days; negative reviews added one by one:
+    // 1/100 = 0.01 ok; 2/100 = 0.02 watch (the lower bound is watch); 5/100 = 0.05
+    // watch (the upper bound is still watch); 6/100 = 0.06 act.
+    let (s, _d) = common::embedded();
+    brand(&s, "B1").await;
+    let n = now();
+    for i in 0..100 {
+        order(&s, "B1", &format!("o-{i}"), n - Duration::days(1) - Duration::minutes(i)).await;
+    }
+    let app = app(&s);
+    let mut levels = Vec::new();
+    for i in 1..=6 {
+        review(&s, "B1", &format!("r-{i}"), 1, n - Duration::hours(2)).await;
+        let h = health::health(&app, &rep(&["B1"]), "B1").await.unwrap();
+        levels.push((i, h.negative_review_rate.level));
+    }
+    use Level::*;
+    assert_eq!(
+        levels,
+        vec![(1, Ok), (2, Watch), (3, Watch), (4, Watch), (5, Watch), (6, Act)]
+    );
+    // No orders and no reviews: 0, ok; the complaint rate is 0 before any delivery.
+    brand(&s, "B3").await;
+    let h = health::health(&app, &rep(&["B3"]), "B3").await.unwrap();
+    assert_eq!((h.negative_review_rate.days30, h.negative_review_rate.level, h.complaint_rate), (0.0, Ok, 0.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_route_answers_brand_representatives_of_the_brand_only() {
+    let (s, _d) = common::embedded();
+    sample(&s).await;
+    let keys = Arc::new(TokenKeys::from_secret(b"health-test-secret"));
+    let state = AppState { keys: Arc::clone(&keys), app: app(&s) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state, 65536)).await });
+    let token = |brands: &[&str], role: Role| {
+        let claims = new_claims(
+            "u1",
+            "S1",
+            brands.iter().map(|b| (*b).to_owned()).collect(),
+            vec![role],
+            Duration::hours(1),
+        );
+        keys.sign(&claims).unwrap()
+    };
+    let client = reqwest::Client::new();
+    let get = |path: &str, token: String| {
+        client
+            .get(format!("http://{addr}{path}"))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+    };
+    let r = get("/v1/brands/B1/health", token(&["B1"], Role::BrandRepresentative)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["policy"], "health@2026-11-01");
+    assert_eq!(body["negativeReviewRate"]["days30"], 0.025);
+    assert_eq!(body["negativeReviewRate"]["days90"], 0.04);
+    assert_eq!(body["negativeReviewRate"]["level"], "watch");
+    assert_eq!(body["complaintRate"], 0.002);
+    assert_eq!(body["unansweredNegativeReviews"][0]["reviewId"], "R-old2");
+    // Another brand: 404 (never a 403 that would confirm it exists).
+    let r = get("/v1/brands/B2/health", token(&["B1"], Role::BrandRepresentative)).await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // Without the role: 403.
+    let r = get("/v1/brands/B1/health", token(&["B1"], Role::Moderator)).await.unwrap();
+    assert_eq!(r.status(), 403);
+}

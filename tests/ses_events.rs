@@ -1,0 +1,290 @@
+//! SES feedback through `engage::jobs::ses_events::handle_delivery` (the
+//! `functions/ses-events` handler) with the EventBridge fixtures, on the embedded
+//! store and on DynamoDB (moto): hard bounces and complaints suppress, transient
+//! bounces do not, repeats change nothing, malformed events are acknowledged with a
+//! reason, and a complaint rate over the send policy's threshold (with its minimum
+//! volume) suspends the brand's SENDING campaigns, and only those.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::path::Path;
+
+use engage::domain::campaign::CampaignStatus;
+use engage::domain::suppression::SuppressionReason;
+use engage::domain::{BrandId, CampaignId, CustomerId};
+use engage::jobs::ses_events::{SesDelivery, handle_delivery};
+use engage::policy::{PolicySet, SourceFile};
+use engage::store::{Entity, FeedbackCounts, Store};
+use engage::unsubscribe::{LOCAL_UNSUBSCRIBE_SECRET, TokenSigner};
+use serde_json::{Value, json};
+
+use common::t;
+
+const NOW: &str = "2026-11-26T12:00:00Z";
+
+fn fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ses").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn signer() -> TokenSigner {
+    TokenSigner::new(LOCAL_UNSUBSCRIBE_SECRET.as_bytes())
+}
+
+/// The bundled policies plus a later send version whose minimum volume is `min`.
+fn policies_with_min(min: u64) -> PolicySet {
+    let mut sources: Vec<SourceFile> = engage::policy::bundled::files()
+        .iter()
+        .map(|(name, version, text)| SourceFile {
+            file: format!("{name}/{version}.toml"),
+            name: (*name).to_owned(),
+            version: (*version).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect();
+    let send = sources.iter().find(|s| s.name == "send" && s.version == "2026-11-01").unwrap();
+    let text = send
+        .text
+        .replace("version = \"2026-11-01\"", "version = \"2026-11-02\"")
+        .replace("effective_from = 2026-11-01T00:00:00Z", "effective_from = 2026-11-02T00:00:00Z")
+        .replace("complaint_min_deliveries = 1000", &format!("complaint_min_deliveries = {min}"));
+    assert!(text.contains(&format!("complaint_min_deliveries = {min}")));
+    sources.push(SourceFile {
+        file: "send/2026-11-02.toml".to_owned(),
+        name: "send".to_owned(),
+        version: "2026-11-02".to_owned(),
+        text,
+    });
+    PolicySet::from_sources(sources).unwrap()
+}
+
+async fn seed(store: &dyn Store) {
+    for c in ["c001", "c002", "c003", "c004"] {
+        store
+            .upsert(&Entity::Follower(common::follower("B1", c, t("2026-11-01T00:00:00Z"))))
+            .await
+            .unwrap();
+    }
+    let mut k1 = common::campaign("K1", "B1", t("2026-11-01T00:00:00Z"));
+    k1.status = CampaignStatus::Sending;
+    store.create_campaign(&k1).await.unwrap();
+}
+
+async fn handle(store: &dyn Store, policies: &PolicySet, payload: Value) -> SesDelivery {
+    handle_delivery(store, policies, &signer(), payload, t(NOW)).await.unwrap()
+}
+
+fn applied(d: &SesDelivery) -> (bool, bool, FeedbackCounts, Vec<String>) {
+    match d {
+        SesDelivery::Applied { suppressed, counted, counts, paused, .. } => {
+            (*suppressed, *counted, *counts, paused.clone())
+        }
+        other => panic!("not applied: {other:?}"),
+    }
+}
+
+async fn suppressed(store: &dyn Store, customer: &str) -> Option<SuppressionReason> {
+    let (b, c) = (BrandId::new("B1"), CustomerId::new(customer));
+    let follower = store.get_follower(&b, &c).await.unwrap().unwrap();
+    let sup = store.get_suppression(&b, &c).await.unwrap();
+    assert_eq!(follower.suppressed, sup.is_some(), "{customer}: flag and record agree");
+    sup.map(|s| s.reason)
+}
+
+async fn status(store: &dyn Store, id: &str) -> CampaignStatus {
+    store.get_campaign(&CampaignId::new(id)).await.unwrap().unwrap().status
+}
+
+/// Every fixture through the handler, each twice.
+async fn fixtures_through_the_handler(store: &dyn Store) {
+    let policies = PolicySet::bundled().unwrap();
+    seed(store).await;
+
+    // Email Sent: not used.
+    assert!(matches!(handle(store, &policies, fixture("send.json")).await, SesDelivery::Ignored { .. }));
+
+    // Delivery (tags): counted once.
+    let d = handle(store, &policies, fixture("delivery.json")).await;
+    let (sup, counted, counts, _) = applied(&d);
+    assert!(!sup && counted);
+    assert_eq!(counts.delivered, 1);
+    let (_, counted, counts, _) = applied(&handle(store, &policies, fixture("delivery.json")).await);
+    assert!(!counted, "a repeated delivery is not counted again");
+    assert_eq!(counts.delivered, 1);
+    assert_eq!(suppressed(store, "c001").await, None);
+
+    // Permanent bounce (List-Unsubscribe token): suppressed at once, twice is the same.
+    for _ in 0..2 {
+        let (sup, _, counts, _) = applied(&handle(store, &policies, fixture("bounce-permanent.json")).await);
+        assert!(sup);
+        assert_eq!(counts.bounced, 1);
+        assert_eq!(suppressed(store, "c002").await, Some(SuppressionReason::Bounce));
+    }
+
+    // Transient bounce: ignored, nobody suppressed.
+    match handle(store, &policies, fixture("bounce-transient.json")).await {
+        SesDelivery::Ignored { reason, .. } => assert!(reason.contains("Transient"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(suppressed(store, "c003").await, None);
+
+    // Complaint (tags): suppressed and counted once; one complaint on one delivery is
+    // far under the minimum volume, so the sending campaign goes on.
+    for round in 0..2 {
+        let (sup, counted, counts, paused) = applied(&handle(store, &policies, fixture("complaint.json")).await);
+        assert!(sup);
+        assert_eq!(counted, round == 0);
+        assert_eq!(counts.complained, 1);
+        assert!(paused.is_empty());
+        assert_eq!(suppressed(store, "c004").await, Some(SuppressionReason::Complaint));
+    }
+    assert_eq!(status(store, "K1").await, CampaignStatus::Sending);
+
+    // Malformed, another source, not an envelope: acknowledged with a reason, twice.
+    for payload in [
+        fixture("malformed.json"),
+        json!({"id": "x1", "detail-type": "Email Bounced", "source": "marketplace", "detail": {}}),
+        json!(42),
+        json!({"id": "x2", "detail-type": "Email Bounced", "source": "aws.ses",
+               "detail": {"eventType": "Bounce", "mail": {"messageId": "m"}}}),
+    ] {
+        for _ in 0..2 {
+            match handle(store, &policies, payload.clone()).await {
+                SesDelivery::Rejected { reason, .. } => assert!(!reason.is_empty()),
+                other => panic!("{payload}: {other:?}"),
+            }
+        }
+    }
+    // An email that is not engage's (no tag, token or campaign header): ignored.
+    let foreign = json!({"id": "x3", "detail-type": "Email Complaint Received", "source": "aws.ses",
+        "detail": {"eventType": "Complaint", "mail": {"messageId": "m-foreign", "headers": [], "tags": {}},
+                   "complaint": {"complainedRecipients": []}}});
+    assert!(matches!(handle(store, &policies, foreign).await, SesDelivery::Ignored { .. }));
+}
+
+fn event(kind: &str, message_id: &str, brand: &str, customer: &str) -> Value {
+    let (detail_type, extra) = match kind {
+        "Delivery" => ("Email Delivered", json!({"delivery": {"recipients": ["r@relay.example"]}})),
+        "Complaint" => ("Email Complaint Received", json!({"complaint": {"complainedRecipients": [{"emailAddress": "r@relay.example"}]}})),
+        _ => unreachable!(),
+    };
+    let mut detail = json!({"eventType": kind, "mail": {"messageId": message_id,
+        "destination": ["r@relay.example"], "headers": [],
+        "tags": {"engage-brand": [brand], "engage-customer": [customer]}}});
+    detail.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    json!({"version": "0", "id": format!("ev-{message_id}-{kind}"), "detail-type": detail_type,
+        "source": "aws.ses", "account": "123456789012", "time": "2026-11-26T11:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": detail})
+}
+
+async fn campaigns(store: &dyn Store) {
+    for (id, brand, st) in [
+        ("KS", "B9", CampaignStatus::Sending),
+        ("KA", "B9", CampaignStatus::Approved),
+        ("KO", "B8", CampaignStatus::Sending),
+    ] {
+        let mut c = common::campaign(id, brand, t("2026-11-01T00:00:00Z"));
+        c.status = st;
+        store.create_campaign(&c).await.unwrap();
+    }
+}
+
+async fn deliveries(store: &dyn Store, policies: &PolicySet, brand: &str, from: usize, to: usize) -> Vec<String> {
+    let mut paused = Vec::new();
+    for i in from..to {
+        let (_, counted, _, p) = applied(&handle(store, policies, event("Delivery", &format!("{brand}-m{i}"), brand, &format!("cu{i}"))).await);
+        assert!(counted);
+        paused.extend(p);
+    }
+    paused
+}
+
+/// With a minimum volume of `min`: one complaint under the volume pauses nothing;
+/// the delivery that reaches the volume pauses the SENDING campaign of the brand
+/// (1/min is over 0.1%), not its APPROVED one, not another brand's.
+async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: usize) {
+    let policies = policies_with_min(min as u64);
+    campaigns(store).await;
+    deliveries(store, &policies, "B8", 0, min + 5).await;
+    assert!(deliveries(store, &policies, "B9", 0, min - 1).await.is_empty());
+    let (_, _, counts, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m0", "B9", "cu0")).await);
+    assert_eq!((counts.delivered, counts.complained), (min as u64 - 1, 1));
+    assert!(paused.is_empty(), "under the minimum volume nothing is paused");
+    assert_eq!(status(store, "KS").await, CampaignStatus::Sending);
+
+    let paused = deliveries(store, &policies, "B9", min - 1, min).await;
+    assert_eq!(paused, vec!["KS".to_owned()]);
+    let ks = store.get_campaign(&CampaignId::new("KS")).await.unwrap().unwrap();
+    assert_eq!(ks.status, CampaignStatus::Suspended);
+    let reason = ks.status_reason.unwrap_or_default();
+    assert!(reason.contains("complaint rate") && reason.contains("send@2026-11-02"), "{reason}");
+    assert_eq!(status(store, "KA").await, CampaignStatus::Approved);
+    assert_eq!(status(store, "KO").await, CampaignStatus::Sending, "another brand goes on");
+
+    // The repeated complaint changes nothing and pauses nothing more.
+    let (_, counted, counts, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m0", "B9", "cu0")).await);
+    assert!(!counted && paused.is_empty());
+    assert_eq!(counts.complained, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fixtures_embedded() {
+    let (store, _dir) = common::embedded();
+    fixtures_through_the_handler(store.as_ref()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fixtures_through_the_lambda_handler_on_dynamodb() {
+    let (store, _table) = common::dynamo().await;
+    fixtures_through_the_handler(store.as_ref()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn complaint_rate_over_threshold_pauses_sending_campaigns_embedded() {
+    let (store, _dir) = common::embedded();
+    rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn complaint_rate_over_threshold_pauses_sending_campaigns_on_dynamodb() {
+    let (store, _table) = common::dynamo().await;
+    rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await;
+}
+
+/// The bundled policy: 1 complaint in 1000 deliveries is exactly 0.1%, not over it:
+/// nothing pauses; a second complaint (0.2%) suspends the sending campaign.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bundled_threshold_is_strictly_over_one_in_a_thousand_embedded() {
+    let (store, _dir) = common::embedded();
+    let store = store.as_ref();
+    let policies = PolicySet::bundled().unwrap();
+    campaigns(store).await;
+    assert!(deliveries(store, &policies, "B9", 0, 1000).await.is_empty());
+    let (_, _, counts, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m1", "B9", "cu1")).await);
+    assert_eq!((counts.delivered, counts.complained), (1000, 1));
+    assert!(paused.is_empty(), "0.1% is not over 0.1%");
+    assert_eq!(status(store, "KS").await, CampaignStatus::Sending);
+    let (_, _, _, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m2", "B9", "cu2")).await);
+    assert_eq!(paused, vec!["KS".to_owned()]);
+    let reason = store.get_campaign(&CampaignId::new("KS")).await.unwrap().unwrap().status_reason.unwrap();
+    assert!(reason.contains("0.200%") && reason.contains("send@2026-11-01"), "{reason}");
+}
+
+/// A delivery identified only by its `X-Engage-Campaign` header counts for the
+/// campaign's brand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn campaign_header_names_the_brand_embedded() {
+    let (store, _dir) = common::embedded();
+    let store = store.as_ref();
+    seed(store).await;
+    let policies = PolicySet::bundled().unwrap();
+    let payload = json!({"id": "h1", "detail-type": "Email Delivered", "source": "aws.ses",
+        "detail": {"eventType": "Delivery", "mail": {"messageId": "m-h1",
+            "headers": [{"name": "X-Engage-Campaign", "value": "K1"}], "tags": {}}}});
+    let d = handle(store, &policies, payload).await;
+    match d {
+        SesDelivery::Applied { brand_id, counted, .. } => assert!(brand_id == "B1" && counted),
+        other => panic!("{other:?}"),
+    }
+}
