@@ -31,7 +31,11 @@ fn main() {
          static BUNDLED_POLICIES: &[(&str, &str, &str)] = &[\n",
     );
     for (name, version, file) in entries {
-        let _ = writeln!(out, "    ({name:?}, {version:?}, include_str!({:?})),", file.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({name:?}, {version:?}, include_str!({:?})),",
+            file.display().to_string()
+        );
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));

@@ -21,20 +21,38 @@ fn submission(c: &mut Criterion) {
     let campaign = case_facts("policies/campaign/cases/valid.toml");
     let promotion = case_facts("policies/promotion/cases/valid.toml");
     let at: DateTime<Utc> = "2026-11-10T18:00:00Z".parse().unwrap();
-    let subject = Facts::new().with("text", "New from a brand you follow").with("channel", "campaign").with("header", true);
-    let header = Facts::new().with("text", "Gifts for the trail").with("channel", "campaign").with("header", true);
+    let subject = Facts::new()
+        .with("text", "New from a brand you follow")
+        .with("channel", "campaign")
+        .with("header", true);
+    let header = Facts::new()
+        .with("text", "Gifts for the trail")
+        .with("channel", "campaign")
+        .with("header", true);
 
     let evaluate = || {
         let decisions = vec![
             policies.evaluate("campaign", at, &campaign).unwrap(),
             policies.evaluate("promotion", at, &promotion).unwrap(),
-            policies.evaluate("content", at, &subject).unwrap().with_field("subject"),
-            policies.evaluate("content", at, &header).unwrap().with_field("sectionHeader"),
+            policies
+                .evaluate("content", at, &subject)
+                .unwrap()
+                .with_field("subject"),
+            policies
+                .evaluate("content", at, &header)
+                .unwrap()
+                .with_field("sectionHeader"),
         ];
         Decision::merge_all(decisions)
     };
-    assert!(evaluate().is_allowed(), "the bench must evaluate a valid submission: {:?}", evaluate());
-    c.bench_function("policy/one_submission", |b| b.iter(|| black_box(evaluate())));
+    assert!(
+        evaluate().is_allowed(),
+        "the bench must evaluate a valid submission: {:?}",
+        evaluate()
+    );
+    c.bench_function("policy/one_submission", |b| {
+        b.iter(|| black_box(evaluate()))
+    });
     c.bench_function("policy/campaign_only", |b| {
         b.iter(|| black_box(policies.evaluate("campaign", at, &campaign).unwrap()))
     });

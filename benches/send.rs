@@ -44,7 +44,11 @@ fn campaign(id: &str) -> Campaign {
         theme: None,
         primary_asin: "B000000001".into(),
         promotion_id: None,
-        lifestyle_image: Image { url: "https://img.example/l.jpg".into(), width: 1200, height: 800 },
+        lifestyle_image: Image {
+            url: "https://img.example/l.jpg".into(),
+            width: 1200,
+            height: 800,
+        },
         complementary_asins: vec!["B000000002".into()],
         start_date: date,
         subject: "New from a brand you follow".into(),
@@ -100,7 +104,10 @@ async fn seeded() -> Arc<dyn Store> {
 }
 
 fn pipeline(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let policies = Arc::new(PolicySet::bundled().unwrap());
     let signer = TokenSigner::new(b"bench-secret");
     let mut group = c.benchmark_group("send_window");
@@ -112,12 +119,22 @@ fn pipeline(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let store = rt.block_on(seeded());
-                let app = App::new(store, policies.clone(), Arc::new(FixedClock(at("2026-12-07T08:00:00Z"))))
-                    .unwrap()
-                    .with_public_url("https://engage.example");
-                let options = SendOptions { page_size: 500, wave: 25, ..SendOptions::default() };
+                let app = App::new(
+                    store,
+                    policies.clone(),
+                    Arc::new(FixedClock(at("2026-12-07T08:00:00Z"))),
+                )
+                .unwrap()
+                .with_public_url("https://engage.example");
+                let options = SendOptions {
+                    page_size: 500,
+                    wave: 25,
+                    ..SendOptions::default()
+                };
                 let start = Instant::now();
-                let report = rt.block_on(send_window::run(&app, &NullMailer, &signer, &options)).unwrap();
+                let report = rt
+                    .block_on(send_window::run(&app, &NullMailer, &signer, &options))
+                    .unwrap();
                 total += start.elapsed();
                 assert_eq!(report.totals().sent, RECIPIENTS as u64);
             }

@@ -117,7 +117,10 @@ impl Caller {
             user: sub.to_owned(),
             seller_id: get("sellerId").to_owned(),
             brands: claim_list(get("brands")).into_iter().collect(),
-            roles: claim_list(get("roles")).iter().filter_map(|r| r.parse().ok()).collect(),
+            roles: claim_list(get("roles"))
+                .iter()
+                .filter_map(|r| r.parse().ok())
+                .collect(),
         })
     }
 }
@@ -245,7 +248,9 @@ mod tests {
             chrono::Duration::hours(24),
         );
         let token = keys().sign(&claims).unwrap();
-        let caller = keys().verify_header(Some(&format!("Bearer {token}"))).unwrap();
+        let caller = keys()
+            .verify_header(Some(&format!("Bearer {token}")))
+            .unwrap();
         assert_eq!(caller.seller_id, "S1");
         assert!(caller.represents("B2"));
         assert!(!caller.represents("B3"));
@@ -258,8 +263,14 @@ mod tests {
         let expired = new_claims("u", "S", vec![], vec![], chrono::Duration::hours(-2));
         let token = keys().sign(&expired).unwrap();
         assert!(matches!(keys().verify(&token), Err(AuthError::Invalid(_))));
-        assert!(matches!(keys().verify_header(None), Err(AuthError::Missing)));
-        assert!(matches!(keys().verify_header(Some("Basic abc")), Err(AuthError::Missing)));
+        assert!(matches!(
+            keys().verify_header(None),
+            Err(AuthError::Missing)
+        ));
+        assert!(matches!(
+            keys().verify_header(Some("Basic abc")),
+            Err(AuthError::Missing)
+        ));
         let good = new_claims("u", "S", vec![], vec![], chrono::Duration::hours(1));
         let other = TokenKeys::from_secret(b"other").sign(&good).unwrap();
         assert!(matches!(keys().verify(&other), Err(AuthError::Invalid(_))));
@@ -272,13 +283,20 @@ mod tests {
         claims.insert("sellerId".to_owned(), "S1".to_owned());
         for brands in ["[B1 B2]", r#"["B1","B2"]"#, "[B1, B2]"] {
             claims.insert("brands".to_owned(), brands.to_owned());
-            claims.insert("roles".to_owned(), "[brand_representative admin]".to_owned());
+            claims.insert(
+                "roles".to_owned(),
+                "[brand_representative admin]".to_owned(),
+            );
             let c = Caller::from_authorizer_claims(&claims).unwrap();
             assert!(c.represents("B1") && c.represents("B2"), "{brands}");
             assert_eq!(c.roles.len(), 1);
         }
         claims.insert("roles".to_owned(), "moderator".to_owned());
-        assert!(Caller::from_authorizer_claims(&claims).unwrap().has_role(Role::Moderator));
+        assert!(
+            Caller::from_authorizer_claims(&claims)
+                .unwrap()
+                .has_role(Role::Moderator)
+        );
         claims.remove("sub");
         assert!(Caller::from_authorizer_claims(&claims).is_err());
     }

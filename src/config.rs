@@ -51,10 +51,12 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let max_body_bytes = match lookup("ENGAGE_MAX_BODY_BYTES") {
             None => 64 * 1024,
-            Some(v) => v.parse().map_err(|e: std::num::ParseIntError| ConfigError {
-                name: "ENGAGE_MAX_BODY_BYTES",
-                reason: e.to_string(),
-            })?,
+            Some(v) => v
+                .parse()
+                .map_err(|e: std::num::ParseIntError| ConfigError {
+                    name: "ENGAGE_MAX_BODY_BYTES",
+                    reason: e.to_string(),
+                })?,
         };
         Ok(Self {
             token_secret: lookup("ENGAGE_TOKEN_SECRET")
@@ -69,13 +71,20 @@ impl Config {
             public_url: lookup("ENGAGE_PUBLIC_URL").filter(|s| !s.is_empty()),
             send_rate: match lookup("ENGAGE_SEND_RATE").filter(|s| !s.is_empty()) {
                 None => None,
-                Some(v) => Some(v.parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0).ok_or_else(|| {
-                    ConfigError { name: "ENGAGE_SEND_RATE", reason: format!("{v:?} is not a positive number") }
-                })?),
+                Some(v) => Some(
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|r| r.is_finite() && *r > 0.0)
+                        .ok_or_else(|| ConfigError {
+                            name: "ENGAGE_SEND_RATE",
+                            reason: format!("{v:?} is not a positive number"),
+                        })?,
+                ),
             },
             from_address: lookup("ENGAGE_FROM_ADDRESS").filter(|s| !s.is_empty()),
             ses_configuration_set: lookup("ENGAGE_SES_CONFIGURATION_SET").filter(|s| !s.is_empty()),
-            send_lease_seconds: match lookup("ENGAGE_SEND_LEASE_SECONDS").filter(|s| !s.is_empty()) {
+            send_lease_seconds: match lookup("ENGAGE_SEND_LEASE_SECONDS").filter(|s| !s.is_empty())
+            {
                 None => None,
                 Some(v) => Some(v.parse::<u64>().map_err(|e| ConfigError {
                     name: "ENGAGE_SEND_LEASE_SECONDS",
@@ -95,8 +104,11 @@ mod tests {
         let c = Config::from_lookup(|_| None).unwrap();
         assert_eq!(c.token_secret, LOCAL_DEVELOPMENT_SECRET);
         assert_eq!(c.max_body_bytes, 65536);
-        let c = Config::from_lookup(|n| (n == "ENGAGE_MAX_BODY_BYTES").then(|| "10".into())).unwrap();
+        let c =
+            Config::from_lookup(|n| (n == "ENGAGE_MAX_BODY_BYTES").then(|| "10".into())).unwrap();
         assert_eq!(c.max_body_bytes, 10);
-        assert!(Config::from_lookup(|n| (n == "ENGAGE_MAX_BODY_BYTES").then(|| "x".into())).is_err());
+        assert!(
+            Config::from_lookup(|n| (n == "ENGAGE_MAX_BODY_BYTES").then(|| "x".into())).is_err()
+        );
     }
 }

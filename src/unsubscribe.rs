@@ -72,13 +72,14 @@ impl std::fmt::Debug for TokenSigner {
 impl TokenSigner {
     /// A signer over `secret`.
     pub fn new(secret: &[u8]) -> Self {
-        Self { key: secret.to_vec() }
+        Self {
+            key: secret.to_vec(),
+        }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable_mac())
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable_mac())
     }
 
     /// A token for `claims`.
@@ -87,11 +88,21 @@ impl TokenSigner {
         let mut mac = self.mac();
         mac.update(&payload);
         let sig = mac.finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(sig))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(sig)
+        )
     }
 
     /// A token for (brand, customer, scope) issued at `at`.
-    pub fn token(&self, brand: &BrandId, customer: &CustomerId, scope: Scope, at: DateTime<Utc>) -> String {
+    pub fn token(
+        &self,
+        brand: &BrandId,
+        customer: &CustomerId,
+        scope: Scope,
+        at: DateTime<Utc>,
+    ) -> String {
         self.sign(&Claims {
             brand_id: brand.clone(),
             customer_id: customer.clone(),
@@ -103,11 +114,16 @@ impl TokenSigner {
     /// The claims of a genuine token (signature compared in constant time).
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let (payload, sig) = token.split_once('.').ok_or(TokenError::Malformed)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Malformed)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Malformed)?;
+        let sig = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| TokenError::Malformed)?;
         let mut mac = self.mac();
         mac.update(&payload);
-        mac.verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
+        mac.verify_slice(&sig)
+            .map_err(|_| TokenError::BadSignature)?;
         serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)
     }
 }
@@ -121,7 +137,10 @@ fn unreachable_mac() -> Hmac<Sha256> {
 
 /// The https link of a token: `{public_url}/v1/unsubscribe/{token}`.
 pub fn link(public_url: &str, token: &str) -> String {
-    format!("{}/v1/unsubscribe/{token}", public_url.trim_end_matches('/'))
+    format!(
+        "{}/v1/unsubscribe/{token}",
+        public_url.trim_end_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -131,17 +150,30 @@ mod tests {
     #[test]
     fn round_trip_and_tamper() {
         let s = TokenSigner::new(b"k");
-        let t = s.token(&BrandId::new("B1"), &CustomerId::new("C1"), Scope::Campaign, Utc::now());
+        let t = s.token(
+            &BrandId::new("B1"),
+            &CustomerId::new("C1"),
+            Scope::Campaign,
+            Utc::now(),
+        );
         let c = s.verify(&t).unwrap();
         assert_eq!(c.brand_id.as_str(), "B1");
         assert_eq!(c.scope, Scope::Campaign);
         // Another key, an altered payload, garbage: refused.
-        assert_eq!(TokenSigner::new(b"other").verify(&t), Err(TokenError::BadSignature));
+        assert_eq!(
+            TokenSigner::new(b"other").verify(&t),
+            Err(TokenError::BadSignature)
+        );
         let (p, sig) = t.split_once('.').unwrap();
         let forged = URL_SAFE_NO_PAD.encode(
-            String::from_utf8(URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap().replace("B1", "B2"),
+            String::from_utf8(URL_SAFE_NO_PAD.decode(p).unwrap())
+                .unwrap()
+                .replace("B1", "B2"),
         );
-        assert_eq!(s.verify(&format!("{forged}.{sig}")), Err(TokenError::BadSignature));
+        assert_eq!(
+            s.verify(&format!("{forged}.{sig}")),
+            Err(TokenError::BadSignature)
+        );
         assert_eq!(s.verify("nope"), Err(TokenError::Malformed));
         assert_eq!(s.verify("a.b"), Err(TokenError::Malformed));
         assert!(link("https://x.example/", &t).starts_with("https://x.example/v1/unsubscribe/"));

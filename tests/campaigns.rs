@@ -16,32 +16,82 @@ const NOW: &str = "2026-11-26T12:00:00Z";
 async fn seed(data: &Path) {
     let store = EmbeddedStore::open(data).unwrap();
     let entities: Vec<Entity> = vec![
-        Entity::Brand(serde_json::from_value(json!({"brandId": "B1", "name": "Acme", "sellerId": "S1",
-            "marketplace": "US", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"})).unwrap()),
-        Entity::Brand(serde_json::from_value(json!({"brandId": "B2", "name": "Other", "sellerId": "S2",
-            "marketplace": "CA", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"})).unwrap()),
-        Entity::Brand(serde_json::from_value(json!({"brandId": "B3", "name": "Lonely", "sellerId": "S1",
-            "marketplace": "US", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"})).unwrap()),
+        Entity::Brand(
+            serde_json::from_value(json!({"brandId": "B1", "name": "Acme", "sellerId": "S1",
+            "marketplace": "US", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"}))
+            .unwrap(),
+        ),
+        Entity::Brand(
+            serde_json::from_value(json!({"brandId": "B2", "name": "Other", "sellerId": "S2",
+            "marketplace": "CA", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"}))
+            .unwrap(),
+        ),
+        Entity::Brand(
+            serde_json::from_value(json!({"brandId": "B3", "name": "Lonely", "sellerId": "S1",
+            "marketplace": "US", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"}))
+            .unwrap(),
+        ),
     ];
     let mut entities = entities;
     for (brand, n) in [("B1", 3), ("B2", 2)] {
         for i in 0..n {
-            entities.push(Entity::Follower(serde_json::from_value(json!({"brandId": brand,
+            entities.push(Entity::Follower(
+                serde_json::from_value(json!({"brandId": brand,
                 "customerId": format!("C{brand}{i}"), "relayEmail": format!("c{i}@relay.example"),
                 "locale": "en-US", "followedAt": "2026-11-02T00:00:00Z",
-                "updatedAt": "2026-11-02T00:00:00Z"})).unwrap()));
+                "updatedAt": "2026-11-02T00:00:00Z"}))
+                .unwrap(),
+            ));
         }
     }
     let promo = |id: &str, brand: &str, kind: &str, starts: &str, ends: &str, created: &str| {
-        Entity::Promotion(serde_json::from_value(json!({"promotionId": id, "brandId": brand,
+        Entity::Promotion(
+            serde_json::from_value(json!({"promotionId": id, "brandId": brand,
             "asin": "B0ENGAGE01", "type": kind, "startsAt": starts, "endsAt": ends,
-            "createdAt": created, "updatedAt": created})).unwrap())
+            "createdAt": created, "updatedAt": created}))
+            .unwrap(),
+        )
     };
-    entities.push(promo("P-OK", "B1", "seven_day_deal", "2026-12-01T08:00:00Z", "2026-12-31T08:00:00Z", "2026-11-01T00:00:00Z"));
-    entities.push(promo("P-SHORT", "B1", "coupon", "2026-12-01T08:00:00Z", "2026-12-04T08:00:00Z", "2026-11-01T00:00:00Z"));
-    entities.push(promo("P-LIGHTNING", "B1", "lightning_deal", "2026-12-01T08:00:00Z", "2026-12-31T08:00:00Z", "2026-11-01T00:00:00Z"));
-    entities.push(promo("P-NEW", "B1", "coupon", "2026-12-01T08:00:00Z", "2026-12-31T08:00:00Z", "2026-11-26T00:00:00Z"));
-    entities.push(promo("P-B2", "B2", "coupon", "2026-12-01T08:00:00Z", "2026-12-31T08:00:00Z", "2026-11-01T00:00:00Z"));
+    entities.push(promo(
+        "P-OK",
+        "B1",
+        "seven_day_deal",
+        "2026-12-01T08:00:00Z",
+        "2026-12-31T08:00:00Z",
+        "2026-11-01T00:00:00Z",
+    ));
+    entities.push(promo(
+        "P-SHORT",
+        "B1",
+        "coupon",
+        "2026-12-01T08:00:00Z",
+        "2026-12-04T08:00:00Z",
+        "2026-11-01T00:00:00Z",
+    ));
+    entities.push(promo(
+        "P-LIGHTNING",
+        "B1",
+        "lightning_deal",
+        "2026-12-01T08:00:00Z",
+        "2026-12-31T08:00:00Z",
+        "2026-11-01T00:00:00Z",
+    ));
+    entities.push(promo(
+        "P-NEW",
+        "B1",
+        "coupon",
+        "2026-12-01T08:00:00Z",
+        "2026-12-31T08:00:00Z",
+        "2026-11-26T00:00:00Z",
+    ));
+    entities.push(promo(
+        "P-B2",
+        "B2",
+        "coupon",
+        "2026-12-01T08:00:00Z",
+        "2026-12-31T08:00:00Z",
+        "2026-11-01T00:00:00Z",
+    ));
     for e in &entities {
         store.upsert(e).await.unwrap();
     }
@@ -88,7 +138,13 @@ fn valid() -> Value {
 }
 
 impl Env {
-    async fn send(&self, method: reqwest::Method, path: &str, tok: Option<&str>, body: Option<&Value>) -> (u16, String, Value) {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        tok: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, String, Value) {
         let mut req = self.http.request(method, self.server.url(path));
         if let Some(t) = tok {
             req = req.bearer_auth(t);
@@ -98,7 +154,11 @@ impl Env {
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
-        let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, ct, body)
@@ -107,7 +167,8 @@ impl Env {
         self.send(reqwest::Method::GET, path, Some(tok), None).await
     }
     async fn post(&self, path: &str, tok: &str, body: &Value) -> (u16, String, Value) {
-        self.send(reqwest::Method::POST, path, Some(tok), Some(body)).await
+        self.send(reqwest::Method::POST, path, Some(tok), Some(body))
+            .await
     }
     async fn submit(&self, body: &Value) -> Value {
         let (status, _, created) = self.post("/v1/campaigns", &self.rep, body).await;
@@ -142,10 +203,14 @@ async fn submit_get_list_and_the_send_window() {
     assert_eq!((status, ct.as_str()), (200, "application/json"));
     assert_eq!(got, c);
 
-    let (status, _, list) = e.get("/v1/campaigns?brandId=B1&status=IN_REVIEW", &e.rep).await;
+    let (status, _, list) = e
+        .get("/v1/campaigns?brandId=B1&status=IN_REVIEW", &e.rep)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let (_, _, list) = e.get("/v1/campaigns?brandId=B1&status=APPROVED", &e.rep).await;
+    let (_, _, list) = e
+        .get("/v1/campaigns?brandId=B1&status=APPROVED", &e.rep)
+        .await;
     assert!(list["items"].as_array().unwrap().is_empty());
     let (status, _, _) = e.get("/v1/campaigns?status=NOPE", &e.rep).await;
     assert_eq!(status, 400);
@@ -155,7 +220,13 @@ async fn submit_get_list_and_the_send_window() {
 async fn every_violation_comes_at_once_with_rule_policy_and_field() {
     let e = env().await;
     let mut bad = valid();
-    bad["complementaryAsins"] = json!(["B0ENGAGE02", "B0ENGAGE03", "B0ENGAGE04", "B0ENGAGE05", "B0ENGAGE06"]);
+    bad["complementaryAsins"] = json!([
+        "B0ENGAGE02",
+        "B0ENGAGE03",
+        "B0ENGAGE04",
+        "B0ENGAGE05",
+        "B0ENGAGE06"
+    ]);
     bad["subject"] = json!("Visit mybrand dot com today");
     bad["sectionHeader"] = json!("Write to deals@mybrand.com");
     bad["logo"]["width"] = json!(300);
@@ -167,20 +238,43 @@ async fn every_violation_comes_at_once_with_rule_policy_and_field() {
     assert_eq!(v["valid"], false);
     assert_eq!(v["policy"], "campaign@2026-11-01");
     let ids = fired(&v);
-    for rule in ["R-MYCE-6.count", "R-MYCE-9.aspect", "R-MYCE-13.lead", "R-MYCE-11.ends", "R-MYCE-11.starts"] {
+    for rule in [
+        "R-MYCE-6.count",
+        "R-MYCE-9.aspect",
+        "R-MYCE-13.lead",
+        "R-MYCE-11.ends",
+        "R-MYCE-11.starts",
+    ] {
         assert!(ids.iter().any(|i| i == rule), "{rule} missing from {ids:?}");
     }
-    let subject: Vec<&Value> = v["violations"].as_array().unwrap().iter().filter(|x| x["field"] == "subject").collect();
-    assert!(!subject.is_empty(), "the content policy names the subject: {v}");
+    let subject: Vec<&Value> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["field"] == "subject")
+        .collect();
+    assert!(
+        !subject.is_empty(),
+        "the content policy names the subject: {v}"
+    );
     assert!(subject.iter().all(|x| x["policy"] == "content@2026-11-01"));
-    assert!(v["violations"].as_array().unwrap().iter().any(|x| x["field"] == "sectionHeader"));
+    assert!(
+        v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["field"] == "sectionHeader")
+    );
 
     let (status, ct, p) = e.post("/v1/campaigns", &e.rep, &bad).await;
     assert_eq!((status, ct.as_str()), (422, "application/problem+json"));
     assert_eq!(p["policy"], "campaign@2026-11-01");
     assert_eq!(fired(&p), ids);
     let (_, _, list) = e.get("/v1/campaigns?brandId=B1", &e.rep).await;
-    assert!(list["items"].as_array().unwrap().is_empty(), "nothing stored on 422");
+    assert!(
+        list["items"].as_array().unwrap().is_empty(),
+        "nothing stored on 422"
+    );
 }
 
 #[tokio::test]
@@ -200,8 +294,15 @@ async fn header_injection_and_a_brand_without_followers_are_refused() {
 #[tokio::test]
 async fn malformed_bodies_are_400_and_oversized_413() {
     let e = env().await;
-    let resp = e.http.post(e.server.url("/v1/campaigns")).bearer_auth(&e.rep)
-        .header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let resp = e
+        .http
+        .post(e.server.url("/v1/campaigns"))
+        .bearer_auth(&e.rep)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
 
@@ -215,7 +316,9 @@ async fn malformed_bodies_are_400_and_oversized_413() {
     huge["nickname"] = json!("x".repeat(70_000)); // over the 64 KiB limit, under socket buffers: the 413 is read, not a reset
     let (status, ct, _) = e.post("/v1/campaigns", &e.rep, &huge).await;
     assert_eq!((status, ct.as_str()), (413, "application/problem+json"));
-    let (status, ct, _) = e.send(reqwest::Method::POST, "/v1/campaigns", None, Some(&valid())).await;
+    let (status, ct, _) = e
+        .send(reqwest::Method::POST, "/v1/campaigns", None, Some(&valid()))
+        .await;
     assert_eq!((status, ct.as_str()), (401, "application/problem+json"));
 }
 
@@ -223,8 +326,12 @@ async fn malformed_bodies_are_400_and_oversized_413() {
 async fn idempotency_key_replays_and_refuses_another_body() {
     let e = env().await;
     let post = |body: Value, key: &'static str| {
-        let req = e.http.post(e.server.url("/v1/campaigns")).bearer_auth(&e.rep)
-            .header("Idempotency-Key", key).json(&body);
+        let req = e
+            .http
+            .post(e.server.url("/v1/campaigns"))
+            .bearer_auth(&e.rep)
+            .header("Idempotency-Key", key)
+            .json(&body);
         async move {
             let r = req.send().await.unwrap();
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
@@ -240,11 +347,24 @@ async fn idempotency_key_replays_and_refuses_another_body() {
     assert_eq!(s3, 422, "{p}");
 
     // Concurrent repeats of a new key create one campaign.
-    let results = futures_join(vec![post(valid(), "k-2"), post(valid(), "k-2"), post(valid(), "k-2"), post(valid(), "k-2")]).await;
-    let created: Vec<&Value> = results.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b).collect();
+    let results = futures_join(vec![
+        post(valid(), "k-2"),
+        post(valid(), "k-2"),
+        post(valid(), "k-2"),
+        post(valid(), "k-2"),
+    ])
+    .await;
+    let created: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
     assert!(!created.is_empty());
     assert!(created.iter().all(|b| b["id"] == created[0]["id"]));
-    assert!(results.iter().all(|(s, _)| *s == 201 || *s == 409), "{results:?}");
+    assert!(
+        results.iter().all(|(s, _)| *s == 201 || *s == 409),
+        "{results:?}"
+    );
     let (_, _, list) = e.get("/v1/campaigns?brandId=B1", &e.rep).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2, "one per key");
 }
@@ -276,7 +396,11 @@ async fn futures_join<F: std::future::Future<Output = T>, T>(futs: Vec<F>) -> Ve
                     }
                 }
             }
-            if done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+            if done {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
         })
         .await;
         results
@@ -290,17 +414,30 @@ async fn tenant_isolation_on_every_campaign_route() {
     let e = env().await;
     let c = e.submit(&valid()).await;
     let id = c["id"].as_str().unwrap();
-    for path in [format!("/v1/campaigns/{id}"), "/v1/campaigns?brandId=B1".into(),
-                 "/v1/brands/B1/calendar".into(), "/v1/brands/B1/promotions".into()] {
+    for path in [
+        format!("/v1/campaigns/{id}"),
+        "/v1/campaigns?brandId=B1".into(),
+        "/v1/brands/B1/calendar".into(),
+        "/v1/brands/B1/promotions".into(),
+    ] {
         let (status, ct, _) = e.get(&path, &e.other).await;
-        assert_eq!((status, ct.as_str()), (404, "application/problem+json"), "{path}");
+        assert_eq!(
+            (status, ct.as_str()),
+            (404, "application/problem+json"),
+            "{path}"
+        );
     }
-    let (status, _, _) = e.post(&format!("/v1/campaigns/{id}/cancel"), &e.other, &json!({})).await;
+    let (status, _, _) = e
+        .post(&format!("/v1/campaigns/{id}/cancel"), &e.other, &json!({}))
+        .await;
     assert_eq!(status, 404);
     let mut theirs = valid();
     theirs["brandId"] = json!("B1");
     assert_eq!(e.post("/v1/campaigns", &e.other, &theirs).await.0, 404);
-    assert_eq!(e.post("/v1/campaigns/validate", &e.other, &theirs).await.0, 404);
+    assert_eq!(
+        e.post("/v1/campaigns/validate", &e.other, &theirs).await.0,
+        404
+    );
     // Their own list does not show B1's campaign.
     let (_, _, list) = e.get("/v1/campaigns", &e.other).await;
     assert!(list["items"].as_array().unwrap().is_empty());
@@ -319,17 +456,49 @@ async fn moderation_roles_and_conflicts() {
     let path = format!("/v1/campaigns/{id}/moderation");
     let (status, ct, _) = e.post(&path, &e.rep, &json!({"decision": "approve"})).await;
     assert_eq!((status, ct.as_str()), (403, "application/problem+json"));
-    assert_eq!(e.post(&path, &e.moderator, &json!({"decision": "maybe"})).await.0, 400);
-    assert_eq!(e.post(&path, &e.moderator, &json!({"decision": "reject"})).await.0, 400);
-    let (status, _, c) = e.post(&path, &e.moderator, &json!({"decision": "approve"})).await;
+    assert_eq!(
+        e.post(&path, &e.moderator, &json!({"decision": "maybe"}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        e.post(&path, &e.moderator, &json!({"decision": "reject"}))
+            .await
+            .0,
+        400
+    );
+    let (status, _, c) = e
+        .post(&path, &e.moderator, &json!({"decision": "approve"}))
+        .await;
     assert_eq!((status, c["status"].as_str()), (200, Some("APPROVED")));
-    let (status, ct, _) = e.post(&path, &e.moderator, &json!({"decision": "reject", "reasons": ["late"]})).await;
+    let (status, ct, _) = e
+        .post(
+            &path,
+            &e.moderator,
+            &json!({"decision": "reject", "reasons": ["late"]}),
+        )
+        .await;
     assert_eq!((status, ct.as_str()), (409, "application/problem+json"));
-    assert_eq!(e.post("/v1/campaigns/nope/moderation", &e.moderator, &json!({"decision": "approve"})).await.0, 404);
+    assert_eq!(
+        e.post(
+            "/v1/campaigns/nope/moderation",
+            &e.moderator,
+            &json!({"decision": "approve"})
+        )
+        .await
+        .0,
+        404
+    );
 
     let id2 = e.submit(&valid()).await["id"].as_str().unwrap().to_owned();
-    let (status, _, c) = e.post(&format!("/v1/campaigns/{id2}/moderation"), &e.moderator,
-        &json!({"decision": "reject", "reasons": ["logo is blurry"]})).await;
+    let (status, _, c) = e
+        .post(
+            &format!("/v1/campaigns/{id2}/moderation"),
+            &e.moderator,
+            &json!({"decision": "reject", "reasons": ["logo is blurry"]}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(c["status"], "NOT_APPROVED");
     assert_eq!(c["statusReason"], "logo is blurry");
@@ -342,74 +511,166 @@ async fn moderation_roles_and_conflicts() {
 async fn cancel_then_conflict() {
     let e = env().await;
     let id = e.submit(&valid()).await["id"].as_str().unwrap().to_owned();
-    let (status, _, c) = e.post(&format!("/v1/campaigns/{id}/cancel"), &e.rep, &json!({})).await;
+    let (status, _, c) = e
+        .post(&format!("/v1/campaigns/{id}/cancel"), &e.rep, &json!({}))
+        .await;
     assert_eq!((status, c["status"].as_str()), (200, Some("CANCELLED")));
-    let (status, ct, _) = e.post(&format!("/v1/campaigns/{id}/cancel"), &e.rep, &json!({})).await;
+    let (status, ct, _) = e
+        .post(&format!("/v1/campaigns/{id}/cancel"), &e.rep, &json!({}))
+        .await;
     assert_eq!((status, ct.as_str()), (409, "application/problem+json"));
-    assert_eq!(e.post("/v1/campaigns/unknown/cancel", &e.rep, &json!({})).await.0, 404);
+    assert_eq!(
+        e.post("/v1/campaigns/unknown/cancel", &e.rep, &json!({}))
+            .await
+            .0,
+        404
+    );
 }
 
 fn availability(cal: &Value, date: &str) -> (String, Vec<String>) {
-    let day = cal["days"].as_array().unwrap().iter().find(|d| d["date"] == date).unwrap();
-    let reasons = day["reasons"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap().to_owned()).collect();
+    let day = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == date)
+        .unwrap();
+    let reasons = day["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap().to_owned())
+        .collect();
     (day["availability"].as_str().unwrap().to_owned(), reasons)
 }
 
 #[tokio::test]
 async fn calendar_grey_green_yellow() {
     let e = env().await;
-    let (status, _, cal) = e.get("/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20", &e.rep).await;
+    let (status, _, cal) = e
+        .get(
+            "/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20",
+            &e.rep,
+        )
+        .await;
     assert_eq!(status, 200, "{cal}");
     assert_eq!(cal["policy"], "campaign@2026-11-01");
     assert_eq!(cal["days"].as_array().unwrap().len(), 25);
     // Less than 6 days away: grey.
-    assert_eq!(availability(&cal, "2026-12-01"), ("unavailable".into(), vec!["R-MYCE-13.lead".into()]));
+    assert_eq!(
+        availability(&cal, "2026-12-01"),
+        ("unavailable".into(), vec!["R-MYCE-13.lead".into()])
+    );
     assert_eq!(availability(&cal, "2026-12-02").0, "available");
 
     // An approved campaign from 12-07 for 5 days makes overlapping start dates yellow.
     let id = e.submit(&valid()).await["id"].as_str().unwrap().to_owned();
-    e.post(&format!("/v1/campaigns/{id}/moderation"), &e.moderator, &json!({"decision": "approve"})).await;
-    let (_, _, cal) = e.get("/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20", &e.rep).await;
+    e.post(
+        &format!("/v1/campaigns/{id}/moderation"),
+        &e.moderator,
+        &json!({"decision": "approve"}),
+    )
+    .await;
+    let (_, _, cal) = e
+        .get(
+            "/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20",
+            &e.rep,
+        )
+        .await;
     assert_eq!(availability(&cal, "2026-12-02").0, "available");
-    assert_eq!(availability(&cal, "2026-12-03"), ("overlap".into(), vec!["R-MYCE-13.overlap".into()]));
+    assert_eq!(
+        availability(&cal, "2026-12-03"),
+        ("overlap".into(), vec!["R-MYCE-13.overlap".into()])
+    );
     assert_eq!(availability(&cal, "2026-12-11").0, "overlap");
     assert_eq!(availability(&cal, "2026-12-12").0, "available");
 
     // With a theme, dates outside the event are grey; with a promotion, dates it does not cover.
-    let (_, _, cal) = e.get("/v1/brands/B1/calendar?from=2026-12-02&to=2026-12-31&theme=holiday_gift_guide", &e.rep).await;
+    let (_, _, cal) = e
+        .get(
+            "/v1/brands/B1/calendar?from=2026-12-02&to=2026-12-31&theme=holiday_gift_guide",
+            &e.rep,
+        )
+        .await;
     assert_eq!(availability(&cal, "2026-12-24").0, "available");
-    assert_eq!(availability(&cal, "2026-12-25"), ("unavailable".into(), vec!["R-MYCE-15.theme".into()]));
-    let (_, _, cal) = e.get("/v1/brands/B1/calendar?from=2026-12-02&to=2026-12-31&promotionId=P-OK", &e.rep).await;
+    assert_eq!(
+        availability(&cal, "2026-12-25"),
+        ("unavailable".into(), vec!["R-MYCE-15.theme".into()])
+    );
+    let (_, _, cal) = e
+        .get(
+            "/v1/brands/B1/calendar?from=2026-12-02&to=2026-12-31&promotionId=P-OK",
+            &e.rep,
+        )
+        .await;
     assert_eq!(availability(&cal, "2026-12-25").0, "available");
     let (state, reasons) = availability(&cal, "2026-12-26");
     assert_eq!(state, "unavailable");
     assert!(reasons.contains(&"R-MYCE-11.ends".into()), "{reasons:?}");
 
-    for bad in ["from=2026-13-01", "from=2026-12-10&to=2026-12-01", "from=2026-01-01&to=2027-06-01", "theme=nope", "promotionId=P-B2"] {
-        let (status, ct, _) = e.get(&format!("/v1/brands/B1/calendar?{bad}"), &e.rep).await;
-        assert_eq!((status, ct.as_str()), (400, "application/problem+json"), "{bad}");
+    for bad in [
+        "from=2026-13-01",
+        "from=2026-12-10&to=2026-12-01",
+        "from=2026-01-01&to=2027-06-01",
+        "theme=nope",
+        "promotionId=P-B2",
+    ] {
+        let (status, ct, _) = e
+            .get(&format!("/v1/brands/B1/calendar?{bad}"), &e.rep)
+            .await;
+        assert_eq!(
+            (status, ct.as_str()),
+            (400, "application/problem+json"),
+            "{bad}"
+        );
     }
 }
 
 #[tokio::test]
 async fn eligible_promotions_each_with_its_reasons() {
     let e = env().await;
-    let (status, _, r) = e.get("/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2026-12-07", &e.rep).await;
+    let (status, _, r) = e
+        .get(
+            "/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2026-12-07",
+            &e.rep,
+        )
+        .await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["policy"], "promotion@2026-11-01");
-    let eligible: Vec<&str> = r["eligible"].as_array().unwrap().iter().map(|p| p["promotionId"].as_str().unwrap()).collect();
+    let eligible: Vec<&str> = r["eligible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["promotionId"].as_str().unwrap())
+        .collect();
     assert_eq!(eligible, vec!["P-OK"]);
     let reasons = |id: &str| -> Vec<String> {
-        r["ineligible"].as_array().unwrap().iter().find(|p| p["promotionId"] == id).unwrap()["reasons"]
-            .as_array().unwrap().iter().map(|v| v["rule"].as_str().unwrap().to_owned()).collect()
+        r["ineligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["promotionId"] == id)
+            .unwrap()["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["rule"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(reasons("P-SHORT"), vec!["R-MYCE-11.ends"]);
     assert_eq!(reasons("P-LIGHTNING"), vec!["R-MYCE-11.type"]);
     assert_eq!(reasons("P-NEW"), vec!["R-MYCE-11.age"]);
-    assert!(!r.to_string().contains("P-B2"), "another brand's promotion never shows");
+    assert!(
+        !r.to_string().contains("P-B2"),
+        "another brand's promotion never shows"
+    );
 
     // With Black Friday as theme, P-OK (from 12-01) no longer runs during the event.
-    let (_, _, r) = e.get("/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2026-12-07&theme=black_friday", &e.rep).await;
+    let (_, _, r) = e
+        .get(
+            "/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2026-12-07&theme=black_friday",
+            &e.rep,
+        )
+        .await;
     assert!(r["eligible"].as_array().unwrap().is_empty(), "{r}");
 }
 
@@ -418,8 +679,18 @@ async fn themes_are_listed_for_any_caller() {
     let e = env().await;
     let (status, _, t) = e.get("/v1/themes", &e.moderator).await;
     assert_eq!(status, 200);
-    let ids: Vec<&str> = t["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
-    for id in ["black_friday", "cyber_monday", "holiday_gift_guide", "valentines_day"] {
+    let ids: Vec<&str> = t["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "black_friday",
+        "cyber_monday",
+        "holiday_gift_guide",
+        "valentines_day",
+    ] {
         assert!(ids.contains(&id), "{id}");
     }
     assert_eq!(t["items"][0]["start"], "2026-11-20");
@@ -431,16 +702,35 @@ async fn themes_are_listed_for_any_caller() {
 async fn preview_is_the_rendered_email() {
     let e = env().await;
     let id = e.submit(&valid()).await["id"].as_str().unwrap().to_owned();
-    let resp = e.http.get(e.server.url(&format!("/v1/campaigns/{id}/preview"))).bearer_auth(&e.rep).send().await.unwrap();
+    let resp = e
+        .http
+        .get(e.server.url(&format!("/v1/campaigns/{id}/preview")))
+        .bearer_auth(&e.rep)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = resp.text().await.unwrap();
     assert!(html.contains("New from a brand you follow"));
-    assert!(html.to_lowercase().contains("7-day deal"), "the promotion badge");
-    assert!(html.contains("#5c0a18"), "the holiday theme's dark header colour");
+    assert!(
+        html.to_lowercase().contains("7-day deal"),
+        "the promotion badge"
+    );
+    assert!(
+        html.contains("#5c0a18"),
+        "the holiday theme's dark header colour"
+    );
     assert!(html.contains("https://img.example/life.jpg"));
     assert!(html.contains("B0ENGAGE03"));
     assert!(html.to_lowercase().contains("unsubscribe"));
-    let (status, ct, _) = e.get(&format!("/v1/campaigns/{id}/preview"), &e.other).await;
+    let (status, ct, _) = e
+        .get(&format!("/v1/campaigns/{id}/preview"), &e.other)
+        .await;
     assert_eq!((status, ct.as_str()), (404, "application/problem+json"));
 }

@@ -38,35 +38,130 @@ fn envelope(id: &str, kind: &str, time: &str, detail: Value) -> String {
     .to_string()
 }
 
-fn order_placed(id: &str, seller: &str, brand: &str, customer: &str, locale: &str, at: &str) -> String {
-    envelope(&format!("x-{id}"), "Order Placed", at, json!({"orderId": id, "sellerId": seller, "brandId": brand,
+fn order_placed(
+    id: &str,
+    seller: &str,
+    brand: &str,
+    customer: &str,
+    locale: &str,
+    at: &str,
+) -> String {
+    envelope(
+        &format!("x-{id}"),
+        "Order Placed",
+        at,
+        json!({"orderId": id, "sellerId": seller, "brandId": brand,
         "asin": "B0ENGAGE01", "customerId": customer, "relayEmail": format!("{customer}@relay.marketplace.example"),
-        "locale": locale, "purchasedAt": at}))
+        "locale": locale, "purchasedAt": at}),
+    )
 }
 
-fn review_posted(id: &str, brand: &str, order: &str, customer: &str, rating: u8, verified: bool, at: &str) -> String {
-    envelope(&format!("x-{id}"), "Review Posted", at, json!({"reviewId": id, "brandId": brand, "asin": "B0ENGAGE01",
+fn review_posted(
+    id: &str,
+    brand: &str,
+    order: &str,
+    customer: &str,
+    rating: u8,
+    verified: bool,
+    at: &str,
+) -> String {
+    envelope(
+        &format!("x-{id}"),
+        "Review Posted",
+        at,
+        json!({"reviewId": id, "brandId": brand, "asin": "B0ENGAGE01",
         "orderId": order, "customerId": customer, "rating": rating, "title": "Not great", "body": "It broke.",
-        "verifiedPurchase": verified, "postedAt": at}))
+        "verifiedPurchase": verified, "postedAt": at}),
+    )
 }
 
 /// Events beyond the shipped sample: one review per remaining eligibility rule.
 fn extra_events() -> String {
     [
         // Eligible, en-US (O-1006), en-CA (O-1007), fr-CA (O-1008).
-        review_posted("R-1006", "B1", "O-1006", "c006", 3, true, "2026-11-24T22:00:00Z"),
-        review_posted("R-1007", "B1", "O-1007", "c007", 2, true, "2026-11-25T10:00:00Z"),
-        review_posted("R-1008", "B1", "O-1008", "c008", 1, true, "2026-11-25T11:00:00Z"),
+        review_posted(
+            "R-1006",
+            "B1",
+            "O-1006",
+            "c006",
+            3,
+            true,
+            "2026-11-24T22:00:00Z",
+        ),
+        review_posted(
+            "R-1007",
+            "B1",
+            "O-1007",
+            "c007",
+            2,
+            true,
+            "2026-11-25T10:00:00Z",
+        ),
+        review_posted(
+            "R-1008",
+            "B1",
+            "O-1008",
+            "c008",
+            1,
+            true,
+            "2026-11-25T11:00:00Z",
+        ),
         // Another seller sold the order: not the seller of record.
-        order_placed("O-9001", "S9", "B1", "c901", "en-US", "2026-11-01T10:00:00Z"),
-        review_posted("R-9001", "B1", "O-9001", "c901", 2, true, "2026-11-23T10:00:00Z"),
+        order_placed(
+            "O-9001",
+            "S9",
+            "B1",
+            "c901",
+            "en-US",
+            "2026-11-01T10:00:00Z",
+        ),
+        review_posted(
+            "R-9001",
+            "B1",
+            "O-9001",
+            "c901",
+            2,
+            true,
+            "2026-11-23T10:00:00Z",
+        ),
         // No order behind the review.
-        review_posted("R-9002", "B1", "O-MISSING", "c902", 1, true, "2026-11-23T11:00:00Z"),
+        review_posted(
+            "R-9002",
+            "B1",
+            "O-MISSING",
+            "c902",
+            1,
+            true,
+            "2026-11-23T11:00:00Z",
+        ),
         // A brand that never registered.
-        order_placed("O-3001", "S1", "B3", "c301", "en-US", "2026-11-05T10:00:00Z"),
-        review_posted("R-3001", "B3", "O-3001", "c301", 2, true, "2026-11-22T10:00:00Z"),
+        order_placed(
+            "O-3001",
+            "S1",
+            "B3",
+            "c301",
+            "en-US",
+            "2026-11-05T10:00:00Z",
+        ),
+        review_posted(
+            "R-3001",
+            "B3",
+            "O-3001",
+            "c301",
+            2,
+            true,
+            "2026-11-22T10:00:00Z",
+        ),
         // Posted more than 365 days ago: outside the default period.
-        review_posted("R-OLD", "B1", "O-1000", "c011", 1, true, "2025-10-25T10:00:00Z"),
+        review_posted(
+            "R-OLD",
+            "B1",
+            "O-1000",
+            "c011",
+            1,
+            true,
+            "2025-10-25T10:00:00Z",
+        ),
     ]
     .join("\n")
 }
@@ -79,7 +174,11 @@ fn apply_events(data: &Path, file: &Path) {
         .arg(file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "engage event failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "engage event failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 struct Env {
@@ -115,7 +214,13 @@ async fn env() -> Env {
 }
 
 impl Env {
-    async fn send(&self, method: reqwest::Method, path: &str, tok: Option<&str>, body: Option<String>) -> (u16, String, Value) {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        tok: Option<&str>,
+        body: Option<String>,
+    ) -> (u16, String, Value) {
         let mut req = self.http.request(method, self.server.url(path));
         if let Some(t) = tok {
             req = req.bearer_auth(t);
@@ -125,9 +230,17 @@ impl Env {
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
-        let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         let text = resp.text().await.unwrap();
-        (status, ct, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            ct,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
     async fn get(&self, path: &str, tok: &str) -> (u16, Value) {
         let (s, _, b) = self.send(reqwest::Method::GET, path, Some(tok), None).await;
@@ -135,7 +248,13 @@ impl Env {
     }
     async fn contact(&self, review: &str, tok: &str, reason: &str) -> (u16, String, Value) {
         let body = json!({"reason": reason}).to_string();
-        self.send(reqwest::Method::POST, &format!("/v1/reviews/{review}/contact"), Some(tok), Some(body)).await
+        self.send(
+            reqwest::Method::POST,
+            &format!("/v1/reviews/{review}/contact"),
+            Some(tok),
+            Some(body),
+        )
+        .await
     }
     fn published(&self) -> Vec<Value> {
         let path = self.server.data.join("published-events.ndjson");
@@ -151,8 +270,14 @@ impl Env {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "eml") {
                 let bytes = std::fs::read(&path).unwrap();
-                let msg = mail_parser::MessageParser::default().parse(&bytes).unwrap().into_owned();
-                out.push((path.file_name().unwrap().to_string_lossy().into_owned(), msg));
+                let msg = mail_parser::MessageParser::default()
+                    .parse(&bytes)
+                    .unwrap()
+                    .into_owned();
+                out.push((
+                    path.file_name().unwrap().to_string_lossy().into_owned(),
+                    msg,
+                ));
             }
         }
         out
@@ -171,22 +296,37 @@ fn states(list: &Value) -> BTreeMap<String, (bool, Vec<String>)> {
                 assert_eq!(r["policy"], POLICY, "{r}");
                 assert!(!r["message"].as_str().unwrap().is_empty());
             }
-            let mut fired: Vec<String> = reasons.iter().map(|r| r["rule"].as_str().unwrap().to_owned()).collect();
+            let mut fired: Vec<String> = reasons
+                .iter()
+                .map(|r| r["rule"].as_str().unwrap().to_owned())
+                .collect();
             fired.sort();
-            (i["reviewId"].as_str().unwrap().to_owned(), (i["contact"]["eligible"].as_bool().unwrap(), fired))
+            (
+                i["reviewId"].as_str().unwrap().to_owned(),
+                (i["contact"]["eligible"].as_bool().unwrap(), fired),
+            )
         })
         .collect()
 }
 
 fn ids(list: &Value) -> Vec<String> {
-    let mut v: Vec<String> = list["items"].as_array().unwrap().iter().map(|i| i["reviewId"].as_str().unwrap().to_owned()).collect();
+    let mut v: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reviewId"].as_str().unwrap().to_owned())
+        .collect();
     v.sort();
     v
 }
 
 fn fired(problem: &Value) -> Vec<String> {
-    let mut v: Vec<String> =
-        problem["violations"].as_array().unwrap().iter().map(|x| x["rule"].as_str().unwrap().to_owned()).collect();
+    let mut v: Vec<String> = problem["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap().to_owned())
+        .collect();
     v.sort();
     v
 }
@@ -198,25 +338,36 @@ async fn every_eligibility_rule_is_a_listed_reason() {
     assert_eq!(status, 200, "{list}");
     let s = states(&list);
     let expect: &[(&str, &[&str])] = &[
-        ("R-1001", &[]),                                    // 1 star, verified, en-CA order of 2026-11-02
-        ("R-1002", &[]),                                    // 2 stars, fr-CA
-        ("R-1006", &[]),                                    // 3 stars
+        ("R-1001", &[]), // 1 star, verified, en-CA order of 2026-11-02
+        ("R-1002", &[]), // 2 stars, fr-CA
+        ("R-1006", &[]), // 3 stars
         ("R-1007", &[]),
         ("R-1008", &[]),
-        ("R-1004", &["R-CC-1.stars"]),                      // 5 stars
-        ("R-1005", &["R-CC-1.stars"]),                      // 4 stars
-        ("R-1003", &["R-CC-6.verified"]),                   // not a verified purchase
-        ("R-1000", &["R-CC-6.order_age"]),                  // ordered 2025-10-20: more than 365 days
-        ("R-9001", &["R-CC-2.seller_of_record"]),           // sold by S9
+        ("R-1004", &["R-CC-1.stars"]),            // 5 stars
+        ("R-1005", &["R-CC-1.stars"]),            // 4 stars
+        ("R-1003", &["R-CC-6.verified"]),         // not a verified purchase
+        ("R-1000", &["R-CC-6.order_age"]),        // ordered 2025-10-20: more than 365 days
+        ("R-9001", &["R-CC-2.seller_of_record"]), // sold by S9
         ("R-9002", &["R-CC-2.seller_of_record", "R-CC-6.order_age"]), // no order
-        ("R-3001", &["R-CC-2.good_standing", "R-CC-2.registered"]),   // B3 never registered
+        ("R-3001", &["R-CC-2.good_standing", "R-CC-2.registered"]), // B3 never registered
     ];
     for (id, rules) in expect {
-        let (eligible, got) = s.get(*id).unwrap_or_else(|| panic!("{id} missing from {list}"));
-        assert_eq!(got, &rules.iter().map(|r| r.to_string()).collect::<Vec<_>>(), "{id}");
+        let (eligible, got) = s
+            .get(*id)
+            .unwrap_or_else(|| panic!("{id} missing from {list}"));
+        assert_eq!(
+            got,
+            &rules.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            "{id}"
+        );
         assert_eq!(*eligible, rules.is_empty(), "{id}");
     }
-    assert_eq!(s.len(), expect.len(), "only the caller's brands, default period: {:?}", s.keys());
+    assert_eq!(
+        s.len(),
+        expect.len(),
+        "only the caller's brands, default period: {:?}",
+        s.keys()
+    );
     // Newest first; review fields and contact state.
     let first = &list["items"][0];
     assert_eq!(first["reviewId"], "R-1008");
@@ -227,14 +378,25 @@ async fn every_eligibility_rule_is_a_listed_reason() {
     // A representative whose seller is not the seller of record of any order.
     let reseller = token("S7", &["B1"], &["brand_representative"]);
     let (_, list) = e.get("/v1/reviews?brandId=B1&stars=1", &reseller).await;
-    assert_eq!(states(&list)["R-1001"], (false, vec!["R-CC-2.seller_of_record".to_owned()]));
+    assert_eq!(
+        states(&list)["R-1001"],
+        (false, vec!["R-CC-2.seller_of_record".to_owned()])
+    );
 
     // Contacted before: R-CC-7.once, with contactedAt.
     let (status, _, created) = e.contact("R-1001", &e.rep, "customer_support").await;
     assert_eq!(status, 201, "{created}");
     let (_, list) = e.get("/v1/reviews?stars=1", &e.rep).await;
-    assert_eq!(states(&list)["R-1001"], (false, vec!["R-CC-7.once".to_owned()]));
-    let item = list["items"].as_array().unwrap().iter().find(|i| i["reviewId"] == "R-1001").unwrap();
+    assert_eq!(
+        states(&list)["R-1001"],
+        (false, vec!["R-CC-7.once".to_owned()])
+    );
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["reviewId"] == "R-1001")
+        .unwrap();
     assert_eq!(item["contact"]["contactedAt"], created["sentAt"]);
 }
 
@@ -259,13 +421,38 @@ fn the_role_rule_and_the_reason_rule_fire_at_the_policy() {
         roles: roles.iter().copied().collect(),
     };
     let decide = |c: &Caller, reason: &str| {
-        let facts = contact::contact_facts(&review, Some(&order), Some(&brand), c, reason, false, now);
-        policies.evaluate("contact", now, &facts).unwrap().fired().into_iter().map(str::to_owned).collect::<Vec<_>>()
+        let facts =
+            contact::contact_facts(&review, Some(&order), Some(&brand), c, reason, false, now);
+        policies
+            .evaluate("contact", now, &facts)
+            .unwrap()
+            .fired()
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     };
-    assert!(decide(&caller(&["B1"], &[Role::BrandRepresentative]), "courtesy_refund").is_empty());
-    assert_eq!(decide(&caller(&["B1"], &[Role::Moderator]), "courtesy_refund"), ["R-CC-2.role"]);
-    assert_eq!(decide(&caller(&["B2"], &[Role::BrandRepresentative]), "customer_support"), ["R-CC-2.role"]);
-    assert_eq!(decide(&caller(&["B1"], &[Role::BrandRepresentative]), "discount"), ["R-CC-4.reason"]);
+    assert!(
+        decide(
+            &caller(&["B1"], &[Role::BrandRepresentative]),
+            "courtesy_refund"
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        decide(&caller(&["B1"], &[Role::Moderator]), "courtesy_refund"),
+        ["R-CC-2.role"]
+    );
+    assert_eq!(
+        decide(
+            &caller(&["B2"], &[Role::BrandRepresentative]),
+            "customer_support"
+        ),
+        ["R-CC-2.role"]
+    );
+    assert_eq!(
+        decide(&caller(&["B1"], &[Role::BrandRepresentative]), "discount"),
+        ["R-CC-4.reason"]
+    );
 }
 
 #[tokio::test]
@@ -274,8 +461,19 @@ async fn filters_by_brand_stars_and_period() {
     // Stars.
     let (status, list) = e.get("/v1/reviews?brandId=B1&stars=1,2", &e.rep).await;
     assert_eq!(status, 200);
-    assert_eq!(ids(&list), ["R-1000", "R-1001", "R-1002", "R-1007", "R-1008", "R-9001", "R-9002"]);
-    assert!(list["items"].as_array().unwrap().iter().all(|i| i["rating"] == 1 || i["rating"] == 2));
+    assert_eq!(
+        ids(&list),
+        [
+            "R-1000", "R-1001", "R-1002", "R-1007", "R-1008", "R-9001", "R-9002"
+        ]
+    );
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["rating"] == 1 || i["rating"] == 2)
+    );
     let (_, list) = e.get("/v1/reviews?brandId=B1&stars=5", &e.rep).await;
     assert_eq!(ids(&list), ["R-1004"]);
     let (_, list) = e.get("/v1/reviews?stars=3,3", &e.rep).await;
@@ -290,17 +488,36 @@ async fn filters_by_brand_stars_and_period() {
     let (_, list) = e.get("/v1/reviews", &e.other).await;
     assert_eq!(ids(&list), ["R-2001", "R-2002"]);
     // Period: dates are days of the marketplace (Pacific), both ends included.
-    let (_, list) = e.get("/v1/reviews?brandId=B1&from=2026-11-21&to=2026-11-22", &e.rep).await;
+    let (_, list) = e
+        .get(
+            "/v1/reviews?brandId=B1&from=2026-11-21&to=2026-11-22",
+            &e.rep,
+        )
+        .await;
     assert_eq!(ids(&list), ["R-1002", "R-1003"]);
     // Instants.
-    let (_, list) = e.get("/v1/reviews?brandId=B1&from=2026-11-24T00:00:00Z&to=2026-11-25T10:00:00Z", &e.rep).await;
+    let (_, list) = e
+        .get(
+            "/v1/reviews?brandId=B1&from=2026-11-24T00:00:00Z&to=2026-11-25T10:00:00Z",
+            &e.rep,
+        )
+        .await;
     assert_eq!(ids(&list), ["R-1005", "R-1006", "R-1007"]);
     // The default period starts 365 days ago: an older review needs `from`.
-    let (_, list) = e.get("/v1/reviews?brandId=B1&from=2025-01-01&to=2025-12-31", &e.rep).await;
+    let (_, list) = e
+        .get(
+            "/v1/reviews?brandId=B1&from=2025-01-01&to=2025-12-31",
+            &e.rep,
+        )
+        .await;
     assert_eq!(ids(&list), ["R-OLD"]);
     let (_, list) = e.get("/v1/reviews?brandId=B1&stars=1", &e.rep).await;
     assert!(!ids(&list).contains(&"R-OLD".to_owned()));
-    for bad in ["from=yesterday", "to=2026-13-01", "from=2026-11-25&to=2026-11-20"] {
+    for bad in [
+        "from=yesterday",
+        "to=2026-13-01",
+        "from=2026-11-25&to=2026-11-20",
+    ] {
         let (status, body) = e.get(&format!("/v1/reviews?{bad}"), &e.rep).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["status"], 400);
@@ -310,7 +527,9 @@ async fn filters_by_brand_stars_and_period() {
 #[tokio::test]
 async fn listing_statuses_and_tenant_isolation() {
     let e = env().await;
-    let (status, _, body) = e.send(reqwest::Method::GET, "/v1/reviews", None, None).await;
+    let (status, _, body) = e
+        .send(reqwest::Method::GET, "/v1/reviews", None, None)
+        .await;
     assert_eq!(status, 401, "{body}");
     let (status, body) = e.get("/v1/reviews", &e.moderator).await;
     assert_eq!(status, 403, "{body}");
@@ -337,16 +556,25 @@ async fn courtesy_refund_sends_one_email_and_publishes_the_event() {
     assert_eq!(emails.len(), 1);
     let (file, msg) = &emails[0];
     assert_eq!(file, &format!("contact-{id}.eml"));
-    assert_eq!(msg.to().unwrap().first().unwrap().address().unwrap(), "c001@relay.marketplace.example");
+    assert_eq!(
+        msg.to().unwrap().first().unwrap().address().unwrap(),
+        "c001@relay.marketplace.example"
+    );
     assert_eq!(msg.header_raw("X-Engage-Contact").unwrap().trim(), id);
     assert_eq!(msg.header_raw("Content-Language").unwrap().trim(), "en-CA");
-    assert_eq!(msg.subject().unwrap(), "A full refund of your order from Northwind Outfitters");
+    assert_eq!(
+        msg.subject().unwrap(),
+        "A full refund of your order from Northwind Outfitters"
+    );
     let text = msg.body_text(0).unwrap();
     assert!(text.contains("full refund of your order O-1001"), "{text}");
     assert!(text.contains("message centre"), "{text}");
     let html = msg.body_html(0).unwrap();
     assert!(html.contains("lang=\"en-CA\""));
-    assert!(!html.contains("href") && !html.contains("<img"), "no link, no image: {html}");
+    assert!(
+        !html.contains("href") && !html.contains("<img"),
+        "no link, no image: {html}"
+    );
 
     // The event, recorded locally.
     let events = e.published();
@@ -372,21 +600,46 @@ async fn courtesy_refund_sends_one_email_and_publishes_the_event() {
 async fn customer_support_is_in_the_buyers_locale_and_publishes_nothing() {
     let e = env().await;
     for (review, relay, lang, needle) in [
-        ("R-1002", "c002@relay.marketplace.example", "fr-CA", "messagerie acheteur-vendeur"),
-        ("R-1006", "c006@relay.marketplace.example", "en-US", "message center"),
-        ("R-1007", "c007@relay.marketplace.example", "en-CA", "message centre"),
+        (
+            "R-1002",
+            "c002@relay.marketplace.example",
+            "fr-CA",
+            "messagerie acheteur-vendeur",
+        ),
+        (
+            "R-1006",
+            "c006@relay.marketplace.example",
+            "en-US",
+            "message center",
+        ),
+        (
+            "R-1007",
+            "c007@relay.marketplace.example",
+            "en-CA",
+            "message centre",
+        ),
     ] {
         let (status, _, created) = e.contact(review, &e.rep, "customer_support").await;
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_str().unwrap();
         let emails = e.emails();
-        let (_, msg) = emails.iter().find(|(f, _)| f == &format!("contact-{id}.eml")).unwrap();
+        let (_, msg) = emails
+            .iter()
+            .find(|(f, _)| f == &format!("contact-{id}.eml"))
+            .unwrap();
         assert_eq!(msg.to().unwrap().first().unwrap().address().unwrap(), relay);
         assert_eq!(msg.header_raw("Content-Language").unwrap().trim(), lang);
         assert!(msg.body_text(0).unwrap().contains(needle), "{review}");
-        assert!(msg.body_html(0).unwrap().contains(&format!("lang=\"{lang}\"")));
+        assert!(
+            msg.body_html(0)
+                .unwrap()
+                .contains(&format!("lang=\"{lang}\""))
+        );
     }
-    assert!(e.published().is_empty(), "only a courtesy refund publishes an event");
+    assert!(
+        e.published().is_empty(),
+        "only a courtesy refund publishes an event"
+    );
 }
 
 #[tokio::test]
@@ -408,22 +661,52 @@ async fn every_status_code_of_the_contact_route() {
         let (status, _, p) = e.contact(review, &e.rep, "customer_support").await;
         assert_eq!(status, 422, "{review}: {p}");
         assert_eq!(fired(&p), rules, "{review}");
-        assert!(p["violations"].as_array().unwrap().iter().all(|v| v["policy"] == POLICY));
+        assert!(
+            p["violations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v["policy"] == POLICY)
+        );
     }
     // 422: an unknown reason is a rule of the policy, with the allowed ones quoted.
     let (status, _, p) = e.contact("R-1001", &e.rep, "discount").await;
     assert_eq!(status, 422, "{p}");
     assert_eq!(fired(&p), ["R-CC-4.reason"]);
-    assert!(p["violations"][0]["message"].as_str().unwrap().contains("courtesy_refund"));
+    assert!(
+        p["violations"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("courtesy_refund")
+    );
     // 400: malformed bodies.
-    for body in ["{}", "not json", r#"{"reason": 1}"#, r#"{"reason": "courtesy_refund", "note": "hi"}"#, "[]"] {
-        let (status, ct, p) =
-            e.send(reqwest::Method::POST, "/v1/reviews/R-1001/contact", Some(&e.rep), Some(body.to_owned())).await;
+    for body in [
+        "{}",
+        "not json",
+        r#"{"reason": 1}"#,
+        r#"{"reason": "courtesy_refund", "note": "hi"}"#,
+        "[]",
+    ] {
+        let (status, ct, p) = e
+            .send(
+                reqwest::Method::POST,
+                "/v1/reviews/R-1001/contact",
+                Some(&e.rep),
+                Some(body.to_owned()),
+            )
+            .await;
         assert_eq!(status, 400, "{body}: {p}");
         assert_eq!(ct, "application/problem+json");
     }
     // 401, 403, 404 (unknown, and another brand's review).
-    let (status, _, _) = e.send(reqwest::Method::POST, "/v1/reviews/R-1001/contact", None, Some("{}".into())).await;
+    let (status, _, _) = e
+        .send(
+            reqwest::Method::POST,
+            "/v1/reviews/R-1001/contact",
+            None,
+            Some("{}".into()),
+        )
+        .await;
     assert_eq!(status, 401);
     let (status, _, _) = e.contact("R-1001", &e.moderator, "courtesy_refund").await;
     assert_eq!(status, 403);
@@ -446,19 +729,43 @@ async fn every_status_code_of_the_contact_route() {
 async fn simultaneous_contacts_give_one_201_and_one_email_on_the_embedded_store() {
     let e = env().await;
     for review in ["R-1007", "R-1008"] {
-        let futs: Vec<_> = (0..8).map(|i| {
-            let reason = if i % 2 == 0 { "courtesy_refund" } else { "customer_support" };
-            e.contact(review, &e.rep, reason)
-        }).collect();
+        let futs: Vec<_> = (0..8)
+            .map(|i| {
+                let reason = if i % 2 == 0 {
+                    "courtesy_refund"
+                } else {
+                    "customer_support"
+                };
+                e.contact(review, &e.rep, reason)
+            })
+            .collect();
         let results = futures_join(futs).await;
         let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
-        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{review}: {statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{review}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            1,
+            "{review}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 409).count(),
+            7,
+            "{review}: {statuses:?}"
+        );
     }
     let emails = e.emails();
     assert_eq!(emails.len(), 2, "one email per review");
-    let contacted: BTreeSet<String> =
-        emails.iter().map(|(_, m)| m.to().unwrap().first().unwrap().address().unwrap().to_owned()).collect();
+    let contacted: BTreeSet<String> = emails
+        .iter()
+        .map(|(_, m)| {
+            m.to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(contacted.len(), 2);
 }
 
@@ -481,7 +788,11 @@ async fn futures_join<F: std::future::Future<Output = T>, T>(futs: Vec<F>) -> Ve
                 }
             }
         }
-        if all { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
     })
     .await;
     out.extend(results.into_iter().map(Option::unwrap));
@@ -507,7 +818,10 @@ impl Mailer for CountingMailer {
             return Err(MailError::transient("mail is down", "test"));
         }
         self.sent.lock().unwrap().push(email.clone());
-        Ok(SentMessage { message_id: email.message_id.clone(), provider_id: "test".into() })
+        Ok(SentMessage {
+            message_id: email.message_id.clone(),
+            provider_id: "test".into(),
+        })
     }
 }
 
@@ -532,9 +846,16 @@ async fn seed_store(store: &dyn Store) {
             "hasStorePage": true, "updatedAt": "2026-09-01T00:00:00Z"}),
     ];
     for b in entities {
-        store.upsert(&Entity::Brand(serde_json::from_value(b).unwrap())).await.unwrap();
+        store
+            .upsert(&Entity::Brand(serde_json::from_value(b).unwrap()))
+            .await
+            .unwrap();
     }
-    for (order, review, customer, locale) in [("O-1", "R-1", "c1", "fr-CA"), ("O-2", "R-2", "c2", "en-US"), ("O-3", "R-3", "c3", "en-CA")] {
+    for (order, review, customer, locale) in [
+        ("O-1", "R-1", "c1", "fr-CA"),
+        ("O-2", "R-2", "c2", "en-US"),
+        ("O-3", "R-3", "c3", "en-CA"),
+    ] {
         store.upsert(&Entity::Order(serde_json::from_value(json!({"orderId": order, "sellerId": "S1", "brandId": "B1",
             "asin": "A1", "customerId": customer, "relayEmail": format!("{customer}@relay.example"), "locale": locale,
             "purchasedAt": "2026-11-01T00:00:00Z", "updatedAt": "2026-11-01T00:00:00Z"})).unwrap())).await.unwrap();
@@ -547,10 +868,14 @@ async fn seed_store(store: &dyn Store) {
 fn app_over(store: Arc<dyn Store>) -> (App, Arc<CountingMailer>, Arc<CountingPublisher>) {
     let mailer = Arc::new(CountingMailer::default());
     let publisher = Arc::new(CountingPublisher::default());
-    let app = App::new(store, Arc::new(PolicySet::bundled().unwrap()), Arc::new(FixedClock(common::t(NOW))))
-        .unwrap()
-        .with_mailer(mailer.clone())
-        .with_publisher(publisher.clone());
+    let app = App::new(
+        store,
+        Arc::new(PolicySet::bundled().unwrap()),
+        Arc::new(FixedClock(common::t(NOW))),
+    )
+    .unwrap()
+    .with_mailer(mailer.clone())
+    .with_publisher(publisher.clone());
     (app, mailer, publisher)
 }
 
@@ -569,8 +894,20 @@ async fn race(app: &App, review: &str, n: usize) -> (usize, usize) {
         let app = app.clone();
         let review = review.to_owned();
         tasks.push(tokio::spawn(async move {
-            let reason = if i % 2 == 0 { "courtesy_refund" } else { "customer_support" };
-            contact::contact(&app, &rep(), &review, ContactInput { reason: reason.into() }).await
+            let reason = if i % 2 == 0 {
+                "courtesy_refund"
+            } else {
+                "customer_support"
+            };
+            contact::contact(
+                &app,
+                &rep(),
+                &review,
+                ContactInput {
+                    reason: reason.into(),
+                },
+            )
+            .await
         }));
     }
     let (mut created, mut conflicts) = (0, 0);
@@ -597,7 +934,10 @@ async fn simultaneous_contacts_give_one_contact_and_one_email_on_dynamodb() {
     let fr = sent.iter().find(|m| m.to == "c1@relay.example").unwrap();
     assert_eq!(fr.content_language.as_deref(), Some("fr-CA"));
     // Courtesy refunds published exactly as often as they were sent.
-    let refunds = sent.iter().filter(|m| m.subject.contains("rembours") || m.subject.contains("refund")).count();
+    let refunds = sent
+        .iter()
+        .filter(|m| m.subject.contains("rembours") || m.subject.contains("refund"))
+        .count();
     assert_eq!(publisher.calls.load(Ordering::SeqCst), refunds);
 }
 
@@ -616,17 +956,40 @@ async fn crash_recovery(store: Arc<dyn Store>) {
     // The mail port fails after the contact was recorded: the request fails, the contact
     // stays (one per review), nothing was sent or published.
     mailer.fail.store(true, Ordering::SeqCst);
-    let err = contact::contact(&app, &rep(), "R-1", ContactInput { reason: "courtesy_refund".into() }).await.unwrap_err();
+    let err = contact::contact(
+        &app,
+        &rep(),
+        "R-1",
+        ContactInput {
+            reason: "courtesy_refund".into(),
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AppError::Internal(_)), "{err:?}");
     assert!(mailer.sent.lock().unwrap().is_empty());
     assert_eq!(publisher.calls.load(Ordering::SeqCst), 0);
-    let again = contact::contact(&app, &rep(), "R-1", ContactInput { reason: "courtesy_refund".into() }).await;
+    let again = contact::contact(
+        &app,
+        &rep(),
+        "R-1",
+        ContactInput {
+            reason: "courtesy_refund".into(),
+        },
+    )
+    .await;
     assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
     // Resume delivers it once, with the same message id; later resumes do nothing.
     mailer.fail.store(false, Ordering::SeqCst);
     let r1 = ReviewId::new("R-1");
-    assert_eq!(contact::resume(&app, &r1).await.unwrap(), Some(Delivery::Delivered));
-    assert_eq!(contact::resume(&app, &r1).await.unwrap(), Some(Delivery::AlreadyDelivered));
+    assert_eq!(
+        contact::resume(&app, &r1).await.unwrap(),
+        Some(Delivery::Delivered)
+    );
+    assert_eq!(
+        contact::resume(&app, &r1).await.unwrap(),
+        Some(Delivery::AlreadyDelivered)
+    );
     let sent = mailer.sent.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
     let stored = store.get_contact(&r1).await.unwrap().unwrap();
@@ -635,15 +998,31 @@ async fn crash_recovery(store: Arc<dyn Store>) {
     assert_eq!(publisher.calls.load(Ordering::SeqCst), 1);
     assert_eq!(publisher.events.lock().unwrap()[0].id, stored.id.as_str());
     // A delivered contact: resume is a no-op; a review without a contact: None.
-    assert_eq!(contact::resume(&app, &ReviewId::new("R-2")).await.unwrap(), None);
+    assert_eq!(
+        contact::resume(&app, &ReviewId::new("R-2")).await.unwrap(),
+        None
+    );
     // Concurrent resumes of a pending contact send once.
     mailer.fail.store(true, Ordering::SeqCst);
-    assert!(contact::contact(&app, &rep(), "R-2", ContactInput { reason: "customer_support".into() }).await.is_err());
+    assert!(
+        contact::contact(
+            &app,
+            &rep(),
+            "R-2",
+            ContactInput {
+                reason: "customer_support".into()
+            }
+        )
+        .await
+        .is_err()
+    );
     mailer.fail.store(false, Ordering::SeqCst);
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let app = app.clone();
-        tasks.push(tokio::spawn(async move { contact::resume(&app, &ReviewId::new("R-2")).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            contact::resume(&app, &ReviewId::new("R-2")).await.unwrap()
+        }));
     }
     let mut delivered = 0;
     for t in tasks {
@@ -678,12 +1057,27 @@ fn the_content_policy_passes_every_shipped_contact_template() {
     for sample in contact::email::samples() {
         let email = sample.render(&renderer).unwrap();
         let decision = contact::email::check_content(&policies, &email, common::t(NOW)).unwrap();
-        assert!(decision.is_allowed(), "{sample:?}: {:?}", decision.violations);
-        assert!(decision.policies().iter().all(|p| p.starts_with("content@")));
+        assert!(
+            decision.is_allowed(),
+            "{sample:?}: {:?}",
+            decision.violations
+        );
+        assert!(
+            decision
+                .policies()
+                .iter()
+                .all(|p| p.starts_with("content@"))
+        );
         for part in [&email.text, &email.html, &email.subject] {
-            assert!(!part.contains("http") && !part.contains("www") && !part.contains('@'), "{sample:?}: {part}");
+            assert!(
+                !part.contains("http") && !part.contains("www") && !part.contains('@'),
+                "{sample:?}: {part}"
+            );
         }
-        assert!(email.html.contains("Northwind Outfitters &amp; Co"), "the brand name is escaped");
+        assert!(
+            email.html.contains("Northwind Outfitters &amp; Co"),
+            "the brand name is escaped"
+        );
         let french = sample.locale == contact::email::Locale::FrCa;
         assert_eq!(email.text.contains("Bonjour"), french, "{sample:?}");
         assert_eq!(email.text.contains("Hello"), !french, "{sample:?}");
@@ -697,7 +1091,10 @@ fn the_content_policy_passes_every_shipped_contact_template() {
         .filter(|n| n.starts_with("contact_"))
         .collect();
     assert_eq!(shipped.len(), 4);
-    assert_eq!(rendered_templates, shipped, "every shipped contact template is checked");
+    assert_eq!(
+        rendered_templates, shipped,
+        "every shipped contact template is checked"
+    );
 }
 
 #[test]
@@ -711,7 +1108,11 @@ fn the_content_check_would_catch_a_forbidden_template() {
         "Write to help@northwind.example",
         "Pourriez-vous modifier votre avis ?",
     ] {
-        let email = engage::mail::RenderedEmail { subject: "Hello".into(), html: "<p>ok</p>".into(), text: bad.into() };
+        let email = engage::mail::RenderedEmail {
+            subject: "Hello".into(),
+            html: "<p>ok</p>".into(),
+            text: bad.into(),
+        };
         let d = contact::email::check_content(&policies, &email, common::t(NOW)).unwrap();
         assert!(!d.is_allowed(), "{bad}");
         assert_eq!(d.violations[0].field.as_deref(), Some("text"));
@@ -723,7 +1124,8 @@ fn the_content_check_would_catch_a_forbidden_template() {
 
 #[tokio::test]
 async fn eventbridge_publisher_puts_events_on_moto() {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(common::endpoint());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(common::endpoint());
     if std::env::var("AWS_REGION").is_err() {
         loader = loader.region(aws_config::Region::new("us-east-1"));
     }
@@ -731,13 +1133,22 @@ async fn eventbridge_publisher_puts_events_on_moto() {
     let publisher = engage::bus::EventBridgePublisher::new(client, "default");
     let detail = json!({"contactId": "c-1", "reviewId": "R-1", "orderId": "O-1", "brandId": "B1", "sellerId": "S1",
         "customerId": "c1", "requestedAt": NOW});
-    let event = Event::new("c-1", engage::bus::COURTESY_REFUND_REQUESTED, common::t(NOW), detail);
+    let event = Event::new(
+        "c-1",
+        engage::bus::COURTESY_REFUND_REQUESTED,
+        common::t(NOW),
+        detail,
+    );
     publisher.publish(&event).await.unwrap();
     // A bus that does not exist is a refusal, never a silent success.
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(common::endpoint());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(common::endpoint());
     if std::env::var("AWS_REGION").is_err() {
         loader = loader.region(aws_config::Region::new("us-east-1"));
     }
-    let missing = engage::bus::EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&loader.load().await), "no-such-bus");
+    let missing = engage::bus::EventBridgePublisher::new(
+        aws_sdk_eventbridge::Client::new(&loader.load().await),
+        "no-such-bus",
+    );
     assert!(missing.publish(&event).await.is_err());
 }

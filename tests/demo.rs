@@ -11,15 +11,36 @@ fn demo_walks_a_campaign_a_contact_and_the_sequences() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The refused campaign names its rules and policy versions.
-    assert!(stdout.contains("R-MSG-9.web_address (content@2026-11-01) subject"), "{stdout}");
+    assert!(
+        stdout.contains("R-MSG-9.web_address (content@2026-11-01) subject"),
+        "{stdout}"
+    );
     // Nothing before the window opens; the 19 reachable followers (c020 unfollowed) at 08:00Z.
-    let before = stdout.split("07:59:59Z").nth(1).unwrap().split("== 2026-12-07T08:00:00Z").next().unwrap();
-    assert!(before.contains("send window: 0 campaign(s), sent 0"), "{before}");
+    let before = stdout
+        .split("07:59:59Z")
+        .nth(1)
+        .unwrap()
+        .split("== 2026-12-07T08:00:00Z")
+        .next()
+        .unwrap();
+    assert!(
+        before.contains("send window: 0 campaign(s), sent 0"),
+        "{before}"
+    );
     assert!(stdout.contains("APPROVED -> SENT: sent 19"), "{stdout}");
     assert!(stdout.contains("a second contact on R-1002"), "{stdout}");
-    assert!(stdout.contains("19 campaign email(s), 1 contact email(s), 4 buyer message(s)"), "{stdout}");
-    let emails = std::fs::read_dir(dir.path().join("outbox")).unwrap().count();
+    assert!(
+        stdout.contains("19 campaign email(s), 1 contact email(s), 4 buyer message(s)"),
+        "{stdout}"
+    );
+    let emails = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .count();
     assert_eq!(emails, 24);
 }

@@ -82,7 +82,12 @@ fn now() -> DateTime<Utc> {
 }
 
 fn app(s: &Arc<dyn Store>) -> App {
-    App::new(Arc::clone(s), Arc::new(PolicySet::bundled().unwrap()), Arc::new(FixedClock(now()))).unwrap()
+    App::new(
+        Arc::clone(s),
+        Arc::new(PolicySet::bundled().unwrap()),
+        Arc::new(FixedClock(now())),
+    )
+    .unwrap()
 }
 
 fn rep(brands: &[&str]) -> Caller {
@@ -106,10 +111,22 @@ async fn sample(s: &Arc<dyn Store>) {
     brand(s, "B2").await;
     let n = now();
     for i in 0..40 {
-        order(s, "B1", &format!("o30-{i}"), n - Duration::days(29) + Duration::hours(17 * i)).await;
+        order(
+            s,
+            "B1",
+            &format!("o30-{i}"),
+            n - Duration::days(29) + Duration::hours(17 * i),
+        )
+        .await;
     }
     for i in 0..60 {
-        order(s, "B1", &format!("o90-{i}"), n - Duration::days(31) - Duration::hours(23 * i)).await;
+        order(
+            s,
+            "B1",
+            &format!("o90-{i}"),
+            n - Duration::days(31) - Duration::hours(23 * i),
+        )
+        .await;
     }
     for i in 0..5 {
         order(s, "B1", &format!("o-old-{i}"), n - Duration::days(100)).await;
@@ -139,9 +156,13 @@ async fn sample(s: &Arc<dyn Store>) {
     .unwrap();
     let b1 = BrandId::new("B1");
     for i in 0..500 {
-        s.count_feedback(&b1, &format!("d-{i}"), FeedbackKind::Delivered, n).await.unwrap();
+        s.count_feedback(&b1, &format!("d-{i}"), FeedbackKind::Delivered, n)
+            .await
+            .unwrap();
     }
-    s.count_feedback(&b1, "c-1", FeedbackKind::Complained, n).await.unwrap();
+    s.count_feedback(&b1, "c-1", FeedbackKind::Complained, n)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,13 +174,19 @@ async fn health_figures_match_the_hand_computation() {
     // 30 days: negative (1-3 stars) reviews posted since 2026-11-01T12:00Z: R-fresh only
     // (R-good has 5 stars) = 1; orders placed since then: 40. 1 / 40 = 0.025.
     assert_eq!((h.counts.negative30, h.counts.orders30), (1, 40));
-    assert!((h.negative_review_rate.days30 - 0.025).abs() < 1e-12, "{h:?}");
+    assert!(
+        (h.negative_review_rate.days30 - 0.025).abs() < 1e-12,
+        "{h:?}"
+    );
     // 0.02 <= 0.025 <= 0.05: watch (R-MSG-8.watch, a warning).
     assert_eq!(h.negative_review_rate.level, Level::Watch);
     // 90 days: R-fresh, R-contacted, R-old1, R-old2 = 4 (R-ancient is 100 days old);
     // orders: 40 + 60 = 100 (the 5 orders 100 days old are outside). 4 / 100 = 0.04.
     assert_eq!((h.counts.negative90, h.counts.orders90), (4, 100));
-    assert!((h.negative_review_rate.days90 - 0.04).abs() < 1e-12, "{h:?}");
+    assert!(
+        (h.negative_review_rate.days90 - 0.04).abs() < 1e-12,
+        "{h:?}"
+    );
     // Unanswered after 24 hours: R-fresh is 10 hours old (not yet late), R-contacted
     // has a contact; R-old2 (80 days = 1920 hours) and R-old1 (50 days = 1200 hours).
     let unanswered: Vec<(&str, i64)> = h
@@ -171,8 +198,12 @@ async fn health_figures_match_the_hand_computation() {
     // Complaints: 1 / 500 = 0.002: over the 0.001 target, under the 0.003 limit.
     assert!((h.complaint_rate - 0.002).abs() < 1e-12);
     assert_eq!(h.policy, "health@2026-11-01");
-    let rules = |v: &[engage::policy::Violation]| v.iter().map(|v| v.rule.clone()).collect::<Vec<_>>();
-    assert_eq!(rules(&h.warnings), vec!["R-MSG-8.watch", "R-MAIL-3.complaint_target"]);
+    let rules =
+        |v: &[engage::policy::Violation]| v.iter().map(|v| v.rule.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        rules(&h.warnings),
+        vec!["R-MSG-8.watch", "R-MAIL-3.complaint_target"]
+    );
     assert_eq!(rules(&h.violations), vec!["R-MSG-7.unanswered"]);
 }
 
@@ -185,7 +216,13 @@ async fn the_level_follows_the_policy_thresholds() {
     brand(&s, "B1").await;
     let n = now();
     for i in 0..100 {
-        order(&s, "B1", &format!("o-{i}"), n - Duration::days(1) - Duration::minutes(i)).await;
+        order(
+            &s,
+            "B1",
+            &format!("o-{i}"),
+            n - Duration::days(1) - Duration::minutes(i),
+        )
+        .await;
     }
     let app = app(&s);
     let mut levels = Vec::new();
@@ -197,12 +234,26 @@ async fn the_level_follows_the_policy_thresholds() {
     use Level::*;
     assert_eq!(
         levels,
-        vec![(1, Ok), (2, Watch), (3, Watch), (4, Watch), (5, Watch), (6, Act)]
+        vec![
+            (1, Ok),
+            (2, Watch),
+            (3, Watch),
+            (4, Watch),
+            (5, Watch),
+            (6, Act)
+        ]
     );
     // No orders and no reviews: 0, ok; the complaint rate is 0 before any delivery.
     brand(&s, "B3").await;
     let h = health::health(&app, &rep(&["B3"]), "B3").await.unwrap();
-    assert_eq!((h.negative_review_rate.days30, h.negative_review_rate.level, h.complaint_rate), (0.0, Ok, 0.0));
+    assert_eq!(
+        (
+            h.negative_review_rate.days30,
+            h.negative_review_rate.level,
+            h.complaint_rate
+        ),
+        (0.0, Ok, 0.0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,7 +261,10 @@ async fn the_route_answers_brand_representatives_of_the_brand_only() {
     let (s, _d) = common::embedded();
     sample(&s).await;
     let keys = Arc::new(TokenKeys::from_secret(b"health-test-secret"));
-    let state = AppState { keys: Arc::clone(&keys), app: app(&s) };
+    let state = AppState {
+        keys: Arc::clone(&keys),
+        app: app(&s),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state, 65536)).await });
@@ -231,7 +285,12 @@ async fn the_route_answers_brand_representatives_of_the_brand_only() {
             .header("authorization", format!("Bearer {token}"))
             .send()
     };
-    let r = get("/v1/brands/B1/health", token(&["B1"], Role::BrandRepresentative)).await.unwrap();
+    let r = get(
+        "/v1/brands/B1/health",
+        token(&["B1"], Role::BrandRepresentative),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["policy"], "health@2026-11-01");
@@ -241,10 +300,17 @@ async fn the_route_answers_brand_representatives_of_the_brand_only() {
     assert_eq!(body["complaintRate"], 0.002);
     assert_eq!(body["unansweredNegativeReviews"][0]["reviewId"], "R-old2");
     // Another brand: 404 (never a 403 that would confirm it exists).
-    let r = get("/v1/brands/B2/health", token(&["B1"], Role::BrandRepresentative)).await.unwrap();
+    let r = get(
+        "/v1/brands/B2/health",
+        token(&["B1"], Role::BrandRepresentative),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     // Without the role: 403.
-    let r = get("/v1/brands/B1/health", token(&["B1"], Role::Moderator)).await.unwrap();
+    let r = get("/v1/brands/B1/health", token(&["B1"], Role::Moderator))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 }

@@ -20,7 +20,11 @@ use engage::unsubscribe::TokenSigner;
 use proptest::prelude::*;
 use send_support::*;
 
-const TIMES: [&str; 3] = ["2026-12-07T08:00:00Z", "2026-12-09T08:00:00Z", "2026-12-15T09:00:00Z"];
+const TIMES: [&str; 3] = [
+    "2026-12-07T08:00:00Z",
+    "2026-12-09T08:00:00Z",
+    "2026-12-15T09:00:00Z",
+];
 
 fn options() -> SendOptions {
     SendOptions {
@@ -49,9 +53,16 @@ async fn seed(store: &dyn Store) {
 }
 
 fn expected() -> BTreeMap<String, BTreeSet<String>> {
-    let b1: BTreeSet<String> = (0..10).filter(|i| *i != 3 && *i != 7).map(|i| format!("a{i}@relay.example")).collect();
+    let b1: BTreeSet<String> = (0..10)
+        .filter(|i| *i != 3 && *i != 7)
+        .map(|i| format!("a{i}@relay.example"))
+        .collect();
     let b2: BTreeSet<String> = (0..4).map(|i| format!("a{i}@relay.example")).collect();
-    BTreeMap::from([("c1".to_owned(), b1.clone()), ("c3".to_owned(), b2), ("c4".to_owned(), b1)])
+    BTreeMap::from([
+        ("c1".to_owned(), b1.clone()),
+        ("c3".to_owned(), b2),
+        ("c4".to_owned(), b1),
+    ])
 }
 
 fn brand_of(c: &str) -> String {
@@ -61,7 +72,12 @@ fn brand_of(c: &str) -> String {
 /// Runs the scenario through `store` (wrapped to fail call `store_k`) and a mailer
 /// failing call `mail_k`, rerunning each tick until it is done. Returns the mails and
 /// the number of store calls made.
-async fn scenario(base: Arc<dyn Store>, store_k: usize, after: bool, mail_k: usize) -> (Vec<Mail>, usize) {
+async fn scenario(
+    base: Arc<dyn Store>,
+    store_k: usize,
+    after: bool,
+    mail_k: usize,
+) -> (Vec<Mail>, usize) {
     let faulty = Arc::new(FaultStore::new(base.clone(), store_k, after));
     let store: Arc<dyn Store> = faulty.clone();
     let mailer = FaultMailer::failing(mail_k);
@@ -74,9 +90,19 @@ async fn scenario(base: Arc<dyn Store>, store_k: usize, after: bool, mail_k: usi
             assert!(attempt < 20, "tick at {at} never finished");
             match send_window::run(&app, &mailer, &signer, &options().fresh_run()).await {
                 Err(_) => continue,
-                Ok(r) if r.campaigns.iter().all(|c| c.note.is_none() || c.to != CampaignStatus::Sending) => break,
+                Ok(r)
+                    if r.campaigns
+                        .iter()
+                        .all(|c| c.note.is_none() || c.to != CampaignStatus::Sending) =>
+                {
+                    break;
+                }
                 Ok(r) => {
-                    if r.campaigns.iter().any(|c| c.note.as_deref().is_some_and(|n| n.starts_with("another run"))) {
+                    if r.campaigns.iter().any(|c| {
+                        c.note
+                            .as_deref()
+                            .is_some_and(|n| n.starts_with("another run"))
+                    }) {
                         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                     }
                 }
@@ -84,7 +110,11 @@ async fn scenario(base: Arc<dyn Store>, store_k: usize, after: bool, mail_k: usi
         }
     }
     for c in ["c1", "c2", "c3", "c4"] {
-        assert_eq!(state(&*base, c).await.0, CampaignStatus::Sent, "{c} (store k={store_k}, mail k={mail_k})");
+        assert_eq!(
+            state(&*base, c).await.0,
+            CampaignStatus::Sent,
+            "{c} (store k={store_k}, mail k={mail_k})"
+        );
     }
     (mailer.mails(), faulty.calls.load(Ordering::SeqCst))
 }
@@ -94,7 +124,10 @@ fn verify(mails: &[Mail], what: &str) {
     assert_eq!(got, expected(), "lost or extra recipients ({what})");
 }
 
-async fn every_fault(make: impl Fn() -> futures::future::BoxFuture<'static, Arc<dyn Store>>, label: &str) {
+async fn every_fault(
+    make: impl Fn() -> futures::future::BoxFuture<'static, Arc<dyn Store>>,
+    label: &str,
+) {
     let (mails, store_calls) = scenario(make().await, 0, false, 0).await;
     verify(&mails, "no fault");
     let mail_calls = mails.len();
@@ -102,7 +135,10 @@ async fn every_fault(make: impl Fn() -> futures::future::BoxFuture<'static, Arc<
     for after in [false, true] {
         for k in 1..=store_calls {
             let (mails, _) = scenario(make().await, k, after, 0).await;
-            verify(&mails, &format!("{label}: store call {k} fails (after={after})"));
+            verify(
+                &mails,
+                &format!("{label}: store call {k} fails (after={after})"),
+            );
             runs += 1;
         }
     }
@@ -120,7 +156,11 @@ async fn every_fault(make: impl Fn() -> futures::future::BoxFuture<'static, Arc<
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_store_and_mail_fault_embedded() {
     every_fault(
-        || seeded(Box::pin(async { Arc::new(EmbeddedStore::open_in_memory().unwrap()) as Arc<dyn Store> })),
+        || {
+            seeded(Box::pin(async {
+                Arc::new(EmbeddedStore::open_in_memory().unwrap()) as Arc<dyn Store>
+            }))
+        },
         "embedded",
     )
     .await;
@@ -129,14 +169,20 @@ async fn every_store_and_mail_fault_embedded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_store_and_mail_fault_dynamodb() {
     every_fault(
-        || seeded(Box::pin(async { common::dynamo().await.0 as Arc<dyn Store> })),
+        || {
+            seeded(Box::pin(async {
+                common::dynamo().await.0 as Arc<dyn Store>
+            }))
+        },
         "dynamodb (moto)",
     )
     .await;
 }
 
 /// Seeds the store a builder makes.
-fn seeded(make: futures::future::BoxFuture<'static, Arc<dyn Store>>) -> futures::future::BoxFuture<'static, Arc<dyn Store>> {
+fn seeded(
+    make: futures::future::BoxFuture<'static, Arc<dyn Store>>,
+) -> futures::future::BoxFuture<'static, Arc<dyn Store>> {
     Box::pin(async move {
         let s = make.await;
         seed(&*s).await;
@@ -226,27 +272,46 @@ async fn dynamodb_requests_per_recipient() {
 
     let counter = Counter::default();
     let base = common::dynamo_client().await;
-    let conf = base.config().to_builder().interceptor(counter.clone()).build();
-    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), table));
+    let conf = base
+        .config()
+        .to_builder()
+        .interceptor(counter.clone())
+        .build();
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(conf),
+        table,
+    ));
     let clock = ManualClock::new(t("2026-12-07T08:00:00Z"));
     let app = app(store.clone(), clock);
     let mailer = FaultMailer::default();
     let opts = SendOptions::default();
-    let report = send_window::run(&app, &mailer, &TokenSigner::new(b"k"), &opts).await.unwrap();
+    let report = send_window::run(&app, &mailer, &TokenSigner::new(b"k"), &opts)
+        .await
+        .unwrap();
     assert_eq!(report.campaigns[0].to, CampaignStatus::Sent);
     assert_eq!(mailer.mails().len(), N);
 
     let counts = counter.0.lock().unwrap().clone();
-    let writes: usize = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"]
-        .iter()
-        .map(|op| counts.get(*op).copied().unwrap_or(0))
-        .sum();
+    let writes: usize = [
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+    ]
+    .iter()
+    .map(|op| counts.get(*op).copied().unwrap_or(0))
+    .sum();
     let reads: usize = ["GetItem", "Query", "Scan", "BatchGetItem"]
         .iter()
         .map(|op| counts.get(*op).copied().unwrap_or(0))
         .sum();
     #[allow(clippy::cast_precision_loss)]
-    let (w, r, m) = (writes as f64 / N as f64, reads as f64 / N as f64, mailer.mails().len() as f64 / N as f64);
+    let (w, r, m) = (
+        writes as f64 / N as f64,
+        reads as f64 / N as f64,
+        mailer.mails().len() as f64 / N as f64,
+    );
     println!(
         "dynamodb per recipient over {N} (page {}, wave {}): {w:.3} writes, {r:.3} reads, {m:.2} mail calls; requests {counts:?}",
         opts.page_size, opts.wave

@@ -57,7 +57,10 @@ fn tick(data: &Path, outbox: &Path, rate: Option<&str>, lease: &str) -> Command 
 fn sent_of(stdout: &str) -> u64 {
     stdout
         .lines()
-        .find_map(|l| l.strip_prefix("send window: ").and_then(|r| r.split("sent ").nth(1)))
+        .find_map(|l| {
+            l.strip_prefix("send window: ")
+                .and_then(|r| r.split("sent ").nth(1))
+        })
         .and_then(|r| r.split(',').next())
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no totals in {stdout}"))
@@ -74,7 +77,10 @@ async fn sigkill_mid_run_then_resume_loses_nobody() {
     let mut child = tick(&data, &outbox, Some("40"), "1").spawn().unwrap();
     let start = Instant::now();
     while emails(&outbox).len() < 30 {
-        assert!(start.elapsed() < Duration::from_secs(30), "no email appeared");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no email appeared"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
@@ -84,28 +90,41 @@ async fn sigkill_mid_run_then_resume_loses_nobody() {
     let (status, progress) = state(&store, "c1").await;
     let checkpointed = progress.counters.sent;
     assert!(at_kill as u64 >= checkpointed);
-    println!("killed with {at_kill} emails written, {checkpointed} checkpointed, campaign {status}");
+    println!(
+        "killed with {at_kill} emails written, {checkpointed} checkpointed, campaign {status}"
+    );
     assert!(at_kill < N, "the kill came too late to prove anything");
 
     // The lease (1 s) expires; the next tick resumes from the checkpoint.
     std::thread::sleep(Duration::from_millis(1100));
     let out = tick(&data, &outbox, None, "1").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let resumed = sent_of(&stdout);
     let (status, progress) = state(&store, "c1").await;
     let files = emails(&outbox).len();
     // Emails accepted before the kill but after the last checkpoint are sent again on
     // resume (the outbox rewrites the same file; SES would deliver twice): the duplicate window.
     let resent = at_kill as u64 - checkpointed;
-    assert_eq!(checkpointed + resumed, N as u64, "the resumed run sends exactly what was not checkpointed");
+    assert_eq!(
+        checkpointed + resumed,
+        N as u64,
+        "the resumed run sends exactly what was not checkpointed"
+    );
     println!(
         "resumed: {resumed} sent by the second run; {files} distinct .eml files of {N}; \
          {resent} sent twice (accepted in the killed wave before its checkpoint; wave = 25)"
     );
     assert_eq!(status.to_string(), "SENT");
     assert_eq!(files, N, "nobody lost");
-    assert_eq!(progress.counters.sent, N as u64, "each follower counted once");
+    assert_eq!(
+        progress.counters.sent, N as u64,
+        "each follower counted once"
+    );
     assert!(resent <= 25, "at most one wave in flight is sent twice");
 }
 
@@ -122,15 +141,25 @@ async fn three_ticks_at_once_send_each_follower_once() {
     for child in children {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let sent = sent_of(&stdout);
         println!("tick sent {sent}: {}", stdout.lines().next().unwrap_or(""));
         total += sent;
     }
     let store = EmbeddedStore::open(&data).unwrap();
     let (status, progress) = state(&store as &dyn Store, "c1").await;
-    println!("three ticks at once: {total} sends in all, {} .eml files, {N} followers", emails(&outbox).len());
-    assert_eq!(total, N as u64, "no follower sent twice across the three processes");
+    println!(
+        "three ticks at once: {total} sends in all, {} .eml files, {N} followers",
+        emails(&outbox).len()
+    );
+    assert_eq!(
+        total, N as u64,
+        "no follower sent twice across the three processes"
+    );
     assert_eq!(emails(&outbox).len(), N);
     assert_eq!(progress.counters.sent, N as u64);
     assert_eq!(status.to_string(), "SENT");

@@ -14,8 +14,8 @@ use chrono::Duration;
 use engage::app::AppError;
 use engage::auth::{Caller, Role};
 use engage::domain::CampaignId;
-use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::domain::PromotionId;
+use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::jobs::send_window::{self, SendOptions};
 use engage::store::{EmbeddedStore, Store};
 use engage::unsubscribe::TokenSigner;
@@ -26,21 +26,36 @@ fn signer() -> TokenSigner {
 }
 
 fn options() -> SendOptions {
-    SendOptions { page_size: 7, wave: 3, ..SendOptions::default() }
+    SendOptions {
+        page_size: 7,
+        wave: 3,
+        ..SendOptions::default()
+    }
 }
 
 fn mem() -> Arc<dyn Store> {
     Arc::new(EmbeddedStore::open_in_memory().unwrap())
 }
 
-async fn tick(store: &Arc<dyn Store>, clock: &Arc<ManualClock>, mailer: &FaultMailer, at: &str) -> send_window::RunReport {
+async fn tick(
+    store: &Arc<dyn Store>,
+    clock: &Arc<ManualClock>,
+    mailer: &FaultMailer,
+    at: &str,
+) -> send_window::RunReport {
     clock.set(t(at));
     let app = app(store.clone(), clock.clone());
-    send_window::run(&app, mailer, &signer(), &options().fresh_run()).await.unwrap()
+    send_window::run(&app, mailer, &signer(), &options().fresh_run())
+        .await
+        .unwrap()
 }
 
 fn to_set(mails: &[Mail], campaign: &str) -> BTreeSet<String> {
-    mails.iter().filter(|m| m.campaign == campaign).map(|m| m.to.clone()).collect()
+    mails
+        .iter()
+        .filter(|m| m.campaign == campaign)
+        .map(|m| m.to.clone())
+        .collect()
 }
 
 fn relays(ids: &[&str]) -> BTreeSet<String> {
@@ -70,7 +85,10 @@ async fn nothing_before_pacific_midnight_then_everyone_and_sent() {
     assert!(mails.iter().all(|m| m.date == t("2026-12-07T08:00:00Z")));
     let (status, p) = state(&*store, "c1").await;
     assert_eq!(status, Sent);
-    assert_eq!((p.counters.targeted, p.counters.sent, p.pending()), (20, 20, 0));
+    assert_eq!(
+        (p.counters.targeted, p.counters.sent, p.pending()),
+        (20, 20, 0)
+    );
 
     // A later tick sends nothing more.
     tick(&store, &clock, &mailer, "2026-12-08T08:00:00Z").await;
@@ -105,13 +123,31 @@ async fn overlapping_campaigns_reach_each_customer_once_other_brands_independent
         tick(&store, &clock, &mailer, at).await;
     }
     let mails = mailer.mails();
-    let brand_of = |c: &str| if c == "c3" { "B2".to_owned() } else { "B1".to_owned() };
+    let brand_of = |c: &str| {
+        if c == "c3" {
+            "B2".to_owned()
+        } else {
+            "B1".to_owned()
+        }
+    };
     check_mails(&mails, brand_of, Duration::days(7));
     assert_eq!(to_set(&mails, "c1"), relays(&ids));
     assert!(to_set(&mails, "c2").is_empty(), "capped by c1 for 7 days");
-    assert_eq!(to_set(&mails, "c3"), relays(&ids), "another brand is independent");
-    assert_eq!(to_set(&mails, "c4"), relays(&ids), "7 days later the cap is free");
-    assert!(!mails.iter().any(|m| m.to.starts_with("gone") || m.to.starts_with("unsub")));
+    assert_eq!(
+        to_set(&mails, "c3"),
+        relays(&ids),
+        "another brand is independent"
+    );
+    assert_eq!(
+        to_set(&mails, "c4"),
+        relays(&ids),
+        "7 days later the cap is free"
+    );
+    assert!(
+        !mails
+            .iter()
+            .any(|m| m.to.starts_with("gone") || m.to.starts_with("unsub"))
+    );
 
     let (s1, p1) = state(&*store, "c1").await;
     assert_eq!(s1, Sent);
@@ -138,7 +174,13 @@ async fn expired_cancelled_and_window_end() {
     create(&*store, &campaign("late", "B1", "2026-12-07")).await; // approved, never ticked in its window
     create(&*store, &campaign("cancel", "B1", "2026-12-07")).await;
     store
-        .transition(&CampaignId::new("cancel"), &[Approved], Cancelled, Some("by the brand"), t("2026-12-01T00:00:00Z"))
+        .transition(
+            &CampaignId::new("cancel"),
+            &[Approved],
+            Cancelled,
+            Some("by the brand"),
+            t("2026-12-01T00:00:00Z"),
+        )
         .await
         .unwrap();
     let clock = ManualClock::new(t("2026-12-01T00:00:00Z"));
@@ -166,23 +208,44 @@ async fn cancel_while_sending_stops_within_one_wave() {
     let clock = ManualClock::new(t("2026-12-07T09:00:00Z"));
     let mailer = Arc::new(FaultMailer::default());
     let app = app(store.clone(), clock.clone());
-    let opts = SendOptions { page_size: 20, wave: 5, rate_per_second: Some(100.0), ..SendOptions::default() };
+    let opts = SendOptions {
+        page_size: 20,
+        wave: 5,
+        rate_per_second: Some(100.0),
+        ..SendOptions::default()
+    };
     let job = {
         let (app, mailer, opts) = (app.clone(), mailer.clone(), opts.clone());
-        tokio::spawn(async move { send_window::run(&app, &*mailer, &signer(), &opts).await.unwrap() })
+        tokio::spawn(async move {
+            send_window::run(&app, &*mailer, &signer(), &opts)
+                .await
+                .unwrap()
+        })
     };
     while mailer.calls.load(Ordering::SeqCst) < 12 {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     store
-        .transition(&CampaignId::new("c1"), &[Sending], Cancelled, Some("cancelled by the brand"), t("2026-12-07T09:00:00Z"))
+        .transition(
+            &CampaignId::new("c1"),
+            &[Sending],
+            Cancelled,
+            Some("cancelled by the brand"),
+            t("2026-12-07T09:00:00Z"),
+        )
         .await
         .unwrap();
     let at_cancel = mailer.mails().len();
     let report = job.await.unwrap();
     let total = mailer.mails().len();
-    println!("cancel while sending: {at_cancel} sent when the cancellation committed, {total} in all (wave 5)");
-    assert!(total - at_cancel <= opts.wave, "{} sent after the cancellation", total - at_cancel);
+    println!(
+        "cancel while sending: {at_cancel} sent when the cancellation committed, {total} in all (wave 5)"
+    );
+    assert!(
+        total - at_cancel <= opts.wave,
+        "{} sent after the cancellation",
+        total - at_cancel
+    );
     assert!(total < 60);
     assert_eq!(report.campaigns[0].to, Cancelled);
     assert_eq!(state(&*store, "c1").await.0, Cancelled);
@@ -206,9 +269,17 @@ async fn promotion_canceled_suspends_unfinished_campaigns_of_the_brand() {
         "id": "e1", "detail-type": "Promotion Canceled", "source": "marketplace",
         "time": "2026-12-02T00:00:00Z", "detail": {"promotionId": "P1", "brandId": "B1"}
     });
-    engage::jobs::events::handle(&*store, event.clone(), t("2026-12-02T00:00:00Z")).await.unwrap();
-    engage::jobs::events::handle(&*store, event, t("2026-12-02T00:00:00Z")).await.unwrap(); // redelivery
-    let c = store.get_campaign(&CampaignId::new("approved")).await.unwrap().unwrap();
+    engage::jobs::events::handle(&*store, event.clone(), t("2026-12-02T00:00:00Z"))
+        .await
+        .unwrap();
+    engage::jobs::events::handle(&*store, event, t("2026-12-02T00:00:00Z"))
+        .await
+        .unwrap(); // redelivery
+    let c = store
+        .get_campaign(&CampaignId::new("approved"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(c.status, Suspended);
     assert!(c.status_reason.unwrap().contains("P1"));
     assert_eq!(state(&*store, "review").await.0, Suspended);
@@ -254,7 +325,13 @@ async fn performance_is_tenant_isolated() {
     follower(&*store, "B1", "u3", false, true).await;
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
     let clock = ManualClock::new(t("2026-12-07T08:00:00Z"));
-    tick(&store, &clock, &FaultMailer::default(), "2026-12-07T08:00:00Z").await;
+    tick(
+        &store,
+        &clock,
+        &FaultMailer::default(),
+        "2026-12-07T08:00:00Z",
+    )
+    .await;
     let app = app(store.clone(), clock.clone());
     let caller = |brand: &str, roles: &[Role]| Caller {
         user: "u".into(),
@@ -262,7 +339,9 @@ async fn performance_is_tenant_isolated() {
         brands: [brand.to_owned()].into_iter().collect(),
         roles: roles.iter().copied().collect(),
     };
-    let p = engage::app::performance::get(&app, &caller("B1", &[Role::BrandRepresentative]), "c1").await.unwrap();
+    let p = engage::app::performance::get(&app, &caller("B1", &[Role::BrandRepresentative]), "c1")
+        .await
+        .unwrap();
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(json["targeted"], 3);
     assert_eq!(json["sent"], 2);
@@ -270,7 +349,9 @@ async fn performance_is_tenant_isolated() {
     assert_eq!(json["skippedFrequencyCap"], 0);
     assert_eq!(json["failed"], 0);
     assert_eq!(json["pending"], 0);
-    let other = engage::app::performance::get(&app, &caller("B2", &[Role::BrandRepresentative]), "c1").await;
+    let other =
+        engage::app::performance::get(&app, &caller("B2", &[Role::BrandRepresentative]), "c1")
+            .await;
     assert!(matches!(other, Err(AppError::NotFound(_))));
     let no_role = engage::app::performance::get(&app, &caller("B1", &[]), "c1").await;
     assert!(matches!(no_role, Err(AppError::Forbidden(_))));

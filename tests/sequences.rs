@@ -31,12 +31,18 @@ fn signer() -> TokenSigner {
 
 /// The bundled policies, with the `sequences` file edited by `edit`.
 fn policies_with(edit: impl Fn(String) -> String) -> Arc<PolicySet> {
-    let sources = engage::policy::bundled::files().iter().map(|(name, version, text)| SourceFile {
-        file: format!("test:{name}/{version}.toml"),
-        name: (*name).to_owned(),
-        version: (*version).to_owned(),
-        text: if *name == "sequences" { edit((*text).to_owned()) } else { (*text).to_owned() },
-    });
+    let sources = engage::policy::bundled::files()
+        .iter()
+        .map(|(name, version, text)| SourceFile {
+            file: format!("test:{name}/{version}.toml"),
+            name: (*name).to_owned(),
+            version: (*version).to_owned(),
+            text: if *name == "sequences" {
+                edit((*text).to_owned())
+            } else {
+                (*text).to_owned()
+            },
+        });
     Arc::new(PolicySet::from_sources(sources).unwrap())
 }
 
@@ -50,15 +56,29 @@ fn all_enabled() -> Arc<PolicySet> {
 }
 
 fn app(store: &Arc<dyn Store>, policies: &Arc<PolicySet>, now: &str) -> App {
-    App::new(Arc::clone(store), Arc::clone(policies), Arc::new(FixedClock(t(now))))
-        .unwrap()
-        .with_public_url("https://engage.example")
+    App::new(
+        Arc::clone(store),
+        Arc::clone(policies),
+        Arc::new(FixedClock(t(now))),
+    )
+    .unwrap()
+    .with_public_url("https://engage.example")
 }
 
-async fn tick(store: &Arc<dyn Store>, policies: &Arc<PolicySet>, now: &str, mailer: &RecordingMailer) -> SequenceReport {
-    sequences::run(&app(store, policies, now), mailer, &signer(), &SequenceOptions::default())
-        .await
-        .unwrap()
+async fn tick(
+    store: &Arc<dyn Store>,
+    policies: &Arc<PolicySet>,
+    now: &str,
+    mailer: &RecordingMailer,
+) -> SequenceReport {
+    sequences::run(
+        &app(store, policies, now),
+        mailer,
+        &signer(),
+        &SequenceOptions::default(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn seed_brand(store: &Arc<dyn Store>, name: &str) {
@@ -77,12 +97,21 @@ async fn seed_brand(store: &Arc<dyn Store>, name: &str) {
 
 async fn change(store: &Arc<dyn Store>, order: &str, kind: OrderChangeKind) {
     store
-        .merge(&EntityChange::Order(OrderChange { order_id: OrderId::new(order), kind }))
+        .merge(&EntityChange::Order(OrderChange {
+            order_id: OrderId::new(order),
+            kind,
+        }))
         .await
         .unwrap();
 }
 
-async fn placed(store: &Arc<dyn Store>, order: &str, customer: &str, locale: &str, at: DateTime<Utc>) {
+async fn placed(
+    store: &Arc<dyn Store>,
+    order: &str,
+    customer: &str,
+    locale: &str,
+    at: DateTime<Utc>,
+) {
     change(
         store,
         order,
@@ -103,13 +132,22 @@ async fn shipped(store: &Arc<dyn Store>, order: &str, at: DateTime<Utc>) {
     change(
         store,
         order,
-        OrderChangeKind::Shipped { shipped_at: at, carrier: "UPS".into(), tracking_id: "1Z".into() },
+        OrderChangeKind::Shipped {
+            shipped_at: at,
+            carrier: "UPS".into(),
+            tracking_id: "1Z".into(),
+        },
     )
     .await;
 }
 
 async fn delivered(store: &Arc<dyn Store>, order: &str, at: DateTime<Utc>) {
-    change(store, order, OrderChangeKind::Delivered { delivered_at: at }).await;
+    change(
+        store,
+        order,
+        OrderChangeKind::Delivered { delivered_at: at },
+    )
+    .await;
 }
 
 async fn returned(store: &Arc<dyn Store>, order: &str, at: DateTime<Utc>) {
@@ -126,8 +164,20 @@ async fn returned(store: &Arc<dyn Store>, order: &str, at: DateTime<Utc>) {
 }
 
 /// An order placed at `at`, shipped a day later, delivered two days later.
-async fn delivered_order(store: &Arc<dyn Store>, order: &str, locale: &str, delivered_at: DateTime<Utc>) {
-    placed(store, order, &format!("cu-{order}"), locale, delivered_at - Duration::days(2)).await;
+async fn delivered_order(
+    store: &Arc<dyn Store>,
+    order: &str,
+    locale: &str,
+    delivered_at: DateTime<Utc>,
+) {
+    placed(
+        store,
+        order,
+        &format!("cu-{order}"),
+        locale,
+        delivered_at - Duration::days(2),
+    )
+    .await;
     shipped(store, order, delivered_at - Duration::days(1)).await;
     delivered(store, order, delivered_at).await;
 }
@@ -168,19 +218,37 @@ async fn review_request_goes_7_days_after_order_delivered_with_its_headers() {
     assert_eq!(e.content_language.as_deref(), Some("en-US"));
     assert_eq!(e.from.name.as_deref(), Some("Northwind Outfitters"));
     assert_eq!(e.subject, "How is your order from Northwind Outfitters?");
-    assert!(e.text.contains("Thank you for your order O-1 from Northwind Outfitters."), "{}", e.text);
+    assert!(
+        e.text
+            .contains("Thank you for your order O-1 from Northwind Outfitters."),
+        "{}",
+        e.text
+    );
     // One-click unsubscribe with a token of scope `message`.
     let link = e.list_unsubscribe.as_deref().unwrap();
-    assert!(link.starts_with("https://engage.example/v1/unsubscribe/"), "{link}");
+    assert!(
+        link.starts_with("https://engage.example/v1/unsubscribe/"),
+        "{link}"
+    );
     let claims = signer().verify(link.rsplit('/').next().unwrap()).unwrap();
     assert_eq!(claims.scope, Scope::Message);
     assert_eq!(claims.customer_id.as_str(), "cu-O-1");
     assert!(e.text.contains(link) && e.html.contains(link));
     // The ledger says sent, with the policies that allowed it.
-    let rec = s.get_message(&OrderId::new("O-1"), "review_request").await.unwrap().unwrap();
+    let rec = s
+        .get_message(&OrderId::new("O-1"), "review_request")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.status, MessageStatus::Sent);
     assert_eq!(rec.locale.as_deref(), Some("en-US"));
-    assert!(rec.policy.as_deref().unwrap().contains("sequences@2026-11-01"), "{rec:?}");
+    assert!(
+        rec.policy
+            .as_deref()
+            .unwrap()
+            .contains("sequences@2026-11-01"),
+        "{rec:?}"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +264,11 @@ async fn return_received_goes_on_the_first_tick_after_the_event() {
     let e = &mail.sent()[0];
     assert_eq!(e.subject, "We received your return for order O-2");
     assert!(e.text.contains("on 2026-11-12."), "{}", e.text);
-    assert!(e.text.contains("Your refund of 25.00 USD has been issued"), "{}", e.text);
+    assert!(
+        e.text.contains("Your refund of 25.00 USD has been issued"),
+        "{}",
+        e.text
+    );
 }
 
 #[tokio::test]
@@ -219,7 +291,11 @@ async fn every_trigger_starts_its_step() {
     tick(&s, &policies, "2026-11-03T10:00:00Z", &mail).await;
     assert_eq!(kinds(&mail.sent()), vec!["O-S/product_information"]);
     let r = tick(&s, &policies, "2026-11-04T10:00:00Z", &mail).await;
-    assert_eq!(kinds(&mail.sent()), vec!["O-P/order_problem", "O-S/product_information"], "{r:?}");
+    assert_eq!(
+        kinds(&mail.sent()),
+        vec!["O-P/order_problem", "O-S/product_information"],
+        "{r:?}"
+    );
 
     // O-S delivered, then returned.
     delivered(&s, "O-S", t("2026-11-05T10:00:00Z")).await;
@@ -228,7 +304,12 @@ async fn every_trigger_starts_its_step() {
     tick(&s, &policies, "2026-11-13T10:05:00Z", &mail).await;
     assert_eq!(
         kinds(&mail.sent()),
-        vec!["O-P/order_problem", "O-S/product_information", "O-S/return_received", "O-S/review_request"]
+        vec![
+            "O-P/order_problem",
+            "O-S/product_information",
+            "O-S/return_received",
+            "O-S/review_request"
+        ]
     );
 }
 
@@ -239,8 +320,16 @@ async fn review_request_window_edges_day_4_and_31_refused_day_5_and_30_allowed()
     let (s, _d) = store();
     seed_brand(&s, "Northwind").await;
     let policies = policies_with(|s| {
-        s.replacen("delay = { duration = \"7d\" }", "delay = { duration = \"0s\" }", 1)
-            .replacen("window = { duration = \"30d\" }   # R-MSG-6", "window = { duration = \"60d\" }   # R-MSG-6", 1)
+        s.replacen(
+            "delay = { duration = \"7d\" }",
+            "delay = { duration = \"0s\" }",
+            1,
+        )
+        .replacen(
+            "window = { duration = \"30d\" }   # R-MSG-6",
+            "window = { duration = \"60d\" }   # R-MSG-6",
+            1,
+        )
     });
     let now = t("2026-12-20T12:00:00Z");
     for day in [4, 5, 30, 31] {
@@ -248,7 +337,10 @@ async fn review_request_window_edges_day_4_and_31_refused_day_5_and_30_allowed()
     }
     let mail = RecordingMailer::new();
     let r = tick(&s, &policies, "2026-12-20T12:00:00Z", &mail).await;
-    assert_eq!(kinds(&mail.sent()), vec!["O-D30/review_request", "O-D5/review_request"]);
+    assert_eq!(
+        kinds(&mail.sent()),
+        vec!["O-D30/review_request", "O-D5/review_request"]
+    );
     let mut refused: Vec<(String, String)> = r
         .refused
         .iter()
@@ -257,9 +349,15 @@ async fn review_request_window_edges_day_4_and_31_refused_day_5_and_30_allowed()
     refused.sort();
     assert_eq!(refused.len(), 2, "{refused:?}");
     assert_eq!(refused[0].0, "O-D31");
-    assert!(refused[0].1.starts_with("R-MSG-6.review_too_late"), "{refused:?}");
+    assert!(
+        refused[0].1.starts_with("R-MSG-6.review_too_late"),
+        "{refused:?}"
+    );
     assert_eq!(refused[1].0, "O-D4");
-    assert!(refused[1].1.starts_with("R-MSG-6.review_too_early"), "{refused:?}");
+    assert!(
+        refused[1].1.starts_with("R-MSG-6.review_too_early"),
+        "{refused:?}"
+    );
 
     // The shipped sequence: day 30 is the last day of its window, day 31 is past it.
     let (s, _d2) = store();
@@ -282,7 +380,10 @@ async fn once_per_order_and_type_across_runs_and_concurrent_runs() {
     tick(&s, &policies, "2026-11-17T18:00:00Z", &mail).await;
     let r = tick(&s, &policies, "2026-11-17T19:00:00Z", &mail).await;
     assert!(r.sent.is_empty(), "{r:?}");
-    assert_eq!(kinds(&mail.sent()), vec!["O-1/return_received", "O-1/review_request"]);
+    assert_eq!(
+        kinds(&mail.sent()),
+        vec!["O-1/return_received", "O-1/review_request"]
+    );
 
     // Eight runs at once over another order: one message of each type in total.
     delivered_order(&s, "O-2", "en-US", t("2026-11-10T18:00:00Z")).await;
@@ -293,7 +394,9 @@ async fn once_per_order_and_type_across_runs_and_concurrent_runs() {
         let (s, policies, mail) = (Arc::clone(&s), Arc::clone(&policies), Arc::clone(&mail));
         handles.push(tokio::spawn(async move {
             let app = app(&s, &policies, "2026-11-17T20:00:00Z");
-            sequences::run(&app, mail.as_ref(), &signer(), &SequenceOptions::default()).await.unwrap()
+            sequences::run(&app, mail.as_ref(), &signer(), &SequenceOptions::default())
+                .await
+                .unwrap()
         }));
     }
     let mut sent = 0;
@@ -301,7 +404,10 @@ async fn once_per_order_and_type_across_runs_and_concurrent_runs() {
         sent += h.await.unwrap().sent.len();
     }
     assert_eq!(sent, 2);
-    assert_eq!(kinds(&mail.sent()), vec!["O-2/return_received", "O-2/review_request"]);
+    assert_eq!(
+        kinds(&mail.sent()),
+        vec!["O-2/return_received", "O-2/review_request"]
+    );
 }
 
 #[tokio::test]
@@ -309,7 +415,13 @@ async fn the_buyers_locale_picks_the_template() {
     let (s, _d) = store();
     seed_brand(&s, "Northwind").await;
     let at = t("2026-11-10T18:00:00Z");
-    for (order, locale) in [("O-FR", "fr-CA"), ("O-DE", "de-DE"), ("O-CA", "en-CA"), ("O-FF", "fr_FR"), ("O-US", "en-US")] {
+    for (order, locale) in [
+        ("O-FR", "fr-CA"),
+        ("O-DE", "de-DE"),
+        ("O-CA", "en-CA"),
+        ("O-FF", "fr_FR"),
+        ("O-US", "en-US"),
+    ] {
         delivered_order(&s, order, locale, at).await;
     }
     let mail = RecordingMailer::new();
@@ -324,8 +436,14 @@ async fn the_buyers_locale_picks_the_template() {
     };
     let (l, subject) = lang("O-FR");
     assert_eq!(l, "fr-CA");
-    assert_eq!(subject, "Votre commande chez Northwind vous convient-elle ?");
-    assert!(mail.sent().iter().any(|e| e.text.contains("Merci pour votre commande O-FR chez Northwind.")));
+    assert_eq!(
+        subject,
+        "Votre commande chez Northwind vous convient-elle ?"
+    );
+    assert!(mail.sent().iter().any(|e| {
+        e.text
+            .contains("Merci pour votre commande O-FR chez Northwind.")
+    }));
     // German has no template: English (the fallback locale).
     let (l, subject) = lang("O-DE");
     assert_eq!(l, "en-US");
@@ -357,7 +475,10 @@ async fn a_message_opt_out_stops_review_requests_but_not_return_received() {
     assert_eq!(kinds(&mail.sent()), vec!["O-1/return_received"]);
     assert_eq!(r.refused.len(), 1, "{r:?}");
     assert_eq!(r.refused[0].message_type, "review_request");
-    assert!(r.refused[0].reasons[0].starts_with("R-MSG-5.unsubscribed"), "{r:?}");
+    assert!(
+        r.refused[0].reasons[0].starts_with("R-MSG-5.unsubscribed"),
+        "{r:?}"
+    );
 
     // A hard bounce stops even the service message.
     delivered_order(&s, "O-2", "en-US", t("2026-11-10T18:00:00Z")).await;
@@ -388,10 +509,16 @@ async fn the_content_policy_refuses_a_rendered_message_naming_the_rule_and_text(
     assert!(mail.sent().is_empty());
     let reasons = r.refused[0].reasons.join("\n");
     assert!(
-        reasons.contains("subject: R-MSG-9.web_address") && reasons.contains("\"How is your order from northwind.com?\""),
+        reasons.contains("subject: R-MSG-9.web_address")
+            && reasons.contains("\"How is your order from northwind.com?\""),
         "{reasons}"
     );
-    assert!(s.get_message(&OrderId::new("O-1"), "review_request").await.unwrap().is_none());
+    assert!(
+        s.get_message(&OrderId::new("O-1"), "review_request")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn record(order: &str, owner: &str, lease_until: DateTime<Utc>) -> MessageRecord {
@@ -420,7 +547,10 @@ async fn a_run_that_died_after_its_claim_is_resumed_once_the_lease_expires() {
     delivered_order(&s, "O-1", "en-US", t("2026-11-10T18:00:00Z")).await;
     // A run claimed the message, then died (its lease runs on the real clock).
     let live = record("O-1", "dead-run", Utc::now() + Duration::minutes(5));
-    assert_eq!(s.claim_message(&live, Utc::now()).await.unwrap(), MessageClaim::Claimed);
+    assert_eq!(
+        s.claim_message(&live, Utc::now()).await.unwrap(),
+        MessageClaim::Claimed
+    );
     let mail = RecordingMailer::new();
     let r = tick(&s, &bundled(), "2026-11-17T18:00:00Z", &mail).await;
     assert!(mail.sent().is_empty());
@@ -432,7 +562,11 @@ async fn a_run_that_died_after_its_claim_is_resumed_once_the_lease_expires() {
     let r = tick(&s, &bundled(), "2026-11-17T18:10:00Z", &mail).await;
     assert_eq!(r.sent.len(), 1, "{r:?}");
     assert_eq!(mail.sent()[0].message_id, "msg-O-1-review_request");
-    let rec = s.get_message(&OrderId::new("O-1"), "review_request").await.unwrap().unwrap();
+    let rec = s
+        .get_message(&OrderId::new("O-1"), "review_request")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.status, MessageStatus::Sent);
     assert_ne!(rec.owner, "dead-run");
 }
@@ -451,10 +585,19 @@ fn policy_check_rejects_a_template_with_a_link_or_dot_com() {
             .clone()
     };
     let dot_com = line("2026-11-01--dot-com.toml");
-    assert!(dot_com.ok && dot_com.text.starts_with("rejected "), "{dot_com:?}");
-    assert!(dot_com.text.contains("R-MSG-9.web_address") && dot_com.text.contains("northwind dot com"), "{dot_com:?}");
+    assert!(
+        dot_com.ok && dot_com.text.starts_with("rejected "),
+        "{dot_com:?}"
+    );
+    assert!(
+        dot_com.text.contains("R-MSG-9.web_address") && dot_com.text.contains("northwind dot com"),
+        "{dot_com:?}"
+    );
     let link = line("2026-11-01--link.toml");
-    assert!(link.text.contains("R-MSG-3.url") && link.text.contains("https://northwind.example/avis"), "{link:?}");
+    assert!(
+        link.text.contains("R-MSG-3.url") && link.text.contains("https://northwind.example/avis"),
+        "{link:?}"
+    );
 
     // The same text in the policy in force fails the check, naming rule and text.
     let tmp = tempfile::tempdir().unwrap();

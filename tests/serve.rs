@@ -21,7 +21,11 @@ async fn unknown_routes_and_methods_are_problems() {
     let resp = http.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
 
-    let resp = http.get(server.url("/v1/nothing-here")).send().await.unwrap();
+    let resp = http
+        .get(server.url("/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     assert_eq!(problem_type(&resp), "application/problem+json");
     let body: serde_json::Value = resp.json().await.unwrap();
@@ -36,7 +40,8 @@ async fn unknown_routes_and_methods_are_problems() {
 #[test]
 fn token_and_server_agree_on_the_key_without_flags() {
     let t = token("S1", &["B1"], &["brand_representative"]);
-    let keys = engage::auth::TokenKeys::from_secret(engage::auth::LOCAL_DEVELOPMENT_SECRET.as_bytes());
+    let keys =
+        engage::auth::TokenKeys::from_secret(engage::auth::LOCAL_DEVELOPMENT_SECRET.as_bytes());
     let caller = keys.verify(&t).unwrap();
     assert_eq!(caller.seller_id, "S1");
     assert!(caller.represents("B1"));
@@ -68,7 +73,12 @@ async fn policies_at(now: &str) -> Vec<String> {
     assert_eq!(resp.status(), 401);
 
     let t = token("S1", &["B1"], &["brand_representative"]);
-    let resp = http.get(server.url("/v1/policies")).bearer_auth(t).send().await.unwrap();
+    let resp = http
+        .get(server.url("/v1/policies"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
     body["items"]
@@ -82,8 +92,17 @@ async fn policies_at(now: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_policy_in_force_follows_the_business_clock() {
     let before = policies_at("2026-12-31T23:59:59Z").await;
-    assert!(before.contains(&"campaign@2026-11-01".to_owned()), "{before:?}");
+    assert!(
+        before.contains(&"campaign@2026-11-01".to_owned()),
+        "{before:?}"
+    );
     let after = policies_at("2027-01-01T00:00:00Z").await;
-    assert!(after.contains(&"campaign@2027-01-01".to_owned()), "{after:?}");
-    assert!(after.contains(&"contact@2026-11-01".to_owned()), "{after:?}");
+    assert!(
+        after.contains(&"campaign@2027-01-01".to_owned()),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(&"contact@2026-11-01".to_owned()),
+        "{after:?}"
+    );
 }

@@ -24,7 +24,9 @@ use common::t;
 const NOW: &str = "2026-11-26T12:00:00Z";
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ses").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ses")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -43,12 +45,21 @@ fn policies_with_min(min: u64) -> PolicySet {
             text: (*text).to_owned(),
         })
         .collect();
-    let send = sources.iter().find(|s| s.name == "send" && s.version == "2026-11-01").unwrap();
+    let send = sources
+        .iter()
+        .find(|s| s.name == "send" && s.version == "2026-11-01")
+        .unwrap();
     let text = send
         .text
         .replace("version = \"2026-11-01\"", "version = \"2026-11-02\"")
-        .replace("effective_from = 2026-11-01T00:00:00Z", "effective_from = 2026-11-02T00:00:00Z")
-        .replace("complaint_min_deliveries = 1000", &format!("complaint_min_deliveries = {min}"));
+        .replace(
+            "effective_from = 2026-11-01T00:00:00Z",
+            "effective_from = 2026-11-02T00:00:00Z",
+        )
+        .replace(
+            "complaint_min_deliveries = 1000",
+            &format!("complaint_min_deliveries = {min}"),
+        );
     assert!(text.contains(&format!("complaint_min_deliveries = {min}")));
     sources.push(SourceFile {
         file: "send/2026-11-02.toml".to_owned(),
@@ -62,7 +73,11 @@ fn policies_with_min(min: u64) -> PolicySet {
 async fn seed(store: &dyn Store) {
     for c in ["c001", "c002", "c003", "c004"] {
         store
-            .upsert(&Entity::Follower(common::follower("B1", c, t("2026-11-01T00:00:00Z"))))
+            .upsert(&Entity::Follower(common::follower(
+                "B1",
+                c,
+                t("2026-11-01T00:00:00Z"),
+            )))
             .await
             .unwrap();
     }
@@ -72,14 +87,20 @@ async fn seed(store: &dyn Store) {
 }
 
 async fn handle(store: &dyn Store, policies: &PolicySet, payload: Value) -> SesDelivery {
-    handle_delivery(store, policies, &signer(), payload, t(NOW)).await.unwrap()
+    handle_delivery(store, policies, &signer(), payload, t(NOW))
+        .await
+        .unwrap()
 }
 
 fn applied(d: &SesDelivery) -> (bool, bool, FeedbackCounts, Vec<String>) {
     match d {
-        SesDelivery::Applied { suppressed, counted, counts, paused, .. } => {
-            (*suppressed, *counted, *counts, paused.clone())
-        }
+        SesDelivery::Applied {
+            suppressed,
+            counted,
+            counts,
+            paused,
+            ..
+        } => (*suppressed, *counted, *counts, paused.clone()),
         other => panic!("not applied: {other:?}"),
     }
 }
@@ -88,12 +109,21 @@ async fn suppressed(store: &dyn Store, customer: &str) -> Option<SuppressionReas
     let (b, c) = (BrandId::new("B1"), CustomerId::new(customer));
     let follower = store.get_follower(&b, &c).await.unwrap().unwrap();
     let sup = store.get_suppression(&b, &c).await.unwrap();
-    assert_eq!(follower.suppressed, sup.is_some(), "{customer}: flag and record agree");
+    assert_eq!(
+        follower.suppressed,
+        sup.is_some(),
+        "{customer}: flag and record agree"
+    );
     sup.map(|s| s.reason)
 }
 
 async fn status(store: &dyn Store, id: &str) -> CampaignStatus {
-    store.get_campaign(&CampaignId::new(id)).await.unwrap().unwrap().status
+    store
+        .get_campaign(&CampaignId::new(id))
+        .await
+        .unwrap()
+        .unwrap()
+        .status
 }
 
 /// Every fixture through the handler, each twice.
@@ -102,24 +132,32 @@ async fn fixtures_through_the_handler(store: &dyn Store) {
     seed(store).await;
 
     // Email Sent: not used.
-    assert!(matches!(handle(store, &policies, fixture("send.json")).await, SesDelivery::Ignored { .. }));
+    assert!(matches!(
+        handle(store, &policies, fixture("send.json")).await,
+        SesDelivery::Ignored { .. }
+    ));
 
     // Delivery (tags): counted once.
     let d = handle(store, &policies, fixture("delivery.json")).await;
     let (sup, counted, counts, _) = applied(&d);
     assert!(!sup && counted);
     assert_eq!(counts.delivered, 1);
-    let (_, counted, counts, _) = applied(&handle(store, &policies, fixture("delivery.json")).await);
+    let (_, counted, counts, _) =
+        applied(&handle(store, &policies, fixture("delivery.json")).await);
     assert!(!counted, "a repeated delivery is not counted again");
     assert_eq!(counts.delivered, 1);
     assert_eq!(suppressed(store, "c001").await, None);
 
     // Permanent bounce (List-Unsubscribe token): suppressed at once, twice is the same.
     for _ in 0..2 {
-        let (sup, _, counts, _) = applied(&handle(store, &policies, fixture("bounce-permanent.json")).await);
+        let (sup, _, counts, _) =
+            applied(&handle(store, &policies, fixture("bounce-permanent.json")).await);
         assert!(sup);
         assert_eq!(counts.bounced, 1);
-        assert_eq!(suppressed(store, "c002").await, Some(SuppressionReason::Bounce));
+        assert_eq!(
+            suppressed(store, "c002").await,
+            Some(SuppressionReason::Bounce)
+        );
     }
 
     // Transient bounce: ignored, nobody suppressed.
@@ -132,12 +170,16 @@ async fn fixtures_through_the_handler(store: &dyn Store) {
     // Complaint (tags): suppressed and counted once; one complaint on one delivery is
     // far under the minimum volume, so the sending campaign goes on.
     for round in 0..2 {
-        let (sup, counted, counts, paused) = applied(&handle(store, &policies, fixture("complaint.json")).await);
+        let (sup, counted, counts, paused) =
+            applied(&handle(store, &policies, fixture("complaint.json")).await);
         assert!(sup);
         assert_eq!(counted, round == 0);
         assert_eq!(counts.complained, 1);
         assert!(paused.is_empty());
-        assert_eq!(suppressed(store, "c004").await, Some(SuppressionReason::Complaint));
+        assert_eq!(
+            suppressed(store, "c004").await,
+            Some(SuppressionReason::Complaint)
+        );
     }
     assert_eq!(status(store, "K1").await, CampaignStatus::Sending);
 
@@ -160,19 +202,31 @@ async fn fixtures_through_the_handler(store: &dyn Store) {
     let foreign = json!({"id": "x3", "detail-type": "Email Complaint Received", "source": "aws.ses",
         "detail": {"eventType": "Complaint", "mail": {"messageId": "m-foreign", "headers": [], "tags": {}},
                    "complaint": {"complainedRecipients": []}}});
-    assert!(matches!(handle(store, &policies, foreign).await, SesDelivery::Ignored { .. }));
+    assert!(matches!(
+        handle(store, &policies, foreign).await,
+        SesDelivery::Ignored { .. }
+    ));
 }
 
 fn event(kind: &str, message_id: &str, brand: &str, customer: &str) -> Value {
     let (detail_type, extra) = match kind {
-        "Delivery" => ("Email Delivered", json!({"delivery": {"recipients": ["r@relay.example"]}})),
-        "Complaint" => ("Email Complaint Received", json!({"complaint": {"complainedRecipients": [{"emailAddress": "r@relay.example"}]}})),
+        "Delivery" => (
+            "Email Delivered",
+            json!({"delivery": {"recipients": ["r@relay.example"]}}),
+        ),
+        "Complaint" => (
+            "Email Complaint Received",
+            json!({"complaint": {"complainedRecipients": [{"emailAddress": "r@relay.example"}]}}),
+        ),
         _ => unreachable!(),
     };
     let mut detail = json!({"eventType": kind, "mail": {"messageId": message_id,
         "destination": ["r@relay.example"], "headers": [],
         "tags": {"engage-brand": [brand], "engage-customer": [customer]}}});
-    detail.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    detail
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     json!({"version": "0", "id": format!("ev-{message_id}-{kind}"), "detail-type": detail_type,
         "source": "aws.ses", "account": "123456789012", "time": "2026-11-26T11:00:00Z",
         "region": "us-east-1", "resources": [], "detail": detail})
@@ -190,10 +244,28 @@ async fn campaigns(store: &dyn Store) {
     }
 }
 
-async fn deliveries(store: &dyn Store, policies: &PolicySet, brand: &str, from: usize, to: usize) -> Vec<String> {
+async fn deliveries(
+    store: &dyn Store,
+    policies: &PolicySet,
+    brand: &str,
+    from: usize,
+    to: usize,
+) -> Vec<String> {
     let mut paused = Vec::new();
     for i in from..to {
-        let (_, counted, _, p) = applied(&handle(store, policies, event("Delivery", &format!("{brand}-m{i}"), brand, &format!("cu{i}"))).await);
+        let (_, counted, _, p) = applied(
+            &handle(
+                store,
+                policies,
+                event(
+                    "Delivery",
+                    &format!("{brand}-m{i}"),
+                    brand,
+                    &format!("cu{i}"),
+                ),
+            )
+            .await,
+        );
         assert!(counted);
         paused.extend(p);
     }
@@ -207,23 +279,43 @@ async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: us
     let policies = policies_with_min(min as u64);
     campaigns(store).await;
     deliveries(store, &policies, "B8", 0, min + 5).await;
-    assert!(deliveries(store, &policies, "B9", 0, min - 1).await.is_empty());
-    let (_, _, counts, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m0", "B9", "cu0")).await);
+    assert!(
+        deliveries(store, &policies, "B9", 0, min - 1)
+            .await
+            .is_empty()
+    );
+    let (_, _, counts, paused) =
+        applied(&handle(store, &policies, event("Complaint", "B9-m0", "B9", "cu0")).await);
     assert_eq!((counts.delivered, counts.complained), (min as u64 - 1, 1));
-    assert!(paused.is_empty(), "under the minimum volume nothing is paused");
+    assert!(
+        paused.is_empty(),
+        "under the minimum volume nothing is paused"
+    );
     assert_eq!(status(store, "KS").await, CampaignStatus::Sending);
 
     let paused = deliveries(store, &policies, "B9", min - 1, min).await;
     assert_eq!(paused, vec!["KS".to_owned()]);
-    let ks = store.get_campaign(&CampaignId::new("KS")).await.unwrap().unwrap();
+    let ks = store
+        .get_campaign(&CampaignId::new("KS"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ks.status, CampaignStatus::Suspended);
     let reason = ks.status_reason.unwrap_or_default();
-    assert!(reason.contains("complaint rate") && reason.contains("send@2026-11-02"), "{reason}");
+    assert!(
+        reason.contains("complaint rate") && reason.contains("send@2026-11-02"),
+        "{reason}"
+    );
     assert_eq!(status(store, "KA").await, CampaignStatus::Approved);
-    assert_eq!(status(store, "KO").await, CampaignStatus::Sending, "another brand goes on");
+    assert_eq!(
+        status(store, "KO").await,
+        CampaignStatus::Sending,
+        "another brand goes on"
+    );
 
     // The repeated complaint changes nothing and pauses nothing more.
-    let (_, counted, counts, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m0", "B9", "cu0")).await);
+    let (_, counted, counts, paused) =
+        applied(&handle(store, &policies, event("Complaint", "B9-m0", "B9", "cu0")).await);
     assert!(!counted && paused.is_empty());
     assert_eq!(counts.complained, 1);
 }
@@ -261,14 +353,25 @@ async fn bundled_threshold_is_strictly_over_one_in_a_thousand_embedded() {
     let policies = PolicySet::bundled().unwrap();
     campaigns(store).await;
     assert!(deliveries(store, &policies, "B9", 0, 1000).await.is_empty());
-    let (_, _, counts, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m1", "B9", "cu1")).await);
+    let (_, _, counts, paused) =
+        applied(&handle(store, &policies, event("Complaint", "B9-m1", "B9", "cu1")).await);
     assert_eq!((counts.delivered, counts.complained), (1000, 1));
     assert!(paused.is_empty(), "0.1% is not over 0.1%");
     assert_eq!(status(store, "KS").await, CampaignStatus::Sending);
-    let (_, _, _, paused) = applied(&handle(store, &policies, event("Complaint", "B9-m2", "B9", "cu2")).await);
+    let (_, _, _, paused) =
+        applied(&handle(store, &policies, event("Complaint", "B9-m2", "B9", "cu2")).await);
     assert_eq!(paused, vec!["KS".to_owned()]);
-    let reason = store.get_campaign(&CampaignId::new("KS")).await.unwrap().unwrap().status_reason.unwrap();
-    assert!(reason.contains("0.200%") && reason.contains("send@2026-11-01"), "{reason}");
+    let reason = store
+        .get_campaign(&CampaignId::new("KS"))
+        .await
+        .unwrap()
+        .unwrap()
+        .status_reason
+        .unwrap();
+    assert!(
+        reason.contains("0.200%") && reason.contains("send@2026-11-01"),
+        "{reason}"
+    );
 }
 
 /// A delivery identified only by its `X-Engage-Campaign` header counts for the
@@ -284,7 +387,9 @@ async fn campaign_header_names_the_brand_embedded() {
             "headers": [{"name": "X-Engage-Campaign", "value": "K1"}], "tags": {}}}});
     let d = handle(store, &policies, payload).await;
     match d {
-        SesDelivery::Applied { brand_id, counted, .. } => assert!(brand_id == "B1" && counted),
+        SesDelivery::Applied {
+            brand_id, counted, ..
+        } => assert!(brand_id == "B1" && counted),
         other => panic!("{other:?}"),
     }
 }

@@ -20,9 +20,9 @@ use engage::domain::{
     BrandId, CampaignId, ContactId, CustomerId, OrderId, PromotionId, ReviewId, SellerId,
 };
 use engage::store::{
-    CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, FeedbackCounts,
-    FeedbackKind, FeedbackOutcome, IdempotencyOutcome, LedgerOutcome, Store, StoreError,
-    TransitionOutcome, UpsertOutcome,
+    CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, FeedbackCounts, FeedbackKind,
+    FeedbackOutcome, IdempotencyOutcome, LedgerOutcome, Store, StoreError, TransitionOutcome,
+    UpsertOutcome,
 };
 use serde_json::json;
 
@@ -575,20 +575,61 @@ mod contract {
     pub async fn feedback_counts_each_event_once(s: Arc<dyn Store>) {
         let (b, other) = (BrandId::new("b1"), BrandId::new("b2"));
         let at = t("2026-10-01T00:00:00Z");
-        assert_eq!(s.feedback_counts(&b).await.unwrap(), FeedbackCounts::default());
-        let first = s.count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at).await.unwrap();
-        assert_eq!(first, FeedbackOutcome::Counted(FeedbackCounts { delivered: 1, complained: 0, bounced: 0 }));
-        let again = s.count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at).await.unwrap();
-        assert_eq!(again, FeedbackOutcome::Repeat(FeedbackCounts { delivered: 1, complained: 0, bounced: 0 }));
-        s.count_feedback(&b, "m2#Delivery", FeedbackKind::Delivered, at).await.unwrap();
-        s.count_feedback(&b, "m1#Complaint", FeedbackKind::Complained, at).await.unwrap();
-        s.count_feedback(&b, "m3#Bounce", FeedbackKind::Bounced, at).await.unwrap();
+        assert_eq!(
+            s.feedback_counts(&b).await.unwrap(),
+            FeedbackCounts::default()
+        );
+        let first = s
+            .count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at)
+            .await
+            .unwrap();
+        assert_eq!(
+            first,
+            FeedbackOutcome::Counted(FeedbackCounts {
+                delivered: 1,
+                complained: 0,
+                bounced: 0
+            })
+        );
+        let again = s
+            .count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at)
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            FeedbackOutcome::Repeat(FeedbackCounts {
+                delivered: 1,
+                complained: 0,
+                bounced: 0
+            })
+        );
+        s.count_feedback(&b, "m2#Delivery", FeedbackKind::Delivered, at)
+            .await
+            .unwrap();
+        s.count_feedback(&b, "m1#Complaint", FeedbackKind::Complained, at)
+            .await
+            .unwrap();
+        s.count_feedback(&b, "m3#Bounce", FeedbackKind::Bounced, at)
+            .await
+            .unwrap();
         let counts = s.feedback_counts(&b).await.unwrap();
-        assert_eq!(counts, FeedbackCounts { delivered: 2, complained: 1, bounced: 1 });
+        assert_eq!(
+            counts,
+            FeedbackCounts {
+                delivered: 2,
+                complained: 1,
+                bounced: 1
+            }
+        );
         assert!((counts.complaint_rate() - 0.5).abs() < 1e-9);
         // Another brand has its own counters; the same key is already counted anywhere.
-        assert_eq!(s.feedback_counts(&other).await.unwrap(), FeedbackCounts::default());
-        s.count_feedback(&other, "m9#Delivery", FeedbackKind::Delivered, at).await.unwrap();
+        assert_eq!(
+            s.feedback_counts(&other).await.unwrap(),
+            FeedbackCounts::default()
+        );
+        s.count_feedback(&other, "m9#Delivery", FeedbackKind::Delivered, at)
+            .await
+            .unwrap();
         assert_eq!(s.feedback_counts(&other).await.unwrap().delivered, 1);
         assert_eq!(s.feedback_counts(&b).await.unwrap().delivered, 2);
     }
@@ -605,8 +646,19 @@ mod contract {
                 for i in 0..5 {
                     for _ in 0..2 {
                         loop {
-                            match s.count_feedback(&b, &format!("m{i}#Delivery"), FeedbackKind::Delivered, at).await {
-                                Ok(FeedbackOutcome::Counted(_)) => { counted += 1; break; }
+                            match s
+                                .count_feedback(
+                                    &b,
+                                    &format!("m{i}#Delivery"),
+                                    FeedbackKind::Delivered,
+                                    at,
+                                )
+                                .await
+                            {
+                                Ok(FeedbackOutcome::Counted(_)) => {
+                                    counted += 1;
+                                    break;
+                                }
                                 Ok(FeedbackOutcome::Repeat(_)) => break,
                                 Err(e) if e.is_retryable() => continue,
                                 Err(e) => panic!("{e}"),
@@ -709,7 +761,9 @@ mod contract {
             s.claim_send(&c.id, "r1", now, later).await.unwrap(),
             ClaimOutcome::NotSending { status: Approved }
         ));
-        s.transition(&c.id, &[Approved], Sending, None, now).await.unwrap();
+        s.transition(&c.id, &[Approved], Sending, None, now)
+            .await
+            .unwrap();
         match s.claim_send(&c.id, "r1", now, later).await.unwrap() {
             ClaimOutcome::Claimed { progress, .. } => assert_eq!(progress, SendProgress::default()),
             other => panic!("{other:?}"),
@@ -718,23 +772,54 @@ mod contract {
             s.claim_send(&c.id, "r2", now, later).await.unwrap(),
             ClaimOutcome::Busy { .. }
         ));
-        let mut p = SendProgress { seq: 1, after: Some("1:CUSTOMER#x".into()), ..SendProgress::default() };
+        let mut p = SendProgress {
+            seq: 1,
+            after: Some("1:CUSTOMER#x".into()),
+            ..SendProgress::default()
+        };
         p.counters.sent = 3;
-        assert_eq!(s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(), CheckpointOutcome::Saved);
+        assert_eq!(
+            s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(),
+            CheckpointOutcome::Saved
+        );
         // A repeat of the same checkpoint is Saved, a stale sequence or another owner is not.
-        assert_eq!(s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(), CheckpointOutcome::Saved);
-        let skip = SendProgress { seq: 5, ..p.clone() };
-        assert_eq!(s.checkpoint_send(&c.id, "r1", &skip, later).await.unwrap(), CheckpointOutcome::LostLease);
-        let p2 = SendProgress { seq: 2, ..p.clone() };
-        assert_eq!(s.checkpoint_send(&c.id, "r2", &p2, later).await.unwrap(), CheckpointOutcome::LostLease);
+        assert_eq!(
+            s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(),
+            CheckpointOutcome::Saved
+        );
+        let skip = SendProgress {
+            seq: 5,
+            ..p.clone()
+        };
+        assert_eq!(
+            s.checkpoint_send(&c.id, "r1", &skip, later).await.unwrap(),
+            CheckpointOutcome::LostLease
+        );
+        let p2 = SendProgress {
+            seq: 2,
+            ..p.clone()
+        };
+        assert_eq!(
+            s.checkpoint_send(&c.id, "r2", &p2, later).await.unwrap(),
+            CheckpointOutcome::LostLease
+        );
         // After the lease ends another run takes it over and sees the checkpoint.
-        match s.claim_send(&c.id, "r2", later, later + Duration::minutes(2)).await.unwrap() {
+        match s
+            .claim_send(&c.id, "r2", later, later + Duration::minutes(2))
+            .await
+            .unwrap()
+        {
             ClaimOutcome::Claimed { progress, .. } => assert_eq!(progress, p),
             other => panic!("{other:?}"),
         }
-        assert_eq!(s.checkpoint_send(&c.id, "r1", &p2, later).await.unwrap(), CheckpointOutcome::LostLease);
+        assert_eq!(
+            s.checkpoint_send(&c.id, "r1", &p2, later).await.unwrap(),
+            CheckpointOutcome::LostLease
+        );
         // A cancellation stops the checkpoints; the checkpoint survives the transition.
-        s.transition(&c.id, &[Sending], Cancelled, Some("by the brand"), later).await.unwrap();
+        s.transition(&c.id, &[Sending], Cancelled, Some("by the brand"), later)
+            .await
+            .unwrap();
         assert_eq!(
             s.checkpoint_send(&c.id, "r2", &p2, later).await.unwrap(),
             CheckpointOutcome::Stopped { status: Cancelled }
@@ -750,9 +835,17 @@ mod contract {
             campaign: CampaignId::new(camp),
         };
         let week = Duration::days(7);
-        let first = s.take_caps(&[take("x", "k1"), take("y", "k1")], now, week).await;
+        let first = s
+            .take_caps(&[take("x", "k1"), take("y", "k1")], now, week)
+            .await;
         assert!(first.iter().all(|r| matches!(r, Ok(CapOutcome::Taken))));
-        let second = s.take_caps(&[take("x", "k1"), take("y", "k2"), take("z", "k2")], now, week).await;
+        let second = s
+            .take_caps(
+                &[take("x", "k1"), take("y", "k2"), take("z", "k2")],
+                now,
+                week,
+            )
+            .await;
         assert!(matches!(second[0], Ok(CapOutcome::AlreadyHeld)));
         assert!(matches!(second[1], Ok(CapOutcome::Capped { .. })));
         assert!(matches!(second[2], Ok(CapOutcome::Taken)));
@@ -885,7 +978,11 @@ mod contract {
         );
     }
 
-    fn message_record(order: &str, owner: &str, lease_until: chrono::DateTime<chrono::Utc>) -> engage::store::MessageRecord {
+    fn message_record(
+        order: &str,
+        owner: &str,
+        lease_until: chrono::DateTime<chrono::Utc>,
+    ) -> engage::store::MessageRecord {
         engage::store::MessageRecord {
             order_id: OrderId::new(order),
             message_type: "review_request".into(),
@@ -911,32 +1008,66 @@ mod contract {
         use engage::store::{MessageClaim, MessageFinish, MessageStatus};
         let now = t("2026-11-17T18:00:00Z");
         let a = message_record("o1", "run-a", now + Duration::minutes(5));
-        assert_eq!(s.claim_message(&a, now).await.unwrap(), MessageClaim::Claimed);
+        assert_eq!(
+            s.claim_message(&a, now).await.unwrap(),
+            MessageClaim::Claimed
+        );
         // Another run while the lease holds: held, the stored record returned.
         let b = message_record("o1", "run-b", now + Duration::minutes(6));
-        assert_eq!(s.claim_message(&b, now).await.unwrap(), MessageClaim::Held(Box::new(a.clone())));
+        assert_eq!(
+            s.claim_message(&b, now).await.unwrap(),
+            MessageClaim::Held(Box::new(a.clone()))
+        );
         // Another type of the same order is independent.
         let mut other = message_record("o1", "run-b", now + Duration::minutes(5));
         other.message_type = "return_received".into();
-        assert_eq!(s.claim_message(&other, now).await.unwrap(), MessageClaim::Claimed);
+        assert_eq!(
+            s.claim_message(&other, now).await.unwrap(),
+            MessageClaim::Claimed
+        );
         // After the lease: run-b takes over; run-a can no longer finish.
         let later = now + Duration::minutes(5) + Duration::microseconds(1);
-        assert_eq!(s.claim_message(&b, later).await.unwrap(), MessageClaim::Claimed);
+        assert_eq!(
+            s.claim_message(&b, later).await.unwrap(),
+            MessageClaim::Claimed
+        );
         let mut done_a = a.clone();
         done_a.status = MessageStatus::Sent;
-        assert_eq!(s.finish_message(&done_a).await.unwrap(), MessageFinish::Lost(Some(Box::new(b.clone()))));
+        assert_eq!(
+            s.finish_message(&done_a).await.unwrap(),
+            MessageFinish::Lost(Some(Box::new(b.clone())))
+        );
         let mut done_b = b.clone();
         done_b.status = MessageStatus::Sent;
         done_b.sent_at = Some(later);
         done_b.provider_id = Some("ses-1".into());
-        assert_eq!(s.finish_message(&done_b).await.unwrap(), MessageFinish::Finished);
-        assert_eq!(s.get_message(&OrderId::new("o1"), "review_request").await.unwrap(), Some(done_b.clone()));
+        assert_eq!(
+            s.finish_message(&done_b).await.unwrap(),
+            MessageFinish::Finished
+        );
+        assert_eq!(
+            s.get_message(&OrderId::new("o1"), "review_request")
+                .await
+                .unwrap(),
+            Some(done_b.clone())
+        );
         // Sent: never claimed again, whatever the lease says; nor finished again.
         let c = message_record("o1", "run-c", now);
         let far = now + Duration::days(365);
-        assert_eq!(s.claim_message(&c, far).await.unwrap(), MessageClaim::Held(Box::new(done_b.clone())));
-        assert!(matches!(s.finish_message(&done_b).await.unwrap(), MessageFinish::Lost(_)));
-        assert_eq!(s.get_message(&OrderId::new("o2"), "review_request").await.unwrap(), None);
+        assert_eq!(
+            s.claim_message(&c, far).await.unwrap(),
+            MessageClaim::Held(Box::new(done_b.clone()))
+        );
+        assert!(matches!(
+            s.finish_message(&done_b).await.unwrap(),
+            MessageFinish::Lost(_)
+        ));
+        assert_eq!(
+            s.get_message(&OrderId::new("o2"), "review_request")
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     /// Orders listed by the day of their newest event (what the sequences job scans):
@@ -961,21 +1092,40 @@ mod contract {
         let deliver = |id: &str, at: &str| {
             EntityChange::Order(OrderChange {
                 order_id: OrderId::new(id),
-                kind: OrderChangeKind::Delivered { delivered_at: t(at) },
+                kind: OrderChangeKind::Delivered {
+                    delivered_at: t(at),
+                },
             })
         };
         s.merge(&place("o1", "2026-11-01T10:00:00Z")).await.unwrap();
         s.merge(&place("o2", "2026-11-02T10:00:00Z")).await.unwrap();
         s.merge(&place("o3", "2026-11-03T23:59:59Z")).await.unwrap();
-        s.merge(&deliver("o4", "2026-11-02T12:00:00Z")).await.unwrap(); // never placed
+        s.merge(&deliver("o4", "2026-11-02T12:00:00Z"))
+            .await
+            .unwrap(); // never placed
         let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.order_id.0).collect::<Vec<_>>();
-        let all = s.list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-04T00:00:00Z")).await.unwrap();
-        assert_eq!(ids(all), vec!["o1", "o2", "o3"], "every brand, oldest event first");
+        let all = s
+            .list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-04T00:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(all),
+            vec!["o1", "o2", "o3"],
+            "every brand, oldest event first"
+        );
         // o1 delivered on the 5th: it moves to that day.
-        s.merge(&deliver("o1", "2026-11-05T08:00:00Z")).await.unwrap();
-        let early = s.list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-03T00:00:00Z")).await.unwrap();
+        s.merge(&deliver("o1", "2026-11-05T08:00:00Z"))
+            .await
+            .unwrap();
+        let early = s
+            .list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-03T00:00:00Z"))
+            .await
+            .unwrap();
         assert_eq!(ids(early), vec!["o2"]);
-        let late = s.list_orders_updated(t("2026-11-03T23:59:59Z"), t("2026-11-05T08:00:00Z")).await.unwrap();
+        let late = s
+            .list_orders_updated(t("2026-11-03T23:59:59Z"), t("2026-11-05T08:00:00Z"))
+            .await
+            .unwrap();
         assert_eq!(ids(late.clone()), vec!["o3", "o1"], "bounds are inclusive");
         assert_eq!(late[1].delivered_at, Some(t("2026-11-05T08:00:00Z")));
     }
@@ -991,7 +1141,10 @@ mod contract {
             }
         })
         .await;
-        let wins = results.iter().filter(|r| **r == MessageClaim::Claimed).count();
+        let wins = results
+            .iter()
+            .filter(|r| **r == MessageClaim::Claimed)
+            .count();
         assert_eq!(wins, 1, "{results:?}");
         // And once the lease expired, racing takeovers: again exactly one.
         let later = now + Duration::minutes(10);
@@ -1003,7 +1156,10 @@ mod contract {
             }
         })
         .await;
-        let wins = results.iter().filter(|r| **r == MessageClaim::Claimed).count();
+        let wins = results
+            .iter()
+            .filter(|r| **r == MessageClaim::Claimed)
+            .count();
         assert_eq!(wins, 1, "{results:?}");
     }
 

@@ -30,8 +30,10 @@ async fn seed(data: &Path) {
     let store = EmbeddedStore::open(data).unwrap();
     store
         .upsert(&Entity::Brand(
-            serde_json::from_value(json!({"brandId": "B1", "name": "Acme & <Co>", "sellerId": "S1",
-                "marketplace": "US", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"}))
+            serde_json::from_value(
+                json!({"brandId": "B1", "name": "Acme & <Co>", "sellerId": "S1",
+                "marketplace": "US", "hasStorePage": true, "updatedAt": "2026-11-01T00:00:00Z"}),
+            )
             .unwrap(),
         ))
         .await
@@ -56,7 +58,12 @@ fn signer() -> TokenSigner {
 }
 
 fn token(customer: &str, scope: Scope) -> String {
-    signer().token(&BrandId::new("B1"), &CustomerId::new(customer), scope, Utc::now())
+    signer().token(
+        &BrandId::new("B1"),
+        &CustomerId::new(customer),
+        scope,
+        Utc::now(),
+    )
 }
 
 fn http() -> reqwest::Client {
@@ -101,7 +108,10 @@ async fn one_click_post_suppresses_at_once_and_is_idempotent() {
     let resp = one_click(&http, &url).await;
     assert_plain_200(&resp);
     let body = resp.text().await.unwrap();
-    assert!(body.contains("Acme &amp; &lt;Co&gt;"), "brand named, escaped: {body}");
+    assert!(
+        body.contains("Acme &amp; &lt;Co&gt;"),
+        "brand named, escaped: {body}"
+    );
 
     // At once: the store (shared data folder) already says so.
     let store = EmbeddedStore::open(&server.data).unwrap();
@@ -113,7 +123,11 @@ async fn one_click_post_suppresses_at_once_and_is_idempotent() {
     assert_eq!(sup.scopes, vec![SuppressionScope::Campaign]);
     assert!(sup.opted_out_of_campaigns() && !sup.opted_out_of_messages());
     // Nobody else.
-    let c2 = store.get_follower(&b, &CustomerId::new("c2")).await.unwrap().unwrap();
+    let c2 = store
+        .get_follower(&b, &CustomerId::new("c2"))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(c2.reachable());
 
     // Again, and with the page's empty-bodied form post: 200, nothing new.
@@ -126,7 +140,10 @@ async fn one_click_post_suppresses_at_once_and_is_idempotent() {
     let msg = server.url(&format!("/v1/unsubscribe/{}", token("c1", Scope::Message)));
     assert_plain_200(&one_click(&http, &msg).await);
     let sup = store.get_suppression(&b, &c1).await.unwrap().unwrap();
-    assert_eq!(sup.scopes, vec![SuppressionScope::Campaign, SuppressionScope::Message]);
+    assert_eq!(
+        sup.scopes,
+        vec![SuppressionScope::Campaign, SuppressionScope::Message]
+    );
     assert!(sup.allows_service_messages(), "return_received still goes");
 }
 
@@ -139,14 +156,25 @@ async fn get_page_has_a_form_and_changes_nothing() {
     assert_plain_200(&resp);
     let body = resp.text().await.unwrap();
     assert!(body.contains("<form method=\"post\">"), "{body}");
-    assert!(body.contains("name=\"List-Unsubscribe\" value=\"One-Click\""), "{body}");
+    assert!(
+        body.contains("name=\"List-Unsubscribe\" value=\"One-Click\""),
+        "{body}"
+    );
     assert!(body.contains("<button"), "{body}");
     assert!(body.contains("Acme &amp; &lt;Co&gt;"), "{body}");
     assert!(!body.contains("<Co>"), "never raw");
 
     let store = EmbeddedStore::open(&server.data).unwrap();
     let (b, c2) = (BrandId::new("B1"), CustomerId::new("c2"));
-    assert!(store.get_follower(&b, &c2).await.unwrap().unwrap().reachable(), "a GET (or a link scanner) unsubscribes nobody");
+    assert!(
+        store
+            .get_follower(&b, &c2)
+            .await
+            .unwrap()
+            .unwrap()
+            .reachable(),
+        "a GET (or a link scanner) unsubscribes nobody"
+    );
     assert_eq!(store.get_suppression(&b, &c2).await.unwrap(), None);
 }
 
@@ -157,9 +185,16 @@ async fn forged_and_garbage_tokens_are_404_problems() {
     let genuine = token("c3", Scope::Campaign);
     let (payload, sig) = genuine.split_once('.').unwrap();
     let altered = URL_SAFE_NO_PAD.encode(
-        String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap().replace("c3", "c2"),
+        String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap())
+            .unwrap()
+            .replace("c3", "c2"),
     );
-    let other_key = TokenSigner::new(b"another secret").token(&BrandId::new("B1"), &CustomerId::new("c3"), Scope::Campaign, Utc::now());
+    let other_key = TokenSigner::new(b"another secret").token(
+        &BrandId::new("B1"),
+        &CustomerId::new("c3"),
+        Scope::Campaign,
+        Utc::now(),
+    );
     let long = "a".repeat(3000);
     for bad in [
         "preview".to_owned(),
@@ -173,9 +208,16 @@ async fn forged_and_garbage_tokens_are_404_problems() {
         "%FF%FE".to_owned(),
     ] {
         let url = server.url(&format!("/v1/unsubscribe/{bad}"));
-        for resp in [http.get(&url).send().await.unwrap(), one_click(&http, &url).await] {
+        for resp in [
+            http.get(&url).send().await.unwrap(),
+            one_click(&http, &url).await,
+        ] {
             assert_eq!(resp.status(), 404, "{bad}");
-            assert_eq!(resp.headers().get(CONTENT_TYPE).unwrap(), "application/problem+json", "{bad}");
+            assert_eq!(
+                resp.headers().get(CONTENT_TYPE).unwrap(),
+                "application/problem+json",
+                "{bad}"
+            );
             let p: Value = resp.json().await.unwrap();
             assert_eq!(p["status"], 404);
             assert_eq!(p["detail"], "unknown or invalid unsubscribe link", "{bad}");
@@ -184,7 +226,14 @@ async fn forged_and_garbage_tokens_are_404_problems() {
     // Nobody was suppressed by any of it.
     let store = EmbeddedStore::open(&server.data).unwrap();
     for c in ["c2", "c3"] {
-        assert!(store.get_follower(&BrandId::new("B1"), &CustomerId::new(c)).await.unwrap().unwrap().reachable());
+        assert!(
+            store
+                .get_follower(&BrandId::new("B1"), &CustomerId::new(c))
+                .await
+                .unwrap()
+                .unwrap()
+                .reachable()
+        );
     }
 }
 
@@ -210,8 +259,14 @@ fn serve_with_secret(data: &Path, outbox: &Path, secret: &str) -> SecretServer {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
     SecretServer(child, base)
 }
 
@@ -226,10 +281,17 @@ async fn a_link_signed_by_one_process_works_in_another_sharing_the_data_folder()
     // signed here, in a third process, from the same configuration.
     let a = serve_with_secret(&data, &dir.path().join("outbox-a"), secret);
     let b = serve_with_secret(&data, &dir.path().join("outbox-b"), secret);
-    let config = Config::from_lookup(|n| (n == "ENGAGE_UNSUBSCRIBE_SECRET").then(|| secret.to_owned())).unwrap();
+    let config =
+        Config::from_lookup(|n| (n == "ENGAGE_UNSUBSCRIBE_SECRET").then(|| secret.to_owned()))
+            .unwrap();
     let link = engage::unsubscribe::link(
         &a.1,
-        &TokenSigner::new(config.unsubscribe_secret.as_bytes()).token(&BrandId::new("B1"), &CustomerId::new("c3"), Scope::Campaign, Utc::now()),
+        &TokenSigner::new(config.unsubscribe_secret.as_bytes()).token(
+            &BrandId::new("B1"),
+            &CustomerId::new("c3"),
+            Scope::Campaign,
+            Utc::now(),
+        ),
     );
     assert_plain_200(&one_click(&http, &link).await);
     // The same link through the other server: accepted, already done.
@@ -237,12 +299,24 @@ async fn a_link_signed_by_one_process_works_in_another_sharing_the_data_folder()
     assert_plain_200(&http.get(&on_b).send().await.unwrap());
     assert_plain_200(&one_click(&http, &on_b).await);
     let store = EmbeddedStore::open(&data).unwrap();
-    assert!(store.get_follower(&BrandId::new("B1"), &CustomerId::new("c3")).await.unwrap().unwrap().suppressed);
+    assert!(
+        store
+            .get_follower(&BrandId::new("B1"), &CustomerId::new("c3"))
+            .await
+            .unwrap()
+            .unwrap()
+            .suppressed
+    );
 
     // A link signed with the local default secret is not valid where the secret is set.
     let local = engage::unsubscribe::link(
         &a.1,
-        &TokenSigner::new(engage::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.as_bytes()).token(&BrandId::new("B1"), &CustomerId::new("c2"), Scope::Campaign, Utc::now()),
+        &TokenSigner::new(engage::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.as_bytes()).token(
+            &BrandId::new("B1"),
+            &CustomerId::new("c2"),
+            Scope::Campaign,
+            Utc::now(),
+        ),
     );
     assert_eq!(one_click(&http, &local).await.status(), 404);
     drop((a, b));

@@ -14,10 +14,9 @@ use crate::app::promotions::{self, Eligibility, EligibilityQuery};
 fn date(name: &str, v: Option<String>) -> Result<Option<NaiveDate>, Problem> {
     match v.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| Problem::bad_request(format!("{name} must be a date YYYY-MM-DD, got {s:?}"))),
+        Some(s) => s.parse().map(Some).map_err(|_| {
+            Problem::bad_request(format!("{name} must be a date YYYY-MM-DD, got {s:?}"))
+        }),
     }
 }
 
@@ -72,7 +71,9 @@ pub async fn promotions(
         start_date: date("startDate", p.start_date)?,
         theme: non_empty(p.theme),
     };
-    Ok(Json(promotions::eligible(&s.app, &caller, &brand, q).await?))
+    Ok(Json(
+        promotions::eligible(&s.app, &caller, &brand, q).await?,
+    ))
 }
 
 /// `GET /v1/themes`.

@@ -23,13 +23,26 @@ pub async fn submit(
         None => None,
         Some(v) => match v.to_str() {
             Ok(k) if !k.trim().is_empty() && k.len() <= 255 => Some(k.trim().to_owned()),
-            _ => return Err(Problem::bad_request("Idempotency-Key must be 1 to 255 visible characters")),
+            _ => {
+                return Err(Problem::bad_request(
+                    "Idempotency-Key must be 1 to 255 visible characters",
+                ));
+            }
         },
     };
     let out = campaigns::submit(&s.app, &caller, input, key.as_deref()).await?;
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
-    Ok((status, [(axum::http::header::CONTENT_TYPE, content_type)], Json(out.body)).into_response())
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    Ok((
+        status,
+        [(axum::http::header::CONTENT_TYPE, content_type)],
+        Json(out.body),
+    )
+        .into_response())
 }
 
 /// `POST /v1/campaigns/validate`.
@@ -57,9 +70,18 @@ pub async fn list(
 ) -> Result<Json<serde_json::Value>, Problem> {
     let status = match q.status.as_deref().filter(|x| !x.is_empty()) {
         None => None,
-        Some(x) => Some(x.parse::<CampaignStatus>().map_err(|e| Problem::bad_request(e.to_string()))?),
+        Some(x) => Some(
+            x.parse::<CampaignStatus>()
+                .map_err(|e| Problem::bad_request(e.to_string()))?,
+        ),
     };
-    let items = campaigns::list(&s.app, &caller, q.brand_id.as_deref().filter(|b| !b.is_empty()), status).await?;
+    let items = campaigns::list(
+        &s.app,
+        &caller,
+        q.brand_id.as_deref().filter(|b| !b.is_empty()),
+        status,
+    )
+    .await?;
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
@@ -97,5 +119,7 @@ pub async fn preview(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::response::Html<String>, Problem> {
-    Ok(axum::response::Html(campaigns::preview(&s.app, &caller, &id).await?))
+    Ok(axum::response::Html(
+        campaigns::preview(&s.app, &caller, &id).await?,
+    ))
 }

@@ -33,10 +33,14 @@ where
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        keys.verify_header(header).map(Authenticated).map_err(|e| match e {
-            AuthError::Missing => Problem::unauthorized("an Authorization: Bearer token is required"),
-            other => Problem::unauthorized(other.to_string()),
-        })
+        keys.verify_header(header)
+            .map(Authenticated)
+            .map_err(|e| match e {
+                AuthError::Missing => {
+                    Problem::unauthorized("an Authorization: Bearer token is required")
+                }
+                other => Problem::unauthorized(other.to_string()),
+            })
     }
 }
 

@@ -13,12 +13,12 @@ pub mod campaigns;
 mod error;
 pub mod extract;
 pub mod health;
-pub mod performance;
 pub mod lambda;
+pub mod performance;
 pub mod policies;
 pub mod problem;
-pub mod unsubscribe;
 pub mod reviews;
+pub mod unsubscribe;
 
 use std::sync::Arc;
 
@@ -51,7 +51,10 @@ pub fn campaign_routes() -> Router<AppState> {
     Router::new()
         .route("/v1/policies", get(policies::in_force))
         .route("/v1/themes", get(brands::themes))
-        .route("/v1/campaigns", post(campaigns::submit).get(campaigns::list))
+        .route(
+            "/v1/campaigns",
+            post(campaigns::submit).get(campaigns::list),
+        )
         .route("/v1/campaigns/validate", post(campaigns::validate))
         .route("/v1/campaigns/{id}", get(campaigns::get))
         .route("/v1/campaigns/{id}/cancel", post(campaigns::cancel))

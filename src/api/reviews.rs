@@ -32,9 +32,15 @@ pub async fn list(
 ) -> Result<Json<serde_json::Value>, Problem> {
     let q = ReviewQuery {
         brand_id: non_empty(p.brand_id),
-        stars: non_empty(p.stars).map(|s| contact::parse_stars(&s)).transpose()?,
-        from: non_empty(p.from).map(|s| PeriodBound::parse("from", &s)).transpose()?,
-        to: non_empty(p.to).map(|s| PeriodBound::parse("to", &s)).transpose()?,
+        stars: non_empty(p.stars)
+            .map(|s| contact::parse_stars(&s))
+            .transpose()?,
+        from: non_empty(p.from)
+            .map(|s| PeriodBound::parse("from", &s))
+            .transpose()?,
+        to: non_empty(p.to)
+            .map(|s| PeriodBound::parse("to", &s))
+            .transpose()?,
     };
     let items = contact::list_reviews(&s.app, &caller, &q).await?;
     Ok(Json(serde_json::json!({ "items": items })))
@@ -47,5 +53,8 @@ pub async fn contact(
     Path(id): Path<String>,
     Body(input): Body<ContactInput>,
 ) -> Result<(StatusCode, Json<ContactCreated>), Problem> {
-    Ok((StatusCode::CREATED, Json(contact::contact(&s.app, &caller, &id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(contact::contact(&s.app, &caller, &id, input).await?),
+    ))
 }

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::campaigns::{
-    CampaignDraft, DEFAULT_PURPOSE, brand_promotion, brand_zone, count_followers, scheduled_campaigns,
-    theme, window_days,
+    CampaignDraft, DEFAULT_PURPOSE, brand_promotion, brand_zone, count_followers,
+    scheduled_campaigns, theme, window_days,
 };
 use super::facts::{BrandContext, campaign_facts, promotion_facts};
 use super::{App, AppError, own_brand};
@@ -74,7 +74,12 @@ pub struct CalendarQuery {
 const DATE_FIELD: &str = "startDate";
 
 /// The picker for a brand.
-pub async fn calendar(app: &App, caller: &Caller, brand: &str, q: CalendarQuery) -> Result<Calendar, AppError> {
+pub async fn calendar(
+    app: &App,
+    caller: &Caller,
+    brand: &str,
+    q: CalendarQuery,
+) -> Result<Calendar, AppError> {
     let profile = own_brand(app, caller, brand).await?;
     let brand_id = BrandId::new(brand);
     let tz = brand_zone(profile.as_ref());
@@ -86,7 +91,9 @@ pub async fn calendar(app: &App, caller: &Caller, brand: &str, q: CalendarQuery)
         return Err(AppError::BadRequest("`to` is before `from`".into()));
     }
     if span >= MAX_DAYS {
-        return Err(AppError::BadRequest(format!("at most {MAX_DAYS} days per request")));
+        return Err(AppError::BadRequest(format!(
+            "at most {MAX_DAYS} days per request"
+        )));
     }
     let theme_found = theme(app, q.theme.as_deref());
     if let (Some(id), None) = (&q.theme, theme_found) {
@@ -99,9 +106,14 @@ pub async fn calendar(app: &App, caller: &Caller, brand: &str, q: CalendarQuery)
 
     let policy = app.policies.in_force("campaign", now)?;
     let days_in_window = window_days(policy)?;
-    let follower_count = count_followers(app, &brand_id, policy.param_i64("min_followers")?).await?;
+    let follower_count =
+        count_followers(app, &brand_id, policy.param_i64("min_followers")?).await?;
     let live = scheduled_campaigns(app, &brand_id).await?;
-    let ctx = BrandContext { brand: profile.as_ref(), follower_count, scheduled_campaigns: &live };
+    let ctx = BrandContext {
+        brand: profile.as_ref(),
+        follower_count,
+        scheduled_campaigns: &live,
+    };
 
     let mut days = Vec::new();
     let mut date = from;
@@ -122,7 +134,15 @@ pub async fn calendar(app: &App, caller: &Caller, brand: &str, q: CalendarQuery)
             header_style: String::new(),
         };
         let window = send_window(date, tz, days_in_window);
-        let facts = campaign_facts(&draft, &ctx, theme_found, promotion.as_ref(), &window, tz, now);
+        let facts = campaign_facts(
+            &draft,
+            &ctx,
+            theme_found,
+            promotion.as_ref(),
+            &window,
+            tz,
+            now,
+        );
         let campaign = only_date_rules(policy.evaluate(now, &facts)?);
         let decision = match &promotion {
             Some(p) => {
@@ -138,10 +158,17 @@ pub async fn calendar(app: &App, caller: &Caller, brand: &str, q: CalendarQuery)
         } else {
             (Availability::Available, vec![])
         };
-        days.push(Day { date, availability, reasons });
+        days.push(Day {
+            date,
+            availability,
+            reasons,
+        });
         date = add_days(date, 1);
     }
-    Ok(Calendar { policy: policy.id(), days })
+    Ok(Calendar {
+        policy: policy.id(),
+        days,
+    })
 }
 
 fn only_date_rules(mut d: Decision) -> Decision {

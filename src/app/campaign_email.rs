@@ -38,7 +38,10 @@ pub fn view(
     preview: bool,
 ) -> CampaignEmail {
     let marketplace = brand.map_or(Marketplace::US, |b| b.marketplace);
-    let product = |asin: &str| Product { url: Some(product_url(marketplace, asin)), ..Product::asin(asin) };
+    let product = |asin: &str| Product {
+        url: Some(product_url(marketplace, asin)),
+        ..Product::asin(asin)
+    };
     let colors = theme(app, campaign.theme.as_deref()).map(|t| &t.colors);
     CampaignEmail {
         brand_name: brand.map_or_else(|| campaign.brand_id.to_string(), |b| b.name.clone()),
@@ -61,7 +64,11 @@ pub fn view(
         primary: product(&campaign.primary_asin),
         promotion_badge: promotion.and_then(promotion_badge),
         lifestyle_image: campaign.lifestyle_image.clone(),
-        complementary: campaign.complementary_asins.iter().map(|a| product(a)).collect(),
+        complementary: campaign
+            .complementary_asins
+            .iter()
+            .map(|a| product(a))
+            .collect(),
         unsubscribe_url,
         preview,
     }

@@ -182,7 +182,10 @@ pub async fn count_followers(app: &App, brand: &BrandId, enough: i64) -> Result<
     let mut count = 0;
     let mut token: Option<String> = None;
     loop {
-        let page = app.store.list_followers(brand, token.as_deref(), 100).await?;
+        let page = app
+            .store
+            .list_followers(brand, token.as_deref(), 100)
+            .await?;
         count += page.items.iter().filter(|f| f.reachable()).count() as i64;
         if count >= enough {
             return Ok(count);
@@ -198,8 +201,15 @@ pub async fn count_followers(app: &App, brand: &BrandId, enough: i64) -> Result<
 /// campaign's window may overlap (R-MYCE-13). Campaigns still in review are
 /// not scheduled yet. Two indexed reads, whatever the brand's history.
 pub async fn scheduled_campaigns(app: &App, brand: &BrandId) -> Result<Vec<Campaign>, AppError> {
-    let mut scheduled = app.store.list_campaigns(brand, Some(CampaignStatus::Approved)).await?;
-    scheduled.extend(app.store.list_campaigns(brand, Some(CampaignStatus::Sending)).await?);
+    let mut scheduled = app
+        .store
+        .list_campaigns(brand, Some(CampaignStatus::Approved))
+        .await?;
+    scheduled.extend(
+        app.store
+            .list_campaigns(brand, Some(CampaignStatus::Sending))
+            .await?,
+    );
     Ok(scheduled)
 }
 
@@ -238,7 +248,11 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
     let theme = theme(app, draft.theme.as_deref());
     let promotion = brand_promotion(app, &brand_id, draft.promotion_id.as_deref()).await?;
 
-    let ctx = BrandContext { brand: brand.as_ref(), follower_count, scheduled_campaigns: &live };
+    let ctx = BrandContext {
+        brand: brand.as_ref(),
+        follower_count,
+        scheduled_campaigns: &live,
+    };
     let facts = campaign_facts(draft, &ctx, theme, promotion.as_ref(), &window, tz, now);
     let mut decisions = vec![policy.evaluate(now, &facts)?];
     if let Some(p) = &promotion {
@@ -246,9 +260,16 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
         let facts = promotion_facts(p, asin, window.start, theme, tz, now);
         decisions.push(app.policies.evaluate("promotion", now, &facts)?);
     }
-    for (field, text) in [("subject", &draft.subject), ("sectionHeader", &draft.section_header)] {
+    for (field, text) in [
+        ("subject", &draft.subject),
+        ("sectionHeader", &draft.section_header),
+    ] {
         let facts = content_facts(text, "campaign", true);
-        decisions.push(app.policies.evaluate("content", now, &facts)?.with_field(field));
+        decisions.push(
+            app.policies
+                .evaluate("content", now, &facts)?
+                .with_field(field),
+        );
     }
     let merged = Decision::merge_all(decisions);
     Ok(Checked {
@@ -263,7 +284,11 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
 }
 
 /// `POST /campaigns/validate`: the same checks as a submission, nothing stored.
-pub async fn validate(app: &App, caller: &Caller, input: CampaignInput) -> Result<Validation, AppError> {
+pub async fn validate(
+    app: &App,
+    caller: &Caller,
+    input: CampaignInput,
+) -> Result<Validation, AppError> {
     Ok(check(app, caller, &input.into()).await?.validation)
 }
 
@@ -271,7 +296,11 @@ fn parse_logo(l: &LogoInput) -> Result<Logo, AppError> {
     let format = match l.format.as_str() {
         "png" => LogoFormat::Png,
         "jpg" => LogoFormat::Jpg,
-        other => return Err(AppError::BadRequest(format!("logo.format {other:?} is not png or jpg"))),
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "logo.format {other:?} is not png or jpg"
+            )));
+        }
     };
     let background = match l.background.as_str() {
         "transparent" => LogoBackground::Transparent,
@@ -283,7 +312,13 @@ fn parse_logo(l: &LogoInput) -> Result<Logo, AppError> {
             )));
         }
     };
-    Ok(Logo { url: l.url.clone(), width: l.width, height: l.height, format, background })
+    Ok(Logo {
+        url: l.url.clone(),
+        width: l.width,
+        height: l.height,
+        format,
+        background,
+    })
 }
 
 fn build(draft: CampaignDraft, checked: Checked, now: DateTime<Utc>) -> Result<Campaign, AppError> {
@@ -291,9 +326,15 @@ fn build(draft: CampaignDraft, checked: Checked, now: DateTime<Utc>) -> Result<C
     let header_style = match draft.header_style.as_str() {
         "dark" => HeaderStyle::Dark,
         "light" => HeaderStyle::Light,
-        other => return Err(AppError::BadRequest(format!("headerStyle {other:?} is not dark or light"))),
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "headerStyle {other:?} is not dark or light"
+            )));
+        }
     };
-    let image = draft.lifestyle_image.ok_or_else(|| missing("lifestyleImage"))?;
+    let image = draft
+        .lifestyle_image
+        .ok_or_else(|| missing("lifestyleImage"))?;
     let logo = parse_logo(draft.logo.as_ref().ok_or_else(|| missing("logo"))?)?;
     Ok(Campaign {
         id: CampaignId::new(uuid::Uuid::new_v4().to_string()),
@@ -303,7 +344,11 @@ fn build(draft: CampaignDraft, checked: Checked, now: DateTime<Utc>) -> Result<C
         theme: draft.theme,
         primary_asin: draft.primary_asin.ok_or_else(|| missing("primaryAsin"))?,
         promotion_id: draft.promotion_id.map(PromotionId::new),
-        lifestyle_image: Image { url: image.url, width: image.width, height: image.height },
+        lifestyle_image: Image {
+            url: image.url,
+            width: image.width,
+            height: image.height,
+        },
         complementary_asins: draft.complementary_asins,
         start_date: draft.start_date,
         subject: draft.subject,
@@ -317,7 +362,11 @@ fn build(draft: CampaignDraft, checked: Checked, now: DateTime<Utc>) -> Result<C
             .validation
             .warnings
             .into_iter()
-            .map(|w| Warning { rule: w.rule, message: w.message, field: w.field })
+            .map(|w| Warning {
+                rule: w.rule,
+                message: w.message,
+                field: w.field,
+            })
             .collect(),
         send_window: checked.window,
         created_at: now,
@@ -335,7 +384,11 @@ pub struct Submitted {
     pub body: serde_json::Value,
 }
 
-async fn submit_once(app: &App, caller: &Caller, input: CampaignInput) -> Result<Submitted, AppError> {
+async fn submit_once(
+    app: &App,
+    caller: &Caller,
+    input: CampaignInput,
+) -> Result<Submitted, AppError> {
     let draft: CampaignDraft = input.into();
     let checked = check(app, caller, &draft).await?;
     if !checked.validation.valid {
@@ -380,7 +433,11 @@ pub async fn submit(
     let canonical = serde_json::to_vec(&input).map_err(|e| AppError::Internal(e.to_string()))?;
     let hash = sha256_hex(&canonical);
     let retention = chrono::Duration::hours(IDEMPOTENCY_RETENTION_HOURS);
-    match app.store.begin(&scope, key, &hash, app.clock.now(), retention).await? {
+    match app
+        .store
+        .begin(&scope, key, &hash, app.clock.now(), retention)
+        .await?
+    {
         IdempotencyOutcome::Replay(stored) => serde_json::from_value(stored)
             .map_err(|e| AppError::Internal(format!("stored idempotent response: {e}"))),
         IdempotencyOutcome::Mismatch => Err(AppError::IdempotencyMismatch),
@@ -390,7 +447,11 @@ pub async fn submit(
         IdempotencyOutcome::New => {
             let outcome = match submit_once(app, caller, input).await {
                 Ok(s) => Ok(s),
-                Err(AppError::Rules { detail, policy, violations }) => Ok(Submitted {
+                Err(AppError::Rules {
+                    detail,
+                    policy,
+                    violations,
+                }) => Ok(Submitted {
                     status: 422,
                     body: serde_json::json!({
                         "type": "https://engage.dev/problems/rules-violated",
@@ -405,7 +466,8 @@ pub async fn submit(
             };
             match outcome {
                 Ok(s) => {
-                    let stored = serde_json::to_value(&s).map_err(|e| AppError::Internal(e.to_string()))?;
+                    let stored =
+                        serde_json::to_value(&s).map_err(|e| AppError::Internal(e.to_string()))?;
                     app.store.complete(&scope, key, &stored).await?;
                     Ok(s)
                 }
@@ -429,7 +491,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// moderators (who review every brand's campaigns).
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Campaign, AppError> {
     let not_found = || AppError::NotFound(format!("campaign {id}"));
-    let campaign = app.store.get_campaign(&CampaignId::new(id)).await?.ok_or_else(not_found)?;
+    let campaign = app
+        .store
+        .get_campaign(&CampaignId::new(id))
+        .await?
+        .ok_or_else(not_found)?;
     if caller.has_role(Role::Moderator) {
         return Ok(campaign);
     }
@@ -466,7 +532,11 @@ pub async fn list(
     };
     let mut items = Vec::new();
     for b in brands {
-        items.extend(app.store.list_campaigns(&BrandId::new(b.as_str()), status).await?);
+        items.extend(
+            app.store
+                .list_campaigns(&BrandId::new(b.as_str()), status)
+                .await?,
+        );
     }
     Ok(items)
 }
@@ -481,11 +551,19 @@ pub async fn cancel(app: &App, caller: &Caller, id: &str) -> Result<Campaign, Ap
     use CampaignStatus::*;
     let outcome = app
         .store
-        .transition(&campaign.id, &[InReview, Approved, Sending], Cancelled, Some("cancelled by the brand"), app.clock.now())
+        .transition(
+            &campaign.id,
+            &[InReview, Approved, Sending],
+            Cancelled,
+            Some("cancelled by the brand"),
+            app.clock.now(),
+        )
         .await?;
     match outcome {
         TransitionOutcome::Moved(c) => Ok(c),
-        TransitionOutcome::Conflict { current } => Err(transition_conflict(id, current, "cancelled")),
+        TransitionOutcome::Conflict { current } => {
+            Err(transition_conflict(id, current, "cancelled"))
+        }
         TransitionOutcome::NotFound => Err(AppError::NotFound(format!("campaign {id}"))),
     }
 }
@@ -514,18 +592,33 @@ pub struct Moderation {
 /// `POST /campaigns/{id}/moderation` (moderators): `APPROVED` or
 /// `NOT_APPROVED`, 409 unless `IN_REVIEW`. A rejection needs a reason: the
 /// brand must learn what to change in its new campaign.
-pub async fn moderate(app: &App, caller: &Caller, id: &str, m: Moderation) -> Result<Campaign, AppError> {
+pub async fn moderate(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    m: Moderation,
+) -> Result<Campaign, AppError> {
     require_role(caller, Role::Moderator)?;
     let campaign = app
         .store
         .get_campaign(&CampaignId::new(id))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("campaign {id}")))?;
-    let reasons: Vec<&str> = m.reasons.iter().map(|r| r.trim()).filter(|r| !r.is_empty()).collect();
+    let reasons: Vec<&str> = m
+        .reasons
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .collect();
     let (to, reason) = match m.decision {
-        ModerationDecision::Approve => (CampaignStatus::Approved, (!reasons.is_empty()).then(|| reasons.join("; "))),
+        ModerationDecision::Approve => (
+            CampaignStatus::Approved,
+            (!reasons.is_empty()).then(|| reasons.join("; ")),
+        ),
         ModerationDecision::Reject if reasons.is_empty() => {
-            return Err(AppError::BadRequest("a rejection needs at least one reason".into()));
+            return Err(AppError::BadRequest(
+                "a rejection needs at least one reason".into(),
+            ));
         }
         ModerationDecision::Reject => (CampaignStatus::NotApproved, Some(reasons.join("; "))),
     };
@@ -536,9 +629,21 @@ pub async fn moderate(app: &App, caller: &Caller, id: &str, m: Moderation) -> Re
             campaign.send_window.end.to_rfc3339()
         )));
     }
-    match app.store.transition(&campaign.id, &[CampaignStatus::InReview], to, reason.as_deref(), now).await? {
+    match app
+        .store
+        .transition(
+            &campaign.id,
+            &[CampaignStatus::InReview],
+            to,
+            reason.as_deref(),
+            now,
+        )
+        .await?
+    {
         TransitionOutcome::Moved(c) => Ok(c),
-        TransitionOutcome::Conflict { current } => Err(transition_conflict(id, current, "moderated")),
+        TransitionOutcome::Conflict { current } => {
+            Err(transition_conflict(id, current, "moderated"))
+        }
         TransitionOutcome::NotFound => Err(AppError::NotFound(format!("campaign {id}"))),
     }
 }
@@ -548,8 +653,20 @@ pub async fn moderate(app: &App, caller: &Caller, id: &str, m: Moderation) -> Re
 pub async fn preview(app: &App, caller: &Caller, id: &str) -> Result<String, AppError> {
     let campaign = get(app, caller, id).await?;
     let brand = app.store.get_brand(&campaign.brand_id).await?;
-    let promotion = brand_promotion(app, &campaign.brand_id, campaign.promotion_id.as_ref().map(|p| p.as_str())).await?;
+    let promotion = brand_promotion(
+        app,
+        &campaign.brand_id,
+        campaign.promotion_id.as_ref().map(|p| p.as_str()),
+    )
+    .await?;
     let unsubscribe = format!("{}/v1/unsubscribe/preview", app.public_url);
-    let view = super::campaign_email::view(app, &campaign, brand.as_ref(), promotion.as_ref(), unsubscribe, true);
+    let view = super::campaign_email::view(
+        app,
+        &campaign,
+        brand.as_ref(),
+        promotion.as_ref(),
+        unsubscribe,
+        true,
+    );
     Ok(super::campaign_email::render(app, &view)?.html)
 }

@@ -79,9 +79,13 @@ impl PeriodBound {
         if let Ok(d) = text.parse::<NaiveDate>() {
             return Ok(Self::Date(d));
         }
-        DateTime::parse_from_rfc3339(text).map(|t| Self::Instant(t.with_timezone(&Utc))).map_err(|_| {
-            AppError::BadRequest(format!("{name} must be a date YYYY-MM-DD or an RFC 3339 instant, got {text:?}"))
-        })
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| Self::Instant(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                AppError::BadRequest(format!(
+                    "{name} must be a date YYYY-MM-DD or an RFC 3339 instant, got {text:?}"
+                ))
+            })
     }
 }
 
@@ -96,7 +100,11 @@ pub fn parse_stars(text: &str) -> Result<Vec<u8>, AppError> {
                     stars.push(n);
                 }
             }
-            _ => return Err(AppError::BadRequest(format!("stars must be a comma-separated list of 1 to 5, got {part:?}"))),
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "stars must be a comma-separated list of 1 to 5, got {part:?}"
+                )));
+            }
         }
     }
     stars.sort_unstable();
@@ -203,8 +211,14 @@ pub fn contact_facts(
     };
     let caller_fact = FactValue::map()
         .with("sellerId", caller.seller_id.as_str())
-        .with("roles", FactValue::list(caller.roles.iter().map(|r| role_name(*r))))
-        .with("brands", FactValue::list(caller.brands.iter().map(String::as_str)));
+        .with(
+            "roles",
+            FactValue::list(caller.roles.iter().map(|r| role_name(*r))),
+        )
+        .with(
+            "brands",
+            FactValue::list(caller.brands.iter().map(String::as_str)),
+        );
     let brand_fact = FactValue::map()
         .with("id", review.brand_id.as_str())
         .with("registered", brand.is_some())
@@ -257,24 +271,43 @@ fn period(
 /// `GET /reviews?brandId=&stars=&from=&to=` (R-CC-3): the caller's brands' reviews posted
 /// in the period, newest first, each with its contact state. Eligibility is evaluated as
 /// for a contact with the policy's first reason, so `R-CC-4.reason` never fires here.
-pub async fn list_reviews(app: &App, caller: &Caller, q: &ReviewQuery) -> Result<Vec<ReviewItem>, AppError> {
+pub async fn list_reviews(
+    app: &App,
+    caller: &Caller,
+    q: &ReviewQuery,
+) -> Result<Vec<ReviewItem>, AppError> {
     require_role(caller, Role::BrandRepresentative)?;
     let brands = listed_brands(caller, q.brand_id.as_deref())?;
     let now = app.clock.now();
     let policy = app.policies.in_force(POLICY, now)?;
-    let reason = policy.param_strings("reasons")?.first().map(|s| (*s).to_owned()).unwrap_or_default();
+    let reason = policy
+        .param_strings("reasons")?
+        .first()
+        .map(|s| (*s).to_owned())
+        .unwrap_or_default();
     let mut items = Vec::new();
     for b in brands {
         let brand_id = BrandId::new(b);
         let brand = app.store.get_brand(&brand_id).await?;
         let (from, to) = period(q, policy, brand.as_ref(), now)?;
         for review in app.store.list_reviews(&brand_id, from, to).await? {
-            if q.stars.as_ref().is_some_and(|s| !s.contains(&review.rating)) {
+            if q.stars
+                .as_ref()
+                .is_some_and(|s| !s.contains(&review.rating))
+            {
                 continue;
             }
             let order = app.store.get_order(&review.order_id).await?;
             let contact = app.store.get_contact(&review.review_id).await?;
-            let facts = contact_facts(&review, order.as_ref(), brand.as_ref(), caller, &reason, contact.is_some(), now);
+            let facts = contact_facts(
+                &review,
+                order.as_ref(),
+                brand.as_ref(),
+                caller,
+                &reason,
+                contact.is_some(),
+                now,
+            );
             let decision = policy.evaluate(now, &facts)?;
             items.push(ReviewItem {
                 review,
@@ -286,7 +319,12 @@ pub async fn list_reviews(app: &App, caller: &Caller, q: &ReviewQuery) -> Result
             });
         }
     }
-    items.sort_by(|a, b| b.review.posted_at.cmp(&a.review.posted_at).then_with(|| a.review.review_id.cmp(&b.review.review_id)));
+    items.sort_by(|a, b| {
+        b.review
+            .posted_at
+            .cmp(&a.review.posted_at)
+            .then_with(|| a.review.review_id.cmp(&b.review.review_id))
+    });
     Ok(items)
 }
 
@@ -311,7 +349,11 @@ fn already_contacted(c: &Contact) -> AppError {
 
 fn rules_violated(what: &str, decision: Decision) -> AppError {
     AppError::Rules {
-        detail: format!("{what} breaks {} rule(s) of {}", decision.violations.len(), decision.policy),
+        detail: format!(
+            "{what} breaks {} rule(s) of {}",
+            decision.violations.len(),
+            decision.policy
+        ),
         policy: decision.policy,
         violations: decision.violations,
     }
@@ -323,8 +365,13 @@ async fn buyer_locale(app: &App, review: &Review, order: &Order) -> Result<Local
     if !order.locale.trim().is_empty() {
         return Ok(Locale::for_tag(Some(&order.locale)));
     }
-    let follower = app.store.get_follower(&review.brand_id, &review.customer_id).await?;
-    Ok(Locale::for_tag(follower.as_ref().map(|f| f.locale.as_str())))
+    let follower = app
+        .store
+        .get_follower(&review.brand_id, &review.customer_id)
+        .await?;
+    Ok(Locale::for_tag(
+        follower.as_ref().map(|f| f.locale.as_str()),
+    ))
 }
 
 /// The email of a contact, rendered and checked against the `content` policy (422 with
@@ -375,23 +422,39 @@ pub enum Delivery {
 /// Sends the contact's email then publishes its event, once: claimed under
 /// [`DELIVERY_SCOPE`], completed when both succeeded, released on failure (so a later
 /// [`resume`] retries with the same message id).
-async fn deliver(app: &App, contact: &Contact, order: &Order, email: &OutgoingEmail) -> Result<Delivery, AppError> {
+async fn deliver(
+    app: &App,
+    contact: &Contact,
+    order: &Order,
+    email: &OutgoingEmail,
+) -> Result<Delivery, AppError> {
     let now = app.clock.now();
     let retention = Duration::days(DELIVERY_RETENTION_DAYS);
-    match app.store.begin(DELIVERY_SCOPE, contact.id.as_str(), &email.message_id, now, retention).await? {
+    match app
+        .store
+        .begin(
+            DELIVERY_SCOPE,
+            contact.id.as_str(),
+            &email.message_id,
+            now,
+            retention,
+        )
+        .await?
+    {
         IdempotencyOutcome::New => {}
         IdempotencyOutcome::Replay(_) => return Ok(Delivery::AlreadyDelivered),
         IdempotencyOutcome::InProgress => return Ok(Delivery::InProgress),
         IdempotencyOutcome::Mismatch => {
-            return Err(AppError::Internal(format!("contact {} delivery claimed under another message id", contact.id)));
+            return Err(AppError::Internal(format!(
+                "contact {} delivery claimed under another message id",
+                contact.id
+            )));
         }
     }
     let outcome = async {
-        let sent = app
-            .mailer
-            .send(email)
-            .await
-            .map_err(|e| AppError::Internal(format!("contact {} email not sent: {e}", contact.id)))?;
+        let sent = app.mailer.send(email).await.map_err(|e| {
+            AppError::Internal(format!("contact {} email not sent: {e}", contact.id))
+        })?;
         if contact.reason == ContactReason::CourtesyRefund {
             let detail = CourtesyRefundRequested {
                 contact_id: contact.id.to_string(),
@@ -402,12 +465,17 @@ async fn deliver(app: &App, contact: &Contact, order: &Order, email: &OutgoingEm
                 customer_id: contact.customer_id.to_string(),
                 requested_at: contact.sent_at,
             };
-            let detail = serde_json::to_value(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
-            let event = Event::new(contact.id.as_str(), COURTESY_REFUND_REQUESTED, contact.sent_at, detail);
-            app.publisher
-                .publish(&event)
-                .await
-                .map_err(|e| AppError::Internal(format!("contact {} event not published: {e}", contact.id)))?;
+            let detail =
+                serde_json::to_value(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
+            let event = Event::new(
+                contact.id.as_str(),
+                COURTESY_REFUND_REQUESTED,
+                contact.sent_at,
+                detail,
+            );
+            app.publisher.publish(&event).await.map_err(|e| {
+                AppError::Internal(format!("contact {} event not published: {e}", contact.id))
+            })?;
         }
         Ok::<_, AppError>(sent)
     }
@@ -419,12 +487,16 @@ async fn deliver(app: &App, contact: &Contact, order: &Order, email: &OutgoingEm
                 "messageId": sent.message_id,
                 "providerId": sent.provider_id,
             });
-            app.store.complete(DELIVERY_SCOPE, contact.id.as_str(), &record).await?;
+            app.store
+                .complete(DELIVERY_SCOPE, contact.id.as_str(), &record)
+                .await?;
             Ok(Delivery::Delivered)
         }
         Err(e) => {
             tracing::error!(contact = %contact.id, error = %e, "contact delivery failed; it stays pending");
-            app.store.release(DELIVERY_SCOPE, contact.id.as_str()).await?;
+            app.store
+                .release(DELIVERY_SCOPE, contact.id.as_str())
+                .await?;
             Err(e)
         }
     }
@@ -433,7 +505,12 @@ async fn deliver(app: &App, contact: &Contact, order: &Order, email: &OutgoingEm
 /// `POST /reviews/{id}/contact` (R-CC-4, R-CC-7): 201 with the contact, 404 for a review
 /// that is not the caller's, 409 when already contacted, 422 with every rule of the
 /// contact policy (or of the content policy over the email) that fired.
-pub async fn contact(app: &App, caller: &Caller, review_id: &str, input: ContactInput) -> Result<ContactCreated, AppError> {
+pub async fn contact(
+    app: &App,
+    caller: &Caller,
+    review_id: &str,
+    input: ContactInput,
+) -> Result<ContactCreated, AppError> {
     let review = own_review(app, caller, review_id).await?;
     if let Some(existing) = app.store.get_contact(&review.review_id).await? {
         return Err(already_contacted(&existing));
@@ -442,15 +519,30 @@ pub async fn contact(app: &App, caller: &Caller, review_id: &str, input: Contact
     let policy = app.policies.in_force(POLICY, now)?;
     let brand = app.store.get_brand(&review.brand_id).await?;
     let order = app.store.get_order(&review.order_id).await?;
-    let facts = contact_facts(&review, order.as_ref(), brand.as_ref(), caller, &input.reason, false, now);
+    let facts = contact_facts(
+        &review,
+        order.as_ref(),
+        brand.as_ref(),
+        caller,
+        &input.reason,
+        false,
+        now,
+    );
     let decision = policy.evaluate(now, &facts)?;
     if !decision.is_allowed() {
         return Err(rules_violated("the contact", decision));
     }
-    let reason: ContactReason = serde_json::from_value(serde_json::Value::String(input.reason.clone()))
-        .map_err(|_| AppError::BadRequest(format!("reason {:?} is not courtesy_refund or customer_support", input.reason)))?;
+    let reason: ContactReason =
+        serde_json::from_value(serde_json::Value::String(input.reason.clone())).map_err(|_| {
+            AppError::BadRequest(format!(
+                "reason {:?} is not courtesy_refund or customer_support",
+                input.reason
+            ))
+        })?;
     let Some(order) = order else {
-        return Err(AppError::Internal("the contact policy allowed a review without an order".into()));
+        return Err(AppError::Internal(
+            "the contact policy allowed a review without an order".into(),
+        ));
     };
     let contact = Contact {
         id: ContactId::new(uuid::Uuid::new_v4().to_string()),
@@ -480,8 +572,16 @@ pub async fn resume(app: &App, review_id: &ReviewId) -> Result<Option<Delivery>,
         return Ok(None);
     };
     let missing = |what: &str| AppError::Internal(format!("contact {} has no {what}", contact.id));
-    let review = app.store.get_review(review_id).await?.ok_or_else(|| missing("review"))?;
-    let order = app.store.get_order(&contact.order_id).await?.ok_or_else(|| missing("order"))?;
+    let review = app
+        .store
+        .get_review(review_id)
+        .await?
+        .ok_or_else(|| missing("review"))?;
+    let order = app
+        .store
+        .get_order(&contact.order_id)
+        .await?
+        .ok_or_else(|| missing("order"))?;
     let brand = app.store.get_brand(&contact.brand_id).await?;
     let email = contact_email(app, &contact, &review, &order, brand.as_ref()).await?;
     deliver(app, &contact, &order, &email).await.map(Some)

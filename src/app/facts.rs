@@ -115,16 +115,25 @@ pub fn campaign_facts(
         .with("primaryAsin", draft.primary_asin.clone())
         .with("promotionId", draft.promotion_id.clone())
         .with("lifestyleImage", image(&draft.lifestyle_image))
-        .with("complementaryAsins", FactValue::list(draft.complementary_asins.iter().map(String::as_str)))
+        .with(
+            "complementaryAsins",
+            FactValue::list(draft.complementary_asins.iter().map(String::as_str)),
+        )
         .with("startDate", draft.start_date.to_string())
         .with("startsAt", local_midnight(draft.start_date, tz))
-        .with("daysAhead", days_between(local_date(now, tz), draft.start_date))
+        .with(
+            "daysAhead",
+            days_between(local_date(now, tz), draft.start_date),
+        )
         .with("subject", draft.subject.as_str())
         .with("sectionHeader", draft.section_header.as_str())
         .with("logo", logo)
         .with("headerStyle", draft.header_style.as_str())
         .with("nickname", draft.nickname.as_str())
-        .with("overlaps", FactValue::list(overlapping(window, ctx.scheduled_campaigns, None)));
+        .with(
+            "overlaps",
+            FactValue::list(overlapping(window, ctx.scheduled_campaigns, None)),
+        );
     Facts::new()
         .with("now", now)
         .with("brand", brand)
@@ -147,7 +156,9 @@ pub fn promotion_facts(
         .with("now", now)
         .with(
             "campaign",
-            FactValue::map().with("primaryAsin", primary_asin).with("startsAt", starts_at),
+            FactValue::map()
+                .with("primaryAsin", primary_asin)
+                .with("startsAt", starts_at),
         )
         .with("theme", theme_fact(theme, tz))
         .with("promotion", promotion_fact(Some(promotion)))
@@ -155,5 +166,8 @@ pub fn promotion_facts(
 
 /// Facts of the `content` policy for one text.
 pub fn content_facts(text: &str, channel: &str, header: bool) -> Facts {
-    Facts::new().with("text", text).with("channel", channel).with("header", header)
+    Facts::new()
+        .with("text", text)
+        .with("channel", channel)
+        .with("header", header)
 }

@@ -123,7 +123,13 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     let periods: Vec<i64> = match periods {
         FactValue::List(items) => items
             .iter()
-            .filter_map(|v| if let FactValue::Int(i) = v { Some(*i) } else { None })
+            .filter_map(|v| {
+                if let FactValue::Int(i) = v {
+                    Some(*i)
+                } else {
+                    None
+                }
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -145,8 +151,14 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
         .filter(|r| i64::from(r.rating) <= max_stars)
         .collect();
     let counts_feedback = app.store.feedback_counts(&brand).await?;
-    let orders30 = orders.iter().filter(|o| o.purchased_at >= short_from).count();
-    let negative30 = negative.iter().filter(|r| r.posted_at >= short_from).count();
+    let orders30 = orders
+        .iter()
+        .filter(|o| o.purchased_at >= short_from)
+        .count();
+    let negative30 = negative
+        .iter()
+        .filter(|r| r.posted_at >= short_from)
+        .count();
     let counts = HealthCounts {
         orders30,
         negative30,
@@ -205,7 +217,11 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     };
     Ok(Health {
         policy: decision.policy.clone(),
-        negative_review_rate: NegativeReviewRate { days30, days90, level },
+        negative_review_rate: NegativeReviewRate {
+            days30,
+            days90,
+            level,
+        },
         unanswered_negative_reviews: unanswered,
         complaint_rate,
         counts,

@@ -65,7 +65,9 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AppError> {
         let themes = ThemeCatalog::bundled().map_err(|e| {
-            let cause = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default();
+            let cause = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
             AppError::Internal(format!("{e}: {cause}"))
         })?;
         let renderer = Renderer::new().map_err(|e| AppError::Internal(e.to_string()))?;
@@ -135,6 +137,9 @@ pub struct NoMailer;
 #[async_trait::async_trait]
 impl Mailer for NoMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<SentMessage, MailError> {
-        Err(MailError::Permanent { message: format!("no mailer is configured for {}", email.message_id), source: None })
+        Err(MailError::Permanent {
+            message: format!("no mailer is configured for {}", email.message_id),
+            source: None,
+        })
     }
 }

@@ -68,14 +68,25 @@ pub async fn eligible(
     let start_date = match q.start_date {
         Some(d) => d,
         None => {
-            let lead = app.policies.in_force("campaign", now)?.param_i64("min_lead_days")?;
+            let lead = app
+                .policies
+                .in_force("campaign", now)?
+                .param_i64("min_lead_days")?;
             add_days(local_date(now, tz), u64::try_from(lead).unwrap_or_default())
         }
     };
     let starts_at = local_midnight(start_date, tz);
     let policy = app.policies.in_force("promotion", now)?;
-    let promotions = app.store.list_promotions(&BrandId::new(brand), q.asin.as_deref()).await?;
-    let mut out = Eligibility { policy: policy.id(), start_date, eligible: vec![], ineligible: vec![] };
+    let promotions = app
+        .store
+        .list_promotions(&BrandId::new(brand), q.asin.as_deref())
+        .await?;
+    let mut out = Eligibility {
+        policy: policy.id(),
+        start_date,
+        eligible: vec![],
+        ineligible: vec![],
+    };
     for p in promotions {
         // Without an ASIN filter each promotion is judged on its own product.
         let asin = q.asin.clone().unwrap_or_else(|| p.asin.clone());
@@ -84,7 +95,10 @@ pub async fn eligible(
         if decision.is_allowed() {
             out.eligible.push(p);
         } else {
-            out.ineligible.push(Ineligible { promotion: p, reasons: decision.violations });
+            out.ineligible.push(Ineligible {
+                promotion: p,
+                reasons: decision.violations,
+            });
         }
     }
     Ok(out)

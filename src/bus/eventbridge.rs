@@ -24,7 +24,10 @@ pub struct EventBridgePublisher {
 impl EventBridgePublisher {
     /// A publisher to the bus named (or ARN) `bus` (`default` for the account's default bus).
     pub fn new(client: Client, bus: impl Into<String>) -> Self {
-        Self { client, bus: bus.into() }
+        Self {
+            client,
+            bus: bus.into(),
+        }
     }
 
     /// The bus events go to.
@@ -38,9 +41,11 @@ impl EventBridgePublisher {
 fn detail_json(event: &Event) -> Result<String, BusError> {
     let mut detail = event.detail.clone();
     if let Some(map) = detail.as_object_mut() {
-        map.entry("eventId").or_insert_with(|| serde_json::Value::String(event.id.clone()));
+        map.entry("eventId")
+            .or_insert_with(|| serde_json::Value::String(event.id.clone()));
     }
-    serde_json::to_string(&detail).map_err(|e| BusError::Permanent(format!("unserialisable event detail: {e}")))
+    serde_json::to_string(&detail)
+        .map_err(|e| BusError::Permanent(format!("unserialisable event detail: {e}")))
 }
 
 #[async_trait]
@@ -59,7 +64,9 @@ impl EventPublisher for EventBridgePublisher {
             .entries(entry)
             .send()
             .await
-            .map_err(|e| BusError::Transient(format!("put events failed: {}", DisplayErrorContext(&e))))?;
+            .map_err(|e| {
+                BusError::Transient(format!("put events failed: {}", DisplayErrorContext(&e)))
+            })?;
         if out.failed_entry_count() == 0 {
             return Ok(());
         }
@@ -67,7 +74,10 @@ impl EventPublisher for EventBridgePublisher {
         let code = failed.and_then(|e| e.error_code()).unwrap_or("unknown");
         let message = failed.and_then(|e| e.error_message()).unwrap_or("");
         let text = format!("put events refused the entry: {code} {message}");
-        if matches!(code, "ThrottlingException" | "InternalFailure" | "InternalException") {
+        if matches!(
+            code,
+            "ThrottlingException" | "InternalFailure" | "InternalException"
+        ) {
             Err(BusError::Transient(text))
         } else {
             Err(BusError::Permanent(text))
@@ -83,7 +93,12 @@ mod tests {
 
     #[test]
     fn the_detail_carries_the_event_id() {
-        let e = Event::new("c-1", "Courtesy Refund Requested", chrono::Utc::now(), serde_json::json!({"contactId": "c-1"}));
+        let e = Event::new(
+            "c-1",
+            "Courtesy Refund Requested",
+            chrono::Utc::now(),
+            serde_json::json!({"contactId": "c-1"}),
+        );
         let d: serde_json::Value = serde_json::from_str(&detail_json(&e).unwrap()).unwrap();
         assert_eq!(d["eventId"], "c-1");
         assert_eq!(d["contactId"], "c-1");

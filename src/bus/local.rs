@@ -27,7 +27,9 @@ impl FilePublisher {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)
             .map_err(|e| BusError::Transient(format!("could not create {}: {e}", dir.display())))?;
-        Ok(Self { path: dir.join(PUBLISHED_EVENTS_FILE) })
+        Ok(Self {
+            path: dir.join(PUBLISHED_EVENTS_FILE),
+        })
     }
 
     /// The file events are appended to.
@@ -40,16 +42,25 @@ impl FilePublisher {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(BusError::Transient(format!("could not read {}: {e}", self.path.display()))),
+            Err(e) => {
+                return Err(BusError::Transient(format!(
+                    "could not read {}: {e}",
+                    self.path.display()
+                )));
+            }
         };
-        Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
     }
 }
 
 #[async_trait]
 impl EventPublisher for FilePublisher {
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
-        let mut line = serde_json::to_vec(event).map_err(|e| BusError::Permanent(format!("unserialisable event: {e}")))?;
+        let mut line = serde_json::to_vec(event)
+            .map_err(|e| BusError::Permanent(format!("unserialisable event: {e}")))?;
         line.push(b'\n');
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -57,10 +68,14 @@ impl EventPublisher for FilePublisher {
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(|e| BusError::Transient(format!("could not open {}: {e}", path.display())))?;
+                .map_err(|e| {
+                    BusError::Transient(format!("could not open {}: {e}", path.display()))
+                })?;
             file.write_all(&line)
                 .and_then(|()| file.sync_data())
-                .map_err(|e| BusError::Transient(format!("could not append to {}: {e}", path.display())))
+                .map_err(|e| {
+                    BusError::Transient(format!("could not append to {}: {e}", path.display()))
+                })
         })
         .await
         .map_err(|e| BusError::Transient(format!("the event writer did not finish: {e}")))?
@@ -79,8 +94,22 @@ mod tests {
         let p = FilePublisher::in_dir(dir.path()).unwrap();
         assert!(p.read_all().unwrap().is_empty());
         let at = chrono::Utc::now();
-        p.publish(&Event::new("e1", "X Happened", at, serde_json::json!({"a": 1}))).await.unwrap();
-        p.publish(&Event::new("e2", "X Happened", at, serde_json::json!({"a": 2}))).await.unwrap();
+        p.publish(&Event::new(
+            "e1",
+            "X Happened",
+            at,
+            serde_json::json!({"a": 1}),
+        ))
+        .await
+        .unwrap();
+        p.publish(&Event::new(
+            "e2",
+            "X Happened",
+            at,
+            serde_json::json!({"a": 2}),
+        ))
+        .await
+        .unwrap();
         let all = p.read_all().unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[1].id, "e2");

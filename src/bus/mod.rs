@@ -50,7 +50,13 @@ impl Event {
         time: DateTime<Utc>,
         detail: serde_json::Value,
     ) -> Self {
-        Self { id: id.into(), source: SOURCE.to_owned(), detail_type: detail_type.into(), time, detail }
+        Self {
+            id: id.into(),
+            source: SOURCE.to_owned(),
+            detail_type: detail_type.into(),
+            time,
+            detail,
+        }
     }
 }
 
@@ -115,6 +121,9 @@ pub struct NoPublisher;
 #[async_trait]
 impl EventPublisher for NoPublisher {
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
-        Err(BusError::Permanent(format!("no event publisher is configured for {:?}", event.detail_type)))
+        Err(BusError::Permanent(format!(
+            "no event publisher is configured for {:?}",
+            event.detail_type
+        )))
     }
 }

@@ -58,10 +58,14 @@ struct Demo {
 impl Demo {
     /// The app as of `now` (the business clock moves between steps).
     fn app(&self, now: &str) -> anyhow::Result<App> {
-        Ok(App::new(self.store.clone(), self.policies.clone(), Arc::new(FixedClock(at(now)?)))?
-            .with_unsubscribe_secret(self.config.unsubscribe_secret.as_bytes())
-            .with_mailer(self.mailer.clone())
-            .with_publisher(self.publisher.clone()))
+        Ok(App::new(
+            self.store.clone(),
+            self.policies.clone(),
+            Arc::new(FixedClock(at(now)?)),
+        )?
+        .with_unsubscribe_secret(self.config.unsubscribe_secret.as_bytes())
+        .with_mailer(self.mailer.clone())
+        .with_publisher(self.publisher.clone()))
     }
 
     async fn tick(&self, now: &str) -> anyhow::Result<()> {
@@ -69,7 +73,13 @@ impl Demo {
         let options = send_window::SendOptions::from_config(&self.config).fresh_run();
         let report = send_window::run(&app, self.mailer.as_ref(), &self.signer, &options).await?;
         print_report(&report);
-        let seq = sequences::run(&app, self.mailer.as_ref(), &self.signer, &sequences::SequenceOptions::from_config(&self.config)).await?;
+        let seq = sequences::run(
+            &app,
+            self.mailer.as_ref(),
+            &self.signer,
+            &sequences::SequenceOptions::from_config(&self.config),
+        )
+        .await?;
         print_sequences(&seq);
         Ok(())
     }
@@ -90,10 +100,18 @@ fn caller(seller: &str, brands: &[&str], role: Role) -> Caller {
 
 fn explain(e: &AppError) {
     match e {
-        AppError::Rules { policy, violations, .. } => {
+        AppError::Rules {
+            policy, violations, ..
+        } => {
             println!("refused by {policy}:");
             for v in violations {
-                println!("  {} ({}) {}: {}", v.rule, v.policy, v.field.as_deref().unwrap_or("-"), v.message);
+                println!(
+                    "  {} ({}) {}: {}",
+                    v.rule,
+                    v.policy,
+                    v.field.as_deref().unwrap_or("-"),
+                    v.message
+                );
             }
         }
         other => println!("refused: {other}"),
@@ -114,12 +132,21 @@ pub fn run(args: DemoArgs, config: &Config) -> anyhow::Result<ExitCode> {
         signer: TokenSigner::new(config.unsubscribe_secret.as_bytes()),
         config: config.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(walk(&demo))?;
     step("where the emails landed");
     summarize_outbox(&outbox)?;
-    println!("published events: {}", data.join("published-events.ndjson").display());
-    println!("data: {} (engage serve --data {} --now ... serves it)", data.display(), data.display());
+    println!(
+        "published events: {}",
+        data.join("published-events.ndjson").display()
+    );
+    println!(
+        "data: {} (engage serve --data {} --now ... serves it)",
+        data.display(),
+        data.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -127,28 +154,43 @@ async fn walk(demo: &Demo) -> anyhow::Result<()> {
     let rep = caller("S1", &["B1"], Role::BrandRepresentative);
     let moderator = caller("OPS", &[], Role::Moderator);
 
-    step(&format!("{TODAY}: the marketplace's events (tests/fixtures/sample-events.ndjson)"));
+    step(&format!(
+        "{TODAY}: the marketplace's events (tests/fixtures/sample-events.ndjson)"
+    ));
     let (mut applied, mut stale) = (0, 0);
     for value in events::parse_input(SAMPLE_EVENTS) {
         let event = events::parse(value?)?;
-        if events::apply(demo.store.as_ref(), &event, at(TODAY)?).await?.written() {
+        if events::apply(demo.store.as_ref(), &event, at(TODAY)?)
+            .await?
+            .written()
+        {
             applied += 1;
         } else {
             stale += 1;
         }
     }
-    println!("{applied} events applied, {stale} stale: brand B1 (seller S1) with 20 followers, 5 promotions, orders and reviews");
+    println!(
+        "{applied} events applied, {stale} stale: brand B1 (seller S1) with 20 followers, 5 promotions, orders and reviews"
+    );
 
     let app = demo.app(TODAY)?;
     step("promotions a campaign starting 2026-12-07 may carry (R-MYCE-11)");
-    let q = EligibilityQuery { asin: Some("B0ENGAGE01".into()), start_date: Some("2026-12-07".parse()?), theme: None };
+    let q = EligibilityQuery {
+        asin: Some("B0ENGAGE01".into()),
+        start_date: Some("2026-12-07".parse()?),
+        theme: None,
+    };
     let e = promotions::eligible(&app, &rep, "B1", q).await?;
     for p in &e.eligible {
         println!("eligible   {}", p.promotion_id);
     }
     for p in &e.ineligible {
         let rules: Vec<&str> = p.reasons.iter().map(|r| r.rule.as_str()).collect();
-        println!("ineligible {} {}", p.promotion.promotion_id, rules.join(", "));
+        println!(
+            "ineligible {} {}",
+            p.promotion.promotion_id,
+            rules.join(", ")
+        );
     }
 
     step("a campaign whose subject spells out a web address");
@@ -172,11 +214,25 @@ async fn walk(demo: &Demo) -> anyhow::Result<()> {
         submitted.body["sendWindow"]["start"],
         submitted.body["sendWindow"]["end"]
     );
-    let approved = campaigns::moderate(&app, &moderator, &id, Moderation { decision: ModerationDecision::Approve, reasons: vec![] }).await?;
+    let approved = campaigns::moderate(
+        &app,
+        &moderator,
+        &id,
+        Moderation {
+            decision: ModerationDecision::Approve,
+            reasons: vec![],
+        },
+    )
+    .await?;
     println!("moderation: {}", approved.status);
 
     step("the calendar: grey, green, yellow (R-MYCE-13)");
-    let q = CalendarQuery { from: Some("2026-11-30".parse()?), to: Some("2026-12-13".parse()?), theme: None, promotion_id: None };
+    let q = CalendarQuery {
+        from: Some("2026-11-30".parse()?),
+        to: Some("2026-12-13".parse()?),
+        theme: None,
+        promotion_id: None,
+    };
     for day in calendar::calendar(&app, &rep, "B1", q).await?.days {
         let colour = match day.availability {
             Availability::Unavailable => "grey  ",
@@ -187,7 +243,9 @@ async fn walk(demo: &Demo) -> anyhow::Result<()> {
         println!("{} {colour} {}", day.date, rules.join(", "));
     }
 
-    step(&format!("{TODAY}: a tick (buyer messages due today; the campaign's window is not open)"));
+    step(&format!(
+        "{TODAY}: a tick (buyer messages due today; the campaign's window is not open)"
+    ));
     demo.tick(TODAY).await?;
     step("2026-12-07T07:59:59Z: one second before midnight Pacific of the start date");
     demo.tick("2026-12-07T07:59:59Z").await?;
@@ -198,14 +256,48 @@ async fn walk(demo: &Demo) -> anyhow::Result<()> {
 
     step("Contact Customer: the brand answers a 2-star review (R-CC-1..7)");
     let app = demo.app(TODAY)?;
-    let reviews = contact::list_reviews(&app, &rep, &ReviewQuery { stars: Some(vec![1, 2, 3]), ..ReviewQuery::default() }).await?;
+    let reviews = contact::list_reviews(
+        &app,
+        &rep,
+        &ReviewQuery {
+            stars: Some(vec![1, 2, 3]),
+            ..ReviewQuery::default()
+        },
+    )
+    .await?;
     for r in &reviews {
         let rules: Vec<&str> = r.contact.reasons.iter().map(|v| v.rule.as_str()).collect();
-        println!("review {} {}*: eligible {} {}", r.review.review_id, r.review.rating, r.contact.eligible, rules.join(", "));
+        println!(
+            "review {} {}*: eligible {} {}",
+            r.review.review_id,
+            r.review.rating,
+            r.contact.eligible,
+            rules.join(", ")
+        );
     }
-    let created = contact::contact(&app, &rep, "R-1002", ContactInput { reason: "courtesy_refund".into() }).await?;
-    println!("contact {} ({:?}) sent at {} (policy {})", created.id, created.reason, created.sent_at, created.policy);
-    if let Err(e) = contact::contact(&app, &rep, "R-1002", ContactInput { reason: "customer_support".into() }).await {
+    let created = contact::contact(
+        &app,
+        &rep,
+        "R-1002",
+        ContactInput {
+            reason: "courtesy_refund".into(),
+        },
+    )
+    .await?;
+    println!(
+        "contact {} ({:?}) sent at {} (policy {})",
+        created.id, created.reason, created.sent_at, created.policy
+    );
+    if let Err(e) = contact::contact(
+        &app,
+        &rep,
+        "R-1002",
+        ContactInput {
+            reason: "customer_support".into(),
+        },
+    )
+    .await
+    {
         println!("a second contact on R-1002: {e}");
     }
     Ok(())
@@ -223,6 +315,9 @@ fn summarize_outbox(outbox: &Path) -> anyhow::Result<()> {
             message += 1;
         }
     }
-    println!("{}: {campaign} campaign email(s), {contact} contact email(s), {message} buyer message(s)", outbox.display());
+    println!(
+        "{}: {campaign} campaign email(s), {contact} contact email(s), {message} buyer message(s)",
+        outbox.display()
+    );
     Ok(())
 }

@@ -38,7 +38,9 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(args, config))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -55,7 +57,10 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     let store = EmbeddedStore::open(&args.state.data)?;
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
     // Contact emails go to the `.eml` outbox; published events (Courtesy Refund Requested)
     // to `<data>/published-events.ndjson`.
     let mailer = OutboxMailer::new(&args.outbox)?;
@@ -67,7 +72,10 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         .with_publisher(Arc::new(publisher));
     // The send window on a timer, with the server's store and clock (`--tick`, 0 disables it).
     super::tick::spawn_timer(app.clone(), args.outbox.clone(), args.tick, config)?;
-    let state = AppState { keys: Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes())), app };
+    let state = AppState {
+        keys: Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes())),
+        app,
+    };
     let app = router(state, config.max_body_bytes);
     tracing::info!(addr = %local, data = %args.state.data.display(), "engage serve listening");
     // Printed on stdout too, so scripts that start the server on port 0 can find it.

@@ -41,12 +41,17 @@ pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
         None => PolicySet::bundled()?,
     };
     let store = EmbeddedStore::open(&args.state.data)?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
     let app = App::new(Arc::new(store), Arc::new(policies), clock)?.with_public_url(&public_url);
     let mailer = OutboxMailer::new(&args.outbox)?;
     let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
     let options = SendOptions::from_config(config);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let report = runtime.block_on(async {
         let pacer = Pacer::new(options.rate_per_second);
         send_window::run_paced(&app, &mailer, &signer, &options, &pacer).await
@@ -54,17 +59,30 @@ pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
     print_report(&report);
     // Buyer-message sequences (issue 7), after the send window.
     let seq_options = engage::jobs::sequences::SequenceOptions::from_config(config);
-    let seq = runtime.block_on(engage::jobs::sequences::run(&app, &mailer, &signer, &seq_options))?;
+    let seq = runtime.block_on(engage::jobs::sequences::run(
+        &app,
+        &mailer,
+        &signer,
+        &seq_options,
+    ))?;
     print_sequences(&seq);
     println!("emails in {}", args.outbox.display());
-    Ok(if report.has_errors() || seq.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if report.has_errors() || seq.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prints one line per campaign and the totals.
 pub fn print_report(report: &RunReport) {
     for c in &report.campaigns {
         let k = &c.counters;
-        let moved = if c.from == c.to { c.to.to_string() } else { format!("{} -> {}", c.from, c.to) };
+        let moved = if c.from == c.to {
+            c.to.to_string()
+        } else {
+            format!("{} -> {}", c.from, c.to)
+        };
         println!(
             "campaign {} {moved}: sent {}, skipped {} (frequency cap) {} (suppressed) {} (unfollowed), failed {}, pending {}{}",
             c.campaign_id,
@@ -74,7 +92,10 @@ pub fn print_report(report: &RunReport) {
             k.skipped_unfollowed,
             k.failed,
             c.pending,
-            c.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+            c.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         );
     }
     let t = report.totals();
@@ -90,14 +111,25 @@ pub fn print_report(report: &RunReport) {
 
 /// Prints one line per buyer message sent, refused or failed, and the totals.
 pub fn print_sequences(report: &engage::jobs::sequences::SequenceReport) {
-    for (what, list) in [("sent", &report.sent), ("refused", &report.refused), ("failed", &report.failed)] {
+    for (what, list) in [
+        ("sent", &report.sent),
+        ("refused", &report.refused),
+        ("failed", &report.failed),
+    ] {
         for m in list {
             println!(
                 "message {}/{} {what}{}{}",
                 m.order_id,
                 m.message_type,
-                m.locale.as_deref().map(|l| format!(" ({l})")).unwrap_or_default(),
-                if m.reasons.is_empty() { String::new() } else { format!(": {}", m.reasons.join("; ")) }
+                m.locale
+                    .as_deref()
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default(),
+                if m.reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", m.reasons.join("; "))
+                }
             );
         }
     }
@@ -137,7 +169,9 @@ pub fn spawn_timer(app: App, outbox: PathBuf, seconds: u64, config: &Config) -> 
                             failed = c.counters.failed, pending = c.pending, note = c.note.as_deref().unwrap_or(""), "send window");
                     }
                 }
-                Err(e) => tracing::error!(error = %engage::jobs::events::error_chain(&e), "send window pass failed"),
+                Err(e) => {
+                    tracing::error!(error = %engage::jobs::events::error_chain(&e), "send window pass failed")
+                }
             }
         }
     });

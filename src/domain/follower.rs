@@ -162,9 +162,7 @@ mod tests {
     }
 
     fn fold(changes: &[FollowChange]) -> Option<Follower> {
-        changes
-            .iter()
-            .fold(None, |f, c| c.apply(f.as_ref()).or(f))
+        changes.iter().fold(None, |f, c| c.apply(f.as_ref()).or(f))
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
 
 /// `date` plus `days` calendar days (saturating at the end of the calendar).
 pub fn add_days(date: NaiveDate, days: u64) -> NaiveDate {
-    date.checked_add_days(Days::new(days)).unwrap_or(NaiveDate::MAX)
+    date.checked_add_days(Days::new(days))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// The send window of a campaign starting on `start_date`: from local

@@ -131,7 +131,9 @@ impl Suppression {
         Some(Suppression {
             reason,
             scopes,
-            updated_at: self.updated_at.max(old.updated_at + chrono::Duration::microseconds(1)),
+            updated_at: self
+                .updated_at
+                .max(old.updated_at + chrono::Duration::microseconds(1)),
             ..self
         })
     }
@@ -146,7 +148,13 @@ mod tests {
     }
 
     fn sup(reason: SuppressionReason, scope: Option<SuppressionScope>, s: i64) -> Suppression {
-        Suppression::new(BrandId::new("B1"), CustomerId::new("C1"), reason, scope, at(s))
+        Suppression::new(
+            BrandId::new("B1"),
+            CustomerId::new("C1"),
+            reason,
+            scope,
+            at(s),
+        )
     }
 
     #[test]
@@ -160,11 +168,21 @@ mod tests {
         assert_eq!(sup(Unsubscribe, Some(Message), 5).combine(first), None);
         // A campaign opt-out adds its scope.
         let both = sup(Unsubscribe, Some(Campaign), 5).combine(first);
-        assert_eq!(both.as_ref().map(|s| s.scopes.clone()), Some(vec![Campaign, Message]));
+        assert_eq!(
+            both.as_ref().map(|s| s.scopes.clone()),
+            Some(vec![Campaign, Message])
+        );
         // A bounce strengthens; a later unsubscribe never weakens it.
         let bounced = sup(Bounce, None, 6).combine(both.as_ref());
-        assert!(bounced.as_ref().is_some_and(|s| s.reason == Bounce && !s.allows_service_messages()));
-        assert_eq!(sup(Unsubscribe, Some(Campaign), 7).combine(bounced.as_ref()), None);
+        assert!(
+            bounced
+                .as_ref()
+                .is_some_and(|s| s.reason == Bounce && !s.allows_service_messages())
+        );
+        assert_eq!(
+            sup(Unsubscribe, Some(Campaign), 7).combine(bounced.as_ref()),
+            None
+        );
         assert_eq!(sup(Complaint, None, 7).combine(bounced.as_ref()), None);
         // A change stamped earlier than the stored record still wins newest-wins.
         let late = sup(Complaint, None, -10).combine(first);

@@ -43,7 +43,10 @@ pub struct Theme {
 impl Theme {
     /// The event period as instants: `[midnight of start, midnight after end)`.
     pub fn period(&self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        (local_midnight(self.start, tz), local_midnight(add_days(self.end, 1), tz))
+        (
+            local_midnight(self.start, tz),
+            local_midnight(add_days(self.end, 1), tz),
+        )
     }
 
     /// Whether `date` lies inside the event.
@@ -90,7 +93,10 @@ impl ThemeCatalog {
         let catalog: ThemeCatalog = toml::from_str(text)?;
         let mut seen = std::collections::BTreeSet::new();
         for t in &catalog.themes {
-            let bad = |reason: &str| ThemeError::Invalid { id: t.id.clone(), reason: reason.to_owned() };
+            let bad = |reason: &str| ThemeError::Invalid {
+                id: t.id.clone(),
+                reason: reason.to_owned(),
+            };
             if !seen.insert(t.id.as_str()) {
                 return Err(bad("duplicate id"));
             }
@@ -98,7 +104,10 @@ impl ThemeCatalog {
                 return Err(bad("ends before it starts"));
             }
             let c = &t.colors;
-            if ![&c.primary, &c.accent, &c.header_dark, &c.header_light].iter().all(|s| is_hex_colour(s)) {
+            if ![&c.primary, &c.accent, &c.header_dark, &c.header_light]
+                .iter()
+                .all(|s| is_hex_colour(s))
+            {
                 return Err(bad("colours must be #rrggbb"));
             }
         }
@@ -123,7 +132,12 @@ mod tests {
     #[test]
     fn bundled_season_has_the_required_events() {
         let c = ThemeCatalog::bundled().unwrap();
-        for id in ["black_friday", "cyber_monday", "holiday_gift_guide", "valentines_day"] {
+        for id in [
+            "black_friday",
+            "cyber_monday",
+            "holiday_gift_guide",
+            "valentines_day",
+        ] {
             assert!(c.get(id).is_some(), "{id}");
         }
         let bf = c.get("black_friday").unwrap();
@@ -142,8 +156,16 @@ start = "2026-01-02"
 end = "2026-01-01"
 colors = { primary = "#000000", accent = "#000000", header_dark = "#000000", header_light = "#000000" }
 "##;
-        assert!(matches!(ThemeCatalog::parse(bad), Err(ThemeError::Invalid { .. })));
-        let bad = bad.replace(r#"end = "2026-01-01""#, r#"end = "2026-01-03""#).replace("\"#000000\" }", "\"red;}\" }");
-        assert!(matches!(ThemeCatalog::parse(&bad), Err(ThemeError::Invalid { .. })));
+        assert!(matches!(
+            ThemeCatalog::parse(bad),
+            Err(ThemeError::Invalid { .. })
+        ));
+        let bad = bad
+            .replace(r#"end = "2026-01-01""#, r#"end = "2026-01-03""#)
+            .replace("\"#000000\" }", "\"red;}\" }");
+        assert!(matches!(
+            ThemeCatalog::parse(&bad),
+            Err(ThemeError::Invalid { .. })
+        ));
     }
 }

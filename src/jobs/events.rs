@@ -615,9 +615,15 @@ pub async fn apply<S: Store + ?Sized>(
                 .await
                 .map_err(store_err)?;
             // R-MYCE-12: on every delivery (not only the first), so it is done at least once.
-            crate::jobs::suspend::suspend_campaigns_using(store, &d.brand_id, &d.promotion_id, state, at)
-                .await
-                .map_err(store_err)?;
+            crate::jobs::suspend::suspend_campaigns_using(
+                store,
+                &d.brand_id,
+                &d.promotion_id,
+                state,
+                at,
+            )
+            .await
+            .map_err(store_err)?;
             return Ok(Applied::PromotionEnded {
                 promotion_id: d.promotion_id.clone(),
                 brand_id: d.brand_id.clone(),

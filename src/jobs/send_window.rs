@@ -73,7 +73,7 @@ use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::follower::Follower;
 use crate::domain::send::{SendCounters, SendProgress};
 use crate::domain::{CampaignId, CustomerId};
-use crate::mail::{Mailbox, MailError, Mailer, OutgoingEmail, RenderedEmail};
+use crate::mail::{MailError, Mailbox, Mailer, OutgoingEmail, RenderedEmail};
 use crate::policy::PolicyError;
 use crate::store::{
     CapOutcome, CapTake, CheckpointOutcome, ClaimOutcome, StoreError, TransitionOutcome,
@@ -247,7 +247,13 @@ pub async fn run_paced(
         if now >= c.send_window.end {
             let reason = "the send window ended before the campaign was approved";
             if let TransitionOutcome::Moved(m) = store
-                .transition(&c.id, &[CampaignStatus::InReview], CampaignStatus::Expired, Some(reason), now)
+                .transition(
+                    &c.id,
+                    &[CampaignStatus::InReview],
+                    CampaignStatus::Expired,
+                    Some(reason),
+                    now,
+                )
                 .await?
             {
                 report.campaigns.push(moved(&c, m.status, reason));
@@ -261,14 +267,26 @@ pub async fn run_paced(
         if now >= c.send_window.end {
             let reason = "the send window ended before sending started";
             if let TransitionOutcome::Moved(m) = store
-                .transition(&c.id, &[CampaignStatus::Approved], CampaignStatus::Expired, Some(reason), now)
+                .transition(
+                    &c.id,
+                    &[CampaignStatus::Approved],
+                    CampaignStatus::Expired,
+                    Some(reason),
+                    now,
+                )
                 .await?
             {
                 report.campaigns.push(moved(&c, m.status, reason));
             }
         } else if now >= c.send_window.start
             && let TransitionOutcome::Moved(m) = store
-                .transition(&c.id, &[CampaignStatus::Approved], CampaignStatus::Sending, None, now)
+                .transition(
+                    &c.id,
+                    &[CampaignStatus::Approved],
+                    CampaignStatus::Sending,
+                    None,
+                    now,
+                )
                 .await?
         {
             started.push(m.id.clone());
@@ -283,9 +301,20 @@ pub async fn run_paced(
     }
     sending.sort_by(|a, b| (a.send_window.start, &a.id).cmp(&(b.send_window.start, &b.id)));
 
-    let ctx = Ctx { app, mailer, signer, options, pacer, cap };
+    let ctx = Ctx {
+        app,
+        mailer,
+        signer,
+        options,
+        pacer,
+        cap,
+    };
     for c in sending {
-        let from = if started.contains(&c.id) { CampaignStatus::Approved } else { c.status };
+        let from = if started.contains(&c.id) {
+            CampaignStatus::Approved
+        } else {
+            c.status
+        };
         let run = ctx.send_campaign(&c.id, from).await;
         report.campaigns.push(run);
     }
@@ -367,7 +396,10 @@ impl Ctx<'_> {
         {
             ClaimOutcome::Claimed { campaign, progress } => (campaign, progress),
             ClaimOutcome::Busy { owner, until } => {
-                run.note = Some(format!("another run ({owner}) is sending it until {}", until.to_rfc3339()));
+                run.note = Some(format!(
+                    "another run ({owner}) is sending it until {}",
+                    until.to_rfc3339()
+                ));
                 return Ok(());
             }
             ClaimOutcome::NotSending { status } => {
@@ -385,7 +417,12 @@ impl Ctx<'_> {
             let mut released = progress.clone();
             released.seq += 1;
             let _ = store
-                .checkpoint_send(id, &self.options.owner, &released, self.options.lease_clock.now())
+                .checkpoint_send(
+                    id,
+                    &self.options.owner,
+                    &released,
+                    self.options.lease_clock.now(),
+                )
                 .await;
         }
         result
@@ -412,8 +449,9 @@ impl Ctx<'_> {
                     None => gone.push(customer.clone()),
                 }
             }
-            if let WaveEnd::Stop(status, note) =
-                self.send_wave(&template, progress, &followers, None, Some(gone), run).await?
+            if let WaveEnd::Stop(status, note) = self
+                .send_wave(&template, progress, &followers, None, Some(gone), run)
+                .await?
             {
                 run.to = status;
                 run.note = Some(note);
@@ -426,12 +464,20 @@ impl Ctx<'_> {
                 break;
             }
             let page = store
-                .list_followers(&campaign.brand_id, progress.after.as_deref(), self.options.page_size)
+                .list_followers(
+                    &campaign.brand_id,
+                    progress.after.as_deref(),
+                    self.options.page_size,
+                )
                 .await?;
             if page.items.is_empty() {
-                let next = Resume { after: page.next.clone(), walked: page.next.is_none() };
-                if let WaveEnd::Stop(status, note) =
-                    self.send_wave(&template, progress, &[], Some(next), None, run).await?
+                let next = Resume {
+                    after: page.next.clone(),
+                    walked: page.next.is_none(),
+                };
+                if let WaveEnd::Stop(status, note) = self
+                    .send_wave(&template, progress, &[], Some(next), None, run)
+                    .await?
                 {
                     run.to = status;
                     run.note = Some(note);
@@ -446,13 +492,20 @@ impl Ctx<'_> {
                     break;
                 }
                 let resume = if i == last {
-                    Resume { after: page.next.clone(), walked: page.next.is_none() }
+                    Resume {
+                        after: page.next.clone(),
+                        walked: page.next.is_none(),
+                    }
                 } else {
                     let after = wave.last().map(|f| follower_token_after(&f.customer_id));
-                    Resume { after, walked: false }
+                    Resume {
+                        after,
+                        walked: false,
+                    }
                 };
-                if let WaveEnd::Stop(status, note) =
-                    self.send_wave(&template, progress, wave, Some(resume), None, run).await?
+                if let WaveEnd::Stop(status, note) = self
+                    .send_wave(&template, progress, wave, Some(resume), None, run)
+                    .await?
                 {
                     run.to = status;
                     run.note = Some(note);
@@ -472,7 +525,13 @@ impl Ctx<'_> {
                 )
             });
             match store
-                .transition(id, &[CampaignStatus::Sending], CampaignStatus::Sent, reason.as_deref(), now)
+                .transition(
+                    id,
+                    &[CampaignStatus::Sending],
+                    CampaignStatus::Sent,
+                    reason.as_deref(),
+                    now,
+                )
                 .await?
             {
                 TransitionOutcome::Moved(c) => run.to = c.status,
@@ -484,13 +543,21 @@ impl Ctx<'_> {
             let mut released = progress.clone();
             released.seq += 1;
             if let Ok(CheckpointOutcome::Saved) = store
-                .checkpoint_send(id, &self.options.owner, &released, self.options.lease_clock.now())
+                .checkpoint_send(
+                    id,
+                    &self.options.owner,
+                    &released,
+                    self.options.lease_clock.now(),
+                )
                 .await
             {
                 *progress = released;
             }
             run.pending = progress.pending();
-            run.note = Some(format!("{} recipient(s) left for a retry", progress.pending()));
+            run.note = Some(format!(
+                "{} recipient(s) left for a retry",
+                progress.pending()
+            ));
         }
         Ok(())
     }
@@ -524,7 +591,9 @@ impl Ctx<'_> {
     }
 
     fn email(&self, t: &Template, f: &Follower, now: DateTime<Utc>) -> OutgoingEmail {
-        let token = self.signer.token(&f.brand_id, &f.customer_id, Scope::Campaign, now);
+        let token = self
+            .signer
+            .token(&f.brand_id, &f.customer_id, Scope::Campaign, now);
         let link = unsubscribe::link(&t.link_base, &token);
         let content = RenderedEmail {
             subject: t.rendered.subject.clone(),
@@ -557,8 +626,11 @@ impl Ctx<'_> {
         let retrying = resume.is_none();
         let now = self.app.clock.now();
         let campaign = &t.campaign;
-        let candidates: Vec<(usize, &Follower)> =
-            wave.iter().enumerate().filter(|(_, f)| f.reachable()).collect();
+        let candidates: Vec<(usize, &Follower)> = wave
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.reachable())
+            .collect();
         let takes: Vec<CapTake> = candidates
             .iter()
             .map(|(_, f)| CapTake {
@@ -634,7 +706,11 @@ impl Ctx<'_> {
         next.counters.add(&delta);
         if retrying {
             // Handled retries leave the list; those not reached (after the cut) stay.
-            let handled: Vec<&CustomerId> = wave[..cut].iter().map(|f| &f.customer_id).chain(gone.iter()).collect();
+            let handled: Vec<&CustomerId> = wave[..cut]
+                .iter()
+                .map(|f| &f.customer_id)
+                .chain(gone.iter())
+                .collect();
             next.retry.retain(|c| !handled.contains(&c));
         } else if let Some(r) = &resume {
             if cut == wave.len() {
@@ -656,13 +732,22 @@ impl Ctx<'_> {
                     run.counters.add(&delta);
                 }
                 CheckpointOutcome::Stopped { status } => {
-                    return Ok(WaveEnd::Stop(status, format!("stopped: the campaign is {status}")));
+                    return Ok(WaveEnd::Stop(
+                        status,
+                        format!("stopped: the campaign is {status}"),
+                    ));
                 }
                 CheckpointOutcome::LostLease => {
-                    return Ok(WaveEnd::Stop(CampaignStatus::Sending, "stopped: another run took the lease".to_owned()));
+                    return Ok(WaveEnd::Stop(
+                        CampaignStatus::Sending,
+                        "stopped: another run took the lease".to_owned(),
+                    ));
                 }
                 CheckpointOutcome::NotFound => {
-                    return Ok(WaveEnd::Stop(CampaignStatus::Sending, "not found".to_owned()));
+                    return Ok(WaveEnd::Stop(
+                        CampaignStatus::Sending,
+                        "not found".to_owned(),
+                    ));
                 }
             }
         }
@@ -674,7 +759,11 @@ impl Ctx<'_> {
 
     /// The checkpoint, retried on transient failures (a lost checkpoint would
     /// send the wave again after a restart).
-    async fn checkpoint(&self, id: &CampaignId, next: &SendProgress) -> Result<CheckpointOutcome, StoreError> {
+    async fn checkpoint(
+        &self,
+        id: &CampaignId,
+        next: &SendProgress,
+    ) -> Result<CheckpointOutcome, StoreError> {
         let mut attempt = 0;
         loop {
             match self
@@ -704,10 +793,20 @@ struct Resume {
 pub fn message_id(campaign: &CampaignId, customer: &CustomerId) -> String {
     let clean = |s: &str| -> String {
         s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect()
     };
-    let mut id = format!("campaign-{}-{}", clean(campaign.as_str()), clean(customer.as_str()));
+    let mut id = format!(
+        "campaign-{}-{}",
+        clean(campaign.as_str()),
+        clean(customer.as_str())
+    );
     id.truncate(200);
     id
 }

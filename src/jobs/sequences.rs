@@ -62,12 +62,14 @@ use crate::clock::{Clock, SystemClock};
 use crate::domain::BrandId;
 use crate::domain::order::Order;
 use crate::domain::suppression::Suppression;
-use crate::mail::{Mailbox, MailError, Mailer, OutgoingEmail, RenderedEmail};
+use crate::mail::{MailError, Mailbox, Mailer, OutgoingEmail, RenderedEmail};
 use crate::policy::{FactValue, Facts, PolicyError};
 use crate::store::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, StoreError};
 use crate::unsubscribe::{self, Scope, TokenSigner};
 
-pub use definition::{ContentViolation, DefinitionError, MessageVars, Sequences, Step, Template, Trigger};
+pub use definition::{
+    ContentViolation, DefinitionError, MessageVars, Sequences, Step, Template, Trigger,
+};
 
 /// The sender address used when none is configured (`ENGAGE_FROM_ADDRESS`).
 pub const DEFAULT_FROM_ADDRESS: &str = "messages@engage.localhost";
@@ -197,7 +199,13 @@ impl SequenceReport {
 pub fn message_id(order: &str, message_type: &str) -> String {
     let clean = |s: &str| -> String {
         s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect()
     };
     let mut id = format!("msg-{}-{}", clean(order), clean(message_type));
@@ -310,29 +318,47 @@ impl Pass<'_> {
         };
         let due_at = trigger_at + step.delay;
         // The sequences policy: enabled, due, window open, not cancelled.
-        let up = self
-            .app
-            .policies
-            .evaluate(definition::POLICY, now, &step_facts(order, step, trigger_at, now))?;
+        let up = self.app.policies.evaluate(
+            definition::POLICY,
+            now,
+            &step_facts(order, step, trigger_at, now),
+        )?;
         if !up.is_allowed() {
             return Ok(Fate::Quiet);
         }
         let store = &self.app.store;
-        let existing = store.get_message(&order.order_id, &step.message_type).await?;
-        if existing.as_ref().is_some_and(|r| r.status != MessageStatus::Pending) {
+        let existing = store
+            .get_message(&order.order_id, &step.message_type)
+            .await?;
+        if existing
+            .as_ref()
+            .is_some_and(|r| r.status != MessageStatus::Pending)
+        {
             return Ok(Fate::Quiet);
         }
-        let suppression = store.get_suppression(&order.brand_id, &order.customer_id).await?;
+        let suppression = store
+            .get_suppression(&order.brand_id, &order.customer_id)
+            .await?;
 
         let Some((locale, template)) = step.template_for(&order.locale, &self.seq.fallback_locale)
         else {
-            return Ok(Fate::Failed(None, vec![format!("no template for {}", order.locale)]));
+            return Ok(Fate::Failed(
+                None,
+                vec![format!("no template for {}", order.locale)],
+            ));
         };
         let locale = locale.to_owned();
         let decision = self.app.policies.evaluate(
             "message",
             now,
-            &message_facts(order, step, &locale, due_at, suppression.as_ref(), existing.as_ref()),
+            &message_facts(
+                order,
+                step,
+                &locale,
+                due_at,
+                suppression.as_ref(),
+                existing.as_ref(),
+            ),
         )?;
         if !decision.is_allowed() {
             let reasons = decision
@@ -342,7 +368,10 @@ impl Pass<'_> {
                 .collect();
             return Ok(Fate::Refused(Some(locale), reasons));
         }
-        if suppression.as_ref().is_some_and(|s| !s.allows_service_messages()) {
+        if suppression
+            .as_ref()
+            .is_some_and(|s| !s.allows_service_messages())
+        {
             return Ok(Fate::Refused(
                 Some(locale),
                 vec!["R-MAIL-3: the address hard-bounced: nothing is sent to it".to_owned()],
@@ -395,7 +424,10 @@ impl Pass<'_> {
                 // Release the claim: the next pass tries again.
                 record.lease_until_micros = 0;
                 record.note = Some(e.to_string());
-                Fate::Failed(Some(locale.clone()), vec![format!("{e} (retried next pass)")])
+                Fate::Failed(
+                    Some(locale.clone()),
+                    vec![format!("{e} (retried next pass)")],
+                )
             }
             Err(e) => {
                 record.status = MessageStatus::Failed;
@@ -407,7 +439,10 @@ impl Pass<'_> {
             MessageFinish::Finished => Ok(fate),
             MessageFinish::Lost(_) => Ok(Fate::Failed(
                 Some(locale),
-                vec!["the claim expired before the outcome was stored; another run took it over".to_owned()],
+                vec![
+                    "the claim expired before the outcome was stored; another run took it over"
+                        .to_owned(),
+                ],
             )),
         }
     }
@@ -418,9 +453,12 @@ impl Pass<'_> {
             Some(rest) => format!("https://{rest}"),
             None => base.clone(),
         };
-        let token = self
-            .signer
-            .token(&order.brand_id, &order.customer_id, Scope::Message, self.now);
+        let token = self.signer.token(
+            &order.brand_id,
+            &order.customer_id,
+            Scope::Message,
+            self.now,
+        );
         unsubscribe::link(&base, &token)
     }
 
@@ -493,7 +531,12 @@ enum StepError {
 
 /// Facts of the `sequences` policy for one step of one order triggered at
 /// `trigger_at` (policies/README.md).
-pub fn step_facts(order: &Order, step: &Step, trigger_at: DateTime<Utc>, now: DateTime<Utc>) -> Facts {
+pub fn step_facts(
+    order: &Order,
+    step: &Step,
+    trigger_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Facts {
     let cancelled = step
         .unless
         .iter()

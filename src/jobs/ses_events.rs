@@ -50,7 +50,9 @@ use crate::domain::campaign::CampaignStatus;
 use crate::domain::suppression::{Suppression, SuppressionReason};
 use crate::domain::{BrandId, CampaignId, CustomerId};
 use crate::policy::{PolicyError, PolicySet};
-use crate::store::{FeedbackCounts, FeedbackKind, FeedbackOutcome, Store, StoreError, TransitionOutcome};
+use crate::store::{
+    FeedbackCounts, FeedbackKind, FeedbackOutcome, Store, StoreError, TransitionOutcome,
+};
 use crate::unsubscribe::TokenSigner;
 
 pub use crate::mail::HEADER_CAMPAIGN;
@@ -90,7 +92,10 @@ pub fn message_tags(
     customer: &CustomerId,
     campaign: Option<&CampaignId>,
 ) -> Vec<(&'static str, String)> {
-    let mut tags = vec![(TAG_BRAND, brand.to_string()), (TAG_CUSTOMER, customer.to_string())];
+    let mut tags = vec![
+        (TAG_BRAND, brand.to_string()),
+        (TAG_CUSTOMER, customer.to_string()),
+    ];
     if let Some(c) = campaign {
         tags.push((TAG_CAMPAIGN, c.to_string()));
     }
@@ -315,24 +320,35 @@ pub fn parse(value: Value) -> Result<SesEvent, SesEventError> {
         .unwrap_or_default()
         .to_owned();
     let env: Envelope =
-        serde_json::from_value(value).map_err(|source| SesEventError::Envelope { id: id.clone(), source })?;
+        serde_json::from_value(value).map_err(|source| SesEventError::Envelope {
+            id: id.clone(),
+            source,
+        })?;
     let id = env.id.unwrap_or_default();
     if env.source != SOURCE {
-        return Err(SesEventError::WrongSource { id, source_name: env.source });
+        return Err(SesEventError::WrongSource {
+            id,
+            source_name: env.source,
+        });
     }
     let malformed = |reason: String| SesEventError::MalformedDetail {
         id: id.clone(),
         detail_type: env.detail_type.clone(),
         reason,
     };
-    let record: SesRecord = serde_json::from_value(env.detail).map_err(|e| malformed(e.to_string()))?;
+    let record: SesRecord =
+        serde_json::from_value(env.detail).map_err(|e| malformed(e.to_string()))?;
     if record.mail.message_id.trim().is_empty() {
         return Err(malformed("mail.messageId is empty".to_owned()));
     }
     if record.event_type == "Bounce" && record.bounce.is_none() {
         return Err(malformed("a Bounce event has no bounce object".to_owned()));
     }
-    Ok(SesEvent { id, detail_type: env.detail_type, record })
+    Ok(SesEvent {
+        id,
+        detail_type: env.detail_type,
+        record,
+    })
 }
 
 /// Who an email was for, as far as the event tells.
@@ -409,9 +425,18 @@ pub async fn pause_if_over_threshold<S: Store + ?Sized>(
         policy.id()
     );
     let mut paused = Vec::new();
-    for c in store.list_campaigns(brand, Some(CampaignStatus::Sending)).await? {
+    for c in store
+        .list_campaigns(brand, Some(CampaignStatus::Sending))
+        .await?
+    {
         let out = store
-            .transition(&c.id, &[CampaignStatus::Sending], CampaignStatus::Suspended, Some(&reason), now)
+            .transition(
+                &c.id,
+                &[CampaignStatus::Sending],
+                CampaignStatus::Suspended,
+                Some(&reason),
+                now,
+            )
             .await?;
         if let TransitionOutcome::Moved(_) = out {
             tracing::warn!(brand = %brand, campaign = %c.id, rate, "campaign suspended: complaint rate over the threshold");
@@ -441,9 +466,15 @@ pub async fn apply<S: Store + ?Sized>(
     now: DateTime<Utc>,
 ) -> Result<SesDelivery, SesEventError> {
     let id = event.id.clone();
-    let store_err = |source: StoreError| SesEventError::Store { id: id.clone(), source };
+    let store_err = |source: StoreError| SesEventError::Store {
+        id: id.clone(),
+        source,
+    };
     let rec = &event.record;
-    let ignored = |reason: String| SesDelivery::Ignored { id: id.clone(), reason };
+    let ignored = |reason: String| SesDelivery::Ignored {
+        id: id.clone(),
+        reason,
+    };
     let (kind, suppress_reason) = match rec.event_type.as_str() {
         "Delivery" => (FeedbackKind::Delivered, None),
         "Complaint" => (FeedbackKind::Complained, Some(SuppressionReason::Complaint)),
@@ -465,7 +496,10 @@ pub async fn apply<S: Store + ?Sized>(
 
     let mut suppressed = false;
     if let (Some(reason), Some(customer)) = (suppress_reason, &recipient.customer) {
-        let existing = store.get_suppression(&brand, customer).await.map_err(store_err)?;
+        let existing = store
+            .get_suppression(&brand, customer)
+            .await
+            .map_err(store_err)?;
         let new = Suppression::new(brand.clone(), customer.clone(), reason, None, now);
         let record = match new.combine(existing.as_ref()) {
             Some(r) => Some(r),
@@ -489,14 +523,24 @@ pub async fn apply<S: Store + ?Sized>(
     let min = policies
         .in_force(POLICY, now)
         .and_then(|p| p.param_i64(PARAM_MIN_DELIVERIES))
-        .map_err(|source| SesEventError::Policy { id: id.clone(), source })?;
+        .map_err(|source| SesEventError::Policy {
+            id: id.clone(),
+            source,
+        })?;
     let at_min = i64::try_from(counts.delivered).is_ok_and(|d| d == min);
-    let paused = if kind == FeedbackKind::Complained || (kind == FeedbackKind::Delivered && at_min) {
+    let paused = if kind == FeedbackKind::Complained || (kind == FeedbackKind::Delivered && at_min)
+    {
         pause_if_over_threshold(store, policies, &brand, counts, now)
             .await
             .map_err(|e| match e {
-                PauseError::Store(source) => SesEventError::Store { id: id.clone(), source },
-                PauseError::Policy(source) => SesEventError::Policy { id: id.clone(), source },
+                PauseError::Store(source) => SesEventError::Store {
+                    id: id.clone(),
+                    source,
+                },
+                PauseError::Policy(source) => SesEventError::Policy {
+                    id: id.clone(),
+                    source,
+                },
             })?
     } else {
         Vec::new()
@@ -531,7 +575,15 @@ pub async fn handle_delivery<S: Store + ?Sized>(
     match result {
         Ok(delivery) => {
             match &delivery {
-                SesDelivery::Applied { id, event_type, brand_id, suppressed, counted, paused, .. } => {
+                SesDelivery::Applied {
+                    id,
+                    event_type,
+                    brand_id,
+                    suppressed,
+                    counted,
+                    paused,
+                    ..
+                } => {
                     tracing::info!(event_id = %id, event_type, brand = %brand_id, suppressed, counted, paused = paused.len(), "ses event applied");
                 }
                 SesDelivery::Ignored { id, reason } | SesDelivery::Rejected { id, reason } => {
@@ -547,7 +599,10 @@ pub async fn handle_delivery<S: Store + ?Sized>(
         Err(e) => {
             let reason = super::events::error_chain(&e);
             tracing::error!(event_id = e.event_id(), error = %reason, "ses event rejected");
-            Ok(SesDelivery::Rejected { id: e.event_id().to_owned(), reason })
+            Ok(SesDelivery::Rejected {
+                id: e.event_id().to_owned(),
+                reason,
+            })
         }
     }
 }
@@ -558,7 +613,11 @@ mod tests {
 
     #[test]
     fn tags_and_tokens() {
-        let h = message_tags_header(&BrandId::new("B1"), &CustomerId::new("c 1"), Some(&CampaignId::new("K1")));
+        let h = message_tags_header(
+            &BrandId::new("B1"),
+            &CustomerId::new("c 1"),
+            Some(&CampaignId::new("K1")),
+        );
         assert_eq!(h.as_deref(), Some("engage-brand=B1, engage-campaign=K1"));
         assert_eq!(
             unsubscribe_token("<mailto:x@y>, <https://e.example/v1/unsubscribe/abc.def>"),

@@ -56,7 +56,13 @@ pub async fn suspend_campaigns_using<S: Store + ?Sized>(
             continue;
         }
         let to = match store
-            .transition(&c.id, &SUSPENDABLE, CampaignStatus::Suspended, Some(&why), at)
+            .transition(
+                &c.id,
+                &SUSPENDABLE,
+                CampaignStatus::Suspended,
+                Some(&why),
+                at,
+            )
             .await?
         {
             TransitionOutcome::Moved(m) => m.status,

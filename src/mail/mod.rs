@@ -226,16 +226,23 @@ impl OutgoingEmail {
 }
 
 fn is_https(url: &str) -> bool {
-    url.strip_prefix("https://").is_some_and(|rest| !rest.is_empty())
+    url.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty())
 }
 
 /// A plain-http link to this machine: only `engage serve` (local mode, no TLS)
 /// makes those, and no mailbox provider ever sees them. Anything public must
 /// be https (RFC 8058).
 fn is_loopback_http(url: &str) -> bool {
-    ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:"]
-        .iter()
-        .any(|p| url.starts_with(p))
+    [
+        "http://127.0.0.1:",
+        "http://127.0.0.1/",
+        "http://localhost:",
+        "http://localhost/",
+        "http://[::1]:",
+    ]
+    .iter()
+    .any(|p| url.starts_with(p))
 }
 
 /// What an adapter reports for an accepted message.
@@ -467,8 +474,18 @@ mod tests {
                 .is_err()
         );
         // Local mode's own plain-http server is the one exception.
-        assert!(email().with_list_unsubscribe("http://127.0.0.1:8080/v1/unsubscribe/t").validate().is_ok());
-        assert!(email().with_list_unsubscribe("http://127.0.0.1.evil.example/t").validate().is_err());
+        assert!(
+            email()
+                .with_list_unsubscribe("http://127.0.0.1:8080/v1/unsubscribe/t")
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            email()
+                .with_list_unsubscribe("http://127.0.0.1.evil.example/t")
+                .validate()
+                .is_err()
+        );
         for id in ["", "../x", ".hidden", "a/b", "a b"] {
             let mut e = email();
             e.message_id = id.into();

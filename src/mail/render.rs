@@ -22,14 +22,32 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("campaign.html", include_str!("templates/campaign.html")),
     ("campaign.txt", include_str!("templates/campaign.txt")),
     // Contact Customer (R-CC-4): fixed, not editable; see `app::contact`.
-    ("contact_courtesy_refund.html", include_str!("templates/contact_courtesy_refund.html")),
-    ("contact_courtesy_refund.txt", include_str!("templates/contact_courtesy_refund.txt")),
-    ("contact_customer_support.html", include_str!("templates/contact_customer_support.html")),
-    ("contact_customer_support.txt", include_str!("templates/contact_customer_support.txt")),
+    (
+        "contact_courtesy_refund.html",
+        include_str!("templates/contact_courtesy_refund.html"),
+    ),
+    (
+        "contact_courtesy_refund.txt",
+        include_str!("templates/contact_courtesy_refund.txt"),
+    ),
+    (
+        "contact_customer_support.html",
+        include_str!("templates/contact_customer_support.html"),
+    ),
+    (
+        "contact_customer_support.txt",
+        include_str!("templates/contact_customer_support.txt"),
+    ),
     // Buyer messages (R-MSG-1..9): the layout around a sequence step's wording; see
     // `jobs::sequences`.
-    ("message_buyer.html", include_str!("templates/message_buyer.html")),
-    ("message_buyer.txt", include_str!("templates/message_buyer.txt")),
+    (
+        "message_buyer.html",
+        include_str!("templates/message_buyer.html"),
+    ),
+    (
+        "message_buyer.txt",
+        include_str!("templates/message_buyer.txt"),
+    ),
 ];
 
 /// Most complementary products a campaign shows (R-MYCE-6).

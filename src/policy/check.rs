@@ -163,7 +163,10 @@ fn check_policy(dir: &Path, env: &Arc<cel::Env>, report: &mut CheckReport) {
         Ok(files) => {
             for path in files {
                 let file = path.display().to_string();
-                let version = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                let version = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
                 match std::fs::read_to_string(&path) {
                     Ok(text) => match parse_version(
                         &Source {
@@ -252,7 +255,10 @@ fn check_policy(dir: &Path, env: &Arc<cel::Env>, report: &mut CheckReport) {
 
 fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut CheckReport) {
     let file = path.display().to_string();
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     let version = stem.split_once("--").map_or(stem, |(v, _)| v);
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -288,7 +294,9 @@ fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut Chec
         }
     });
     match outcome {
-        Ok(_) => report.fail(format!("{file}: loaded, but an invalid file must be rejected")),
+        Ok(_) => report.fail(format!(
+            "{file}: loaded, but an invalid file must be rejected"
+        )),
         Err(e) => {
             let reason = e.to_string();
             match expected.iter().find(|want| !reason.contains(**want)) {
@@ -347,7 +355,8 @@ fn read_case(path: &Path, depth: usize) -> Result<CaseFile, String> {
     })?;
     if let Some(base) = case.base.take() {
         let base_path = path.parent().unwrap_or(Path::new(".")).join(&base);
-        let base_case = read_case(&base_path, depth + 1).map_err(|e| format!("base {base}: {e}"))?;
+        let base_case =
+            read_case(&base_path, depth + 1).map_err(|e| format!("base {base}: {e}"))?;
         let mut facts = base_case.facts;
         merge(&mut facts, std::mem::take(&mut case.facts));
         case.facts = facts;
@@ -403,7 +412,10 @@ fn run_case(path: &Path, versions: &[PolicyVersion]) -> Result<usize, String> {
     let version = &versions[index];
     for id in &expected {
         if !version.rules().iter().any(|r| &r.id == id) {
-            return Err(format!("expects {id}, which {} does not have", version.id()));
+            return Err(format!(
+                "expects {id}, which {} does not have",
+                version.id()
+            ));
         }
     }
     let facts = Facts::from_toml(&case.facts).map_err(|e| e.to_string())?;

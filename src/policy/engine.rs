@@ -370,11 +370,18 @@ impl PolicyVersion {
     }
 }
 
-fn bind(context: &mut cel::Context<'_, '_>, name: &str, value: cel::Value) -> Result<(), PolicyError> {
-    let val: Box<dyn Val> = value.try_into().map_err(|e: cel::ExecutionError| PolicyError::Fact {
-        name: name.to_owned(),
-        reason: e.to_string(),
-    })?;
+fn bind(
+    context: &mut cel::Context<'_, '_>,
+    name: &str,
+    value: cel::Value,
+) -> Result<(), PolicyError> {
+    let val: Box<dyn Val> =
+        value
+            .try_into()
+            .map_err(|e: cel::ExecutionError| PolicyError::Fact {
+                name: name.to_owned(),
+                reason: e.to_string(),
+            })?;
     context.add_variable_as_val(name, val);
     Ok(())
 }
@@ -422,7 +429,9 @@ impl PolicySet {
     /// # Errors
     /// The first invalid file; two versions of a policy with the same
     /// `effective_from`.
-    pub fn from_sources(sources: impl IntoIterator<Item = SourceFile>) -> Result<PolicySet, PolicyError> {
+    pub fn from_sources(
+        sources: impl IntoIterator<Item = SourceFile>,
+    ) -> Result<PolicySet, PolicyError> {
         let env = cel_env()?;
         let mut policies: BTreeMap<String, Vec<PolicyVersion>> = BTreeMap::new();
         for src in sources {
@@ -509,7 +518,12 @@ impl PolicySet {
     ///
     /// # Errors
     /// No such policy or version in force; facts that cannot be bound.
-    pub fn evaluate(&self, name: &str, at: DateTime<Utc>, facts: &Facts) -> Result<Decision, PolicyError> {
+    pub fn evaluate(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+        facts: &Facts,
+    ) -> Result<Decision, PolicyError> {
         self.in_force(name, at)?.evaluate(at, facts)
     }
 }

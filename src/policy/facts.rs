@@ -97,10 +97,8 @@ impl FactValue {
                 cel::Value::List(Arc::new(items.iter().map(FactValue::to_cel).collect()))
             }
             FactValue::Map(map) => {
-                let entries: HashMap<String, cel::Value> = map
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_cel()))
-                    .collect();
+                let entries: HashMap<String, cel::Value> =
+                    map.iter().map(|(k, v)| (k.clone(), v.to_cel())).collect();
                 cel::Value::from(entries)
             }
         }
@@ -208,7 +206,12 @@ fn datetime_fact(dt: &toml::value::Datetime) -> Result<FactValue, String> {
 /// Parses an RFC 3339 instant with an offset into UTC.
 pub(crate) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
     // RFC 3339 needs a time part; guard against plain dates and other strings cheaply.
-    if text.len() < 20 || !text.as_bytes().get(10).is_some_and(|b| *b == b'T' || *b == b't') {
+    if text.len() < 20
+        || !text
+            .as_bytes()
+            .get(10)
+            .is_some_and(|b| *b == b'T' || *b == b't')
+    {
         return None;
     }
     DateTime::parse_from_rfc3339(text)
@@ -450,10 +453,7 @@ mod tests {
     #[test]
     fn durations_parse_and_format() {
         assert_eq!(parse_duration("72h").unwrap(), Duration::hours(72));
-        assert_eq!(
-            parse_duration("1d12h").unwrap(),
-            Duration::hours(36)
-        );
+        assert_eq!(parse_duration("1d12h").unwrap(), Duration::hours(36));
         assert_eq!(parse_duration("-2h").unwrap(), Duration::hours(-2));
         assert!(parse_duration("72").is_err());
         assert!(parse_duration("h").is_err());
@@ -481,7 +481,10 @@ mod tests {
             Some(&FactValue::Duration(Duration::hours(72)))
         );
         assert_eq!(facts.get("gone"), Some(&FactValue::Null));
-        assert_eq!(facts.get("obj").and_then(|o| o.get("a")), Some(&FactValue::Int(1)));
+        assert_eq!(
+            facts.get("obj").and_then(|o| o.get("a")),
+            Some(&FactValue::Int(1))
+        );
     }
 
     #[test]

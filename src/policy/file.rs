@@ -121,7 +121,11 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         }
     };
     if entries.is_empty() {
-        return Err(PolicyError::schema(file, None, "a policy has at least one rule"));
+        return Err(PolicyError::schema(
+            file,
+            None,
+            "a policy has at least one rule",
+        ));
     }
 
     let mut ids = BTreeSet::new();
@@ -159,7 +163,9 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         if rule.message.trim().is_empty() {
             return Err(PolicyError::schema(file, Some(id), "empty message"));
         }
-        for quoted in quoted_params(&rule.message).map_err(|e| PolicyError::schema(file, Some(id), e))? {
+        for quoted in
+            quoted_params(&rule.message).map_err(|e| PolicyError::schema(file, Some(id), e))?
+        {
             if !params.contains_key(quoted) {
                 return Err(PolicyError::schema(
                     file,
@@ -183,12 +189,14 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         if rule.condition.trim().is_empty() {
             return Err(PolicyError::schema(file, Some(id), "empty condition"));
         }
-        let program = env.compile(&rule.condition).map_err(|source| PolicyError::Compile {
-            file: file.to_owned(),
-            rule: id.to_owned(),
-            reason: one_line(&source.to_string()),
-            source,
-        })?;
+        let program = env
+            .compile(&rule.condition)
+            .map_err(|source| PolicyError::Compile {
+                file: file.to_owned(),
+                rule: id.to_owned(),
+                reason: one_line(&source.to_string()),
+                source,
+            })?;
         rules.push(Rule {
             id: rule.id,
             severity,
@@ -244,8 +252,7 @@ fn is_rule_id(id: &str) -> bool {
     let number_ok = !number.is_empty() && number.chars().all(|c| c.is_ascii_digit());
     let suffix_ok = suffix.is_none_or(|s| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
     });
     area_ok && number_ok && suffix_ok
@@ -265,7 +272,9 @@ pub(crate) fn quoted_params(message: &str) -> Result<Vec<&str>, String> {
             .ok_or_else(|| "message has an unclosed {".to_owned())?;
         let name = &after[..end];
         if !is_identifier(name) {
-            return Err(format!("message placeholder {{{name}}} is not a param name"));
+            return Err(format!(
+                "message placeholder {{{name}}} is not a param name"
+            ));
         }
         out.push(name);
         rest = &after[end + 1..];
@@ -312,7 +321,10 @@ mod tests {
 
     #[test]
     fn placeholders_and_references() {
-        assert_eq!(quoted_params("at most {a_b} and {c}").unwrap(), ["a_b", "c"]);
+        assert_eq!(
+            quoted_params("at most {a_b} and {c}").unwrap(),
+            ["a_b", "c"]
+        );
         assert!(quoted_params("bad {").is_err());
         assert!(quoted_params("bad {a b}").is_err());
         assert_eq!(

@@ -26,10 +26,12 @@ fn compiled(pattern: &str) -> Result<Arc<Regex>, ExecutionError> {
     {
         return Ok(Arc::clone(re));
     }
-    let re = Regex::new(pattern).map(Arc::new).map_err(|err| ExecutionError::FunctionError {
-        function: "matches".to_owned(),
-        message: format!("'{pattern}' not a valid regex:\n{err}"),
-    })?;
+    let re = Regex::new(pattern)
+        .map(Arc::new)
+        .map_err(|err| ExecutionError::FunctionError {
+            function: "matches".to_owned(),
+            message: format!("'{pattern}' not a valid regex:\n{err}"),
+        })?;
     if let Ok(mut cache) = CACHE.write()
         && cache.len() < MAX_CACHED
     {
@@ -40,8 +42,13 @@ fn compiled(pattern: &str) -> Result<Arc<Regex>, ExecutionError> {
 
 /// `text.matches(pattern)` / `matches(text, pattern)`: RE2-style search, as
 /// the CEL specification defines it.
-pub(crate) fn matches(text: &CelString<'_>, pattern: &CelString<'_>) -> Result<CelBool, ExecutionError> {
-    Ok(CelBool::from(compiled(pattern.inner())?.is_match(text.inner())))
+pub(crate) fn matches(
+    text: &CelString<'_>,
+    pattern: &CelString<'_>,
+) -> Result<CelBool, ExecutionError> {
+    Ok(CelBool::from(
+        compiled(pattern.inner())?.is_match(text.inner()),
+    ))
 }
 
 /// Registers `matches` (global and member forms) on `env`.

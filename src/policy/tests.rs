@@ -54,12 +54,18 @@ fn newer_version_applies_only_from_its_effective_from() {
     let switch = at("2027-01-01T00:00:00Z");
     let before = switch - Duration::seconds(1);
 
-    assert_eq!(set.in_force("demo", before).unwrap().version(), "2026-11-01");
+    assert_eq!(
+        set.in_force("demo", before).unwrap().version(),
+        "2026-11-01"
+    );
     let d = set.evaluate("demo", before, &facts).unwrap();
     assert_eq!(d.policy, "demo@2026-11-01");
     assert!(d.is_allowed());
 
-    assert_eq!(set.in_force("demo", switch).unwrap().version(), "2027-01-01");
+    assert_eq!(
+        set.in_force("demo", switch).unwrap().version(),
+        "2027-01-01"
+    );
     let d = set.evaluate("demo", switch, &facts).unwrap();
     assert_eq!(d.policy, "demo@2027-01-01");
     assert_eq!(d.fired(), ["R-MYCE-6"]);
@@ -79,8 +85,12 @@ fn newer_version_applies_only_from_its_effective_from() {
 #[test]
 fn shipped_campaign_versions_switch_min_lead_days() {
     let set = PolicySet::load_dir(&shipped()).unwrap();
-    let old = set.in_force("campaign", at("2026-12-31T23:59:59Z")).unwrap();
-    let new = set.in_force("campaign", at("2027-01-01T00:00:00Z")).unwrap();
+    let old = set
+        .in_force("campaign", at("2026-12-31T23:59:59Z"))
+        .unwrap();
+    let new = set
+        .in_force("campaign", at("2027-01-01T00:00:00Z"))
+        .unwrap();
     assert_eq!(old.param_days("min_lead_days").unwrap(), Duration::days(6));
     assert_eq!(new.param_days("min_lead_days").unwrap(), Duration::days(7));
 }
@@ -106,15 +116,26 @@ severity = "error"
 condition = "size(items) > params.limit"
 message = "m"
 "#;
-    let set = PolicySet::from_sources([policy("2026-11-01", "2026-11-01T00:00:00Z", 4, rules)]).unwrap();
+    let set =
+        PolicySet::from_sources([policy("2026-11-01", "2026-11-01T00:00:00Z", 4, rules)]).unwrap();
     let facts = Facts::new().with("items", vec!["a"]);
-    let d = set.evaluate("demo", at("2026-11-02T00:00:00Z"), &facts).unwrap();
+    let d = set
+        .evaluate("demo", at("2026-11-02T00:00:00Z"), &facts)
+        .unwrap();
     assert!(!d.is_allowed());
     assert_eq!(d.fired(), ["R-MYCE-6.missing", "R-MYCE-6.not_bool"]);
     assert!(d.violations.iter().all(|v| v.unevaluated));
     assert!(d.violations[0].message.contains("could not be evaluated"));
-    assert!(d.violations[0].message.contains("missing"), "{}", d.violations[0].message);
-    assert!(d.violations[1].message.contains("not a bool"), "{}", d.violations[1].message);
+    assert!(
+        d.violations[0].message.contains("missing"),
+        "{}",
+        d.violations[0].message
+    );
+    assert!(
+        d.violations[1].message.contains("not a bool"),
+        "{}",
+        d.violations[1].message
+    );
     assert!(d.warnings.is_empty());
 }
 
@@ -140,9 +161,21 @@ fn decision_lists_every_violated_rule() {
                 .with("promotionId", FactValue::Null)
                 .with(
                     "lifestyleImage",
-                    FactValue::map().with("url", "https://img.example/u").with("width", 1000).with("height", 1000),
+                    FactValue::map()
+                        .with("url", "https://img.example/u")
+                        .with("width", 1000)
+                        .with("height", 1000),
                 )
-                .with("complementaryAsins", vec!["B0COMPL001", "B0COMPL002", "B0COMPL003", "B0COMPL004", "B0COMPL005"])
+                .with(
+                    "complementaryAsins",
+                    vec![
+                        "B0COMPL001",
+                        "B0COMPL002",
+                        "B0COMPL003",
+                        "B0COMPL004",
+                        "B0COMPL005",
+                    ],
+                )
                 .with("startsAt", at("2026-11-12T08:00:00Z"))
                 .with("daysAhead", 2)
                 .with("subject", "")
@@ -180,21 +213,43 @@ fn decision_lists_every_violated_rule() {
         ]
     );
     assert_eq!(d.warnings.len(), 1);
-    assert!(d.violations.iter().all(|v| !v.unevaluated && v.policy == "campaign@2026-11-01"));
+    assert!(
+        d.violations
+            .iter()
+            .all(|v| !v.unevaluated && v.policy == "campaign@2026-11-01")
+    );
 }
 
 #[test]
 fn typed_params_and_errors() {
     let set = PolicySet::bundled().unwrap();
     let send = set.in_force("send", at("2026-11-20T00:00:00Z")).unwrap();
-    assert_eq!(send.param_days("send_window_days").unwrap(), Duration::days(5));
-    assert_eq!(send.param_days("frequency_cap_days").unwrap(), Duration::days(7));
+    assert_eq!(
+        send.param_days("send_window_days").unwrap(),
+        Duration::days(5)
+    );
+    assert_eq!(
+        send.param_days("frequency_cap_days").unwrap(),
+        Duration::days(7)
+    );
     assert!((send.param_f64("complaint_rate_limit").unwrap() - 0.003).abs() < 1e-12);
-    assert!(send.param_strings("required_headers").unwrap().contains(&"List-Unsubscribe"));
-    assert!(matches!(send.param_i64("nope"), Err(PolicyError::Param { .. })));
+    assert!(
+        send.param_strings("required_headers")
+            .unwrap()
+            .contains(&"List-Unsubscribe")
+    );
+    assert!(matches!(
+        send.param_i64("nope"),
+        Err(PolicyError::Param { .. })
+    ));
     assert!(send.param_i64("complaint_rate_limit").is_err());
-    let promo = set.in_force("promotion", at("2026-11-20T00:00:00Z")).unwrap();
-    assert_eq!(promo.param_hours("promotion_min_age_hours").unwrap(), Duration::hours(24));
+    let promo = set
+        .in_force("promotion", at("2026-11-20T00:00:00Z"))
+        .unwrap();
+    assert_eq!(
+        promo.param_hours("promotion_min_age_hours").unwrap(),
+        Duration::hours(24)
+    );
 }
 
 #[test]
@@ -203,14 +258,24 @@ fn bundled_matches_the_directory() {
     let dir = PolicySet::load_dir(&shipped()).unwrap();
     let names: Vec<&str> = bundled.names().collect();
     assert_eq!(names, dir.names().collect::<Vec<_>>());
-    for name in ["campaign", "promotion", "send", "contact", "content", "message", "health"] {
+    for name in [
+        "campaign",
+        "promotion",
+        "send",
+        "contact",
+        "content",
+        "message",
+        "health",
+    ] {
         assert!(names.contains(&name), "{name} not bundled");
     }
 }
 
 #[test]
 fn reserved_params_fact_is_rejected() {
-    let set = PolicySet::from_sources([policy("2026-11-01", "2026-11-01T00:00:00Z", 4, LIMIT_RULE)]).unwrap();
+    let set =
+        PolicySet::from_sources([policy("2026-11-01", "2026-11-01T00:00:00Z", 4, LIMIT_RULE)])
+            .unwrap();
     let facts = Facts::new().with("params", 1).with("items", vec!["a"]);
     assert!(matches!(
         set.evaluate("demo", at("2026-11-02T00:00:00Z"), &facts),
@@ -254,7 +319,10 @@ fn invalid_files_fail_with_a_named_reason() {
     for entry in std::fs::read_dir(&invalid).unwrap() {
         let path = entry.unwrap().path();
         let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        let version = stem.split_once("--").map_or(stem.as_str(), |(v, _)| v).to_owned();
+        let version = stem
+            .split_once("--")
+            .map_or(stem.as_str(), |(v, _)| v)
+            .to_owned();
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let target = dir.join(format!("{version}.toml"));
@@ -264,7 +332,10 @@ fn invalid_files_fail_with_a_named_reason() {
         let failure = report.failures().next().unwrap().text.clone();
         assert!(failure.contains(&target.display().to_string()), "{failure}");
         let text = std::fs::read_to_string(&path).unwrap();
-        for want in text.lines().filter_map(|l| l.strip_prefix("# expect-error:")) {
+        for want in text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# expect-error:"))
+        {
             assert!(failure.contains(want.trim()), "{failure} lacks {want}");
         }
         count += 1;
@@ -276,25 +347,40 @@ fn invalid_files_fail_with_a_named_reason() {
 fn wrong_expectations_fail() {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&shipped().join("campaign"), &tmp.path().join("campaign"));
-    let case = tmp.path().join("campaign/cases/complementary-too-many.toml");
+    let case = tmp
+        .path()
+        .join("campaign/cases/complementary-too-many.toml");
     let text = std::fs::read_to_string(&case).unwrap();
-    std::fs::write(&case, text.replace("[\"R-MYCE-6.count\"]", "[\"R-MYCE-6.duplicate\"]")).unwrap();
+    std::fs::write(
+        &case,
+        text.replace("[\"R-MYCE-6.count\"]", "[\"R-MYCE-6.duplicate\"]"),
+    )
+    .unwrap();
     // An invalid file that loads must fail too.
     std::fs::copy(
         shipped().join("campaign/2026-11-01.toml"),
-        tmp.path().join("campaign/invalid/2026-11-01--actually-valid.toml"),
+        tmp.path()
+            .join("campaign/invalid/2026-11-01--actually-valid.toml"),
     )
     .unwrap();
     let report = check_dir(tmp.path());
     let failures: Vec<String> = report.failures().map(|l| l.text.clone()).collect();
     assert_eq!(failures.len(), 2, "{report}");
-    assert!(failures[0].contains("complementary-too-many.toml"), "{}", failures[0]);
+    assert!(
+        failures[0].contains("complementary-too-many.toml"),
+        "{}",
+        failures[0]
+    );
     assert!(
         failures[0].contains("expected [R-MYCE-6.duplicate] fired [R-MYCE-6.count]"),
         "{}",
         failures[0]
     );
-    assert!(failures[1].contains("actually-valid.toml: loaded"), "{}", failures[1]);
+    assert!(
+        failures[1].contains("actually-valid.toml: loaded"),
+        "{}",
+        failures[1]
+    );
     assert_eq!(report.exit_code(), std::process::ExitCode::FAILURE);
 }
 

@@ -31,22 +31,36 @@ pub use dynamodb::DynamoStore;
 pub use embedded::EmbeddedStore;
 pub use entities::{Entity, EntityStore, Page, UpsertOutcome};
 pub use error::StoreError;
-pub use merge::EntityChange;
-pub use idempotency::{IdempotencyOutcome, IdempotencyStore};
-pub use sending::{CapTake, CheckpointOutcome, ClaimOutcome, SendStore, follower_token_after};
 pub use feedback::{FeedbackCounts, FeedbackKind, FeedbackOutcome, FeedbackStore};
+pub use idempotency::{IdempotencyOutcome, IdempotencyStore};
+pub use merge::EntityChange;
 pub use messages::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, MessageStore};
 pub use records::{CapOutcome, CapStore, ContactOutcome, ContactStore, LedgerOutcome, LedgerStore};
+pub use sending::{CapTake, CheckpointOutcome, ClaimOutcome, SendStore, follower_token_after};
 
 /// The whole storage port: what handlers and jobs hold (`Arc<dyn Store>`).
 pub trait Store:
-    CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore + SendStore
-        + FeedbackStore + MessageStore
+    CampaignStore
+    + CapStore
+    + LedgerStore
+    + ContactStore
+    + IdempotencyStore
+    + EntityStore
+    + SendStore
+    + FeedbackStore
+    + MessageStore
 {
 }
 
 impl<T> Store for T where
-    T: CampaignStore + CapStore + LedgerStore + ContactStore + IdempotencyStore + EntityStore + SendStore
-        + FeedbackStore + MessageStore
+    T: CampaignStore
+        + CapStore
+        + LedgerStore
+        + ContactStore
+        + IdempotencyStore
+        + EntityStore
+        + SendStore
+        + FeedbackStore
+        + MessageStore
 {
 }

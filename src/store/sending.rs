@@ -19,7 +19,8 @@ use crate::domain::send::SendProgress;
 use crate::domain::{BrandId, CampaignId, CustomerId};
 
 /// Attributes of the campaign item the lifecycle transitions must carry over.
-pub(crate) const SEND_ATTRIBUTES: [&str; 4] = ["sendProgress", "progressSeq", "leaseOwner", "leaseUntil"];
+pub(crate) const SEND_ATTRIBUTES: [&str; 4] =
+    ["sendProgress", "progressSeq", "leaseOwner", "leaseUntil"];
 
 /// The send attributes of a campaign item, decoded beside the campaign.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

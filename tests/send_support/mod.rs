@@ -20,9 +20,7 @@ use engage::domain::review::Review;
 use engage::domain::schedule::{send_window, zone};
 use engage::domain::send::{SendProgress, SendRecord};
 use engage::domain::suppression::Suppression;
-use engage::domain::{
-    BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId, SellerId,
-};
+use engage::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId, SellerId};
 use engage::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use engage::policy::PolicySet;
 use engage::store::feedback::{FeedbackCounts, FeedbackKind, FeedbackOutcome, FeedbackStore};
@@ -80,7 +78,13 @@ pub async fn brand(store: &dyn Store, id: &str) {
 }
 
 /// A follower, possibly unfollowed or suppressed.
-pub async fn follower(store: &dyn Store, brand: &str, customer: &str, unfollowed: bool, suppressed: bool) {
+pub async fn follower(
+    store: &dyn Store,
+    brand: &str,
+    customer: &str,
+    unfollowed: bool,
+    suppressed: bool,
+) {
     let f = Follower {
         brand_id: BrandId::new(brand),
         customer_id: CustomerId::new(customer),
@@ -136,12 +140,19 @@ pub fn campaign(id: &str, brand: &str, start: &str) -> Campaign {
 
 /// Stores a campaign.
 pub async fn create(store: &dyn Store, c: &Campaign) {
-    assert_eq!(store.create_campaign(c).await.unwrap(), CreateOutcome::Created);
+    assert_eq!(
+        store.create_campaign(c).await.unwrap(),
+        CreateOutcome::Created
+    );
 }
 
 /// Status and checkpoint of a campaign.
 pub async fn state(store: &dyn Store, id: &str) -> (CampaignStatus, SendProgress) {
-    let (c, p) = store.campaign_progress(&CampaignId::new(id)).await.unwrap().unwrap();
+    let (c, p) = store
+        .campaign_progress(&CampaignId::new(id))
+        .await
+        .unwrap()
+        .unwrap();
     (c.status, p)
 }
 
@@ -186,19 +197,31 @@ impl Mailer for FaultMailer {
             return Err(MailError::transient("injected", "injected mail fault"));
         }
         email.validate()?;
-        assert!(email.list_unsubscribe.as_deref().is_some_and(|u| u.starts_with("https://")));
+        assert!(
+            email
+                .list_unsubscribe
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+        );
         self.sent.lock().unwrap().push(Mail {
             campaign: email.header("X-Engage-Campaign").unwrap().to_owned(),
             to: email.to.clone(),
             date: email.date,
         });
-        Ok(SentMessage { message_id: email.message_id.clone(), provider_id: String::new() })
+        Ok(SentMessage {
+            message_id: email.message_id.clone(),
+            provider_id: String::new(),
+        })
     }
 }
 
 /// The checks of every scenario: no (campaign, customer) twice, no brand twice to
 /// one customer within `cap`. Returns the mails per campaign.
-pub fn check_mails(mails: &[Mail], brand_of: impl Fn(&str) -> String, cap: Duration) -> BTreeMap<String, BTreeSet<String>> {
+pub fn check_mails(
+    mails: &[Mail],
+    brand_of: impl Fn(&str) -> String,
+    cap: Duration,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut per: BTreeMap<(String, String), usize> = BTreeMap::new();
     for m in mails {
         *per.entry((m.campaign.clone(), m.to.clone())).or_default() += 1;
@@ -207,17 +230,27 @@ pub fn check_mails(mails: &[Mail], brand_of: impl Fn(&str) -> String, cap: Durat
     assert!(dups.is_empty(), "duplicates: {dups:?}");
     let mut by_brand: BTreeMap<(String, String), Vec<DateTime<Utc>>> = BTreeMap::new();
     for m in mails {
-        by_brand.entry((brand_of(&m.campaign), m.to.clone())).or_default().push(m.date);
+        by_brand
+            .entry((brand_of(&m.campaign), m.to.clone()))
+            .or_default()
+            .push(m.date);
     }
     for ((b, to), mut dates) in by_brand {
         dates.sort();
         for w in dates.windows(2) {
-            assert!(w[1] - w[0] >= cap, "cap breach: brand {b} reached {to} at {} and {}", w[0], w[1]);
+            assert!(
+                w[1] - w[0] >= cap,
+                "cap breach: brand {b} reached {to} at {} and {}",
+                w[0],
+                w[1]
+            );
         }
     }
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for m in mails {
-        out.entry(m.campaign.clone()).or_default().insert(m.to.clone());
+        out.entry(m.campaign.clone())
+            .or_default()
+            .insert(m.to.clone());
     }
     out
 }
@@ -235,7 +268,12 @@ pub struct FaultStore {
 impl FaultStore {
     /// A wrapper failing call `k`.
     pub fn new(inner: Arc<dyn Store>, k: usize, after: bool) -> Self {
-        Self { inner, calls: AtomicUsize::new(0), fail_at: AtomicUsize::new(k), after }
+        Self {
+            inner,
+            calls: AtomicUsize::new(0),
+            fail_at: AtomicUsize::new(k),
+            after,
+        }
     }
 
     fn hit(&self) -> bool {
@@ -244,7 +282,10 @@ impl FaultStore {
     }
 
     fn fault(op: &'static str) -> StoreError {
-        StoreError::Transient { op, source: "injected store fault".into() }
+        StoreError::Transient {
+            op,
+            source: "injected store fault".into(),
+        }
     }
 }
 
@@ -268,11 +309,19 @@ impl CampaignStore for FaultStore {
     async fn get_campaign(&self, id: &CampaignId) -> Result<Option<Campaign>, StoreError> {
         faulty!(self, "get_campaign", self.inner.get_campaign(id))
     }
-    async fn list_campaigns(&self, b: &BrandId, s: Option<CampaignStatus>) -> Result<Vec<Campaign>, StoreError> {
+    async fn list_campaigns(
+        &self,
+        b: &BrandId,
+        s: Option<CampaignStatus>,
+    ) -> Result<Vec<Campaign>, StoreError> {
         faulty!(self, "list_campaigns", self.inner.list_campaigns(b, s))
     }
     async fn list_live_campaigns(&self, s: CampaignStatus) -> Result<Vec<Campaign>, StoreError> {
-        faulty!(self, "list_live_campaigns", self.inner.list_live_campaigns(s))
+        faulty!(
+            self,
+            "list_live_campaigns",
+            self.inner.list_live_campaigns(s)
+        )
     }
     async fn transition(
         &self,
@@ -282,7 +331,11 @@ impl CampaignStore for FaultStore {
         reason: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<TransitionOutcome, StoreError> {
-        faulty!(self, "transition", self.inner.transition(id, from, to, reason, at))
+        faulty!(
+            self,
+            "transition",
+            self.inner.transition(id, from, to, reason, at)
+        )
     }
 }
 
@@ -305,7 +358,11 @@ impl LedgerStore for FaultStore {
     async fn record_send(&self, r: &SendRecord) -> Result<LedgerOutcome, StoreError> {
         faulty!(self, "record_send", self.inner.record_send(r))
     }
-    async fn get_send(&self, c: &CampaignId, u: &CustomerId) -> Result<Option<SendRecord>, StoreError> {
+    async fn get_send(
+        &self,
+        c: &CampaignId,
+        u: &CustomerId,
+    ) -> Result<Option<SendRecord>, StoreError> {
         faulty!(self, "get_send", self.inner.get_send(c, u))
     }
 }
@@ -332,7 +389,12 @@ impl IdempotencyStore for FaultStore {
     ) -> Result<IdempotencyOutcome, StoreError> {
         faulty!(self, "begin", self.inner.begin(scope, key, hash, at, ttl))
     }
-    async fn complete(&self, scope: &str, key: &str, r: &serde_json::Value) -> Result<(), StoreError> {
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        r: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         faulty!(self, "complete", self.inner.complete(scope, key, r))
     }
     async fn release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
@@ -354,10 +416,18 @@ impl EntityStore for FaultStore {
     async fn get_brand(&self, b: &BrandId) -> Result<Option<Brand>, StoreError> {
         faulty!(self, "get_brand", self.inner.get_brand(b))
     }
-    async fn get_follower(&self, b: &BrandId, c: &CustomerId) -> Result<Option<Follower>, StoreError> {
+    async fn get_follower(
+        &self,
+        b: &BrandId,
+        c: &CustomerId,
+    ) -> Result<Option<Follower>, StoreError> {
         faulty!(self, "get_follower", self.inner.get_follower(b, c))
     }
-    async fn get_suppression(&self, b: &BrandId, c: &CustomerId) -> Result<Option<Suppression>, StoreError> {
+    async fn get_suppression(
+        &self,
+        b: &BrandId,
+        c: &CustomerId,
+    ) -> Result<Option<Suppression>, StoreError> {
         faulty!(self, "get_suppression", self.inner.get_suppression(b, c))
     }
     async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
@@ -369,16 +439,39 @@ impl EntityStore for FaultStore {
     async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
         faulty!(self, "get_review", self.inner.get_review(id))
     }
-    async fn list_followers(&self, b: &BrandId, token: Option<&str>, limit: usize) -> Result<Page<Follower>, StoreError> {
-        faulty!(self, "list_followers", self.inner.list_followers(b, token, limit))
+    async fn list_followers(
+        &self,
+        b: &BrandId,
+        token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError> {
+        faulty!(
+            self,
+            "list_followers",
+            self.inner.list_followers(b, token, limit)
+        )
     }
-    async fn list_promotions(&self, b: &BrandId, asin: Option<&str>) -> Result<Vec<Promotion>, StoreError> {
+    async fn list_promotions(
+        &self,
+        b: &BrandId,
+        asin: Option<&str>,
+    ) -> Result<Vec<Promotion>, StoreError> {
         faulty!(self, "list_promotions", self.inner.list_promotions(b, asin))
     }
-    async fn list_orders(&self, b: &BrandId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Order>, StoreError> {
+    async fn list_orders(
+        &self,
+        b: &BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Order>, StoreError> {
         faulty!(self, "list_orders", self.inner.list_orders(b, from, to))
     }
-    async fn list_reviews(&self, b: &BrandId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Review>, StoreError> {
+    async fn list_reviews(
+        &self,
+        b: &BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Review>, StoreError> {
         faulty!(self, "list_reviews", self.inner.list_reviews(b, from, to))
     }
 }
@@ -392,7 +485,11 @@ impl FeedbackStore for FaultStore {
         kind: FeedbackKind,
         at: DateTime<Utc>,
     ) -> Result<FeedbackOutcome, StoreError> {
-        faulty!(self, "count_feedback", self.inner.count_feedback(b, key, kind, at))
+        faulty!(
+            self,
+            "count_feedback",
+            self.inner.count_feedback(b, key, kind, at)
+        )
     }
     async fn feedback_counts(&self, b: &BrandId) -> Result<FeedbackCounts, StoreError> {
         faulty!(self, "feedback_counts", self.inner.feedback_counts(b))
@@ -401,7 +498,10 @@ impl FeedbackStore for FaultStore {
 
 #[async_trait]
 impl SendStore for FaultStore {
-    async fn campaign_progress(&self, id: &CampaignId) -> Result<Option<(Campaign, SendProgress)>, StoreError> {
+    async fn campaign_progress(
+        &self,
+        id: &CampaignId,
+    ) -> Result<Option<(Campaign, SendProgress)>, StoreError> {
         faulty!(self, "campaign_progress", self.inner.campaign_progress(id))
     }
     async fn claim_send(
@@ -411,7 +511,11 @@ impl SendStore for FaultStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<ClaimOutcome, StoreError> {
-        faulty!(self, "claim_send", self.inner.claim_send(id, owner, now, until))
+        faulty!(
+            self,
+            "claim_send",
+            self.inner.claim_send(id, owner, now, until)
+        )
     }
     async fn checkpoint_send(
         &self,
@@ -420,9 +524,18 @@ impl SendStore for FaultStore {
         p: &SendProgress,
         until: DateTime<Utc>,
     ) -> Result<CheckpointOutcome, StoreError> {
-        faulty!(self, "checkpoint_send", self.inner.checkpoint_send(id, owner, p, until))
+        faulty!(
+            self,
+            "checkpoint_send",
+            self.inner.checkpoint_send(id, owner, p, until)
+        )
     }
-    async fn take_caps(&self, takes: &[CapTake], at: DateTime<Utc>, cap: Duration) -> Vec<Result<CapOutcome, StoreError>> {
+    async fn take_caps(
+        &self,
+        takes: &[CapTake],
+        at: DateTime<Utc>,
+        cap: Duration,
+    ) -> Vec<Result<CapOutcome, StoreError>> {
         let mut out = Vec::with_capacity(takes.len());
         for take in takes {
             let one = std::slice::from_ref(take);
@@ -432,7 +545,11 @@ impl SendStore for FaultStore {
                 }
                 Err(FaultStore::fault("take_cap"))
             } else {
-                self.inner.take_caps(one, at, cap).await.pop().unwrap_or_else(|| Err(FaultStore::fault("take_cap")))
+                self.inner
+                    .take_caps(one, at, cap)
+                    .await
+                    .pop()
+                    .unwrap_or_else(|| Err(FaultStore::fault("take_cap")))
             };
             out.push(r);
         }
@@ -448,7 +565,11 @@ impl engage::store::MessageStore for FaultStore {
         r: &engage::store::MessageRecord,
         lease_now: DateTime<Utc>,
     ) -> Result<engage::store::MessageClaim, StoreError> {
-        faulty!(self, "claim_message", self.inner.claim_message(r, lease_now))
+        faulty!(
+            self,
+            "claim_message",
+            self.inner.claim_message(r, lease_now)
+        )
     }
     async fn finish_message(
         &self,
@@ -468,6 +589,10 @@ impl engage::store::MessageStore for FaultStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Order>, StoreError> {
-        faulty!(self, "list_orders_updated", self.inner.list_orders_updated(from, to))
+        faulty!(
+            self,
+            "list_orders_updated",
+            self.inner.list_orders_updated(from, to)
+        )
     }
 }

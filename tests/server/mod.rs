@@ -1,7 +1,6 @@
 //! Spawns the real `engage` binary for end-to-end tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -41,7 +40,9 @@ impl Server {
             .args(extra)
             .env_remove("ENGAGE_TOKEN_SECRET")
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(outbox.with_extension("stderr.log")).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::File::create(outbox.with_extension("stderr.log")).unwrap(),
+            ))
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -51,11 +52,17 @@ impl Server {
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| {
-                let log = std::fs::read_to_string(outbox.with_extension("stderr.log")).unwrap_or_default();
+                let log = std::fs::read_to_string(outbox.with_extension("stderr.log"))
+                    .unwrap_or_default();
                 panic!("engage serve did not start: {line:?}\n{log}")
             })
             .to_owned();
-        Self { child, base, data: data.to_owned(), _dir: None }
+        Self {
+            child,
+            base,
+            data: data.to_owned(),
+            _dir: None,
+        }
     }
 
     /// Keeps `dir` alive as long as the server.
@@ -79,7 +86,8 @@ impl Drop for Server {
 /// A token printed by `engage token`, as a newcomer would get it.
 pub fn token(seller: &str, brands: &[&str], roles: &[&str]) -> String {
     let mut cmd = Command::new(engage_bin());
-    cmd.args(["token", "--seller", seller]).env_remove("ENGAGE_TOKEN_SECRET");
+    cmd.args(["token", "--seller", seller])
+        .env_remove("ENGAGE_TOKEN_SECRET");
     for b in brands {
         cmd.args(["--brand", b]);
     }
@@ -87,6 +95,10 @@ pub fn token(seller: &str, brands: &[&str], roles: &[&str]) -> String {
         cmd.args(["--role", r]);
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "engage token failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "engage token failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

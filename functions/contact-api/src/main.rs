@@ -19,27 +19,48 @@ use engage::store::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    tracing_subscriber::fmt().json().with_current_span(false).without_time().init();
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .init();
     let config = Config::from_env()?;
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(SesMailer::retry_config())
         .load()
         .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name.clone());
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name.clone(),
+    );
     let mut mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws));
-    if let Some(set) = std::env::var("ENGAGE_SES_CONFIGURATION_SET").ok().filter(|s| !s.is_empty()) {
+    if let Some(set) = std::env::var("ENGAGE_SES_CONFIGURATION_SET")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
         mailer = mailer.with_configuration_set(set);
     }
-    let bus = std::env::var("ENGAGE_EVENT_BUS").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
+    let bus = std::env::var("ENGAGE_EVENT_BUS")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "default".into());
     let publisher = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&aws), bus);
-    let mut app = App::new(Arc::new(store), Arc::new(PolicySet::bundled()?), Arc::new(SystemClock))?
-        .with_mailer(Arc::new(mailer))
-        .with_publisher(Arc::new(publisher));
+    let mut app = App::new(
+        Arc::new(store),
+        Arc::new(PolicySet::bundled()?),
+        Arc::new(SystemClock),
+    )?
+    .with_mailer(Arc::new(mailer))
+    .with_publisher(Arc::new(publisher));
     if let Some(url) = &config.public_url {
         app = app.with_public_url(url);
     }
     // The API Gateway authorizer verifies tokens; the keys only serve direct invocations.
     let keys = Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes()));
-    let routes = finish(contact_routes().merge(health_routes()), AppState { keys, app }, config.max_body_bytes);
+    let routes = finish(
+        contact_routes().merge(health_routes()),
+        AppState { keys, app },
+        config.max_body_bytes,
+    );
     lambda::run(routes).await
 }

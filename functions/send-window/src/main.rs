@@ -31,7 +31,10 @@ async fn main() -> Result<(), Error> {
         .init();
     let config = Config::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name.clone());
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name.clone(),
+    );
     let ses_config = aws_sdk_sesv2::config::Builder::from(&aws)
         .retry_config(SesMailer::retry_config())
         .build();
@@ -55,7 +58,12 @@ async fn main() -> Result<(), Error> {
         let run = options.fresh_run();
         let report: RunReport = send_window::run_paced(app, mailer, signer, &run, pacer).await?;
         let totals = report.totals();
-        tracing::info!(campaigns = report.campaigns.len(), sent = totals.sent, failed = totals.failed, "send window pass");
+        tracing::info!(
+            campaigns = report.campaigns.len(),
+            sent = totals.sent,
+            failed = totals.failed,
+            "send window pass"
+        );
         Ok::<RunReport, Error>(report)
     }))
     .await

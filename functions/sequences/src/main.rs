@@ -21,18 +21,33 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt().json().with_current_span(false).without_time().init();
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .init();
     let config = Config::from_env()?;
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(SesMailer::retry_config())
         .load()
         .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name.clone());
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name.clone(),
+    );
     let mut mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws));
-    if let Some(set) = config.ses_configuration_set.clone().filter(|s| !s.is_empty()) {
+    if let Some(set) = config
+        .ses_configuration_set
+        .clone()
+        .filter(|s| !s.is_empty())
+    {
         mailer = mailer.with_configuration_set(set);
     }
-    let mut app = App::new(Arc::new(store), Arc::new(PolicySet::bundled()?), Arc::new(SystemClock))?;
+    let mut app = App::new(
+        Arc::new(store),
+        Arc::new(PolicySet::bundled()?),
+        Arc::new(SystemClock),
+    )?;
     if let Some(url) = &config.public_url {
         app = app.with_public_url(url);
     }

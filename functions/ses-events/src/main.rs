@@ -23,7 +23,10 @@ async fn main() -> Result<(), Error> {
         .init();
     let config = Config::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name.clone());
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name.clone(),
+    );
     let policies = PolicySet::bundled()?;
     let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
     let (store, policies, signer) = (&store, &policies, &signer);

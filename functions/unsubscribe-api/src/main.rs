@@ -15,17 +15,32 @@ use engage::store::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    tracing_subscriber::fmt().json().with_current_span(false).without_time().init();
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .init();
     let config = Config::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name.clone());
-    let mut app = App::new(Arc::new(store), Arc::new(PolicySet::bundled()?), Arc::new(SystemClock))?
-        .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes());
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        config.table_name.clone(),
+    );
+    let mut app = App::new(
+        Arc::new(store),
+        Arc::new(PolicySet::bundled()?),
+        Arc::new(SystemClock),
+    )?
+    .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes());
     if let Some(url) = &config.public_url {
         app = app.with_public_url(url);
     }
     // No route here reads a bearer token; the keys only complete the shared state.
     let keys = Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes()));
-    let routes = finish(unsubscribe_routes(), AppState { keys, app }, config.max_body_bytes);
+    let routes = finish(
+        unsubscribe_routes(),
+        AppState { keys, app },
+        config.max_body_bytes,
+    );
     lambda::run(routes).await
 }

@@ -31,7 +31,11 @@ impl Locale {
     /// The locale for a buyer's language tag: `en-CA` and `fr-CA` as such, any other
     /// French tag as `fr-CA`, anything else (or nothing) as `en-US`.
     pub fn for_tag(tag: Option<&str>) -> Self {
-        let tag = tag.unwrap_or_default().trim().to_ascii_lowercase().replace('_', "-");
+        let tag = tag
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+            .replace('_', "-");
         if tag == "en-ca" {
             Self::EnCa
         } else if tag == "fr" || tag.starts_with("fr-") {
@@ -87,26 +91,44 @@ impl ContactEmail {
     pub fn subject(&self) -> String {
         let b = &self.brand_name;
         match (self.reason, self.locale) {
-            (ContactReason::CourtesyRefund, Locale::FrCa) => format!("Un remboursement complet de votre commande chez {b}"),
+            (ContactReason::CourtesyRefund, Locale::FrCa) => {
+                format!("Un remboursement complet de votre commande chez {b}")
+            }
             (ContactReason::CourtesyRefund, _) => format!("A full refund of your order from {b}"),
-            (ContactReason::CustomerSupport, Locale::FrCa) => format!("{b} aimerait vous aider avec votre commande"),
-            (ContactReason::CustomerSupport, _) => format!("{b} would like to help with your order"),
+            (ContactReason::CustomerSupport, Locale::FrCa) => {
+                format!("{b} aimerait vous aider avec votre commande")
+            }
+            (ContactReason::CustomerSupport, _) => {
+                format!("{b} would like to help with your order")
+            }
         }
     }
 
     /// Renders the HTML and text parts.
-    pub fn render(&self, renderer: &Renderer) -> Result<RenderedEmail, crate::mail::render::RenderError> {
+    pub fn render(
+        &self,
+        renderer: &Renderer,
+    ) -> Result<RenderedEmail, crate::mail::render::RenderError> {
         let subject = self.subject();
         let ctx = Context {
             fr: self.locale == Locale::FrCa,
             lang: self.locale.tag(),
-            centre: if self.locale == Locale::EnUs { "center" } else { "centre" },
+            centre: if self.locale == Locale::EnUs {
+                "center"
+            } else {
+                "centre"
+            },
             subject: &subject,
             brand_name: &self.brand_name,
             order_id: &self.order_id,
         };
-        let (html, text) = renderer.render_pair(template_name(self.reason), Value::from(Serde(&ctx)))?;
-        Ok(RenderedEmail { subject, html, text })
+        let (html, text) =
+            renderer.render_pair(template_name(self.reason), Value::from(Serde(&ctx)))?;
+        Ok(RenderedEmail {
+            subject,
+            html,
+            text,
+        })
     }
 }
 
@@ -118,9 +140,11 @@ pub fn check_content(
     at: DateTime<Utc>,
 ) -> Result<Decision, crate::policy::PolicyError> {
     let mut decisions = Vec::new();
-    for (field, text, header) in
-        [("subject", &email.subject, true), ("text", &email.text, false), ("html", &email.html, false)]
-    {
+    for (field, text, header) in [
+        ("subject", &email.subject, true),
+        ("text", &email.text, false),
+        ("html", &email.html, false),
+    ] {
         let facts = crate::app::facts::content_facts(text, "contact", header);
         decisions.push(policies.evaluate("content", at, &facts)?.with_field(field));
     }
@@ -131,7 +155,10 @@ pub fn check_content(
 /// and runs the content policy over.
 pub fn samples() -> Vec<ContactEmail> {
     let mut out = Vec::new();
-    for reason in [ContactReason::CourtesyRefund, ContactReason::CustomerSupport] {
+    for reason in [
+        ContactReason::CourtesyRefund,
+        ContactReason::CustomerSupport,
+    ] {
         for locale in Locale::ALL {
             out.push(ContactEmail {
                 reason,

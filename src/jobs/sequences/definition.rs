@@ -11,7 +11,9 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::order::Order;
-use crate::policy::{FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration};
+use crate::policy::{
+    FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration,
+};
 
 /// The policy that holds the sequences.
 pub const POLICY: &str = "sequences";
@@ -177,24 +179,33 @@ impl Sequences {
             .map(str::to_owned)
             .collect();
         let raw = to_json(v.param("steps")?);
-        let files: Vec<StepFile> = serde_json::from_value(raw)
-            .map_err(|e| invalid(format!("steps: {e}")))?;
+        let files: Vec<StepFile> =
+            serde_json::from_value(raw).map_err(|e| invalid(format!("steps: {e}")))?;
         let mut steps: Vec<Step> = Vec::new();
         for f in files {
             let name = f.message_type.clone();
             if steps.iter().any(|s| s.message_type == name) {
-                return Err(invalid(format!("step {name}: a second step of the same type")));
+                return Err(invalid(format!(
+                    "step {name}: a second step of the same type"
+                )));
             }
-            let delay = parse_duration(&f.delay).map_err(|e| invalid(format!("step {name}: delay {e}")))?;
-            let window = parse_duration(&f.window).map_err(|e| invalid(format!("step {name}: window {e}")))?;
+            let delay =
+                parse_duration(&f.delay).map_err(|e| invalid(format!("step {name}: delay {e}")))?;
+            let window = parse_duration(&f.window)
+                .map_err(|e| invalid(format!("step {name}: window {e}")))?;
             if delay < Duration::zero() || window < delay {
                 return Err(invalid(format!(
                     "step {name}: the delay must be 0 or more and the window at least the delay"
                 )));
             }
-            for locale in required_locales.iter().chain(std::iter::once(&fallback_locale)) {
+            for locale in required_locales
+                .iter()
+                .chain(std::iter::once(&fallback_locale))
+            {
                 if !f.templates.contains_key(locale) {
-                    return Err(invalid(format!("step {name}: no template for locale {locale}")));
+                    return Err(invalid(format!(
+                        "step {name}: no template for locale {locale}"
+                    )));
                 }
             }
             for (locale, t) in &f.templates {
@@ -229,7 +240,10 @@ impl Sequences {
 
     /// The longest window of an enabled step: how far back the job looks.
     pub fn horizon(&self) -> Duration {
-        self.enabled().map(|s| s.window).max().unwrap_or_else(Duration::zero)
+        self.enabled()
+            .map(|s| s.window)
+            .max()
+            .unwrap_or_else(Duration::zero)
     }
 }
 
@@ -274,7 +288,11 @@ impl Step {
     /// The template for a buyer's locale tag: the same tag, else a template of the
     /// same language (the fallback's if it is that language), else the fallback.
     /// Returns the locale tag chosen and its template.
-    pub fn template_for<'a>(&'a self, buyer: &str, fallback: &'a str) -> Option<(&'a str, &'a Template)> {
+    pub fn template_for<'a>(
+        &'a self,
+        buyer: &str,
+        fallback: &'a str,
+    ) -> Option<(&'a str, &'a Template)> {
         let norm = |s: &str| s.trim().replace('_', "-").to_ascii_lowercase();
         let want = norm(buyer);
         let lang = |s: &str| norm(s).split('-').next().unwrap_or_default().to_owned();
@@ -368,7 +386,11 @@ pub struct ContentViolation {
 
 impl std::fmt::Display for ContentViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} ({}): {:?}", self.field, self.rule, self.message, self.text)
+        write!(
+            f,
+            "{}: {} ({}): {:?}",
+            self.field, self.rule, self.message, self.text
+        )
     }
 }
 
@@ -449,8 +471,12 @@ fn sentences(text: &str) -> Vec<String> {
 pub fn check_version(v: &PolicyVersion, policies: &PolicySet) -> Result<usize, Vec<String>> {
     let seq = Sequences::from_version(v).map_err(|e| vec![error_text(&e)])?;
     let at = v.effective_from();
-    let message = policies.in_force("message", at).map_err(|e| vec![e.to_string()])?;
-    let permitted = message.param_strings("permitted_types").map_err(|e| vec![e.to_string()])?;
+    let message = policies
+        .in_force("message", at)
+        .map_err(|e| vec![e.to_string()])?;
+    let permitted = message
+        .param_strings("permitted_types")
+        .map_err(|e| vec![e.to_string()])?;
     let min = message
         .param_days("review_request_min_days_after_delivery")
         .map_err(|e| vec![e.to_string()])?;
@@ -469,7 +495,9 @@ pub fn check_version(v: &PolicyVersion, policies: &PolicySet) -> Result<usize, V
         }
         if name == "review_request" {
             if step.trigger != Trigger::OrderDelivered {
-                problems.push(format!("step {name}: a review request follows order_delivered (R-MSG-6)"));
+                problems.push(format!(
+                    "step {name}: a review request follows order_delivered (R-MSG-6)"
+                ));
             }
             if step.delay < min || step.window > max {
                 problems.push(format!(
@@ -487,7 +515,10 @@ pub fn check_version(v: &PolicyVersion, policies: &PolicySet) -> Result<usize, V
             let rendered = match template.render(&MessageVars::sample(step.trigger)) {
                 Ok(r) => r,
                 Err(e) => {
-                    problems.push(format!("step {name}, template {locale}: {}", template_error(&e)));
+                    problems.push(format!(
+                        "step {name}, template {locale}: {}",
+                        template_error(&e)
+                    ));
                     continue;
                 }
             };

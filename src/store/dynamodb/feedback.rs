@@ -79,11 +79,18 @@ impl FeedbackStore for DynamoStore {
                         let reasons = c.cancellation_reasons();
                         let repeat = reasons.first().and_then(|r| r.code())
                             == Some("ConditionalCheckFailed")
-                            && reasons.iter().skip(1).all(|r| matches!(r.code(), None | Some("None")));
+                            && reasons
+                                .iter()
+                                .skip(1)
+                                .all(|r| matches!(r.code(), None | Some("None")));
                         let busy = reasons.iter().any(|r| {
                             matches!(
                                 r.code(),
-                                Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")
+                                Some(
+                                    "TransactionConflict"
+                                        | "ThrottlingError"
+                                        | "ProvisionedThroughputExceeded"
+                                )
                             )
                         });
                         (repeat, busy)
@@ -91,7 +98,10 @@ impl FeedbackStore for DynamoStore {
                     _ => (false, false),
                 };
                 if busy {
-                    return Err(StoreError::Transient { op, source: Box::new(e) });
+                    return Err(StoreError::Transient {
+                        op,
+                        source: Box::new(e),
+                    });
                 }
                 if !repeat {
                     return Err(sdk_error(op, e));

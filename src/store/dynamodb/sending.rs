@@ -25,7 +25,11 @@ fn decode(attrs: Attrs) -> Result<(Campaign, SendAttrs), StoreError> {
 }
 
 impl DynamoStore {
-    async fn raw_campaign(&self, op: &'static str, id: &CampaignId) -> Result<Option<Attrs>, StoreError> {
+    async fn raw_campaign(
+        &self,
+        op: &'static str,
+        id: &CampaignId,
+    ) -> Result<Option<Attrs>, StoreError> {
         let (pk, sk) = keys::campaign_primary(id);
         let out = self
             .client
@@ -86,7 +90,14 @@ impl SendStore for DynamoStore {
         let condition = "attribute_exists(pk) AND #status = :sending AND \
              (attribute_not_exists(#until) OR #until <= :now OR #owner = :owner)";
         match self
-            .update_if("claim_send", &pk, &sk, "SET #owner = :owner, #until = :until", condition, expr)
+            .update_if(
+                "claim_send",
+                &pk,
+                &sk,
+                "SET #owner = :owner, #until = :until",
+                condition,
+                expr,
+            )
             .await?
         {
             Ok(new) => {
@@ -154,7 +165,9 @@ impl SendStore for DynamoStore {
                 Some((c, _)) if c.status != CampaignStatus::Sending => {
                     CheckpointOutcome::Stopped { status: c.status }
                 }
-                Some((_, a)) if a.lease_owner.as_deref() != Some(owner) => CheckpointOutcome::LostLease,
+                Some((_, a)) if a.lease_owner.as_deref() != Some(owner) => {
+                    CheckpointOutcome::LostLease
+                }
                 // This very checkpoint was stored by an earlier attempt of the call.
                 Some((_, a)) if a.send_progress.as_ref().map(|p| p.seq) == Some(progress.seq) => {
                     CheckpointOutcome::Saved

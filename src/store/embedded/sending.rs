@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use super::{EmbeddedStore, read, read_raw, write, write_raw};
+use crate::domain::CampaignId;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::send::SendProgress;
-use crate::domain::CampaignId;
 use crate::store::item::{CapRecord, Item, from_micros};
 use crate::store::keys;
 use crate::store::sending::{CapTake, CheckpointOutcome, ClaimOutcome, SendAttrs, SendStore};
@@ -60,7 +60,9 @@ impl SendStore for EmbeddedStore {
             };
             let (campaign, attrs) = decode(&pk, &sk, &doc)?;
             if campaign.status != CampaignStatus::Sending {
-                return Ok(ClaimOutcome::NotSending { status: campaign.status });
+                return Ok(ClaimOutcome::NotSending {
+                    status: campaign.status,
+                });
             }
             if let (Some(holder), Some(held)) = (&attrs.lease_owner, attrs.lease_until)
                 && *holder != owner
@@ -100,7 +102,9 @@ impl SendStore for EmbeddedStore {
             };
             let (campaign, attrs) = decode(&pk, &sk, &doc)?;
             if campaign.status != CampaignStatus::Sending {
-                return Ok(CheckpointOutcome::Stopped { status: campaign.status });
+                return Ok(CheckpointOutcome::Stopped {
+                    status: campaign.status,
+                });
             }
             if attrs.lease_owner.as_deref() != Some(owner.as_str()) {
                 return Ok(CheckpointOutcome::LostLease);
@@ -114,7 +118,11 @@ impl SendStore for EmbeddedStore {
             }
             set(&mut doc, "sendProgress", encoded);
             set(&mut doc, "progressSeq", Value::from(progress.seq));
-            set(&mut doc, "leaseUntil", Value::from(keys::micros(lease_until)));
+            set(
+                &mut doc,
+                "leaseUntil",
+                Value::from(keys::micros(lease_until)),
+            );
             write_raw(conn, "checkpoint_send", &doc)?;
             Ok(CheckpointOutcome::Saved)
         })
@@ -178,9 +186,15 @@ impl SendStore for EmbeddedStore {
                     .map(|_| {
                         let source = Box::new(SharedError(shared.clone()));
                         Err(if retryable {
-                            StoreError::Transient { op: "take_cap", source }
+                            StoreError::Transient {
+                                op: "take_cap",
+                                source,
+                            }
                         } else {
-                            StoreError::Permanent { op: "take_cap", source }
+                            StoreError::Permanent {
+                                op: "take_cap",
+                                source,
+                            }
                         })
                     })
                     .collect()

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Measures every packaged Lambda function the way Lambda starts it.
+
+    python infra/measure.py [--lambda-dir target/lambda] [--runs 7] [--enforce]
+
+For each `<lambda-dir>/<function>/bootstrap.zip` (what `cargo lambda build --release
+--output-format zip` writes and SAM uploads): its size; then the bootstrap, extracted
+from the zip into a fresh task root, is started `--runs` times against a stub of the
+Lambda runtime API on 127.0.0.1 (this script) with the environment Lambda gives a
+provided.al2023 function plus dummy AWS credentials and the engage settings of
+infra/template.yaml, so it reaches its first poll without any network:
+
+- init: from exec to the first `GET /2018-06-01/runtime/invocation/next` (median of
+  the runs; the cold start work of main(): config, AWS clients, bundled policies);
+- peak memory: the bootstrap's VmHWM (peak resident set, what `/usr/bin/time -v`
+  reports as maximum resident set size) read at its last poll. HTTP functions first
+  get one API Gateway v2 `GET /healthz` invocation and must answer 200, so their peak
+  includes serving a request; event functions are measured through init (their first
+  invocation would call DynamoDB).
+
+Goals (issue 6): zip <= 3.5 MiB, init <= 25 ms, peak <= 32 MiB. With --enforce the
+script fails when a function is not packaged, cannot start or fails its invocation; with
+--enforce-goals also when a zip or the peak memory is over its goal. Init time is
+reported, never enforced (it depends on the machine's load).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ZIP_GOAL = 3.5 * 1024 * 1024
+INIT_GOAL_MS = 25.0
+PEAK_GOAL = 32 * 1024 * 1024
+HTTP_FUNCTIONS = {"campaigns-api", "contact-api", "unsubscribe-api"}
+
+HEALTHZ_EVENT = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/healthz",
+    "rawQueryString": "",
+    "headers": {"host": "api.example.test", "user-agent": "measure"},
+    "requestContext": {
+        "accountId": "123456789012",
+        "apiId": "api",
+        "domainName": "api.example.test",
+        "domainPrefix": "api",
+        "http": {
+            "method": "GET",
+            "path": "/healthz",
+            "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1",
+            "userAgent": "measure",
+        },
+        "requestId": "measure-request",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "01/Dec/2026:00:00:00 +0000",
+        "timeEpoch": 1795996800000,
+    },
+    "isBase64Encoded": False,
+}
+
+
+class Run:
+    """What the stub saw of one process."""
+
+    def __init__(self, name, invoke):
+        self.name = name
+        self.invoke = invoke  # hand out one invocation on the first poll
+        self.pid = None
+        self.started = None
+        self.first_poll = None
+        self.polls = 0
+        self.peak = None
+        self.response = None
+        self.error = None
+        self.done = threading.Event()
+
+
+def peak_rss(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def make_handler(state):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, code, body=b"", headers=()):
+            self.send_response(code)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            run = state["run"]
+            if self.path != "/2018-06-01/runtime/invocation/next":
+                return self.reply(404)
+            now = time.perf_counter()
+            run.polls += 1
+            if run.first_poll is None:
+                run.first_poll = now
+            if run.invoke and run.polls == 1:
+                body = json.dumps(HEALTHZ_EVENT).encode()
+                deadline = int(time.time() * 1000) + 30_000
+                return self.reply(
+                    200,
+                    body,
+                    [
+                        ("Content-Type", "application/json"),
+                        ("Lambda-Runtime-Aws-Request-Id", "measure-request"),
+                        ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+                        ("Lambda-Runtime-Invoked-Function-Arn",
+                         f"arn:aws:lambda:us-east-1:123456789012:function:{run.name}"),
+                        ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
+                    ],
+                )
+            # Idle at its poll: this is the peak of init (and the one invocation).
+            run.peak = peak_rss(run.pid)
+            run.done.set()
+            time.sleep(3600)  # the process is killed while it waits
+
+        def do_POST(self):
+            run = state["run"]
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.path.endswith("/response"):
+                run.response = body
+            elif self.path.endswith("/error"):
+                run.error = body.decode(errors="replace")
+                run.done.set()
+            self.reply(202, b"{}", [("Content-Type", "application/json")])
+
+    return Handler
+
+
+def environment(name, port, task_root, home):
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": task_root,
+        "_HANDLER": "bootstrap",
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "measure",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIAMEASURE",
+        "AWS_SECRET_ACCESS_KEY": "measure",
+        "AWS_SESSION_TOKEN": "measure",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "ENGAGE_TABLE": "engage",
+        "ENGAGE_PUBLIC_URL": "https://engage.example.test",
+        "ENGAGE_UNSUBSCRIBE_SECRET": "measure-unsubscribe-secret",
+        "ENGAGE_TOKEN_SECRET": "measure-token-secret",
+        "ENGAGE_FROM_ADDRESS": "brand@example.test",
+        "ENGAGE_SES_CONFIGURATION_SET": "engage",
+        "ENGAGE_SEND_RATE": "10",
+        "ENGAGE_EVENT_BUS": "default",
+    }
+    return env
+
+
+def measure(name, zip_path, runs, state, port):
+    work = tempfile.mkdtemp(prefix=f"measure-{name}-")
+    try:
+        task_root = os.path.join(work, "task")
+        home = os.path.join(work, "home")
+        os.makedirs(home)
+        with zipfile.ZipFile(zip_path) as z:
+            z.extractall(task_root)
+        bootstrap = os.path.join(task_root, "bootstrap")
+        os.chmod(bootstrap, 0o755)
+        env = environment(name, port, task_root, home)
+        inits, peaks, failures = [], [], []
+        for _ in range(runs):
+            run = Run(name, name in HTTP_FUNCTIONS)
+            state["run"] = run
+            run.started = time.perf_counter()
+            proc = subprocess.Popen([bootstrap], cwd=task_root, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            run.pid = proc.pid
+            finished = run.done.wait(10)
+            proc.kill()
+            _, stderr = proc.communicate()
+            if not finished or run.first_poll is None:
+                failures.append(f"never polled (exit {proc.returncode}): {stderr.decode(errors='replace')[-400:]}")
+                continue
+            if run.error:
+                failures.append(f"reported an error: {run.error[:400]}")
+                continue
+            if run.invoke:
+                status = json.loads(run.response or b"{}").get("statusCode")
+                if status != 200:
+                    failures.append(f"GET /healthz answered {status}: {run.response!r}")
+                    continue
+            inits.append((run.first_poll - run.started) * 1000)
+            if run.peak:
+                peaks.append(run.peak)
+        return {
+            "function": name,
+            "zipBytes": os.path.getsize(zip_path),
+            "binaryBytes": os.path.getsize(bootstrap),
+            "initMs": round(statistics.median(inits), 2) if inits else None,
+            "initMsMin": round(min(inits), 2) if inits else None,
+            "peakBytes": max(peaks) if peaks else None,
+            "measuredThrough": "init + GET /healthz" if name in HTTP_FUNCTIONS else "init",
+            "runs": len(inits),
+            "failures": failures,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lambda-dir", default=os.path.join(root, "target", "lambda"))
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--enforce", action="store_true")
+    ap.add_argument("--enforce-goals", action="store_true")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+
+    names = sorted(d for d in os.listdir(os.path.join(root, "functions"))
+                   if os.path.exists(os.path.join(root, "functions", d, "Cargo.toml")))
+    state = {"run": None}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+
+    results, problems, over = [], [], []
+    for name in names:
+        zip_path = os.path.join(args.lambda_dir, name, "bootstrap.zip")
+        if not os.path.exists(zip_path):
+            problems.append(f"{name}: not packaged ({zip_path} missing)")
+            continue
+        r = measure(name, zip_path, args.runs, state, port)
+        results.append(r)
+        for f in r["failures"]:
+            problems.append(f"{name}: {f}")
+        if r["zipBytes"] > ZIP_GOAL:
+            over.append(f"{name}: zip {r['zipBytes'] / 2**20:.2f} MiB over the 3.5 MiB goal")
+        if r["peakBytes"] and r["peakBytes"] > PEAK_GOAL:
+            over.append(f"{name}: peak memory {r['peakBytes'] / 2**20:.1f} MiB over the 32 MiB goal")
+    server.shutdown()
+
+    mib = 2 ** 20
+    print(f"{'function':<20} {'zip MiB':>8} {'binary MiB':>10} {'init ms':>8} {'min ms':>7} {'peak MiB':>9}  measured through")
+    for r in results:
+        init = f"{r['initMs']:.1f}" if r["initMs"] is not None else "-"
+        low = f"{r['initMsMin']:.1f}" if r["initMsMin"] is not None else "-"
+        peak = f"{r['peakBytes'] / mib:.1f}" if r["peakBytes"] else "-"
+        slow = " (over 25 ms)" if r["initMs"] and r["initMs"] > INIT_GOAL_MS else ""
+        print(f"{r['function']:<20} {r['zipBytes'] / mib:>8.2f} {r['binaryBytes'] / mib:>10.2f} "
+              f"{init:>8} {low:>7} {peak:>9}  {r['measuredThrough']}{slow}")
+    print(f"goals: zip <= 3.5 MiB, init <= {INIT_GOAL_MS:.0f} ms, peak <= 32 MiB; {args.runs} runs each")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    for p in over:
+        print(f"OVER GOAL: {p}", file=sys.stderr)
+    for p in problems:
+        print(f"PROBLEM: {p}", file=sys.stderr)
+    if (args.enforce and problems) or (args.enforce_goals and over):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+//! `infra/openapi.yaml` against the routes that exist: it is a valid OpenAPI 3
+//! document, it lists exactly the routes of `src/api/mod.rs` (path and method), and
+//! `engage serve` answers every operation it lists with something other than "no such
+//! route" or "method not allowed".
+//!
+//! The document is read and validated with PyYAML and openapi-spec-validator from the
+//! test command's virtual environment: run through `./tests/run`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod server;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use server::{Server, token};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ENGAGE_PYTHON") {
+        return p.into();
+    }
+    let venv = root().join(".venv/bin/python");
+    assert!(venv.exists(), "no .venv: run the tests through ./tests/run");
+    venv
+}
+
+/// The document, validated against the OpenAPI 3 schema.
+fn document() -> Value {
+    let script = "import json, sys, yaml\n\
+                  from openapi_spec_validator import validate\n\
+                  doc = yaml.safe_load(open(sys.argv[1]))\n\
+                  validate(doc)\n\
+                  json.dump(doc, sys.stdout)\n";
+    let out = Command::new(python())
+        .args(["-c", script])
+        .arg(root().join("infra/openapi.yaml"))
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "infra/openapi.yaml: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// (METHOD, path with parameters written {}) of every `.route(..)` in the
+/// `*_routes()` functions of `src/api/mod.rs`.
+fn source_routes() -> BTreeSet<(String, String)> {
+    let src = std::fs::read_to_string(root().join("src/api/mod.rs")).unwrap();
+    let mut routes = BTreeSet::new();
+    for chunk in src.split("pub fn ").skip(1) {
+        let name: String = chunk
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.ends_with("_routes") {
+            continue;
+        }
+        let body = chunk.split("\n}\n").next().unwrap_or(chunk);
+        let mut rest = body;
+        while let Some(at) = rest.find(".route(") {
+            let call = &rest[at + ".route(".len()..];
+            let mut depth = 1;
+            let end = call
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .expect("balanced .route(...)");
+            let args = &call[..end];
+            let path = args.split('"').nth(1).expect("route path literal");
+            let handlers = &args[args.find(',').expect("method router")..];
+            for method in METHODS {
+                let needle = format!("{method}(");
+                let used = handlers.match_indices(&needle).any(|(i, _)| {
+                    let before = handlers[..i].chars().last().unwrap_or(' ');
+                    !(before.is_alphanumeric() || before == '_' || before == ':')
+                });
+                if used {
+                    routes.insert((method.to_uppercase(), normalize(path)));
+                }
+            }
+            rest = &call[end..];
+        }
+    }
+    assert!(!routes.is_empty(), "no routes parsed from src/api/mod.rs");
+    routes
+}
+
+fn normalize(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            c if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// (METHOD, path as written, operation) of every operation of the document.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if let Some(op) = item.get(method) {
+                ops.push((method.to_uppercase(), path.clone(), op.clone()));
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn the_document_lists_exactly_the_routes_that_exist() {
+    let doc = document();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let documented: BTreeSet<(String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(m, p, _)| (m, normalize(&p)))
+        .collect();
+    let source = source_routes();
+    let missing: Vec<_> = source.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&source).collect();
+    assert!(
+        missing.is_empty(),
+        "routes of src/api/mod.rs missing from infra/openapi.yaml: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "operations of infra/openapi.yaml that no route serves: {extra:?}"
+    );
+
+    for (method, path, op) in operations(&doc) {
+        let public = path.starts_with("/v1/unsubscribe/");
+        assert_eq!(
+            op.get("security") == Some(&serde_json::json!([])),
+            public,
+            "{method} {path}: only the unsubscribe routes go without a bearer token"
+        );
+        let responses = op["responses"].as_object().unwrap();
+        assert!(
+            responses.keys().any(|c| c.starts_with('2')),
+            "{method} {path}: a success response"
+        );
+        if !public {
+            assert!(
+                responses.contains_key("401"),
+                "{method} {path}: documents 401"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_server_answers_every_documented_operation() {
+    let doc = document();
+    let server = Server::start(&[]);
+    let bearer = token("S1", &["B1"], &["brand_representative", "moderator"]);
+    let http = reqwest::Client::new();
+    for (method, path, _) in operations(&doc) {
+        let concrete = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "doc-probe" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let req = http
+            .request(method.parse().unwrap(), server.url(&concrete))
+            .bearer_auth(&bearer);
+        let req = if method == "POST" {
+            req.header("content-type", "application/json").body("{}")
+        } else {
+            req
+        };
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap_or_default();
+        assert_ne!(
+            status, 405,
+            "{method} {path}: the server does not take that method: {body}"
+        );
+        let no_route = status == 404
+            && serde_json::from_str::<Value>(&body).is_ok_and(|b| b["detail"] == "no such route");
+        assert!(!no_route, "{method} {path}: the server has no such route");
+        assert!(status < 500, "{method} {path}: {status} {body}");
+    }
+}
