@@ -27,4 +27,5 @@ pub use error::PolicyError;
 pub use facts::{FactValue, Facts, format_duration, parse_duration};
 
 #[cfg(test)]
+#[path = "policy_test.rs"]
 mod tests;

@@ -1,0 +1,74 @@
+//! Unit tests of `src/mail/mime.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{TimeZone, Utc};
+use mail_parser::{MessageParser, MimeHeaders};
+
+use super::*;
+use crate::mail::{Mailbox, RenderedEmail};
+
+fn email() -> OutgoingEmail {
+    OutgoingEmail::new(
+        "campaign-c1-u1",
+        Mailbox::new("Brand Café", "brand@example.com"),
+        "relay-1@marketplace.example",
+        RenderedEmail {
+            subject: "Nouveau : la tasse à café".into(),
+            html: "<p>hi &amp; welcome</p>".into(),
+            text: "hi & welcome".into(),
+        },
+        Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap(),
+    )
+    .with_campaign("c1")
+    .with_content_language("fr-CA")
+    .with_list_unsubscribe("https://engage.example/v1/unsubscribe/tok123")
+}
+
+#[test]
+fn builds_parseable_multipart_alternative() {
+    let bytes = build_mime(&email()).unwrap();
+    let msg = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(msg.subject(), Some("Nouveau : la tasse à café"));
+    assert_eq!(msg.message_id(), Some("campaign-c1-u1@example.com"));
+    assert_eq!(msg.date().unwrap().to_rfc3339(), "2026-12-01T08:00:00Z");
+    assert_eq!(msg.body_text(0).unwrap().trim_end(), "hi & welcome");
+    assert_eq!(
+        msg.body_html(0).unwrap().trim_end(),
+        "<p>hi &amp; welcome</p>"
+    );
+    let ct = msg.content_type().unwrap();
+    assert_eq!(ct.ctype(), "multipart");
+    assert_eq!(ct.subtype(), Some("alternative"));
+    assert_eq!(
+        msg.header_raw("X-Engage-Campaign").map(str::trim),
+        Some("c1")
+    );
+    assert_eq!(
+        msg.header_raw("List-Unsubscribe-Post").map(str::trim),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert_eq!(
+        msg.header_raw("List-Unsubscribe").map(str::trim),
+        Some("<https://engage.example/v1/unsubscribe/tok123>")
+    );
+    assert_eq!(
+        msg.header_raw("Content-Language").map(str::trim),
+        Some("fr-CA")
+    );
+}
+
+#[test]
+fn the_same_email_builds_the_same_bytes() {
+    assert_eq!(build_mime(&email()).unwrap(), build_mime(&email()).unwrap());
+}
+
+#[test]
+fn a_header_injection_builds_nothing() {
+    let mut e = email();
+    e.subject = "hi\r\nBcc: victim@example.com".into();
+    assert!(matches!(
+        build_mime(&e),
+        Err(MailError::InvalidHeader { .. })
+    ));
+}
