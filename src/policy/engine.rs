@@ -46,19 +46,20 @@ pub struct PolicyVersion {
     effective_from: DateTime<Utc>,
     description: Option<String>,
     params: BTreeMap<String, FactValue>,
-    params_cel: cel::Value,
     rules: Vec<Rule>,
     source: String,
-    env: SharedEnv,
+    base: BaseContext,
 }
 
-/// The shared CEL environment (it has no `Debug` of its own).
+/// The CEL environment with this version's `params` bound, built once at
+/// load: each evaluation binds its facts in a child scope of it instead of
+/// converting the params again.
 #[derive(Clone)]
-struct SharedEnv(Arc<cel::Env>);
+struct BaseContext(Arc<cel::Context<'static, 'static>>);
 
-impl std::fmt::Debug for SharedEnv {
+impl std::fmt::Debug for BaseContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("cel::Env")
+        f.write_str("cel::Context(params)")
     }
 }
 
@@ -117,19 +118,19 @@ impl PolicyVersion {
         rules: Vec<Rule>,
         source: String,
         env: Arc<cel::Env>,
-    ) -> Self {
-        let params_cel = FactValue::Map(params.clone()).to_cel();
-        PolicyVersion {
+    ) -> Result<Self, PolicyError> {
+        let mut base = cel::Context::with_env(env);
+        bind(&mut base, "params", FactValue::Map(params.clone()).to_cel())?;
+        Ok(PolicyVersion {
             name,
             version,
             effective_from,
             description,
             params,
-            params_cel,
             rules,
             source,
-            env: SharedEnv(env),
-        }
+            base: BaseContext(Arc::new(base)),
+        })
     }
 
     /// The policy name, e.g. `campaign`.
@@ -316,8 +317,7 @@ impl PolicyVersion {
     /// [`PolicyError::Fact`] when the facts use the reserved name `params` or
     /// cannot be bound.
     pub fn evaluate(&self, at: DateTime<Utc>, facts: &Facts) -> Result<Decision, PolicyError> {
-        let mut context = cel::Context::with_env(Arc::clone(&self.env.0));
-        bind(&mut context, "params", self.params_cel.clone())?;
+        let mut context = self.base.0.new_inner_scope();
         for (name, value) in facts.iter() {
             if name == "params" {
                 return Err(PolicyError::Fact {

@@ -207,7 +207,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         });
     }
 
-    Ok(PolicyVersion::new(
+    PolicyVersion::new(
         header.name,
         header.version,
         effective_from,
@@ -216,7 +216,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         rules,
         file.to_owned(),
         Arc::clone(env),
-    ))
+    )
 }
 
 fn offset_instant(dt: &toml::value::Datetime) -> Option<DateTime<Utc>> {
