@@ -493,7 +493,7 @@ async fn deliver(
             Ok(Delivery::Delivered)
         }
         Err(e) => {
-            tracing::error!(contact = %contact.id, error = %e, "contact delivery failed; it stays pending");
+            tracing::error!(contact = %contact.id, error = %crate::mail::redact_addresses(&e.to_string()), "contact delivery failed; it stays pending");
             app.store
                 .release(DELIVERY_SCOPE, contact.id.as_str())
                 .await?;

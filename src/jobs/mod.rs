@@ -2,6 +2,7 @@
 //! `engage` commands call the same functions.
 
 pub mod events;
+pub mod metrics;
 pub mod send_window;
 pub mod sequences;
 pub mod ses_events;

@@ -686,7 +686,7 @@ impl Ctx<'_> {
                 Ok(_) => Fate::Sent,
                 Err(MailError::Transient { .. }) => Fate::Retry,
                 Err(e) => {
-                    tracing::warn!(campaign = %campaign.id, customer = %f.customer_id, error = %e, "campaign email refused");
+                    tracing::warn!(campaign = %campaign.id, customer = %f.customer_id, error = %crate::mail::redact_addresses(&e.to_string()), "campaign email refused");
                     Fate::Failed
                 }
             }

@@ -225,6 +225,16 @@ impl OutgoingEmail {
     }
 }
 
+/// `text` with every word that contains `@` replaced by `<address>`: for log
+/// lines, which must never carry a customer's address (a provider's error
+/// message may quote the recipient).
+pub fn redact_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn is_https(url: &str) -> bool {
     url.strip_prefix("https://")
         .is_some_and(|rest| !rest.is_empty())

@@ -88,3 +88,11 @@ fn only_transient_errors_are_retryable() {
     assert!(!MailError::permanent("x", "y").is_retryable());
     assert!(!MailError::invalid_header("subject", "x").is_retryable());
 }
+
+#[test]
+fn addresses_are_redacted_from_log_text() {
+    assert_eq!(
+        redact_addresses("Address blacklisted: c001@relay.example (550)"),
+        "Address blacklisted: <address> (550)"
+    );
+}

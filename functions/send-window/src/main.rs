@@ -57,6 +57,10 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
         let run = options.fresh_run();
         let report: RunReport = send_window::run_paced(app, mailer, signer, &run, pacer).await?;
+        // CloudWatch embedded metric format: sent, skipped and failed per campaign.
+        for doc in engage::jobs::metrics::send_window_emf(&report, chrono::Utc::now()) {
+            println!("{doc}");
+        }
         let totals = report.totals();
         tracing::info!(
             campaigns = report.campaigns.len(),
