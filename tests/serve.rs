@@ -49,6 +49,48 @@ fn token_and_server_agree_on_the_key_without_flags() {
 }
 
 #[test]
+fn token_takes_several_brands_and_roles_after_one_flag_or_repeated() {
+    let keys =
+        engage::auth::TokenKeys::from_secret(engage::auth::LOCAL_DEVELOPMENT_SECRET.as_bytes());
+    for args in [
+        vec![
+            "--brand",
+            "B1",
+            "B2",
+            "--role",
+            "brand_representative",
+            "moderator",
+        ],
+        vec![
+            "--brand",
+            "B1",
+            "--brand",
+            "B2",
+            "--role",
+            "brand_representative",
+            "--role",
+            "moderator",
+        ],
+    ] {
+        let out = std::process::Command::new(server::engage_bin())
+            .args(["token", "--seller", "S1"])
+            .args(&args)
+            .env_remove("ENGAGE_TOKEN_SECRET")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let caller = keys
+            .verify(String::from_utf8(out.stdout).unwrap().trim())
+            .unwrap();
+        assert!(
+            caller.represents("B1") && caller.represents("B2"),
+            "{args:?}"
+        );
+        assert!(caller.has_role(engage::auth::Role::Moderator), "{args:?}");
+    }
+}
+
+#[test]
 fn token_refuses_an_unknown_role() {
     let out = std::process::Command::new(server::engage_bin())
         .args(["token", "--seller", "S1", "--role", "admin"])

@@ -13,10 +13,10 @@ pub struct TokenArgs {
     #[arg(long)]
     seller: String,
     /// A brand the caller represents (repeatable).
-    #[arg(long = "brand")]
+    #[arg(long = "brand", num_args = 1..)]
     brands: Vec<String>,
     /// A role: brand_representative or moderator (repeatable).
-    #[arg(long = "role")]
+    #[arg(long = "role", num_args = 1..)]
     roles: Vec<Role>,
     /// The user (`sub`); defaults to the seller id.
     #[arg(long)]
