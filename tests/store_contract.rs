@@ -11,6 +11,7 @@ use chrono::Duration;
 use engage::domain::brand::{Brand, Marketplace};
 use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::domain::contact::{Contact, ContactReason};
+use engage::domain::follower::{FollowChange, FollowKind};
 use engage::domain::order::Order;
 use engage::domain::promotion::{Promotion, PromotionState, PromotionType};
 use engage::domain::review::Review;
@@ -20,9 +21,9 @@ use engage::domain::{
     BrandId, CampaignId, ContactId, CustomerId, OrderId, PromotionId, ReviewId, SellerId,
 };
 use engage::store::{
-    CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, FeedbackCounts, FeedbackKind,
-    FeedbackOutcome, IdempotencyOutcome, LedgerOutcome, Store, StoreError, TransitionOutcome,
-    UpsertOutcome,
+    CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, EntityChange, FeedbackCounts,
+    FeedbackKind, FeedbackOutcome, IdempotencyOutcome, LedgerOutcome, Store, StoreError,
+    TransitionOutcome, UpsertOutcome,
 };
 use serde_json::json;
 
@@ -570,6 +571,20 @@ mod contract {
         .await
         .unwrap();
         assert_eq!(s.get_follower(&b, &stranger).await.unwrap(), None);
+
+        // ... and when that customer follows later, the follower starts suppressed.
+        let change = EntityChange::Follow(FollowChange {
+            brand_id: b.clone(),
+            customer_id: stranger.clone(),
+            kind: FollowKind::Followed {
+                relay_email: "cu-none@relay.example".into(),
+                locale: "en-US".into(),
+                followed_at: t("2026-10-08T00:00:00Z"),
+            },
+        });
+        assert_eq!(s.merge(&change).await.unwrap(), UpsertOutcome::Written);
+        let got = s.get_follower(&b, &stranger).await.unwrap().unwrap();
+        assert!(got.suppressed && !got.reachable(), "{got:?}");
     }
 
     pub async fn feedback_counts_each_event_once(s: Arc<dyn Store>) {

@@ -782,7 +782,11 @@ impl EntityStore for DynamoStore {
         let (pk, sk) = change.primary();
         match change {
             EntityChange::Follow(c) => {
-                self.merge_item("merge", &pk, &sk, |old| merge::follow(c, old))
+                let suppressed = self
+                    .get_suppression(&c.brand_id, &c.customer_id)
+                    .await?
+                    .is_some();
+                self.merge_item("merge", &pk, &sk, |old| merge::follow(c, old, suppressed))
                     .await
             }
             EntityChange::Order(c) => {

@@ -639,8 +639,14 @@ impl EntityStore for EmbeddedStore {
         let (pk, sk) = change.primary();
         match change.clone() {
             EntityChange::Follow(c) => {
-                self.merge_item("merge", pk, sk, move |old| merge::follow(&c, old))
-                    .await
+                let suppressed = self
+                    .get_suppression(&c.brand_id, &c.customer_id)
+                    .await?
+                    .is_some();
+                self.merge_item("merge", pk, sk, move |old| {
+                    merge::follow(&c, old, suppressed)
+                })
+                .await
             }
             EntityChange::Order(c) => {
                 self.merge_item("merge", pk, sk, move |old| merge::order(&c, old))

@@ -95,8 +95,20 @@ impl Merged for PromotionRecord {
 }
 
 /// Folds a follow change into the stored follower: the new document, or `None` if unchanged.
-pub(crate) fn follow(change: &FollowChange, stored: Option<Follower>) -> Option<Follower> {
-    change.apply(stored.as_ref())
+///
+/// `suppressed` says whether the (brand, customer) has a suppression record:
+/// a customer who unsubscribed, bounced or complained before (re)following is
+/// flagged from the first follower item on, not only when `suppress` finds an
+/// existing one.
+pub(crate) fn follow(
+    change: &FollowChange,
+    stored: Option<Follower>,
+    suppressed: bool,
+) -> Option<Follower> {
+    change.apply(stored.as_ref()).map(|mut f| {
+        f.suppressed |= suppressed;
+        f
+    })
 }
 
 /// Folds an order change into the stored record.
