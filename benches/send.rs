@@ -26,7 +26,6 @@ use engage::domain::{BrandId, CampaignId, CustomerId, SellerId};
 use engage::jobs::send_window::{self, NullMailer, SendOptions};
 use engage::policy::PolicySet;
 use engage::store::{CampaignStore, EmbeddedStore, Entity, EntityStore, Store};
-use engage::unsubscribe::TokenSigner;
 
 const RECIPIENTS: usize = 5_000;
 
@@ -109,7 +108,6 @@ fn pipeline(c: &mut Criterion) {
         .build()
         .unwrap();
     let policies = Arc::new(PolicySet::bundled().unwrap());
-    let signer = TokenSigner::new(b"bench-secret");
     let mut group = c.benchmark_group("send_window");
     group.throughput(Throughput::Elements(RECIPIENTS as u64));
     group.sample_size(10);
@@ -133,7 +131,7 @@ fn pipeline(c: &mut Criterion) {
                 };
                 let start = Instant::now();
                 let report = rt
-                    .block_on(send_window::run(&app, &NullMailer, &signer, &options))
+                    .block_on(send_window::run(&app, &NullMailer, &options))
                     .unwrap();
                 total += start.elapsed();
                 assert_eq!(report.totals().sent, RECIPIENTS as u64);

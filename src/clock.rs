@@ -28,3 +28,11 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// The monotonic instant of a deadline given in milliseconds since the epoch
+/// (the Lambda context's `deadline`): what is left of it from the real clock.
+pub fn deadline_instant(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+    tokio::time::Instant::now()
+        + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}

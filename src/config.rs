@@ -2,6 +2,7 @@
 //! Lambda, process start locally). CLI flags override what they name.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::auth::LOCAL_DEVELOPMENT_SECRET;
 
@@ -27,8 +28,112 @@ pub struct Config {
     pub from_address: Option<String>,
     /// SES configuration set for bounce and complaint events (`ENGAGE_SES_CONFIGURATION_SET`).
     pub ses_configuration_set: Option<String>,
-    /// Seconds a send run's lease on a campaign lasts (`ENGAGE_SEND_LEASE_SECONDS`).
-    pub send_lease_seconds: Option<u64>,
+    /// How sending is cut and shared (`ENGAGE_SEND_*`).
+    pub send: SendSettings,
+    /// Fraction of local outbox sends refused as transient failures, as SES
+    /// throttling does (`ENGAGE_OUTBOX_TRANSIENT_FAILURES`, 0 to 1).
+    pub outbox_transient_failures: f64,
+}
+
+/// The mechanics of sending, read once with the rest of [`Config`].
+#[derive(Debug, Clone, Default)]
+pub struct SendSettings {
+    /// The send queue of the planner and workers on AWS (`ENGAGE_SEND_QUEUE_URL`).
+    pub queue_url: Option<String>,
+    /// How many workers share `send_rate` (`ENGAGE_SEND_CONCURRENCY`, the worker
+    /// function's maximum concurrency; 1 when absent).
+    pub concurrency: u32,
+    /// The share of `send_rate` left to sequences and contact emails
+    /// (`ENGAGE_SEND_RATE_HEADROOM`, 0 to 1; 0.1 when absent).
+    pub rate_headroom: f64,
+    /// A worker's lease on a segment (`ENGAGE_SEND_LEASE_SECONDS`).
+    pub lease: Option<Duration>,
+    /// Followers per segment the planner aims at (`ENGAGE_SEND_SEGMENT_FOLLOWERS`).
+    pub segment_followers: Option<u64>,
+    /// Segments per campaign at most (`ENGAGE_SEND_MAX_SEGMENTS`).
+    pub max_segments: Option<u32>,
+    /// Time kept before the Lambda deadline (`ENGAGE_SEND_DEADLINE_MARGIN_SECONDS`).
+    pub deadline_margin: Option<Duration>,
+    /// The planner re-queues a segment whose last message is older than this
+    /// (`ENGAGE_SEND_REQUEUE_SECONDS`; 900 when a queue URL is set).
+    pub requeue_after: Option<Duration>,
+}
+
+/// Parses an optional variable with `parse`, naming it in the error.
+fn parsed<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<Option<T>, ConfigError> {
+    match lookup(name).filter(|s| !s.trim().is_empty()) {
+        None => Ok(None),
+        Some(v) => parse(v.trim()).map(Some).ok_or_else(|| ConfigError {
+            name,
+            reason: format!("{v:?} is not {expected}"),
+        }),
+    }
+}
+
+impl SendSettings {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let seconds = |v: &str| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+        };
+        let queue_url = lookup("ENGAGE_SEND_QUEUE_URL").filter(|s| !s.is_empty());
+        let requeue_after = parsed(
+            lookup,
+            "ENGAGE_SEND_REQUEUE_SECONDS",
+            seconds,
+            "a number of seconds",
+        )?
+        .or_else(|| queue_url.is_some().then(|| Duration::from_secs(900)));
+        Ok(Self {
+            concurrency: parsed(
+                lookup,
+                "ENGAGE_SEND_CONCURRENCY",
+                |v| v.parse::<u32>().ok().filter(|n| *n > 0),
+                "a positive whole number",
+            )?
+            .unwrap_or(1),
+            rate_headroom: parsed(
+                lookup,
+                "ENGAGE_SEND_RATE_HEADROOM",
+                |v| v.parse::<f64>().ok().filter(|f| (0.0..1.0).contains(f)),
+                "a fraction from 0 to 1 (excluded)",
+            )?
+            .unwrap_or(0.1),
+            lease: parsed(
+                lookup,
+                "ENGAGE_SEND_LEASE_SECONDS",
+                seconds,
+                "a number of seconds",
+            )?,
+            segment_followers: parsed(
+                lookup,
+                "ENGAGE_SEND_SEGMENT_FOLLOWERS",
+                |v| v.parse::<u64>().ok().filter(|n| *n > 0),
+                "a positive whole number",
+            )?,
+            max_segments: parsed(
+                lookup,
+                "ENGAGE_SEND_MAX_SEGMENTS",
+                |v| v.parse::<u32>().ok().filter(|n| *n > 0),
+                "a positive whole number",
+            )?,
+            deadline_margin: parsed(
+                lookup,
+                "ENGAGE_SEND_DEADLINE_MARGIN_SECONDS",
+                seconds,
+                "a number of seconds",
+            )?,
+            requeue_after,
+            queue_url,
+        })
+    }
 }
 
 /// A setting that is present but unusable.
@@ -83,14 +188,14 @@ impl Config {
             },
             from_address: lookup("ENGAGE_FROM_ADDRESS").filter(|s| !s.is_empty()),
             ses_configuration_set: lookup("ENGAGE_SES_CONFIGURATION_SET").filter(|s| !s.is_empty()),
-            send_lease_seconds: match lookup("ENGAGE_SEND_LEASE_SECONDS").filter(|s| !s.is_empty())
-            {
-                None => None,
-                Some(v) => Some(v.parse::<u64>().map_err(|e| ConfigError {
-                    name: "ENGAGE_SEND_LEASE_SECONDS",
-                    reason: e.to_string(),
-                })?),
-            },
+            send: SendSettings::from_lookup(&lookup)?,
+            outbox_transient_failures: parsed(
+                &lookup,
+                "ENGAGE_OUTBOX_TRANSIENT_FAILURES",
+                |v| v.parse::<f64>().ok().filter(|f| (0.0..=1.0).contains(f)),
+                "a fraction from 0 to 1",
+            )?
+            .unwrap_or(0.0),
         })
     }
 }

@@ -16,5 +16,7 @@ pub mod domain;
 pub mod jobs;
 pub mod mail;
 pub mod policy;
+pub mod queue;
+pub mod runtime;
 pub mod store;
 pub mod unsubscribe;

@@ -18,12 +18,7 @@ use engage::domain::PromotionId;
 use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::jobs::send_window::{self, SendOptions};
 use engage::store::{EmbeddedStore, Store};
-use engage::unsubscribe::TokenSigner;
 use send_support::*;
-
-fn signer() -> TokenSigner {
-    TokenSigner::new(b"test-unsubscribe-secret")
-}
 
 fn options() -> SendOptions {
     SendOptions {
@@ -45,7 +40,7 @@ async fn tick(
 ) -> send_window::RunReport {
     clock.set(t(at));
     let app = app(store.clone(), clock.clone());
-    send_window::run(&app, mailer, &signer(), &options().fresh_run())
+    send_window::run(&app, mailer, &options().fresh_run())
         .await
         .unwrap()
 }
@@ -216,11 +211,7 @@ async fn cancel_while_sending_stops_within_one_wave() {
     };
     let job = {
         let (app, mailer, opts) = (app.clone(), mailer.clone(), opts.clone());
-        tokio::spawn(async move {
-            send_window::run(&app, &*mailer, &signer(), &opts)
-                .await
-                .unwrap()
-        })
+        tokio::spawn(async move { send_window::run(&app, &*mailer, &opts).await.unwrap() })
     };
     while mailer.calls.load(Ordering::SeqCst) < 12 {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
@@ -305,10 +296,11 @@ async fn transient_mail_failures_are_retried_permanent_ones_fail() {
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
     let clock = ManualClock::new(t("2026-12-07T08:00:00Z"));
     let mailer = FaultMailer::failing(2);
+    // The transient failure is retried within the pass, in the wave after it
+    // (the scale issue: retried in waves under the lease, never counted as sent).
     let r = tick(&store, &clock, &mailer, "2026-12-07T08:00:00Z").await;
-    assert_eq!(r.campaigns[0].pending, 1);
-    let (status, p) = state(&*store, "c1").await;
-    assert_eq!((status, p.counters.sent, p.pending()), (Sending, 2, 1));
+    assert_eq!(r.campaigns[0].pending, 0);
+    assert_eq!(mailer.calls.load(Ordering::SeqCst), 4);
     tick(&store, &clock, &mailer, "2026-12-07T09:00:00Z").await;
     let (status, p) = state(&*store, "c1").await;
     assert_eq!((status, p.counters.sent, p.pending()), (Sent, 3, 0));

@@ -762,86 +762,158 @@ mod contract {
         out
     }
 
-    /// The send lease, the per-batch checkpoint (conditional on status, owner and
-    /// sequence), batch cap takes, and transitions keeping the checkpoint.
-    pub async fn send_lease_checkpoint_and_batch_caps(s: Arc<dyn Store>) {
-        use engage::domain::send::SendProgress;
-        use engage::store::{CapTake, CheckpointOutcome, ClaimOutcome};
+    /// The send plan (first stored wins), segment writes conditional on `seq`,
+    /// claims and leases on the business clock, checkpoints, the campaign's
+    /// progress added up over its segments, follower ranges, batch cap takes.
+    pub async fn send_segments_leases_ranges_and_batch_caps(s: Arc<dyn Store>) {
+        use engage::domain::segment::{self, Segment, SendPlan};
+        use engage::store::{
+            CapTake, CheckpointOutcome, SegmentClaim, campaign_progress, checkpoint_segment,
+            claim_segment,
+        };
         let mut c = campaign("cs", "b1", t("2026-11-01T10:00:00Z"));
-        c.status = Approved;
+        c.status = Sending;
         s.create_campaign(&c).await.unwrap();
         let now = t("2026-12-01T00:00:00Z");
         let later = now + Duration::minutes(2);
-        assert!(matches!(
-            s.claim_send(&c.id, "r1", now, later).await.unwrap(),
-            ClaimOutcome::NotSending { status: Approved }
-        ));
-        s.transition(&c.id, &[Approved], Sending, None, now)
-            .await
-            .unwrap();
-        match s.claim_send(&c.id, "r1", now, later).await.unwrap() {
-            ClaimOutcome::Claimed { progress, .. } => assert_eq!(progress, SendProgress::default()),
-            other => panic!("{other:?}"),
+        assert_eq!(s.get_plan(&c.id).await.unwrap(), None);
+        let plan = SendPlan {
+            campaign_id: c.id.clone(),
+            brand_id: BrandId::new("b1"),
+            segments: 3,
+            estimated_followers: 64,
+            created_at: now,
+        };
+        assert_eq!(s.create_plan(&plan).await.unwrap(), plan);
+        let other = SendPlan {
+            segments: 9,
+            ..plan.clone()
+        };
+        assert_eq!(
+            s.create_plan(&other).await.unwrap(),
+            plan,
+            "first plan wins"
+        );
+        assert_eq!(s.get_plan(&c.id).await.unwrap(), Some(plan.clone()));
+        for i in 0..3 {
+            assert!(s.put_segment(&Segment::new(&plan, i), None).await.unwrap());
         }
-        assert!(matches!(
-            s.claim_send(&c.id, "r2", now, later).await.unwrap(),
-            ClaimOutcome::Busy { .. }
-        ));
-        let mut p = SendProgress {
-            seq: 1,
-            after: Some("1:CUSTOMER#x".into()),
-            ..SendProgress::default()
-        };
-        p.counters.sent = 3;
-        assert_eq!(
-            s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(),
-            CheckpointOutcome::Saved
-        );
-        // A repeat of the same checkpoint is Saved, a stale sequence or another owner is not.
-        assert_eq!(
-            s.checkpoint_send(&c.id, "r1", &p, later).await.unwrap(),
-            CheckpointOutcome::Saved
-        );
-        let skip = SendProgress {
-            seq: 5,
-            ..p.clone()
-        };
-        assert_eq!(
-            s.checkpoint_send(&c.id, "r1", &skip, later).await.unwrap(),
-            CheckpointOutcome::LostLease
-        );
-        let p2 = SendProgress {
-            seq: 2,
-            ..p.clone()
-        };
-        assert_eq!(
-            s.checkpoint_send(&c.id, "r2", &p2, later).await.unwrap(),
-            CheckpointOutcome::LostLease
-        );
-        // After the lease ends another run takes it over and sees the checkpoint.
-        match s
-            .claim_send(&c.id, "r2", later, later + Duration::minutes(2))
+        assert!(!s.put_segment(&Segment::new(&plan, 1), None).await.unwrap());
+        assert_eq!(s.list_segments(&c.id).await.unwrap().len(), 3);
+
+        let claimed = match claim_segment(&*s, &c.id, 1, "w1", now, later)
             .await
             .unwrap()
         {
-            ClaimOutcome::Claimed { progress, .. } => assert_eq!(progress, p),
+            SegmentClaim::Claimed(seg) => seg,
             other => panic!("{other:?}"),
-        }
+        };
+        assert_eq!(claimed.seq, 1);
+        assert!(matches!(
+            claim_segment(&*s, &c.id, 1, "w2", now, later)
+                .await
+                .unwrap(),
+            SegmentClaim::Busy { .. }
+        ));
+        assert!(matches!(
+            claim_segment(&*s, &c.id, 7, "w2", now, later)
+                .await
+                .unwrap(),
+            SegmentClaim::NotFound
+        ));
+        let mut next = claimed.next();
+        next.counters.sent = 3;
+        next.after = Some(CustomerId::new("x"));
+        next.retry = vec![CustomerId::new("r")];
         assert_eq!(
-            s.checkpoint_send(&c.id, "r1", &p2, later).await.unwrap(),
+            checkpoint_segment(&*s, &next).await.unwrap(),
+            CheckpointOutcome::Saved
+        );
+        // A repeat of the same checkpoint is Saved, a stale one is not.
+        assert_eq!(
+            checkpoint_segment(&*s, &next).await.unwrap(),
+            CheckpointOutcome::Saved
+        );
+        let stale = Segment {
+            walked: true,
+            ..claimed.next()
+        };
+        assert_eq!(
+            checkpoint_segment(&*s, &stale).await.unwrap(),
             CheckpointOutcome::LostLease
         );
-        // A cancellation stops the checkpoints; the checkpoint survives the transition.
-        s.transition(&c.id, &[Sending], Cancelled, Some("by the brand"), later)
+        // Once the lease has passed on the business clock another worker takes it over.
+        let taken = match claim_segment(&*s, &c.id, 1, "w2", later, later + Duration::minutes(2))
+            .await
+            .unwrap()
+        {
+            SegmentClaim::Claimed(seg) => seg,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(taken.counters.sent, 3);
+        assert_eq!(taken.after, Some(CustomerId::new("x")));
+        assert_eq!(
+            checkpoint_segment(&*s, &next.next()).await.unwrap(),
+            CheckpointOutcome::LostLease,
+            "the first worker lost the segment"
+        );
+        let (back, progress) = campaign_progress(&*s, &c.id).await.unwrap().unwrap();
+        assert_eq!(back.status, Sending);
+        assert_eq!(progress.counters.sent, 3);
+        assert_eq!(progress.retry, vec![CustomerId::new("r")]);
+        assert!(!progress.walked);
+        let mut done = taken.next();
+        done.walked = true;
+        done.retry.clear();
+        checkpoint_segment(&*s, &done).await.unwrap();
+        assert!(matches!(
+            claim_segment(&*s, &c.id, 1, "w3", later, later)
+                .await
+                .unwrap(),
+            SegmentClaim::Finished(_)
+        ));
+
+        // Follower ranges: every follower of the brand in exactly one segment's ranges, paged.
+        let at = t("2026-10-01T00:00:00Z");
+        for i in 0..40 {
+            s.upsert(&Entity::Follower(follower("b1", &format!("f{i:02}"), at)))
+                .await
+                .unwrap();
+        }
+        s.upsert(&Entity::Follower(follower("b2", "other", at)))
             .await
             .unwrap();
-        assert_eq!(
-            s.checkpoint_send(&c.id, "r2", &p2, later).await.unwrap(),
-            CheckpointOutcome::Stopped { status: Cancelled }
-        );
-        let (back, progress) = s.campaign_progress(&c.id).await.unwrap().unwrap();
-        assert_eq!(back.status, Cancelled);
-        assert_eq!(progress, p);
+        let b = BrandId::new("b1");
+        for of in [1, 3, 8] {
+            let mut seen = Vec::new();
+            for i in 0..of {
+                for range in segment::ranges(i, of) {
+                    let mut after: Option<CustomerId> = None;
+                    loop {
+                        let page = s
+                            .list_follower_range(&b, range, after.as_ref(), 3)
+                            .await
+                            .unwrap();
+                        assert!(page.items.len() <= 3);
+                        after = page.items.last().map(|f| f.customer_id.clone());
+                        seen.extend(page.items.into_iter().map(|f| f.customer_id));
+                        if page.next.is_none() {
+                            break;
+                        }
+                    }
+                }
+            }
+            let unique: HashSet<_> = seen.iter().cloned().collect();
+            assert_eq!(seen.len(), 40, "{of} segments: everyone exactly once");
+            assert_eq!(unique.len(), 40);
+        }
+        let all = segment::ranges(0, 1);
+        let mut counted = 0;
+        for r in &all {
+            counted += s.count_follower_range(&b, *r, 1000).await.unwrap();
+        }
+        assert_eq!(counted, 40);
+        assert!(s.count_follower_range(&b, all[0], 2).await.unwrap() >= 2);
 
         // Batch cap takes: the same outcomes as one take at a time.
         let take = |cust: &str, camp: &str| CapTake {
@@ -972,6 +1044,41 @@ mod contract {
                 .count(),
             RACERS - 1
         );
+    }
+
+    pub async fn race_claim_segment(s: Arc<dyn Store>) {
+        use engage::domain::segment::{Segment, SendPlan};
+        use engage::store::{SegmentClaim, claim_segment};
+        let now = t("2026-12-01T00:00:00Z");
+        let plan = SendPlan {
+            campaign_id: CampaignId::new("rc"),
+            brand_id: BrandId::new("b1"),
+            segments: 1,
+            estimated_followers: 0,
+            created_at: now,
+        };
+        s.put_segment(&Segment::new(&plan, 0), None).await.unwrap();
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            async move {
+                claim_segment(
+                    &*s,
+                    &CampaignId::new("rc"),
+                    0,
+                    &format!("w{i}"),
+                    now,
+                    now + Duration::minutes(2),
+                )
+                .await
+                .unwrap()
+            }
+        })
+        .await;
+        let winners = results
+            .iter()
+            .filter(|r| matches!(r, SegmentClaim::Claimed(_)))
+            .count();
+        assert_eq!(winners, 1, "{results:?}");
     }
 
     pub async fn race_record_send(s: Arc<dyn Store>) {
@@ -1314,7 +1421,8 @@ contract_suite!(
     upsert_keeps_the_newest,
     follower_state_and_suppression_travel_with_the_item,
     follower_paging_covers_everyone_exactly_once,
-    send_lease_checkpoint_and_batch_caps,
+    send_segments_leases_ranges_and_batch_caps,
+    race_claim_segment,
     race_create_campaign,
     race_transition,
     race_take_cap,

@@ -31,6 +31,12 @@ use crate::policy::PolicySet;
 use crate::store::Store;
 use crate::unsubscribe::{LOCAL_UNSUBSCRIBE_SECRET, TokenSigner};
 
+/// Where links in emails point when `ENGAGE_PUBLIC_URL` is not set: an https
+/// address (RFC 8058 wants https one-click links) whose path the local server
+/// answers too, so a token copied from a local `.eml` works on
+/// `http://127.0.0.1:PORT/v1/unsubscribe/<token>`.
+pub const LOCAL_PUBLIC_URL: &str = "https://engage.localhost";
+
 /// Everything a use case may touch: built once per process.
 #[derive(Clone)]
 pub struct App {
@@ -77,7 +83,7 @@ impl App {
             clock,
             themes: Arc::new(themes),
             renderer: Arc::new(renderer),
-            public_url: "http://127.0.0.1:8080".to_owned(),
+            public_url: LOCAL_PUBLIC_URL.to_owned(),
             mailer: Arc::new(NoMailer),
             publisher: Arc::new(NoPublisher),
             unsubscribe: Arc::new(TokenSigner::new(LOCAL_UNSUBSCRIBE_SECRET.as_bytes())),

@@ -38,11 +38,10 @@ pub struct Performance {
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Performance, AppError> {
     require_role(caller, Role::BrandRepresentative)?;
     let not_found = || AppError::NotFound(format!("campaign {id}"));
-    let (campaign, progress) = app
-        .store
-        .campaign_progress(&CampaignId::new(id))
-        .await?
-        .ok_or_else(not_found)?;
+    let (campaign, progress) =
+        crate::store::campaign_progress(app.store.as_ref(), &CampaignId::new(id))
+            .await?
+            .ok_or_else(not_found)?;
     if !caller.represents(campaign.brand_id.as_str()) {
         return Err(not_found());
     }

@@ -71,7 +71,7 @@ impl Demo {
     async fn tick(&self, now: &str) -> anyhow::Result<()> {
         let app = self.app(now)?;
         let options = send_window::SendOptions::from_config(&self.config).fresh_run();
-        let report = send_window::run(&app, self.mailer.as_ref(), &self.signer, &options).await?;
+        let report = send_window::run(&app, self.mailer.as_ref(), &options).await?;
         print_report(&report);
         let seq = sequences::run(
             &app,

@@ -60,7 +60,7 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
+        .unwrap_or_else(|| engage::app::LOCAL_PUBLIC_URL.to_owned());
     // Contact emails go to the `.eml` outbox; published events (Courtesy Refund Requested)
     // to `<data>/published-events.ndjson`.
     let mailer = OutboxMailer::new(&args.outbox)?;

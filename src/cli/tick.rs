@@ -1,17 +1,19 @@
-//! `engage tick [--data DIR] [--outbox DIR] [--now INSTANT]`: one pass of the
-//! scheduled jobs (the send window) over the embedded store, emails written to
-//! the outbox; prints what it sent and skipped. `engage serve --tick SECONDS`
-//! runs the same pass on a timer.
+//! `engage tick [--data DIR] [--outbox DIR] [--policies DIR] [--now INSTANT]
+//! [--workers N] [--budget SECONDS]`: one pass of the scheduled jobs over the
+//! embedded store (the send planner and its workers, then the buyer-message
+//! sequences), emails written to the outbox; prints what it sent and skipped.
+//! `engage serve --tick SECONDS` runs the same pass on a timer.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use engage::app::App;
+use engage::app::{App, LOCAL_PUBLIC_URL};
 use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::Config;
-use engage::jobs::send_window::{self, Pacer, RunReport, SendOptions};
-use engage::mail::OutboxMailer;
+use engage::jobs::send::{self, Pacer, RunReport, SendOptions};
+use engage::mail::{FlakyMailer, Mailer, OutboxMailer};
 use engage::policy::PolicySet;
 use engage::store::EmbeddedStore;
 use engage::unsubscribe::TokenSigner;
@@ -29,6 +31,41 @@ pub struct TickArgs {
     /// A policy folder to load instead of the bundled policies.
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// How many local workers drain the send queue (default: the machine's cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
+    /// Take no new wave after this many seconds of real time; the rest,
+    /// checkpointed, is left to the next tick (the Lambda deadline, locally).
+    #[arg(long, value_parser = parse_budget)]
+    budget: Option<Duration>,
+}
+
+fn parse_budget(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0 && *v <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{s:?} is not a number of seconds from 0 to 86400"))
+}
+
+/// The outbox mailer, refusing `ENGAGE_OUTBOX_TRANSIENT_FAILURES` of the sends.
+pub fn local_mailer(outbox: &std::path::Path, config: &Config) -> anyhow::Result<Arc<dyn Mailer>> {
+    let outbox: Arc<dyn Mailer> = Arc::new(OutboxMailer::new(outbox)?);
+    Ok(if config.outbox_transient_failures > 0.0 {
+        Arc::new(FlakyMailer::new(outbox, config.outbox_transient_failures))
+    } else {
+        outbox
+    })
+}
+
+/// The send options of a local pass: no deadline margin (the budget is the deadline).
+fn local_options(config: &Config, workers: Option<u16>) -> SendOptions {
+    let mut options = SendOptions::from_config(config);
+    options.deadline_margin = Duration::ZERO;
+    if let Some(n) = workers {
+        options.workers = usize::from(n);
+    }
+    options
 }
 
 pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -41,27 +78,26 @@ pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
         None => PolicySet::bundled()?,
     };
     let store = EmbeddedStore::open(&args.state.data)?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
-    let app = App::new(Arc::new(store), Arc::new(policies), clock)?.with_public_url(&public_url);
-    let mailer = OutboxMailer::new(&args.outbox)?;
+    let public_url = config.public_url.as_deref().unwrap_or(LOCAL_PUBLIC_URL);
+    let app = App::new(Arc::new(store), Arc::new(policies), clock)?
+        .with_public_url(public_url)
+        .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes());
+    let mailer = local_mailer(&args.outbox, config)?;
     let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
-    let options = SendOptions::from_config(config);
+    let options = local_options(config, args.workers);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
         let pacer = Pacer::new(options.rate_per_second);
-        send_window::run_paced(&app, &mailer, &signer, &options, &pacer).await
+        send::run_with_queue(&app, mailer.as_ref(), &options, &pacer, args.budget).await
     })?;
     print_report(&report);
-    // Buyer-message sequences (issue 7), after the send window.
+    // Buyer-message sequences, after the send window.
     let seq_options = engage::jobs::sequences::SequenceOptions::from_config(config);
     let seq = runtime.block_on(engage::jobs::sequences::run(
         &app,
-        &mailer,
+        mailer.as_ref(),
         &signer,
         &seq_options,
     ))?;
@@ -144,33 +180,33 @@ pub fn print_sequences(report: &engage::jobs::sequences::SequenceReport) {
     );
 }
 
-/// Runs the send window every `seconds` (0: never) in the background, with the
-/// server's app (its store and clock) and an outbox mailer; one pacer for all
+/// Runs the send pass every `seconds` (0: never) in the background, with the
+/// server's app (its store and clock) and the outbox mailer; one pacer for all
 /// passes, and a pass never overlaps the previous one.
 pub fn spawn_timer(app: App, outbox: PathBuf, seconds: u64, config: &Config) -> anyhow::Result<()> {
     if seconds == 0 {
         return Ok(());
     }
-    let mailer = OutboxMailer::new(&outbox)?;
-    let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
-    let options = SendOptions::from_config(config);
+    let mailer = local_mailer(&outbox, config)?;
+    let options = local_options(config, None);
     tokio::spawn(async move {
         let pacer = Pacer::new(options.rate_per_second);
-        let mut interval = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        let mut interval = tokio::time::interval(Duration::from_secs(seconds));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            let run = options.fresh_run();
-            match send_window::run_paced(&app, &mailer, &signer, &run, &pacer).await {
+            // A pass stops taking waves before the next one is due.
+            let budget = Some(Duration::from_secs(seconds));
+            match send::run_with_queue(&app, mailer.as_ref(), &options, &pacer, budget).await {
                 Ok(report) => {
                     for c in &report.campaigns {
                         tracing::info!(campaign = %c.campaign_id, from = %c.from, to = %c.to, sent = c.counters.sent,
                             skipped_cap = c.counters.skipped_frequency_cap, skipped_suppressed = c.counters.skipped_suppressed,
-                            failed = c.counters.failed, pending = c.pending, note = c.note.as_deref().unwrap_or(""), "send window");
+                            failed = c.counters.failed, pending = c.pending, note = c.note.as_deref().unwrap_or(""), "send pass");
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %engage::jobs::events::error_chain(&e), "send window pass failed")
+                    tracing::error!(error = %engage::jobs::events::error_chain(&e), "send pass failed")
                 }
             }
         }

@@ -12,6 +12,7 @@ pub mod order;
 pub mod promotion;
 pub mod review;
 pub mod schedule;
+pub mod segment;
 pub mod send;
 pub mod suppression;
 pub mod theme;

@@ -3,7 +3,10 @@
 
 pub mod events;
 pub mod metrics;
-pub mod send_window;
+pub mod send;
 pub mod sequences;
 pub mod ses_events;
 pub mod suspend;
+
+/// The former name of [`send`]: one local pass of the planner and its workers.
+pub use send as send_window;

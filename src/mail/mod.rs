@@ -11,6 +11,7 @@
 //! from user input is refused with [`MailError::InvalidHeader`], never passed through
 //! (R-MAIL-4).
 
+pub mod flaky;
 pub mod mime;
 pub mod outbox;
 pub mod render;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+pub use flaky::FlakyMailer;
 pub use mime::build_mime;
 pub use outbox::OutboxMailer;
 pub use render::{CampaignEmail, RenderedEmail, Renderer};
@@ -177,6 +179,21 @@ impl OutgoingEmail {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The headers the message carries beyond the ones the MIME builder always
+    /// writes: the extra headers and the RFC 8058 pair, as the send policy's
+    /// `email.headers` fact reads them.
+    pub fn policy_headers(&self) -> Vec<(String, String)> {
+        let mut out = self.headers.clone();
+        if let Some(url) = &self.list_unsubscribe {
+            out.push(("List-Unsubscribe".to_owned(), format!("<{url}>")));
+            out.push((
+                "List-Unsubscribe-Post".to_owned(),
+                LIST_UNSUBSCRIBE_POST.to_owned(),
+            ));
+        }
+        out
     }
 
     /// Checks every header value, address, the subject and the message id. Called by

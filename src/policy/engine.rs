@@ -35,7 +35,16 @@ pub struct Rule {
     pub message: String,
     /// The input field the rule concerns, if any.
     pub field: Option<String>,
+    /// The variables (facts) its condition reads, e.g. `recipient`, `params`.
+    pub inputs: Vec<String>,
     pub(crate) program: Arc<cel::Program>,
+}
+
+impl Rule {
+    /// Whether the condition reads the fact `name`.
+    pub fn reads(&self, name: &str) -> bool {
+        self.inputs.iter().any(|r| r == name)
+    }
 }
 
 /// One version of one policy: params and compiled rules.
@@ -317,6 +326,20 @@ impl PolicyVersion {
     /// [`PolicyError::Fact`] when the facts use the reserved name `params` or
     /// cannot be bound.
     pub fn evaluate(&self, at: DateTime<Utc>, facts: &Facts) -> Result<Decision, PolicyError> {
+        self.evaluate_where(at, facts, |_| true)
+    }
+
+    /// [`PolicyVersion::evaluate`] over the rules `keep` selects only (e.g. the
+    /// rules that read no per-recipient fact, evaluated once per wave).
+    ///
+    /// # Errors
+    /// As [`PolicyVersion::evaluate`].
+    pub fn evaluate_where(
+        &self,
+        at: DateTime<Utc>,
+        facts: &Facts,
+        keep: impl Fn(&Rule) -> bool,
+    ) -> Result<Decision, PolicyError> {
         let mut context = self.base.0.new_inner_scope();
         for (name, value) in facts.iter() {
             if name == "params" {
@@ -333,7 +356,7 @@ impl PolicyVersion {
 
         let id = self.id();
         let mut decision = Decision::new(id.clone());
-        for rule in &self.rules {
+        for rule in self.rules.iter().filter(|r| keep(r)) {
             let outcome = match rule.program.execute(&context) {
                 Ok(cel::Value::Bool(fired)) => Ok(fired),
                 Ok(other) => Err(format!(

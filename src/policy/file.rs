@@ -197,12 +197,19 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
                 reason: one_line(&source.to_string()),
                 source,
             })?;
+        let inputs = program
+            .references()
+            .variables()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         rules.push(Rule {
             id: rule.id,
             severity,
             condition: rule.condition,
             message: rule.message,
             field: rule.field,
+            inputs,
             program: Arc::new(program),
         });
     }

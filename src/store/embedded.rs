@@ -435,15 +435,7 @@ impl CampaignStore for EmbeddedStore {
             campaign.status_reason = reason;
             campaign.updated_at = Some(at);
             let keys = keys::campaign(&campaign.id, &campaign.brand_id, to);
-            let mut doc = to_doc(&Item::new(keys, &campaign))?;
-            // The send checkpoint and lease live on the same item: keep them.
-            if let Value::Object(map) = &mut doc {
-                for attr in super::sending::SEND_ATTRIBUTES {
-                    if let Some(v) = raw.get(attr) {
-                        map.insert(attr.to_owned(), v.clone());
-                    }
-                }
-            }
+            let doc = to_doc(&Item::new(keys, &campaign))?;
             write_raw(conn, "transition", &doc)?;
             Ok(TransitionOutcome::Moved(campaign))
         })

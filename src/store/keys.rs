@@ -3,10 +3,12 @@
 //! | item | pk | sk | gsi1pk / gsi1sk | gsi2pk / gsi2sk |
 //! |---|---|---|---|---|
 //! | brand | `BRAND#{brand}` | `PROFILE` | | |
-//! | follower | `BRAND#{brand}#FOLLOWERS#{shard}` | `CUSTOMER#{customer}` | | |
+//! | follower | `BRAND#{brand}#FOLLOWERS#{shard}` | `CUSTOMER#{bucket}#{customer}` | | |
 //! | suppression | `BRAND#{brand}#SUPPRESSIONS` | `CUSTOMER#{customer}` | | |
 //! | campaign | `CAMPAIGN#{id}` | `CAMPAIGN` | `BRAND#{brand}#CAMPAIGNS` / `STATUS#{status}#CAMPAIGN#{id}` | `CAMPAIGNS#{status}` / `CAMPAIGN#{id}` (non-terminal statuses only: a sparse index of live campaigns) |
 //! | send ledger | `CAMPAIGN#{id}` | `SEND#{customer}` | | |
+//! | send plan (segment count) | `CAMPAIGN#{id}` | `PLAN` | | |
+//! | send segment | `CAMPAIGN#{id}` | `SEGMENT#{index}` (zero-padded) | | |
 //! | promotion | `PROMOTION#{id}` | `PROMOTION` | `BRAND#{brand}#PROMOTIONS` / `ASIN#{asin}#PROMOTION#{id}` | |
 //! | order | `ORDER#{id}` | `ORDER` | `BRAND#{brand}#ORDERS` / `AT#{purchasedAt}#ORDER#{id}` | `ORDERS#UPDATED#{day of updatedAt}` / `AT#{updatedAt}#ORDER#{id}` (what the sequences job scans) |
 //! | buyer-message ledger | `ORDER#{id}` | `MESSAGE#{type}` | | |
@@ -18,8 +20,12 @@
 //! | mail event seen (TTL) | `MAILEVENT#{key}` | `MAILEVENT` | | |
 //!
 //! Followers of a brand are spread over [`FOLLOWER_SHARDS`] partitions (by a
-//! stable hash of the customer id) so a large brand's followers can be read in
-//! parallel, one reader per shard, and writes do not heat one partition.
+//! stable hash of the customer id) so writes do not heat one partition, and
+//! inside a partition their sort key starts with a 16-bit bucket of the same
+//! hash ([`follower_bucket`], four hex digits). A follower's *position*
+//! (shard, bucket) is uniformly distributed, so any number of send segments can
+//! cut the brand's followers into equal key ranges without counting them first
+//! (`domain::segment`), each range read by one `Query ... BETWEEN`.
 //! Instants inside sort keys use [`sortable_instant`] (fixed width, UTC) so
 //! that string order is time order.
 
@@ -28,8 +34,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId};
 
-/// Number of follower partitions per brand. Changing it re-homes followers: a migration.
-pub const FOLLOWER_SHARDS: u32 = 4;
+pub use crate::domain::segment::{FOLLOWER_BUCKETS, FOLLOWER_SHARDS};
 
 /// A primary key plus the secondary index keys an item carries.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -69,14 +74,39 @@ pub fn brand(brand: &BrandId) -> Keys {
     Keys::primary(format!("BRAND#{brand}"), "PROFILE")
 }
 
-/// The follower shard a customer lives in (FNV-1a: stable across processes and versions).
-pub fn follower_shard(customer: &CustomerId) -> u32 {
+/// FNV-1a of a customer id: stable across processes and versions.
+fn customer_hash(customer: &CustomerId) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;
     for byte in customer.as_str().bytes() {
         hash ^= u32::from(byte);
         hash = hash.wrapping_mul(0x0100_0193);
     }
-    hash % FOLLOWER_SHARDS
+    hash
+}
+
+/// The follower shard a customer lives in (the hash's low bits).
+pub fn follower_shard(customer: &CustomerId) -> u32 {
+    customer_hash(customer) % FOLLOWER_SHARDS
+}
+
+/// The bucket of a customer inside its shard: the hash's high 16 bits, in
+/// `0..FOLLOWER_BUCKETS` (independent of the shard, which takes the low bits).
+pub fn follower_bucket(customer: &CustomerId) -> u32 {
+    customer_hash(customer) >> 16
+}
+
+/// The follower sort key of a customer.
+pub fn follower_sk(customer: &CustomerId) -> String {
+    format!("CUSTOMER#{:04x}#{customer}", follower_bucket(customer))
+}
+
+/// Inclusive sort-key bounds of the followers whose bucket is in `lo..hi`
+/// (`hi` exclusive, at most [`FOLLOWER_BUCKETS`]; `lo < hi`).
+pub fn follower_bucket_range(lo: u32, hi: u32) -> (String, String) {
+    (
+        format!("CUSTOMER#{lo:04x}#"),
+        format!("CUSTOMER#{:04x}#\u{10FFFF}", hi.saturating_sub(1)),
+    )
 }
 
 /// The partition of one follower shard of a brand.
@@ -88,7 +118,7 @@ pub fn follower_partition(brand: &BrandId, shard: u32) -> String {
 pub fn follower(brand: &BrandId, customer: &CustomerId) -> Keys {
     Keys::primary(
         follower_partition(brand, follower_shard(customer)),
-        &format!("CUSTOMER#{customer}"),
+        &follower_sk(customer),
     )
 }
 
@@ -143,6 +173,22 @@ pub fn campaign_primary(id: &CampaignId) -> (String, String) {
 /// A send-ledger entry.
 pub fn send(campaign: &CampaignId, customer: &CustomerId) -> Keys {
     Keys::primary(format!("CAMPAIGN#{campaign}"), &format!("SEND#{customer}"))
+}
+
+/// The send plan of a campaign (how many segments it was cut into).
+pub fn send_plan(campaign: &CampaignId) -> Keys {
+    Keys::primary(format!("CAMPAIGN#{campaign}"), "PLAN")
+}
+
+/// Sort-key prefix of a campaign's send segments.
+pub const SEGMENT_PREFIX: &str = "SEGMENT#";
+
+/// One send segment of a campaign.
+pub fn segment(campaign: &CampaignId, index: u32) -> Keys {
+    Keys::primary(
+        format!("CAMPAIGN#{campaign}"),
+        &format!("{SEGMENT_PREFIX}{index:05}"),
+    )
 }
 
 /// GSI1 partition of a brand's promotions.

@@ -36,7 +36,10 @@ pub use idempotency::{IdempotencyOutcome, IdempotencyStore};
 pub use merge::EntityChange;
 pub use messages::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, MessageStore};
 pub use records::{CapOutcome, CapStore, ContactOutcome, ContactStore, LedgerOutcome, LedgerStore};
-pub use sending::{CapTake, CheckpointOutcome, ClaimOutcome, SendStore, follower_token_after};
+pub use sending::{
+    CapTake, CheckpointOutcome, SegmentClaim, SendStore, campaign_progress, checkpoint_segment,
+    claim_segment, progress_of,
+};
 
 /// The whole storage port: what handlers and jobs hold (`Arc<dyn Store>`).
 pub trait Store:

@@ -1,38 +1,22 @@
-//! What the send-window job needs beyond the campaign lifecycle: a lease so one
-//! run at a time sends a campaign, the per-batch checkpoint (follower position,
-//! retries, counters) kept on the campaign item, and the frequency cap taken
-//! for a whole batch at once (still one conditional write per recipient).
+//! What sending needs beyond the campaign lifecycle: the campaign's send plan
+//! and segments (`domain::segment`), the followers of one key range, and the
+//! frequency cap taken for a whole wave at once (still one conditional write
+//! per recipient).
 //!
-//! Item attributes on the campaign item (beside the campaign document):
-//! `sendProgress` (the [`SendProgress`] map), `progressSeq` (its `seq`, what the
-//! checkpoint condition compares), `leaseOwner` and `leaseUntil` (microseconds
-//! since the epoch on the lease clock). A campaign's status transitions keep them.
+//! The adapters provide primitives only: a put-if-absent plan, a segment
+//! write conditional on its `seq`, point and range reads. The decisions (who
+//! may claim a segment, when a checkpoint counts as saved, what a campaign's
+//! progress is) are written once here, over those primitives.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::entities::FollowerCursor;
-use super::{CapOutcome, StoreError, keys};
-use crate::domain::campaign::{Campaign, CampaignStatus};
+use super::{CapOutcome, Page, StoreError, keys};
+use crate::domain::campaign::Campaign;
+use crate::domain::follower::Follower;
+use crate::domain::segment::{FollowerRange, Segment, SendPlan};
 use crate::domain::send::SendProgress;
 use crate::domain::{BrandId, CampaignId, CustomerId};
-
-/// Attributes of the campaign item the lifecycle transitions must carry over.
-pub(crate) const SEND_ATTRIBUTES: [&str; 4] =
-    ["sendProgress", "progressSeq", "leaseOwner", "leaseUntil"];
-
-/// The send attributes of a campaign item, decoded beside the campaign.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SendAttrs {
-    #[serde(default)]
-    pub send_progress: Option<SendProgress>,
-    #[serde(default)]
-    pub lease_owner: Option<String>,
-    #[serde(default)]
-    pub lease_until: Option<i64>,
-}
 
 /// One (brand, customer) cap a campaign wants to take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,83 +29,9 @@ pub struct CapTake {
     pub campaign: CampaignId,
 }
 
-/// What [`SendStore::claim_send`] did.
-#[derive(Debug, Clone, PartialEq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "a short-lived return value; boxing would only burden every caller"
-)]
-pub enum ClaimOutcome {
-    /// This owner holds the lease until the given instant; the campaign and its checkpoint.
-    Claimed {
-        /// The campaign as stored.
-        campaign: Campaign,
-        /// Its checkpoint (the default when sending has not started).
-        progress: SendProgress,
-    },
-    /// Another run holds the lease.
-    Busy {
-        /// That run.
-        owner: String,
-        /// Until when.
-        until: DateTime<Utc>,
-    },
-    /// The campaign is not `SENDING` (suspended, cancelled, sent...).
-    NotSending {
-        /// Its status.
-        status: CampaignStatus,
-    },
-    /// No such campaign.
-    NotFound,
-}
-
-/// What [`SendStore::checkpoint_send`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckpointOutcome {
-    /// Stored (or it was already stored by this owner: a retried call).
-    Saved,
-    /// The campaign left `SENDING` (suspension, cancellation): stop sending.
-    Stopped {
-        /// Its status now.
-        status: CampaignStatus,
-    },
-    /// Another run took the lease (this one was too slow): stop sending.
-    LostLease,
-    /// No such campaign.
-    NotFound,
-}
-
 /// The sending side of the store (see the module docs).
 #[async_trait]
 pub trait SendStore: Send + Sync {
-    /// One campaign with its send checkpoint (one strongly consistent read).
-    async fn campaign_progress(
-        &self,
-        id: &CampaignId,
-    ) -> Result<Option<(Campaign, SendProgress)>, StoreError>;
-
-    /// Takes the send lease of a `SENDING` campaign with one conditional update:
-    /// succeeds when no lease is held, it ended at or before `now`, or `owner`
-    /// holds it already; then it is held until `until`.
-    async fn claim_send(
-        &self,
-        id: &CampaignId,
-        owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<ClaimOutcome, StoreError>;
-
-    /// Stores `progress` (whose `seq` must be the stored one plus one) and moves the
-    /// lease end to `lease_until`, with one conditional update on `status = SENDING`,
-    /// the lease owner and the previous `seq`.
-    async fn checkpoint_send(
-        &self,
-        id: &CampaignId,
-        owner: &str,
-        progress: &SendProgress,
-        lease_until: DateTime<Utc>,
-    ) -> Result<CheckpointOutcome, StoreError>;
-
     /// Takes the cap of every (brand, customer) of `takes` exactly as
     /// [`super::CapStore::take_cap`] does (one conditional write each; the embedded
     /// store does them in one transaction), one result per take, in order.
@@ -131,16 +41,164 @@ pub trait SendStore: Send + Sync {
         at: DateTime<Utc>,
         cap: Duration,
     ) -> Vec<Result<CapOutcome, StoreError>>;
+
+    /// Followers of `brand` in `range`, in sort-key order, after `after` (excluded),
+    /// at most `limit`; `next` is `Some` when more may follow (its value is opaque).
+    async fn list_follower_range(
+        &self,
+        brand: &BrandId,
+        range: FollowerRange,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError>;
+
+    /// How many followers of `brand` are in `range`, counting no further than `up_to`.
+    async fn count_follower_range(
+        &self,
+        brand: &BrandId,
+        range: FollowerRange,
+        up_to: u64,
+    ) -> Result<u64, StoreError>;
+
+    /// Stores `plan` unless the campaign has one; returns the stored plan.
+    async fn create_plan(&self, plan: &SendPlan) -> Result<SendPlan, StoreError>;
+
+    /// The campaign's plan.
+    async fn get_plan(&self, campaign: &CampaignId) -> Result<Option<SendPlan>, StoreError>;
+
+    /// Writes `segment` when the stored one's `seq` is `expected` (`None`: when
+    /// there is none); `false` when that condition failed.
+    async fn put_segment(
+        &self,
+        segment: &Segment,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError>;
+
+    /// One segment (strongly consistent).
+    async fn get_segment(
+        &self,
+        campaign: &CampaignId,
+        index: u32,
+    ) -> Result<Option<Segment>, StoreError>;
+
+    /// Every segment of a campaign, by index (strongly consistent).
+    async fn list_segments(&self, campaign: &CampaignId) -> Result<Vec<Segment>, StoreError>;
 }
 
-/// The follower page token that resumes a walk right after `customer`
-/// (see [`super::EntityStore::list_followers`]).
-pub fn follower_token_after(customer: &CustomerId) -> String {
-    let k = keys::follower(&BrandId::new(""), customer);
-    FollowerCursor {
-        shard: keys::follower_shard(customer),
-        after: Some(k.sk),
+/// A campaign with the progress of all its segments added up
+/// ([`progress_of`]); the default progress before it is planned.
+pub async fn campaign_progress(
+    store: &dyn super::Store,
+    id: &CampaignId,
+) -> Result<Option<(Campaign, SendProgress)>, StoreError> {
+    let Some(campaign) = store.get_campaign(id).await? else {
+        return Ok(None);
+    };
+    let segments = store.list_segments(id).await?;
+    Ok(Some((campaign, progress_of(&segments))))
+}
+
+/// A campaign's progress: the sum of its segments' counters and retry lists;
+/// walked when every segment was walked.
+pub fn progress_of(segments: &[Segment]) -> SendProgress {
+    let mut p = SendProgress {
+        walked: !segments.is_empty() && segments.iter().all(|s| s.walked),
+        ..SendProgress::default()
+    };
+    for s in segments {
+        p.seq += s.seq;
+        p.counters.add(&s.counters);
+        p.retry.extend(s.retry.iter().cloned());
     }
-    .token()
-    .unwrap_or_default()
+    p
+}
+
+/// What [`claim_segment`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegmentClaim {
+    /// This owner holds the segment's lease; its state as stored.
+    Claimed(Segment),
+    /// Another worker holds it, or it is backing off, until the given instant.
+    Busy {
+        /// The holder (`None`: backing off after throttling).
+        owner: Option<String>,
+        /// Until when.
+        until: DateTime<Utc>,
+    },
+    /// Nothing left to send in it.
+    Finished(Segment),
+    /// No such segment.
+    NotFound,
+}
+
+/// How many times a lost optimistic race is re-read before giving up.
+const RACE_ATTEMPTS: u32 = 4;
+
+/// Takes the lease of a segment for `owner` until `until` (business clock):
+/// possible when it is free at `now` ([`Segment::free_at`]) or `owner` holds it.
+/// One conditional write; a concurrent claim makes exactly one winner.
+pub async fn claim_segment(
+    store: &dyn SendStore,
+    campaign: &CampaignId,
+    index: u32,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<SegmentClaim, StoreError> {
+    for _ in 0..RACE_ATTEMPTS {
+        let Some(stored) = store.get_segment(campaign, index).await? else {
+            return Ok(SegmentClaim::NotFound);
+        };
+        if stored.finished() {
+            return Ok(SegmentClaim::Finished(stored));
+        }
+        let ours = stored.lease_owner.as_deref() == Some(owner);
+        if !ours && !stored.free_at(now) {
+            return Ok(SegmentClaim::Busy {
+                owner: stored.lease_owner.clone(),
+                until: stored.lease_until.unwrap_or(now),
+            });
+        }
+        let mut next = stored.next();
+        next.lease_owner = Some(owner.to_owned());
+        next.lease_until = Some(until);
+        if store.put_segment(&next, Some(stored.seq)).await? {
+            return Ok(SegmentClaim::Claimed(next));
+        }
+    }
+    Ok(SegmentClaim::Busy {
+        owner: None,
+        until: now,
+    })
+}
+
+/// What [`checkpoint_segment`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointOutcome {
+    /// Stored (or it had been stored by this very call before a retry).
+    Saved,
+    /// Another worker wrote the segment since it was read: this one must stop.
+    LostLease,
+}
+
+/// Stores `next` (read as `next.seq - 1` by its lease holder), conditional on
+/// the stored `seq`. A retried call whose first attempt was applied finds its
+/// own write and answers `Saved`.
+pub async fn checkpoint_segment(
+    store: &dyn SendStore,
+    next: &Segment,
+) -> Result<CheckpointOutcome, StoreError> {
+    let expected = next.seq.checked_sub(1);
+    if store.put_segment(next, expected).await? {
+        return Ok(CheckpointOutcome::Saved);
+    }
+    match store.get_segment(&next.campaign_id, next.index).await? {
+        Some(stored) if stored == *next => Ok(CheckpointOutcome::Saved),
+        _ => Ok(CheckpointOutcome::LostLease),
+    }
+}
+
+/// The sort-key bounds a follower range is read with (both adapters).
+pub(crate) fn range_bounds(range: FollowerRange) -> (String, String) {
+    keys::follower_bucket_range(range.lo, range.hi)
 }

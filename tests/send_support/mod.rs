@@ -18,6 +18,7 @@ use engage::domain::order::Order;
 use engage::domain::promotion::Promotion;
 use engage::domain::review::Review;
 use engage::domain::schedule::{send_window, zone};
+use engage::domain::segment::{FollowerRange, Segment, SendPlan};
 use engage::domain::send::{SendProgress, SendRecord};
 use engage::domain::suppression::Suppression;
 use engage::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId, SellerId};
@@ -25,10 +26,9 @@ use engage::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use engage::policy::PolicySet;
 use engage::store::feedback::{FeedbackCounts, FeedbackKind, FeedbackOutcome, FeedbackStore};
 use engage::store::{
-    CampaignStore, CapOutcome, CapStore, CapTake, CheckpointOutcome, ClaimOutcome, ContactOutcome,
-    ContactStore, CreateOutcome, Entity, EntityChange, EntityStore, IdempotencyOutcome,
-    IdempotencyStore, LedgerOutcome, LedgerStore, Page, SendStore, Store, StoreError,
-    TransitionOutcome, UpsertOutcome,
+    CampaignStore, CapOutcome, CapStore, CapTake, ContactOutcome, ContactStore, CreateOutcome,
+    Entity, EntityChange, EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome,
+    LedgerStore, Page, SendStore, Store, StoreError, TransitionOutcome, UpsertOutcome,
 };
 
 /// A business clock tests move by hand.
@@ -148,8 +148,7 @@ pub async fn create(store: &dyn Store, c: &Campaign) {
 
 /// Status and checkpoint of a campaign.
 pub async fn state(store: &dyn Store, id: &str) -> (CampaignStatus, SendProgress) {
-    let (c, p) = store
-        .campaign_progress(&CampaignId::new(id))
+    let (c, p) = engage::store::campaign_progress(store, &CampaignId::new(id))
         .await
         .unwrap()
         .unwrap();
@@ -498,37 +497,45 @@ impl FeedbackStore for FaultStore {
 
 #[async_trait]
 impl SendStore for FaultStore {
-    async fn campaign_progress(
+    async fn list_follower_range(
         &self,
-        id: &CampaignId,
-    ) -> Result<Option<(Campaign, SendProgress)>, StoreError> {
-        faulty!(self, "campaign_progress", self.inner.campaign_progress(id))
-    }
-    async fn claim_send(
-        &self,
-        id: &CampaignId,
-        owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<ClaimOutcome, StoreError> {
+        b: &BrandId,
+        r: FollowerRange,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError> {
         faulty!(
             self,
-            "claim_send",
-            self.inner.claim_send(id, owner, now, until)
+            "list_follower_range",
+            self.inner.list_follower_range(b, r, after, limit)
         )
     }
-    async fn checkpoint_send(
+    async fn count_follower_range(
         &self,
-        id: &CampaignId,
-        owner: &str,
-        p: &SendProgress,
-        until: DateTime<Utc>,
-    ) -> Result<CheckpointOutcome, StoreError> {
+        b: &BrandId,
+        r: FollowerRange,
+        up_to: u64,
+    ) -> Result<u64, StoreError> {
         faulty!(
             self,
-            "checkpoint_send",
-            self.inner.checkpoint_send(id, owner, p, until)
+            "count_follower_range",
+            self.inner.count_follower_range(b, r, up_to)
         )
+    }
+    async fn create_plan(&self, p: &SendPlan) -> Result<SendPlan, StoreError> {
+        faulty!(self, "create_plan", self.inner.create_plan(p))
+    }
+    async fn get_plan(&self, c: &CampaignId) -> Result<Option<SendPlan>, StoreError> {
+        faulty!(self, "get_plan", self.inner.get_plan(c))
+    }
+    async fn put_segment(&self, s: &Segment, expected: Option<u64>) -> Result<bool, StoreError> {
+        faulty!(self, "put_segment", self.inner.put_segment(s, expected))
+    }
+    async fn get_segment(&self, c: &CampaignId, i: u32) -> Result<Option<Segment>, StoreError> {
+        faulty!(self, "get_segment", self.inner.get_segment(c, i))
+    }
+    async fn list_segments(&self, c: &CampaignId) -> Result<Vec<Segment>, StoreError> {
+        faulty!(self, "list_segments", self.inner.list_segments(c))
     }
     async fn take_caps(
         &self,

@@ -1,182 +1,44 @@
-//! [`SendStore`] on DynamoDB: each operation is one conditional `UpdateItem`
-//! (the failed condition returns the old item, so no extra read), and a batch of
-//! cap takes is that many conditional puts issued concurrently.
+//! [`SendStore`] on DynamoDB: segments are small items of the campaign's
+//! partition written by one conditional `PutItem` on their `seq`; a follower
+//! range is one `Query ... BETWEEN` on a follower partition; a wave of cap takes
+//! is that many conditional puts issued concurrently.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Attrs, DynamoStore, Expr, av, item_key, sdk_error};
-use crate::domain::CampaignId;
-use crate::domain::campaign::{Campaign, CampaignStatus};
-use crate::domain::send::SendProgress;
-use crate::store::item::{Item, from_micros};
+use super::{Attrs, DynamoStore, Expr, from_attrs, item_key, sdk_error, text_of, to_attrs};
+use crate::domain::follower::Follower;
+use crate::domain::segment::{FollowerRange, Segment, SendPlan};
+use crate::domain::{BrandId, CampaignId, CustomerId};
+use crate::store::item::Item;
 use crate::store::keys;
-use crate::store::sending::{CapTake, CheckpointOutcome, ClaimOutcome, SendAttrs, SendStore};
-use crate::store::{CapOutcome, CapStore, StoreError};
-
-fn decode(attrs: Attrs) -> Result<(Campaign, SendAttrs), StoreError> {
-    let (pk, sk) = (super::text_of(&attrs, "pk"), super::text_of(&attrs, "sk"));
-    let send: SendAttrs =
-        serde_dynamo::from_item(attrs.clone()).map_err(|e| StoreError::malformed(&pk, &sk, e))?;
-    let item: Item<Campaign> =
-        serde_dynamo::from_item(attrs).map_err(|e| StoreError::malformed(&pk, &sk, e))?;
-    Ok((item.body, send))
-}
+use crate::store::sending::{CapTake, SendStore, range_bounds};
+use crate::store::{CapOutcome, CapStore, Page, StoreError};
 
 impl DynamoStore {
-    async fn raw_campaign(
+    /// The key condition of a follower range, starting after `after`.
+    fn range_query(
         &self,
-        op: &'static str,
-        id: &CampaignId,
-    ) -> Result<Option<Attrs>, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        let out = self
-            .client
-            .get_item()
+        brand: &BrandId,
+        range: FollowerRange,
+        after: Option<&CustomerId>,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let pk = keys::follower_partition(brand, range.shard);
+        let (lo, hi) = range_bounds(range);
+        self.client
+            .query()
             .table_name(&self.table)
-            .set_key(Some(item_key(&pk, &sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error(op, e))?;
-        Ok(out.item)
-    }
-
-    /// The old item a failed condition returned, or one read when it returned none.
-    async fn old_campaign(
-        &self,
-        op: &'static str,
-        id: &CampaignId,
-        old: Option<Attrs>,
-    ) -> Result<Option<(Campaign, SendAttrs)>, StoreError> {
-        let attrs = match old {
-            Some(a) => Some(a),
-            None => self.raw_campaign(op, id).await?,
-        };
-        attrs.map(decode).transpose()
+            .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+            .expression_attribute_values(":lo", AttributeValue::S(lo))
+            .expression_attribute_values(":hi", AttributeValue::S(hi))
+            .set_exclusive_start_key(after.map(|c| item_key(&pk, &keys::follower_sk(c))))
     }
 }
 
 #[async_trait]
 impl SendStore for DynamoStore {
-    async fn campaign_progress(
-        &self,
-        id: &CampaignId,
-    ) -> Result<Option<(Campaign, SendProgress)>, StoreError> {
-        let Some(attrs) = self.raw_campaign("campaign_progress", id).await? else {
-            return Ok(None);
-        };
-        let (c, a) = decode(attrs)?;
-        Ok(Some((c, a.send_progress.unwrap_or_default())))
-    }
-
-    async fn claim_send(
-        &self,
-        id: &CampaignId,
-        owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<ClaimOutcome, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        let expr = Expr::default()
-            .name("#status", "status")
-            .name("#owner", "leaseOwner")
-            .name("#until", "leaseUntil")
-            .value(":sending", av(&CampaignStatus::Sending)?)
-            .value(":owner", AttributeValue::S(owner.to_owned()))
-            .value(":now", av(&keys::micros(now))?)
-            .value(":until", av(&keys::micros(until))?);
-        let condition = "attribute_exists(pk) AND #status = :sending AND \
-             (attribute_not_exists(#until) OR #until <= :now OR #owner = :owner)";
-        match self
-            .update_if(
-                "claim_send",
-                &pk,
-                &sk,
-                "SET #owner = :owner, #until = :until",
-                condition,
-                expr,
-            )
-            .await?
-        {
-            Ok(new) => {
-                let (campaign, attrs) = decode(new)?;
-                Ok(ClaimOutcome::Claimed {
-                    campaign,
-                    progress: attrs.send_progress.unwrap_or_default(),
-                })
-            }
-            Err(old) => Ok(match self.old_campaign("claim_send", id, old).await? {
-                None => ClaimOutcome::NotFound,
-                Some((c, _)) if c.status != CampaignStatus::Sending => {
-                    ClaimOutcome::NotSending { status: c.status }
-                }
-                Some((_, a)) => ClaimOutcome::Busy {
-                    owner: a.lease_owner.unwrap_or_default(),
-                    until: from_micros(a.lease_until.unwrap_or_default()),
-                },
-            }),
-        }
-    }
-
-    async fn checkpoint_send(
-        &self,
-        id: &CampaignId,
-        owner: &str,
-        progress: &SendProgress,
-        lease_until: DateTime<Utc>,
-    ) -> Result<CheckpointOutcome, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        let previous = progress.seq.saturating_sub(1);
-        let expr = Expr::default()
-            .name("#status", "status")
-            .name("#owner", "leaseOwner")
-            .name("#until", "leaseUntil")
-            .name("#seq", "progressSeq")
-            .name("#progress", "sendProgress")
-            .value(":sending", av(&CampaignStatus::Sending)?)
-            .value(":owner", AttributeValue::S(owner.to_owned()))
-            .value(":until", av(&keys::micros(lease_until))?)
-            .value(":seq", av(&progress.seq)?)
-            .value(":prev", av(&previous)?)
-            .value(":progress", av(progress)?);
-        let seq_ok = if previous == 0 {
-            "(attribute_not_exists(#seq) OR #seq = :prev)"
-        } else {
-            "#seq = :prev"
-        };
-        let condition =
-            format!("attribute_exists(pk) AND #status = :sending AND #owner = :owner AND {seq_ok}");
-        match self
-            .update_if(
-                "checkpoint_send",
-                &pk,
-                &sk,
-                "SET #progress = :progress, #seq = :seq, #until = :until",
-                &condition,
-                expr,
-            )
-            .await?
-        {
-            Ok(_) => Ok(CheckpointOutcome::Saved),
-            Err(old) => Ok(match self.old_campaign("checkpoint_send", id, old).await? {
-                None => CheckpointOutcome::NotFound,
-                Some((c, _)) if c.status != CampaignStatus::Sending => {
-                    CheckpointOutcome::Stopped { status: c.status }
-                }
-                Some((_, a)) if a.lease_owner.as_deref() != Some(owner) => {
-                    CheckpointOutcome::LostLease
-                }
-                // This very checkpoint was stored by an earlier attempt of the call.
-                Some((_, a)) if a.send_progress.as_ref().map(|p| p.seq) == Some(progress.seq) => {
-                    CheckpointOutcome::Saved
-                }
-                Some(_) => CheckpointOutcome::LostLease,
-            }),
-        }
-    }
-
     async fn take_caps(
         &self,
         takes: &[CapTake],
@@ -189,5 +51,155 @@ impl SendStore for DynamoStore {
                 .map(|t| self.take_cap(&t.brand, &t.customer, &t.campaign, at, cap)),
         )
         .await
+    }
+
+    async fn list_follower_range(
+        &self,
+        brand: &BrandId,
+        range: FollowerRange,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError> {
+        let out = self
+            .range_query(brand, range, after)
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            // Eventually consistent: a follower written a moment ago may be
+            // missed by this walk exactly as if it had followed a moment later.
+            .send()
+            .await
+            .map_err(|e| sdk_error("list_follower_range", e))?;
+        let mut items = Vec::new();
+        for attrs in out.items.unwrap_or_default() {
+            items.push(from_attrs::<Follower>(attrs)?.body);
+        }
+        let more = out.last_evaluated_key.is_some_and(|k| !k.is_empty());
+        Ok(Page {
+            next: more
+                .then(|| items.last().map(|f| f.customer_id.to_string()))
+                .flatten(),
+            items,
+        })
+    }
+
+    async fn count_follower_range(
+        &self,
+        brand: &BrandId,
+        range: FollowerRange,
+        up_to: u64,
+    ) -> Result<u64, StoreError> {
+        let mut count: u64 = 0;
+        let mut start: Option<Attrs> = None;
+        loop {
+            let out = self
+                .range_query(brand, range, None)
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("count_follower_range", e))?;
+            count += u64::try_from(out.count).unwrap_or(0);
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() && count < up_to => start = Some(k),
+                _ => return Ok(count),
+            }
+        }
+    }
+
+    async fn create_plan(&self, plan: &SendPlan) -> Result<SendPlan, StoreError> {
+        let keys = keys::send_plan(&plan.campaign_id);
+        let (pk, sk) = (keys.pk.clone(), keys.sk.clone());
+        let item = to_attrs(&Item::new(keys, plan))?;
+        match self
+            .put_if(
+                "create_plan",
+                item,
+                "attribute_not_exists(pk)",
+                Expr::default(),
+            )
+            .await?
+        {
+            Ok(()) => Ok(plan.clone()),
+            Err(old) => Ok(self
+                .old_or_read::<SendPlan>("create_plan", old, &pk, &sk)
+                .await?
+                .map_or_else(|| plan.clone(), |i| i.body)),
+        }
+    }
+
+    async fn get_plan(&self, campaign: &CampaignId) -> Result<Option<SendPlan>, StoreError> {
+        let k = keys::send_plan(campaign);
+        Ok(self
+            .get::<SendPlan>("get_plan", &k.pk, &k.sk)
+            .await?
+            .map(|i| i.body))
+    }
+
+    async fn put_segment(
+        &self,
+        segment: &Segment,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let item = to_attrs(&Item::new(
+            keys::segment(&segment.campaign_id, segment.index),
+            segment,
+        ))?;
+        let (condition, expr) = match expected {
+            None => ("attribute_not_exists(pk)", Expr::default()),
+            Some(seq) => (
+                "#seq = :seq",
+                Expr::default()
+                    .name("#seq", "seq")
+                    .value(":seq", AttributeValue::N(seq.to_string())),
+            ),
+        };
+        Ok(self
+            .put_if("put_segment", item, condition, expr)
+            .await?
+            .is_ok())
+    }
+
+    async fn get_segment(
+        &self,
+        campaign: &CampaignId,
+        index: u32,
+    ) -> Result<Option<Segment>, StoreError> {
+        let k = keys::segment(campaign, index);
+        Ok(self
+            .get::<Segment>("get_segment", &k.pk, &k.sk)
+            .await?
+            .map(|i| i.body))
+    }
+
+    async fn list_segments(&self, campaign: &CampaignId) -> Result<Vec<Segment>, StoreError> {
+        let k = keys::segment(campaign, 0);
+        let mut out = Vec::new();
+        let mut start: Option<Attrs> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", AttributeValue::S(k.pk.clone()))
+                .expression_attribute_values(
+                    ":p",
+                    AttributeValue::S(keys::SEGMENT_PREFIX.to_owned()),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("list_segments", e))?;
+            for attrs in page.items.unwrap_or_default() {
+                if text_of(&attrs, "sk").starts_with(keys::SEGMENT_PREFIX) {
+                    out.push(from_attrs::<Segment>(attrs)?.body);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 }

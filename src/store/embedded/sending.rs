@@ -1,130 +1,160 @@
-//! [`SendStore`] on SQLite: every conditional update reads and writes the raw
-//! campaign document inside one `BEGIN IMMEDIATE` transaction.
+//! [`SendStore`] on SQLite: every conditional write reads and writes inside
+//! one `BEGIN IMMEDIATE` transaction; a follower range is one indexed range
+//! read of the follower partition.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
+use rusqlite::params;
 
-use super::{EmbeddedStore, read, read_raw, write, write_raw};
-use crate::domain::CampaignId;
-use crate::domain::campaign::{Campaign, CampaignStatus};
-use crate::domain::send::SendProgress;
+use super::{EmbeddedStore, read, sql, write};
+use crate::domain::follower::Follower;
+use crate::domain::segment::{FollowerRange, Segment, SendPlan};
+use crate::domain::{BrandId, CampaignId, CustomerId};
 use crate::store::item::{CapRecord, Item, from_micros};
 use crate::store::keys;
-use crate::store::sending::{CapTake, CheckpointOutcome, ClaimOutcome, SendAttrs, SendStore};
-use crate::store::{CapOutcome, StoreError};
+use crate::store::sending::{CapTake, SendStore, range_bounds};
+use crate::store::{CapOutcome, Page, StoreError};
 
-fn decode(pk: &str, sk: &str, doc: &Value) -> Result<(Campaign, SendAttrs), StoreError> {
-    let item: Item<Campaign> =
-        serde_json::from_value(doc.clone()).map_err(|e| StoreError::malformed(pk, sk, e))?;
-    let attrs: SendAttrs =
-        serde_json::from_value(doc.clone()).map_err(|e| StoreError::malformed(pk, sk, e))?;
-    Ok((item.body, attrs))
-}
-
-fn set(doc: &mut Value, name: &str, value: Value) {
-    if let Value::Object(map) = doc {
-        map.insert(name.to_owned(), value);
-    }
+/// The sort-key bounds of a range read after `after` (excluded).
+fn bounds(range: FollowerRange, after: Option<&CustomerId>) -> (String, String, String) {
+    let pk_lo_hi = range_bounds(range);
+    let after = after.map(keys::follower_sk).unwrap_or_default();
+    (pk_lo_hi.0, pk_lo_hi.1, after)
 }
 
 #[async_trait]
 impl SendStore for EmbeddedStore {
-    async fn campaign_progress(
+    async fn list_follower_range(
         &self,
-        id: &CampaignId,
-    ) -> Result<Option<(Campaign, SendProgress)>, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        self.run("campaign_progress", move |conn| {
-            let Some(doc) = read_raw(conn, "campaign_progress", &pk, &sk)? else {
-                return Ok(None);
-            };
-            let (c, a) = decode(&pk, &sk, &doc)?;
-            Ok(Some((c, a.send_progress.unwrap_or_default())))
+        brand: &BrandId,
+        range: FollowerRange,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError> {
+        let pk = keys::follower_partition(brand, range.shard);
+        let (lo, hi, after) = bounds(range, after);
+        let limit = limit.max(1);
+        self.run("list_follower_range", move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT sk, doc FROM items WHERE pk = ?1 AND sk >= ?2 AND sk <= ?3 AND sk > ?4 \
+                     ORDER BY sk LIMIT ?5",
+                )
+                .map_err(sql("list_follower_range"))?;
+            let rows = stmt
+                .query_map(params![pk, lo, hi, after, limit as i64], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(sql("list_follower_range"))?;
+            let mut items = Vec::new();
+            for row in rows {
+                let (sk, doc) = row.map_err(sql("list_follower_range"))?;
+                let item: Item<Follower> =
+                    serde_json::from_str(&doc).map_err(|e| StoreError::malformed(&pk, &sk, e))?;
+                items.push(item.body);
+            }
+            let next = (items.len() == limit)
+                .then(|| items.last().map(|f| f.customer_id.to_string()))
+                .flatten();
+            Ok(Page { items, next })
         })
         .await
     }
 
-    async fn claim_send(
+    async fn count_follower_range(
         &self,
-        id: &CampaignId,
-        owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<ClaimOutcome, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        let owner = owner.to_owned();
-        self.tx("claim_send", move |conn| {
-            let Some(mut doc) = read_raw(conn, "claim_send", &pk, &sk)? else {
-                return Ok(ClaimOutcome::NotFound);
-            };
-            let (campaign, attrs) = decode(&pk, &sk, &doc)?;
-            if campaign.status != CampaignStatus::Sending {
-                return Ok(ClaimOutcome::NotSending {
-                    status: campaign.status,
-                });
-            }
-            if let (Some(holder), Some(held)) = (&attrs.lease_owner, attrs.lease_until)
-                && *holder != owner
-                && held > keys::micros(now)
-            {
-                return Ok(ClaimOutcome::Busy {
-                    owner: holder.clone(),
-                    until: from_micros(held),
-                });
-            }
-            set(&mut doc, "leaseOwner", Value::String(owner));
-            set(&mut doc, "leaseUntil", Value::from(keys::micros(until)));
-            write_raw(conn, "claim_send", &doc)?;
-            Ok(ClaimOutcome::Claimed {
-                campaign,
-                progress: attrs.send_progress.unwrap_or_default(),
-            })
+        brand: &BrandId,
+        range: FollowerRange,
+        up_to: u64,
+    ) -> Result<u64, StoreError> {
+        let pk = keys::follower_partition(brand, range.shard);
+        let (lo, hi, _) = bounds(range, None);
+        let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
+        self.run("count_follower_range", move |conn| {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE pk = ?1 AND sk >= ?2 \
+                     AND sk <= ?3 LIMIT ?4)",
+                    params![pk, lo, hi, up_to],
+                    |row| row.get(0),
+                )
+                .map_err(sql("count_follower_range"))?;
+            Ok(u64::try_from(n).unwrap_or(0))
         })
         .await
     }
 
-    async fn checkpoint_send(
+    async fn create_plan(&self, plan: &SendPlan) -> Result<SendPlan, StoreError> {
+        let item = Item::new(keys::send_plan(&plan.campaign_id), plan.clone());
+        self.tx("create_plan", move |conn| {
+            if let Some(old) = read::<SendPlan>(conn, "create_plan", &item.pk, &item.sk)? {
+                return Ok(old.body);
+            }
+            write(conn, "create_plan", &item)?;
+            Ok(item.body)
+        })
+        .await
+    }
+
+    async fn get_plan(&self, campaign: &CampaignId) -> Result<Option<SendPlan>, StoreError> {
+        let k = keys::send_plan(campaign);
+        self.get_doc("get_plan", k.pk, k.sk).await
+    }
+
+    async fn put_segment(
         &self,
-        id: &CampaignId,
-        owner: &str,
-        progress: &SendProgress,
-        lease_until: DateTime<Utc>,
-    ) -> Result<CheckpointOutcome, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        let owner = owner.to_owned();
-        let progress = progress.clone();
-        let encoded =
-            serde_json::to_value(&progress).map_err(|e| StoreError::encode("send progress", e))?;
-        self.tx("checkpoint_send", move |conn| {
-            let Some(mut doc) = read_raw(conn, "checkpoint_send", &pk, &sk)? else {
-                return Ok(CheckpointOutcome::NotFound);
-            };
-            let (campaign, attrs) = decode(&pk, &sk, &doc)?;
-            if campaign.status != CampaignStatus::Sending {
-                return Ok(CheckpointOutcome::Stopped {
-                    status: campaign.status,
-                });
+        segment: &Segment,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let item = Item::new(
+            keys::segment(&segment.campaign_id, segment.index),
+            segment.clone(),
+        );
+        self.tx("put_segment", move |conn| {
+            let stored = read::<Segment>(conn, "put_segment", &item.pk, &item.sk)?;
+            if stored.map(|s| s.body.seq) != expected {
+                return Ok(false);
             }
-            if attrs.lease_owner.as_deref() != Some(owner.as_str()) {
-                return Ok(CheckpointOutcome::LostLease);
+            write(conn, "put_segment", &item)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn get_segment(
+        &self,
+        campaign: &CampaignId,
+        index: u32,
+    ) -> Result<Option<Segment>, StoreError> {
+        let k = keys::segment(campaign, index);
+        self.get_doc("get_segment", k.pk, k.sk).await
+    }
+
+    async fn list_segments(&self, campaign: &CampaignId) -> Result<Vec<Segment>, StoreError> {
+        let pk = keys::segment(campaign, 0).pk;
+        let (from, to) = (
+            keys::SEGMENT_PREFIX.to_owned(),
+            format!("{}\u{10FFFF}", keys::SEGMENT_PREFIX),
+        );
+        self.run("list_segments", move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT sk, doc FROM items WHERE pk = ?1 AND sk >= ?2 AND sk <= ?3 ORDER BY sk",
+                )
+                .map_err(sql("list_segments"))?;
+            let rows = stmt
+                .query_map(params![pk, from, to], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(sql("list_segments"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (sk, doc) = row.map_err(sql("list_segments"))?;
+                let item: Item<Segment> =
+                    serde_json::from_str(&doc).map_err(|e| StoreError::malformed(&pk, &sk, e))?;
+                out.push(item.body);
             }
-            let stored = attrs.send_progress.as_ref().map_or(0, |p| p.seq);
-            if stored == progress.seq {
-                return Ok(CheckpointOutcome::Saved);
-            }
-            if stored + 1 != progress.seq {
-                return Ok(CheckpointOutcome::LostLease);
-            }
-            set(&mut doc, "sendProgress", encoded);
-            set(&mut doc, "progressSeq", Value::from(progress.seq));
-            set(
-                &mut doc,
-                "leaseUntil",
-                Value::from(keys::micros(lease_until)),
-            );
-            write_raw(conn, "checkpoint_send", &doc)?;
-            Ok(CheckpointOutcome::Saved)
+            Ok(out)
         })
         .await
     }

@@ -1,0 +1,220 @@
+//! Sending campaigns (R-MYCE-7, 12, 14, 16, R-MAIL-1..4): a planner and
+//! segment workers, the same code on AWS and locally.
+//!
+//! # Plan, then work
+//! - The [`planner`] (the `send-planner` function every minute; the first step
+//!   of `engage tick`) moves statuses: `IN_REVIEW`/`APPROVED` whose window ended
+//!   -> `EXPIRED`; `APPROVED` whose window opened -> `SENDING`, after cutting the
+//!   campaign into segments (`domain::segment`: equal key ranges of the brand's
+//!   followers, as many as its size asks, [`SendOptions::segment_followers`] each,
+//!   at most [`SendOptions::max_segments`]); `SENDING` with every segment finished,
+//!   or whose window ended -> `SENT`. It queues one message per free unfinished
+//!   segment ([`crate::queue`]), campaigns interleaved, so a small campaign is not
+//!   held behind a big one.
+//! - A [`worker`] (the `send-worker` function on the SQS queue; `--workers N`
+//!   tasks locally) claims the segment named by a message (a lease on the business
+//!   clock) and sends it wave after wave until it is done, the deadline comes
+//!   near (the Lambda context's deadline, `--budget` locally: it checkpoints and
+//!   re-queues the segment), the send policy's campaign-level rules refuse
+//!   (window over, suspension, complaint limit), or the account's rate throttles
+//!   it (it backs off and re-queues with a delay).
+//!
+//! # Per wave
+//! 1. the campaign is re-read and the `send` policy's rules that read no
+//!    per-recipient fact are evaluated ([`rules`]): a refusal stops the segment
+//!    (a suspension or cancellation is seen within one wave);
+//! 2. the wave is the segment's transient failures first, then the next
+//!    followers of its key range (while the bounded retry list has room);
+//! 3. the rules that read `recipient` decide per follower (unfollowed,
+//!    suppressed, no relay address, any rule a policy file adds); the (brand,
+//!    customer) cap is taken for every other one with one conditional write each,
+//!    the duration being the policy's `frequency_cap_days`. The cap item names
+//!    the campaign that took it: it is the ledger. A customer capped by another
+//!    campaign is counted `skippedFrequencyCap` and, as the walk never goes back,
+//!    never tried again in this campaign's window (R-MYCE-14);
+//! 4. the emails are sent concurrently, paced to this process's share of the
+//!    account's rate; transient failures (throttling) go to the retry list, never
+//!    counted as sent;
+//! 5. one conditional write of the segment item (its `seq`) stores the cursor,
+//!    counters, retry list and the renewed lease.
+//!
+//! Writes per recipient: 1 cap write + 1/[`SendOptions::wave`] checkpoint + a
+//! claim and a release per slice.
+//!
+//! # Crashes, timeouts, concurrent runs
+//! A worker killed at any point leaves its lease; once the lease has passed on
+//! the business clock another worker takes the segment over from its last
+//! checkpoint (the planner re-queues segments nobody touched for
+//! [`SendOptions::requeue_after`]). The followers of the interrupted wave are
+//! walked again: their caps answer `AlreadyHeld` (this campaign took them) and
+//! they are sent.
+//!
+//! **The duplicate window.** A message the mail provider accepted in the
+//! interrupted wave, before its checkpoint was stored, is sent a second time on
+//! resume: at most one wave ([`SendOptions::wave`]) per killed worker, the
+//! window between `Mailer::send` returning and the checkpoint committing in
+//! `worker::Slice::send_wave`. Errors are not crashes: a failed store or mail
+//! call never produces a duplicate (the wave is abandoned before anything is
+//! sent, or its failures are retried; the checkpoint itself is retried).
+
+pub mod aws;
+mod email;
+mod local;
+mod options;
+mod pace;
+pub mod planner;
+pub mod rules;
+mod testing;
+pub mod worker;
+
+use serde::Serialize;
+
+pub use local::{run, run_with_queue};
+pub use options::SendOptions;
+pub use pace::Pacer;
+pub use testing::{NullMailer, RecordingMailer};
+
+use crate::app::AppError;
+use crate::domain::CampaignId;
+use crate::domain::campaign::CampaignStatus;
+use crate::domain::send::SendCounters;
+use crate::policy::PolicyError;
+use crate::queue::QueueError;
+use crate::store::StoreError;
+
+/// The sender address used when none is configured (`ENGAGE_FROM_ADDRESS`).
+pub const DEFAULT_FROM_ADDRESS: &str = "campaigns@engage.localhost";
+
+/// Why a pass or a slice could not run (per-campaign outcomes are reported, not raised).
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The store failed.
+    #[error("send: store failed")]
+    Store(#[from] StoreError),
+    /// The `send` policy in force could not be read or evaluated.
+    #[error("send: policy failed")]
+    Policy(#[from] PolicyError),
+    /// The email could not be built.
+    #[error("send: cannot build the email")]
+    App(#[from] AppError),
+    /// The queue refused the messages.
+    #[error("send: queue failed")]
+    Queue(#[from] QueueError),
+}
+
+impl SendError {
+    /// Whether running again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_retryable(),
+            Self::App(e) => e.is_retryable(),
+            Self::Queue(e) => e.is_retryable(),
+            Self::Policy(_) => false,
+        }
+    }
+}
+
+/// What happened to one campaign in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignRun {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// Its status before the pass.
+    pub from: CampaignStatus,
+    /// Its status after the pass.
+    pub to: CampaignStatus,
+    /// What this pass counted (sent, skipped, failed).
+    pub counters: SendCounters,
+    /// Recipients waiting for a retry after this pass.
+    pub pending: u64,
+    /// Why the pass left the campaign before it was done, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Whether the note reports an error (a later pass resumes).
+    #[serde(skip)]
+    pub error: bool,
+}
+
+impl CampaignRun {
+    /// A campaign the pass looked at, nothing counted yet.
+    pub fn new(id: CampaignId, from: CampaignStatus) -> Self {
+        Self {
+            campaign_id: id,
+            from,
+            to: from,
+            counters: SendCounters::default(),
+            pending: 0,
+            note: None,
+            error: false,
+        }
+    }
+
+    /// Adds a note (several are joined).
+    pub fn note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        self.note = Some(match self.note.take() {
+            Some(old) if !old.contains(&note) => format!("{old}; {note}"),
+            Some(old) => old,
+            None => note,
+        });
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    /// One entry per campaign the pass looked at and touched.
+    pub campaigns: Vec<CampaignRun>,
+}
+
+impl RunReport {
+    /// Everything this pass counted, over every campaign.
+    pub fn totals(&self) -> SendCounters {
+        let mut t = SendCounters::default();
+        for c in &self.campaigns {
+            t.add(&c.counters);
+        }
+        t
+    }
+
+    /// Whether some campaign was left with an error (a later pass resumes it).
+    pub fn has_errors(&self) -> bool {
+        self.campaigns.iter().any(|c| c.error)
+    }
+
+    /// The entry of a campaign, created if missing.
+    pub fn campaign(&mut self, id: &CampaignId, from: CampaignStatus) -> &mut CampaignRun {
+        let i = match self.campaigns.iter().position(|c| &c.campaign_id == id) {
+            Some(i) => i,
+            None => {
+                self.campaigns.push(CampaignRun::new(id.clone(), from));
+                self.campaigns.len() - 1
+            }
+        };
+        &mut self.campaigns[i]
+    }
+}
+
+/// The message id of a campaign email: stable, so a retry is the same message.
+pub fn message_id(campaign: &CampaignId, customer: &crate::domain::CustomerId) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let mut id = format!(
+        "campaign-{}-{}",
+        clean(campaign.as_str()),
+        clean(customer.as_str())
+    );
+    id.truncate(200);
+    id
+}

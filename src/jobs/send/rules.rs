@@ -1,0 +1,204 @@
+//! The `send` policy as the send path evaluates it.
+//!
+//! A rule is *recipient-level* when its condition reads `recipient`; every other
+//! rule is *campaign-level*. Campaign-level rules are evaluated once per wave
+//! (and by the planner) over the campaign, its promotion, the brand's mail
+//! feedback and the email's headers; recipient-level rules once per follower,
+//! with the campaign-level facts beside. Which rules there are is the policy
+//! file's business: a rule added to it takes effect with no change here.
+//!
+//! Recipient facts are the follower item's state (`unfollowed`, `suppressed`,
+//! `hasRelayAddress`, `locale`), not the customer's identity, so the decision
+//! for one combination is the decision for every follower sharing it: it is
+//! computed once per wave and reused (the policy is a pure function of its facts).
+//! `lastReachedAt` is null and `skippedByCap` false: the frequency cap is decided
+//! by the one conditional cap write, whose duration is the policy's
+//! `frequency_cap_days`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::campaign::Campaign;
+use crate::domain::follower::Follower;
+use crate::domain::promotion::{Promotion, PromotionState};
+use crate::policy::{Decision, FactValue, Facts, PolicyError, PolicySet, PolicyVersion, Rule};
+
+/// The name of the policy that governs sending.
+pub const POLICY: &str = "send";
+
+/// The fact the recipient-level rules read.
+const RECIPIENT: &str = "recipient";
+
+/// The fact the header rules read (the planner has no email to show them).
+const EMAIL: &str = "email";
+
+/// The send policy in force, split into its two levels.
+#[derive(Debug, Clone)]
+pub struct SendRules {
+    policy: PolicyVersion,
+    cap: Duration,
+}
+
+/// The campaign-level facts of one wave.
+#[derive(Debug, Clone)]
+pub struct WaveFacts {
+    facts: Facts,
+    at: DateTime<Utc>,
+}
+
+impl WaveFacts {
+    /// The facts: `now`, `campaign`, `promotion` (null without one), `sender`
+    /// (`complaintRate`), `email` (`headers`).
+    pub fn new(
+        now: DateTime<Utc>,
+        campaign: &Campaign,
+        promotion: Option<&Promotion>,
+        complaint_rate: f64,
+        headers: &[(String, String)],
+    ) -> Self {
+        let promotion = promotion.map_or(FactValue::Null, |p| {
+            FactValue::map()
+                .with("id", p.promotion_id.as_str())
+                .with(
+                    "status",
+                    match p.state {
+                        PromotionState::Active => "active",
+                        PromotionState::Canceled => "canceled",
+                        PromotionState::Rejected => "rejected",
+                    },
+                )
+                .with("startsAt", p.starts_at)
+                .with("endsAt", p.ends_at)
+        });
+        let mut header_map = FactValue::map();
+        for (name, value) in headers {
+            header_map = header_map.with(name.clone(), value.as_str());
+        }
+        let facts = Facts::new()
+            .with("now", now)
+            .with(
+                "campaign",
+                FactValue::map()
+                    .with("id", campaign.id.as_str())
+                    .with("brandId", campaign.brand_id.as_str())
+                    .with("status", campaign.status.to_string())
+                    .with("windowStart", campaign.send_window.start)
+                    .with("windowEnd", campaign.send_window.end),
+            )
+            .with("promotion", promotion)
+            .with(
+                "sender",
+                FactValue::map().with("complaintRate", complaint_rate),
+            )
+            .with("email", FactValue::map().with("headers", header_map));
+        Self { facts, at: now }
+    }
+}
+
+/// What decides one follower: its state, not its identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RecipientKey {
+    unfollowed: bool,
+    suppressed: bool,
+    has_relay_address: bool,
+    locale: String,
+}
+
+impl RecipientKey {
+    fn of(f: &Follower) -> Self {
+        Self {
+            unfollowed: f.unfollowed,
+            suppressed: f.suppressed,
+            has_relay_address: !f.relay_email.is_empty(),
+            locale: f.locale.clone(),
+        }
+    }
+
+    fn fact(&self) -> FactValue {
+        FactValue::map()
+            .with("unfollowed", self.unfollowed)
+            .with("unsubscribed", false)
+            .with("suppressed", self.suppressed)
+            .with("hasRelayAddress", self.has_relay_address)
+            .with("locale", self.locale.as_str())
+            .with("lastReachedAt", FactValue::Null)
+            .with("skippedByCap", false)
+    }
+}
+
+/// Recipient decisions of one wave, by follower state.
+#[derive(Debug, Default)]
+pub struct RecipientMemo {
+    decisions: HashMap<RecipientKey, Arc<Decision>>,
+}
+
+fn campaign_level(rule: &Rule) -> bool {
+    !rule.reads(RECIPIENT)
+}
+
+impl SendRules {
+    /// The send policy in force at `at`.
+    ///
+    /// # Errors
+    /// No send policy in force, or its `frequency_cap_days` is missing.
+    pub fn in_force(policies: &PolicySet, at: DateTime<Utc>) -> Result<Self, PolicyError> {
+        let policy = policies.in_force(POLICY, at)?.clone();
+        let cap = policy.param_days("frequency_cap_days")?;
+        Ok(Self { policy, cap })
+    }
+
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        self.policy.id()
+    }
+
+    /// How long a reached customer is not reached again by the brand (R-MYCE-14).
+    pub fn cap(&self) -> Duration {
+        self.cap
+    }
+
+    /// The campaign-level rules over one wave's facts.
+    ///
+    /// # Errors
+    /// Facts that cannot be bound.
+    pub fn campaign(&self, wave: &WaveFacts) -> Result<Decision, PolicyError> {
+        self.policy
+            .evaluate_where(wave.at, &wave.facts, campaign_level)
+    }
+
+    /// The campaign-level rules that read no email either: what the planner
+    /// checks before queueing a campaign's segments (it renders no email).
+    ///
+    /// # Errors
+    /// Facts that cannot be bound.
+    pub fn planning(&self, wave: &WaveFacts) -> Result<Decision, PolicyError> {
+        self.policy.evaluate_where(wave.at, &wave.facts, |r| {
+            campaign_level(r) && !r.reads(EMAIL)
+        })
+    }
+
+    /// The recipient-level rules for one follower (memoised by its state for the wave).
+    ///
+    /// # Errors
+    /// Facts that cannot be bound.
+    pub fn recipient(
+        &self,
+        wave: &WaveFacts,
+        follower: &Follower,
+        memo: &mut RecipientMemo,
+    ) -> Result<Arc<Decision>, PolicyError> {
+        let key = RecipientKey::of(follower);
+        if let Some(d) = memo.decisions.get(&key) {
+            return Ok(d.clone());
+        }
+        let facts = wave.facts.clone().with(RECIPIENT, key.fact());
+        let decision = Arc::new(
+            self.policy
+                .evaluate_where(wave.at, &facts, |r| r.reads(RECIPIENT))?,
+        );
+        memo.decisions.insert(key, decision.clone());
+        Ok(decision)
+    }
+}
