@@ -320,3 +320,4 @@ async fn dynamodb_requests_per_recipient() {
 
 #[allow(dead_code)]
 fn unused(_: AtomicUsize) {}
+

@@ -35,12 +35,16 @@ fn emails(outbox: &Path) -> Vec<String> {
 }
 
 fn tick(data: &Path, outbox: &Path, rate: Option<&str>, lease: &str) -> Command {
+    tick_at(data, outbox, rate, lease, NOW)
+}
+
+fn tick_at(data: &Path, outbox: &Path, rate: Option<&str>, lease: &str, now: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(["tick", "--data"])
         .arg(data)
         .arg("--outbox")
         .arg(outbox)
-        .args(["--now", NOW])
+        .args(["--now", now])
         .env("ENGAGE_SEND_LEASE_SECONDS", lease)
         .env("ENGAGE_PUBLIC_URL", "https://engage.example")
         .env("RUST_LOG", "warn")
@@ -95,9 +99,11 @@ async fn sigkill_mid_run_then_resume_loses_nobody() {
     );
     assert!(at_kill < N, "the kill came too late to prove anything");
 
-    // The lease (1 s) expires; the next tick resumes from the checkpoint.
-    std::thread::sleep(Duration::from_millis(1100));
-    let out = tick(&data, &outbox, None, "1").output().unwrap();
+    // The lease (1 s) passes on the business clock: a tick one minute later
+    // resumes from the checkpoint (leases follow `--now`, CONTRACT.md).
+    let out = tick_at(&data, &outbox, None, "1", "2026-12-07T08:01:00Z")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

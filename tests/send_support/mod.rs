@@ -86,16 +86,25 @@ pub async fn follower(
     suppressed: bool,
 ) {
     let f = Follower {
+        unfollowed,
+        suppressed,
+        ..follower_item(brand, customer)
+    };
+    store.upsert(&Entity::Follower(f)).await.unwrap();
+}
+
+/// A follower item (en-US, relay address `<customer>@relay.example`), not stored.
+pub fn follower_item(brand: &str, customer: &str) -> Follower {
+    Follower {
         brand_id: BrandId::new(brand),
         customer_id: CustomerId::new(customer),
         relay_email: format!("{customer}@relay.example"),
         locale: "en-US".to_owned(),
         followed_at: t("2026-10-01T00:00:00Z"),
-        unfollowed,
-        suppressed,
+        unfollowed: false,
+        suppressed: false,
         updated_at: t("2026-10-01T00:00:00Z"),
-    };
-    store.upsert(&Entity::Follower(f)).await.unwrap();
+    }
 }
 
 /// An `APPROVED` campaign starting on `start` (a US date): its window opens at

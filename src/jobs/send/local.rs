@@ -77,6 +77,9 @@ pub async fn run_with_queue(
                     match slice {
                         Ok(s) => {
                             run.counters.add(&s.counters);
+                            if let Some(status) = s.status {
+                                run.to = status;
+                            }
                             match &s.end {
                                 SliceEnd::Skipped(why) => {
                                     run.note(format!("segment {}: {why}", r.segment));
@@ -123,11 +126,6 @@ pub async fn run_with_queue(
             entry.note(n);
         }
         entry.error |= run.error;
-    }
-    for run in &mut report.campaigns {
-        if let Some(c) = app.store.get_campaign(&run.campaign_id).await? {
-            run.to = c.status;
-        }
     }
     Ok(report)
 }

@@ -30,6 +30,7 @@ pub async fn plan(
     let rules = SendRules::in_force(&app.policies, now)?;
     let store = &app.store;
     let mut report = RunReport::default();
+    let mut moved: Vec<Campaign> = Vec::new();
 
     for status in [CampaignStatus::InReview, CampaignStatus::Approved] {
         for c in store.list_live_campaigns(status).await? {
@@ -60,6 +61,7 @@ pub async fn plan(
                     .await?
                 {
                     report.campaign(&c.id, status).to = m.status;
+                    moved.push(m);
                 }
             }
         }
@@ -67,11 +69,9 @@ pub async fn plan(
 
     // The index is eventually consistent on DynamoDB: add what this pass just moved.
     let mut sending = store.list_live_campaigns(CampaignStatus::Sending).await?;
-    for run in &report.campaigns {
-        if run.to == CampaignStatus::Sending && !sending.iter().any(|c| c.id == run.campaign_id) {
-            if let Some(c) = store.get_campaign(&run.campaign_id).await? {
-                sending.push(c);
-            }
+    for m in moved {
+        if !sending.iter().any(|c| c.id == m.id) {
+            sending.push(m);
         }
     }
     sending.sort_by(|a, b| (a.send_window.start, &a.id).cmp(&(b.send_window.start, &b.id)));
@@ -106,6 +106,11 @@ async fn ensure_segments(
     now: DateTime<Utc>,
 ) -> Result<Vec<Segment>, SendError> {
     let store = &app.store;
+    let mut segments = store.list_segments(&c.id).await?;
+    // Every segment names how many there are: complete, nothing to do (the common case).
+    if segments.first().is_some_and(|s| segments.len() == s.of as usize) {
+        return Ok(segments);
+    }
     let plan = match store.get_plan(&c.id).await? {
         Some(p) => p,
         None => {
@@ -125,16 +130,22 @@ async fn ensure_segments(
             store.create_plan(&plan).await?
         }
     };
-    let mut segments = store.list_segments(&c.id).await?;
-    if segments.len() < plan.segments as usize {
-        for index in 0..plan.segments {
-            if !segments.iter().any(|s| s.index == index) {
-                // A concurrent planner may have created it: either way it exists.
-                let _ = store.put_segment(&Segment::new(&plan, index), None).await?;
+    let mut created = false;
+    for index in 0..plan.segments {
+        if !segments.iter().any(|s| s.index == index) {
+            let fresh = Segment::new(&plan, index);
+            if store.put_segment(&fresh, None).await? {
+                segments.push(fresh);
+            } else {
+                // A concurrent planner created it first: read theirs.
+                created = true;
             }
         }
+    }
+    if created {
         segments = store.list_segments(&c.id).await?;
     }
+    segments.sort_by_key(|s| s.index);
     Ok(segments)
 }
 
@@ -204,6 +215,17 @@ async fn sending_campaign(
             .collect();
         run.note(format!("held by the send policy: {}", why.join(", ")));
         return Ok(Vec::new());
+    }
+    let held: Vec<&Segment> = segments
+        .iter()
+        .filter(|s| !s.finished() && !s.free_at(now))
+        .collect();
+    if let Some(until) = held.iter().filter_map(|s| s.lease_until).max() {
+        run.note(format!(
+            "{} segment(s) held by another worker until {}",
+            held.len(),
+            until.to_rfc3339()
+        ));
     }
     Ok(segments
         .iter()

@@ -12,7 +12,7 @@ use super::rules::{RecipientMemo, SendRules, WaveFacts};
 use super::{Pacer, SendError, SendOptions};
 use crate::app::App;
 use crate::domain::CustomerId;
-use crate::domain::campaign::Campaign;
+use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::follower::Follower;
 use crate::domain::promotion::Promotion;
 use crate::domain::segment::{Segment, SegmentRef};
@@ -75,6 +75,8 @@ pub struct SliceReport {
     pub pending: u64,
     /// How it ended.
     pub end: SliceEnd,
+    /// The campaign's status as the slice last read it.
+    pub status: Option<CampaignStatus>,
 }
 
 /// Runs one slice of the segment `r` for `options.owner`; no new wave is
@@ -97,6 +99,7 @@ pub async fn run_slice(
         counters: SendCounters::default(),
         pending: 0,
         end: SliceEnd::Finished,
+        status: None,
     };
     let claim = claim_segment(
         app.store.as_ref(),
@@ -150,7 +153,8 @@ pub async fn run_slice(
             released.lease_until = Some(app.clock.now() + chrono_of(delay));
         }
     }
-    if !matches!(report.end, SliceEnd::LostLease) {
+    // A finished segment is never claimed again: its lease needs no release.
+    if !matches!(report.end, SliceEnd::LostLease | SliceEnd::Finished) {
         let _ = slice.checkpoint(&released).await;
     }
     report.pending = slice.segment.retry.len() as u64;
@@ -201,6 +205,7 @@ impl Slice<'_> {
         let ctx = self.context(&campaign).await?;
         let mut memo_at: Option<DateTime<Utc>> = None;
         let mut memo = RecipientMemo::default();
+        let mut read = Some(campaign);
         loop {
             if self.segment.finished() {
                 report.end = SliceEnd::Finished;
@@ -212,10 +217,17 @@ impl Slice<'_> {
             }
             let now = self.app.clock.now();
             // A suspension or cancellation is seen here, within one wave.
-            let Some(campaign) = store.get_campaign(&id).await? else {
-                report.end = SliceEnd::Skipped("no such campaign".to_owned());
-                return Ok(());
+            let campaign = match read.take() {
+                Some(c) => c,
+                None => match store.get_campaign(&id).await? {
+                    Some(c) => c,
+                    None => {
+                        report.end = SliceEnd::Skipped("no such campaign".to_owned());
+                        return Ok(());
+                    }
+                },
             };
+            report.status = Some(campaign.status);
             let wave_facts = WaveFacts::new(
                 now,
                 &campaign,
