@@ -84,6 +84,12 @@ fn main_rs(binary: &str) -> String {
     std::fs::read_to_string(root().join("functions").join(binary).join("src/main.rs")).unwrap()
 }
 
+/// Whether a function's main.rs builds an SES mailer, directly or through the shared
+/// client set (`AwsClients::mailer`).
+fn builds_mailer(main: &str) -> bool {
+    main.contains("SesMailer") || main.contains(".mailer(")
+}
+
 /// `(routes fn, METHOD, path with every parameter written {})` for every
 /// `.route("...", get(..).post(..))` in the `*_routes()` functions of `src/api/mod.rs`.
 pub fn source_routes() -> BTreeSet<(String, String, String)> {
@@ -345,7 +351,7 @@ fn every_function_crate_is_packaged_by_cargo_lambda() {
                 "{id}: ENGAGE_UNSUBSCRIBE_SECRET"
             );
         }
-        if main.contains("SesMailer") {
+        if builds_mailer(&main) {
             for var in [
                 "ENGAGE_FROM_ADDRESS",
                 "ENGAGE_SES_CONFIGURATION_SET",
@@ -513,7 +519,7 @@ fn each_function_may_only_do_what_it_does() {
         );
         assert_eq!(
             actions.contains("ses:SendEmail"),
-            main.contains("SesMailer"),
+            builds_mailer(&main),
             "{id}: SES send exactly when main.rs builds a mailer"
         );
         assert_eq!(
