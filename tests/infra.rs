@@ -1,7 +1,8 @@
 //! `infra/template.yaml` against the code it deploys: the table is `infra/table.json`,
 //! every function crate is packaged, every HTTP route of a function is an API route of
-//! that function (with the authorizer it needs), and each function's IAM is only what
-//! it uses.
+//! that function (with the authorizer it needs), each function's IAM is only what it
+//! uses, and the send path is a scheduled planner feeding one SQS queue that workers
+//! drain one segment slice at a time, at a bounded concurrency.
 //!
 //! The template is decoded by cfn-lint's own YAML loader (CloudFormation short tags
 //! included) from the test command's virtual environment: run through `./tests/run`.
@@ -81,6 +82,12 @@ fn function_crates() -> BTreeSet<String> {
 
 fn main_rs(binary: &str) -> String {
     std::fs::read_to_string(root().join("functions").join(binary).join("src/main.rs")).unwrap()
+}
+
+/// Whether a function's main.rs builds an SES mailer, directly or through the shared
+/// client set (`AwsClients::mailer`).
+fn builds_mailer(main: &str) -> bool {
+    main.contains("SesMailer") || main.contains(".mailer(")
 }
 
 /// `(routes fn, METHOD, path with every parameter written {})` for every
@@ -177,6 +184,104 @@ fn as_list(v: &Value) -> Vec<Value> {
     }
 }
 
+/// The function built from `binary`: (logical id, resource).
+fn function(t: &Value, binary: &str) -> (String, Value) {
+    functions(t)
+        .into_iter()
+        .find(|(_, b, _)| b == binary)
+        .map(|(id, _, r)| (id, r))
+        .unwrap_or_else(|| panic!("no function is built from functions/{binary}"))
+}
+
+/// `{"Fn::GetAtt": [X, "Arn"]}` -> `X`.
+fn arn_of(v: &Value) -> Option<String> {
+    let a = v.get("Fn::GetAtt")?.as_array()?;
+    if a.len() != 2 || a[1] != "Arn" {
+        return None;
+    }
+    a[0].as_str().map(str::to_owned)
+}
+
+/// A number the decoder may give as a number or as text (`"20"`).
+fn number(v: &Value) -> f64 {
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// SAM event types that are event source mappings (Lambda polls the source).
+const POLLED_EVENTS: [&str; 7] = [
+    "SQS",
+    "Kinesis",
+    "DynamoDB",
+    "MSK",
+    "MQ",
+    "SelfManagedKafka",
+    "DocumentDB",
+];
+
+/// The polled sources of function `id`, as (source ARN, mapping properties): its
+/// `AWS::Lambda::EventSourceMapping` resources and its SAM polled events.
+fn event_sources(t: &Value, id: &str) -> Vec<(Value, Value)> {
+    let mut out: Vec<(Value, Value)> = resources(t)
+        .values()
+        .filter(|r| {
+            r["Type"] == "AWS::Lambda::EventSourceMapping"
+                && text(&r["Properties"]["FunctionName"]) == format!("${{{id}}}")
+        })
+        .map(|r| {
+            (
+                r["Properties"]["EventSourceArn"].clone(),
+                r["Properties"].clone(),
+            )
+        })
+        .collect();
+    let events = resources(t)[id]["Properties"]["Events"]
+        .as_object()
+        .cloned();
+    for e in events.unwrap_or_default().values() {
+        if POLLED_EVENTS.iter().any(|k| e["Type"] == *k) {
+            let p = &e["Properties"];
+            let source = [&p["Queue"], &p["Stream"], &p["Broker"]]
+                .into_iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null);
+            out.push((source, p.clone()));
+        }
+    }
+    out
+}
+
+/// Every (action, resource text) the inline policies of a function allow.
+fn grants(r: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for policy in as_list(&r["Properties"]["Policies"]) {
+        for st in as_list(&policy["Statement"]) {
+            for a in as_list(&st["Action"]) {
+                for res in as_list(&st["Resource"]) {
+                    out.push((a.as_str().unwrap().to_owned(), text(&res)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The queues the alarms watch for visible messages (a dead-letter queue's depth).
+fn depth_alarmed(t: &Value) -> BTreeSet<String> {
+    resources(t)
+        .values()
+        .filter(|r| {
+            r["Type"] == "AWS::CloudWatch::Alarm"
+                && r["Properties"]["Namespace"] == "AWS/SQS"
+                && r["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        })
+        .flat_map(|r| as_list(&r["Properties"]["Dimensions"]))
+        .map(|d| text(&d["Value"]))
+        .collect()
+}
+
 #[test]
 fn the_table_is_infra_table_json() {
     let t = template();
@@ -246,7 +351,7 @@ fn every_function_crate_is_packaged_by_cargo_lambda() {
                 "{id}: ENGAGE_UNSUBSCRIBE_SECRET"
             );
         }
-        if main.contains("SesMailer") {
+        if builds_mailer(&main) {
             for var in [
                 "ENGAGE_FROM_ADDRESS",
                 "ENGAGE_SES_CONFIGURATION_SET",
@@ -341,6 +446,17 @@ fn each_function_may_only_do_what_it_does() {
     .into();
     for (id, binary, r) in functions(&t) {
         let main = main_rs(&binary);
+        let env = &r["Properties"]["Environment"]["Variables"];
+        // A function may send to the queue its environment names, and take from
+        // (receive, delete, extend) only the queues it is mapped to.
+        let sends_to: Option<String> = env
+            .get("ENGAGE_SEND_QUEUE_URL")
+            .and_then(|v| v["Ref"].as_str())
+            .map(str::to_owned);
+        let takes_from: BTreeSet<String> = event_sources(&t, &id)
+            .iter()
+            .filter_map(|(source, _)| arn_of(source))
+            .collect();
         let mut actions = BTreeSet::new();
         for policy in as_list(&r["Properties"]["Policies"]) {
             assert!(
@@ -375,6 +491,20 @@ fn each_function_may_only_do_what_it_does() {
                                 (a == "kms:GenerateDataKey" || a == "kms:Decrypt")
                                     && res == "${Key.Arn}"
                             }
+                            "sqs" => {
+                                let queue = res
+                                    .strip_prefix("${")
+                                    .and_then(|q| q.strip_suffix(".Arn}"))
+                                    .unwrap_or_default();
+                                match a.as_str() {
+                                    "sqs:SendMessage" => sends_to.as_deref() == Some(queue),
+                                    "sqs:ReceiveMessage"
+                                    | "sqs:DeleteMessage"
+                                    | "sqs:GetQueueAttributes"
+                                    | "sqs:ChangeMessageVisibility" => takes_from.contains(queue),
+                                    _ => false,
+                                }
+                            }
                             _ => false,
                         };
                         assert!(ok, "{id}: {a} on {res} is not among what a function may do");
@@ -389,13 +519,18 @@ fn each_function_may_only_do_what_it_does() {
         );
         assert_eq!(
             actions.contains("ses:SendEmail"),
-            main.contains("SesMailer"),
+            builds_mailer(&main),
             "{id}: SES send exactly when main.rs builds a mailer"
         );
         assert_eq!(
             actions.contains("events:PutEvents"),
             main.contains("EventBridgePublisher"),
             "{id}: PutEvents exactly when main.rs builds a publisher"
+        );
+        assert_eq!(
+            actions.contains("sqs:SendMessage"),
+            sends_to.is_some(),
+            "{id}: sqs:SendMessage exactly when its environment names a queue"
         );
     }
 }
@@ -420,11 +555,26 @@ fn async_functions_have_dead_letter_queues_and_every_failure_alarms() {
             .cloned()
             .unwrap_or_default();
         let http = events.values().any(|e| e["Type"] == "HttpApi");
-        if !http {
+        let polled = event_sources(&t, &id);
+        if !http && polled.is_empty() {
             let dlq = &r["Properties"]["DeadLetterQueue"];
             assert_eq!(
                 dlq["Type"], "SQS",
                 "{id}: asynchronous, needs a dead-letter queue"
+            );
+        }
+        // A function fed by a queue is invoked synchronously by its event source
+        // mapping: the queue's redrive policy is its dead-letter queue.
+        for (source, _) in &polled {
+            let queue = arn_of(source).unwrap_or_else(|| panic!("{id}: source {source}"));
+            let redrive = &res[&queue]["Properties"]["RedrivePolicy"];
+            let dlq = arn_of(&redrive["deadLetterTargetArn"]).unwrap_or_else(|| {
+                panic!("{id}: {queue} needs a RedrivePolicy to a dead-letter queue")
+            });
+            assert_eq!(res[&dlq]["Type"], "AWS::SQS::Queue", "{id}: {dlq}");
+            assert!(
+                number(&redrive["maxReceiveCount"]) >= 1.0,
+                "{queue}: maxReceiveCount"
             );
         }
         for (name, e) in &events {
@@ -446,15 +596,27 @@ fn async_functions_have_dead_letter_queues_and_every_failure_alarms() {
             "{id}: no depth alarm"
         );
     }
-    // The schedule and the SES feedback path.
-    let schedule = res
-        .values()
-        .find(|r| r["Type"] == "AWS::Scheduler::Schedule")
-        .expect("a schedule");
-    assert_eq!(
-        schedule["Properties"]["Target"]["Arn"],
-        json!({"Fn::GetAtt": ["SendWindowFunction", "Arn"]})
-    );
+    // Every queue something dead-letters into alarms on its depth.
+    let depth = depth_alarmed(&t);
+    let mut dead_letter_targets = BTreeSet::new();
+    for r in res.values() {
+        let p = &r["Properties"];
+        dead_letter_targets.extend(arn_of(&p["DeadLetterQueue"]["TargetArn"]));
+        dead_letter_targets.extend(arn_of(&p["RedrivePolicy"]["deadLetterTargetArn"]));
+        dead_letter_targets.extend(arn_of(&p["Target"]["DeadLetterConfig"]["Arn"]));
+        for e in p["Events"].as_object().into_iter().flat_map(|m| m.values()) {
+            dead_letter_targets.extend(arn_of(&e["Properties"]["DeadLetterConfig"]["Arn"]));
+        }
+    }
+    assert!(!dead_letter_targets.is_empty());
+    for q in &dead_letter_targets {
+        assert_eq!(res[q]["Type"], "AWS::SQS::Queue", "{q}");
+        assert!(
+            depth.contains(&format!("${{{q}.QueueName}}")),
+            "{q}: a dead-letter queue without a depth alarm"
+        );
+    }
+    // The SES feedback path.
     let dest = res
         .values()
         .find(|r| r["Type"] == "AWS::SES::ConfigurationSetEventDestination")
@@ -472,4 +634,270 @@ fn async_functions_have_dead_letter_queues_and_every_failure_alarms() {
     {
         assert!(r["Properties"]["KmsKeyId"].is_object(), "{id}: encrypted");
     }
+}
+
+/// The queue the send worker is mapped to, checked to be one.
+fn send_queue(t: &Value) -> String {
+    let (worker, _) = function(t, "send-worker");
+    let sources = event_sources(t, &worker);
+    assert_eq!(
+        sources.len(),
+        1,
+        "{worker}: exactly one event source, the send queue: {sources:?}"
+    );
+    let queue = arn_of(&sources[0].0).unwrap_or_else(|| panic!("{worker}: source ARN"));
+    assert_eq!(resources(t)[&queue]["Type"], "AWS::SQS::Queue", "{queue}");
+    queue
+}
+
+#[test]
+fn the_send_worker_takes_one_segment_slice_at_a_time_at_a_bounded_concurrency() {
+    let t = template();
+    let res = resources(&t);
+    let (worker, w) = function(&t, "send-worker");
+    let queue = send_queue(&t);
+    let mapping = &event_sources(&t, &worker)[0].1;
+    // One message is one segment slice, whose deadline is the invocation's.
+    assert_eq!(number(&mapping["BatchSize"]), 1.0, "{worker}: BatchSize");
+    if let Some(enabled) = mapping.get("Enabled") {
+        assert_eq!(enabled, &json!(true), "{worker}: the mapping is enabled");
+    }
+
+    // The concurrency is a template parameter within what SQS mappings accept
+    // (2..=1000), and the worker divides the account's rate by that same number.
+    let max = &mapping["ScalingConfig"]["MaximumConcurrency"];
+    let param = max["Ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{worker}: MaximumConcurrency must be a parameter, not {max}"));
+    let p = &t["Parameters"][param];
+    assert_eq!(p["Type"], "Number", "{param}");
+    assert!(number(&p["MinValue"]) >= 2.0, "{param}: MinValue");
+    assert!(number(&p["MaxValue"]) <= 1000.0, "{param}: MaxValue");
+    let env = &w["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        env["ENGAGE_SEND_CONCURRENCY"], *max,
+        "{worker}: paces to the rate divided by the concurrency it runs at"
+    );
+
+    // SAM's SQS event would attach AWSLambdaSQSQueueExecutionRole: receive and
+    // delete on every queue of the account.
+    for (id, _, r) in functions(&t) {
+        for (name, e) in r["Properties"]["Events"].as_object().into_iter().flatten() {
+            assert_ne!(
+                e["Type"], "SQS",
+                "{id}.{name}: use an AWS::Lambda::EventSourceMapping (least privilege)"
+            );
+        }
+    }
+
+    // The queue hides a slice for 6 worker lifetimes (AWS's advice for a mapping),
+    // is encrypted, and dead-letters a slice that keeps failing.
+    let timeout = w["Properties"]
+        .get("Timeout")
+        .unwrap_or(&t["Globals"]["Function"]["Timeout"]);
+    let q = &res[&queue]["Properties"];
+    assert_eq!(
+        number(&q["VisibilityTimeout"]),
+        6.0 * number(timeout),
+        "{queue}: VisibilityTimeout = 6 x {worker}'s Timeout"
+    );
+    assert!(q["KmsMasterKeyId"].is_object(), "{queue}: encrypted");
+    let redrive = &q["RedrivePolicy"];
+    let dlq = arn_of(&redrive["deadLetterTargetArn"])
+        .unwrap_or_else(|| panic!("{queue}: RedrivePolicy to a dead-letter queue"));
+    assert_eq!(res[&dlq]["Type"], "AWS::SQS::Queue", "{dlq}");
+    assert_ne!(dlq, queue);
+    assert!(
+        number(&redrive["maxReceiveCount"]) > 1.0,
+        "{queue}: one failed slice must not dead-letter a segment"
+    );
+    // A standard queue keeps a message's first enqueue time when it is
+    // dead-lettered: a shorter retention there would drop it early.
+    assert!(
+        number(&res[&dlq]["Properties"]["MessageRetentionPeriod"])
+            > number(&q["MessageRetentionPeriod"]),
+        "{dlq}: keeps messages longer than {queue}"
+    );
+    assert!(
+        depth_alarmed(&t).contains(&format!("${{{dlq}.QueueName}}")),
+        "{dlq}: depth alarm"
+    );
+    assert!(
+        w["Properties"].get("DeadLetterQueue").is_none(),
+        "{worker}: invoked synchronously by its mapping, a function DLQ would never receive anything"
+    );
+}
+
+#[test]
+fn scheduled_passes_are_not_retried_the_next_pass_is_the_retry() {
+    let t = template();
+    let res = resources(&t);
+    let mut scheduled = BTreeSet::new();
+    for (sid, s) in res
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Scheduler::Schedule")
+    {
+        let target = &s["Properties"]["Target"];
+        let id = arn_of(&target["Arn"]).unwrap_or_else(|| panic!("{sid}: target"));
+        let r = &res[&id];
+        assert_eq!(r["Type"], "AWS::Serverless::Function", "{sid}");
+        let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        scheduled.insert(binary.to_owned());
+        assert_eq!(
+            number(&target["RetryPolicy"]["MaximumRetryAttempts"]),
+            0.0,
+            "{sid}: the scheduler must not retry"
+        );
+        assert_eq!(
+            target["DeadLetterConfig"]["Arn"], r["Properties"]["DeadLetterQueue"]["TargetArn"],
+            "{sid}: undeliverable passes go to the function's dead-letter queue"
+        );
+        // Lambda's own asynchronous retries (2 by default) are off as well, on the
+        // function (SAM) or in an AWS::Lambda::EventInvokeConfig of its own.
+        let retries = r["Properties"]["EventInvokeConfig"]
+            .get("MaximumRetryAttempts")
+            .or_else(|| {
+                res.values()
+                    .find(|c| {
+                        c["Type"] == "AWS::Lambda::EventInvokeConfig"
+                            && text(&c["Properties"]["FunctionName"]) == format!("${{{id}}}")
+                    })
+                    .and_then(|c| c["Properties"].get("MaximumRetryAttempts"))
+            })
+            .unwrap_or_else(|| panic!("{id}: EventInvokeConfig.MaximumRetryAttempts"));
+        assert_eq!(number(retries), 0.0, "{id}: asynchronous retries");
+    }
+    assert_eq!(
+        scheduled,
+        BTreeSet::from(["send-planner".to_owned(), "sequences".to_owned()]),
+        "the scheduled functions"
+    );
+    let (planner, _) = function(&t, "send-planner");
+    let schedule = res
+        .values()
+        .find(|r| {
+            r["Type"] == "AWS::Scheduler::Schedule"
+                && arn_of(&r["Properties"]["Target"]["Arn"]).as_deref() == Some(planner.as_str())
+        })
+        .unwrap();
+    let rate = schedule["Properties"]["ScheduleExpression"]["Ref"]
+        .as_str()
+        .expect("the planner's rate is a parameter");
+    assert_eq!(t["Parameters"][rate]["Default"], "rate(1 minute)");
+}
+
+#[test]
+fn the_send_roles_touch_only_the_table_their_queue_and_the_key() {
+    let t = template();
+    let queue = send_queue(&t);
+    let queue_arn = format!("${{{queue}.Arn}}");
+    let ses = |res: &str| {
+        res.ends_with(":identity/${SenderIdentity}")
+            || res.ends_with(":configuration-set/${ConfigurationSet}")
+    };
+
+    let (planner, p) = function(&t, "send-planner");
+    let grants_p = grants(&p);
+    for (a, res) in &grants_p {
+        assert!(
+            res == "${Table.Arn}"
+                || res == "${Table.Arn}/index/*"
+                || *res == queue_arn
+                || res == "${Key.Arn}",
+            "{planner}: {a} on {res}"
+        );
+        if *res == queue_arn {
+            assert_eq!(a, "sqs:SendMessage", "{planner}: only sends segments");
+        }
+    }
+    assert!(
+        grants_p.contains(&("sqs:SendMessage".to_owned(), queue_arn.clone())),
+        "{planner}: sends one message per segment"
+    );
+
+    let (worker, w) = function(&t, "send-worker");
+    let grants_w = grants(&w);
+    for (a, res) in &grants_w {
+        assert!(
+            res == "${Table.Arn}" || *res == queue_arn || res == "${Key.Arn}" || ses(res),
+            "{worker}: {a} on {res} (follower partitions and segments are read by key: no index)"
+        );
+    }
+    for a in [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+        "sqs:SendMessage",
+    ] {
+        assert!(
+            grants_w.contains(&(a.to_owned(), queue_arn.clone())),
+            "{worker}: {a} on {queue}"
+        );
+    }
+    // Both read the encrypted queue's messages through the stack key.
+    for (id, g) in [(&planner, &grants_p), (&worker, &grants_w)] {
+        for a in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            assert!(
+                g.contains(&(a.to_owned(), "${Key.Arn}".to_owned())),
+                "{id}: {a}"
+            );
+        }
+    }
+    assert!(grants_w.iter().any(|(a, _)| a == "ses:SendRawEmail"));
+    assert!(!grants_p.iter().any(|(a, _)| a.starts_with("ses:")));
+}
+
+#[test]
+fn only_the_send_functions_get_the_send_settings() {
+    let t = template();
+    let queue = send_queue(&t);
+    let needs: [(&str, &[&str]); 7] = [
+        ("ENGAGE_SEND_QUEUE_URL", &["send-planner", "send-worker"]),
+        ("ENGAGE_SEND_SEGMENT_FOLLOWERS", &["send-planner"]),
+        ("ENGAGE_SEND_MAX_SEGMENTS", &["send-planner"]),
+        ("ENGAGE_SEND_RATE", &["send-worker"]),
+        ("ENGAGE_SEND_CONCURRENCY", &["send-worker"]),
+        ("ENGAGE_SEND_RATE_HEADROOM", &["send-worker"]),
+        ("ENGAGE_SEND_DEADLINE_MARGIN_SECONDS", &["send-worker"]),
+    ];
+    for (id, binary, r) in functions(&t) {
+        let env = &r["Properties"]["Environment"]["Variables"];
+        for (var, who) in needs {
+            assert_eq!(
+                env.get(var).is_some(),
+                who.contains(&binary.as_str()),
+                "{id}: {var} only where it is used"
+            );
+        }
+        if let Some(url) = env.get("ENGAGE_SEND_QUEUE_URL") {
+            // Ref of a queue is its URL.
+            assert_eq!(url, &json!({"Ref": queue}), "{id}: ENGAGE_SEND_QUEUE_URL");
+        }
+        // The tunable numbers come from parameters, so a deployment changes them
+        // without editing the template.
+        for var in [
+            "ENGAGE_SEND_SEGMENT_FOLLOWERS",
+            "ENGAGE_SEND_MAX_SEGMENTS",
+            "ENGAGE_SEND_RATE",
+            "ENGAGE_SEND_CONCURRENCY",
+            "ENGAGE_SEND_RATE_HEADROOM",
+        ] {
+            if let Some(v) = env.get(var) {
+                let param = v["Ref"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{id}: {var} must be a parameter"));
+                assert_eq!(t["Parameters"][param]["Type"], "Number", "{id}: {var}");
+            }
+        }
+    }
+    // A segment is a contiguous range of a brand's 64 follower partitions.
+    let max = &t["Parameters"]["SendMaxSegments"];
+    assert!(
+        number(&max["MaxValue"]) <= 64.0,
+        "SendMaxSegments: MaxValue"
+    );
+    assert!(number(&max["MinValue"]) >= 1.0, "SendMaxSegments: MinValue");
+    let headroom = &t["Parameters"]["SendRateHeadroom"];
+    assert!(number(&headroom["MinValue"]) >= 0.0 && number(&headroom["MaxValue"]) < 1.0);
 }
