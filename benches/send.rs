@@ -1,12 +1,21 @@
-//! The send pipeline's throughput: recipients per second through
-//! `jobs::send_window::run` over the embedded store in memory with a no-op
-//! mailer (issue 4's goal: >= 50,000 per second per core). Everything the job
-//! does per recipient is measured: follower pages, cap takes (one conditional
-//! write each, one SQLite transaction per wave), the unsubscribe token (HMAC),
-//! the email (template rendered once per campaign, link put in per recipient),
-//! the mail call and the per-wave checkpoint. The DynamoDB request counts per
-//! recipient are measured against moto by `tests/send_faults.rs`
-//! (`dynamodb_requests_per_recipient`).
+//! The send pipeline's throughput.
+//!
+//! - `send_window/embedded_in_memory_null_mailer`: recipients per second through
+//!   one local pass (planner, one worker, the send policy evaluated per wave and
+//!   per follower state) over the embedded store in memory with a no-op mailer, on
+//!   one core. Everything done per recipient is measured: follower pages, the
+//!   recipient rules, cap takes (one conditional write each, one SQLite
+//!   transaction per wave), the unsubscribe token (HMAC), the email (rendered once
+//!   per slice, link put in per recipient), the mail call and the per-wave
+//!   checkpoint.
+//! - `send_window/cap_write_floor`: the store's conditional cap writes alone for
+//!   the same recipients (waves of 25): the floor the pipeline is reported against.
+//! - `send_workers/latency_40ms/N`: N local workers over a campaign cut into 8
+//!   segments, each send taking 40 ms (an SES round trip): how throughput scales
+//!   with workers.
+//!
+//! The DynamoDB request counts per recipient are measured against moto by
+//! `tests/send_faults.rs` and `tests/send_scale.rs`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -24,7 +33,9 @@ use engage::domain::follower::Follower;
 use engage::domain::schedule::{send_window, zone};
 use engage::domain::{BrandId, CampaignId, CustomerId, SellerId};
 use engage::jobs::send_window::{self, NullMailer, SendOptions};
+use engage::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use engage::policy::PolicySet;
+use engage::store::CapTake;
 use engage::store::{CampaignStore, EmbeddedStore, Entity, EntityStore, Store};
 
 const RECIPIENTS: usize = 5_000;
@@ -72,6 +83,11 @@ fn campaign(id: &str) -> Campaign {
 
 /// A store with a brand of `RECIPIENTS` followers and one approved campaign.
 async fn seeded() -> Arc<dyn Store> {
+    seeded_with(RECIPIENTS).await
+}
+
+/// A store with a brand of `n` followers and one approved campaign.
+async fn seeded_with(n: usize) -> Arc<dyn Store> {
     let store = EmbeddedStore::open_in_memory().unwrap();
     let t0 = at("2026-10-01T00:00:00Z");
     store
@@ -85,7 +101,7 @@ async fn seeded() -> Arc<dyn Store> {
         }))
         .await
         .unwrap();
-    for i in 0..RECIPIENTS {
+    for i in 0..n {
         let f = Follower {
             brand_id: BrandId::new("B1"),
             customer_id: CustomerId::new(format!("c{i:06}")),
@@ -139,8 +155,88 @@ fn pipeline(c: &mut Criterion) {
             total
         });
     });
+    group.bench_function("cap_write_floor", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let store = rt.block_on(seeded());
+                let now = at("2026-12-07T08:00:00Z");
+                let takes: Vec<CapTake> = (0..RECIPIENTS)
+                    .map(|i| CapTake {
+                        brand: BrandId::new("B1"),
+                        customer: CustomerId::new(format!("c{i:06}")),
+                        campaign: CampaignId::new("c1"),
+                    })
+                    .collect();
+                let start = Instant::now();
+                for wave in takes.chunks(25) {
+                    let out = rt.block_on(store.take_caps(wave, now, chrono::Duration::days(7)));
+                    assert!(out.iter().all(Result::is_ok));
+                }
+                total += start.elapsed();
+            }
+            total
+        });
+    });
     group.finish();
 }
 
-criterion_group!(benches, pipeline);
+/// Accepts every message after a fixed latency (an SES round trip).
+struct LatencyMailer(Duration);
+
+#[async_trait::async_trait]
+impl Mailer for LatencyMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<SentMessage, MailError> {
+        tokio::time::sleep(self.0).await;
+        NullMailer.send(email).await
+    }
+}
+
+fn workers(c: &mut Criterion) {
+    const FOLLOWERS: usize = 1_000;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let policies = Arc::new(PolicySet::bundled().unwrap());
+    let mailer = LatencyMailer(Duration::from_millis(40));
+    let mut group = c.benchmark_group("send_workers");
+    group.throughput(Throughput::Elements(FOLLOWERS as u64));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(10));
+    for n in [1usize, 2, 4, 8] {
+        group.bench_function(format!("latency_40ms/{n}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let store = rt.block_on(seeded_with(FOLLOWERS));
+                    let app = App::new(
+                        store,
+                        policies.clone(),
+                        Arc::new(FixedClock(at("2026-12-07T08:00:00Z"))),
+                    )
+                    .unwrap()
+                    .with_public_url("https://engage.example");
+                    let options = SendOptions {
+                        workers: n,
+                        segment_followers: (FOLLOWERS / 8) as u64,
+                        ..SendOptions::default()
+                    };
+                    let start = Instant::now();
+                    let report = rt
+                        .block_on(send_window::run(&app, &mailer, &options))
+                        .unwrap();
+                    total += start.elapsed();
+                    assert_eq!(report.totals().sent, FOLLOWERS as u64);
+                }
+                total
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, workers);
 criterion_main!(benches);

@@ -185,6 +185,8 @@ def environment(name, port, task_root, home):
         "ENGAGE_SES_CONFIGURATION_SET": "engage",
         "ENGAGE_SEND_RATE": "10",
         "ENGAGE_EVENT_BUS": "default",
+        "ENGAGE_SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/engage-send",
+        "ENGAGE_SEND_CONCURRENCY": "50",
     }
     return env
 

@@ -320,4 +320,3 @@ async fn dynamodb_requests_per_recipient() {
 
 #[allow(dead_code)]
 fn unused(_: AtomicUsize) {}
-

@@ -862,10 +862,24 @@ mod contract {
         assert_eq!(progress.counters.sent, 3);
         assert_eq!(progress.retry, vec![CustomerId::new("r")]);
         assert!(!progress.walked);
+        // A checkpoint is conditional on the campaign still SENDING too.
+        s.transition(
+            &c.id,
+            &[Sending],
+            Suspended,
+            Some("promotion canceled"),
+            later,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            checkpoint_segment(&*s, &taken.next()).await.unwrap(),
+            CheckpointOutcome::Stopped(Some(Suspended))
+        );
         let mut done = taken.next();
         done.walked = true;
         done.retry.clear();
-        checkpoint_segment(&*s, &done).await.unwrap();
+        assert!(engage::store::release_segment(&*s, &done).await.unwrap());
         assert!(matches!(
             claim_segment(&*s, &c.id, 1, "w3", later, later)
                 .await

@@ -37,8 +37,8 @@ pub use merge::EntityChange;
 pub use messages::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, MessageStore};
 pub use records::{CapOutcome, CapStore, ContactOutcome, ContactStore, LedgerOutcome, LedgerStore};
 pub use sending::{
-    CapTake, CheckpointOutcome, SegmentClaim, SendStore, campaign_progress, checkpoint_segment,
-    claim_segment, progress_of,
+    CapTake, CheckpointOutcome, SegmentClaim, SegmentWrite, SendStore, campaign_progress,
+    checkpoint_segment, claim_segment, progress_of, release_segment,
 };
 
 /// The whole storage port: what handlers and jobs hold (`Arc<dyn Store>`).

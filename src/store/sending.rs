@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{CapOutcome, Page, StoreError, keys};
-use crate::domain::campaign::Campaign;
+use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::follower::Follower;
 use crate::domain::segment::{FollowerRange, Segment, SendPlan};
 use crate::domain::send::SendProgress;
@@ -74,6 +74,16 @@ pub trait SendStore: Send + Sync {
         expected: Option<u64>,
     ) -> Result<bool, StoreError>;
 
+    /// A wave's checkpoint: writes `segment` when the stored one's `seq` is
+    /// `expected` and its campaign is still `SENDING`, in one conditional
+    /// request (the condition on the campaign is how a worker sees a
+    /// suspension or cancellation, within one wave, without reading it).
+    async fn checkpoint_while_sending(
+        &self,
+        segment: &Segment,
+        expected: u64,
+    ) -> Result<SegmentWrite, StoreError>;
+
     /// One segment (strongly consistent).
     async fn get_segment(
         &self,
@@ -111,6 +121,17 @@ pub fn progress_of(segments: &[Segment]) -> SendProgress {
         p.retry.extend(s.retry.iter().cloned());
     }
     p
+}
+
+/// What [`SendStore::checkpoint_while_sending`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentWrite {
+    /// Stored.
+    Written,
+    /// The segment's `seq` was not the expected one.
+    Conflict,
+    /// The campaign is no longer `SENDING` (its status, when it still exists).
+    Stopped(Option<CampaignStatus>),
 }
 
 /// What [`claim_segment`] found.
@@ -179,23 +200,32 @@ pub enum CheckpointOutcome {
     Saved,
     /// Another worker wrote the segment since it was read: this one must stop.
     LostLease,
+    /// The campaign left `SENDING` (suspended, cancelled...): stop sending it.
+    Stopped(Option<CampaignStatus>),
 }
 
 /// Stores `next` (read as `next.seq - 1` by its lease holder), conditional on
-/// the stored `seq`. A retried call whose first attempt was applied finds its
-/// own write and answers `Saved`.
+/// the stored `seq` and on the campaign still `SENDING`. A retried call whose
+/// first attempt was applied finds its own write and answers `Saved`.
 pub async fn checkpoint_segment(
     store: &dyn SendStore,
     next: &Segment,
 ) -> Result<CheckpointOutcome, StoreError> {
-    let expected = next.seq.checked_sub(1);
-    if store.put_segment(next, expected).await? {
-        return Ok(CheckpointOutcome::Saved);
+    let expected = next.seq.saturating_sub(1);
+    match store.checkpoint_while_sending(next, expected).await? {
+        SegmentWrite::Written => Ok(CheckpointOutcome::Saved),
+        SegmentWrite::Stopped(status) => Ok(CheckpointOutcome::Stopped(status)),
+        SegmentWrite::Conflict => match store.get_segment(&next.campaign_id, next.index).await? {
+            Some(stored) if stored == *next => Ok(CheckpointOutcome::Saved),
+            _ => Ok(CheckpointOutcome::LostLease),
+        },
     }
-    match store.get_segment(&next.campaign_id, next.index).await? {
-        Some(stored) if stored == *next => Ok(CheckpointOutcome::Saved),
-        _ => Ok(CheckpointOutcome::LostLease),
-    }
+}
+
+/// Hands a segment's lease back (or sets an ownerless back-off lease): a plain
+/// conditional write on `seq`, whatever the campaign's status.
+pub async fn release_segment(store: &dyn SendStore, next: &Segment) -> Result<bool, StoreError> {
+    store.put_segment(next, next.seq.checked_sub(1)).await
 }
 
 /// The sort-key bounds a follower range is read with (both adapters).

@@ -540,6 +540,17 @@ impl SendStore for FaultStore {
     async fn put_segment(&self, s: &Segment, expected: Option<u64>) -> Result<bool, StoreError> {
         faulty!(self, "put_segment", self.inner.put_segment(s, expected))
     }
+    async fn checkpoint_while_sending(
+        &self,
+        s: &Segment,
+        expected: u64,
+    ) -> Result<engage::store::SegmentWrite, StoreError> {
+        faulty!(
+            self,
+            "checkpoint_while_sending",
+            self.inner.checkpoint_while_sending(s, expected)
+        )
+    }
     async fn get_segment(&self, c: &CampaignId, i: u32) -> Result<Option<Segment>, StoreError> {
         faulty!(self, "get_segment", self.inner.get_segment(c, i))
     }

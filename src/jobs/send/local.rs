@@ -92,6 +92,11 @@ pub async fn run_with_queue(
                                 SliceEnd::LostLease => {
                                     run.note("another worker took a segment over");
                                 }
+                                SliceEnd::Stopped(status) => {
+                                    let status =
+                                        status.map_or("gone".to_owned(), |s| s.to_string());
+                                    run.note(format!("stopped: the campaign is {status}"));
+                                }
                                 SliceEnd::Throttled(_) => {
                                     run.note("throttled: left for a later pass");
                                 }

@@ -108,7 +108,10 @@ async fn ensure_segments(
     let store = &app.store;
     let mut segments = store.list_segments(&c.id).await?;
     // Every segment names how many there are: complete, nothing to do (the common case).
-    if segments.first().is_some_and(|s| segments.len() == s.of as usize) {
+    if segments
+        .first()
+        .is_some_and(|s| segments.len() == s.of as usize)
+    {
         return Ok(segments);
     }
     let plan = match store.get_plan(&c.id).await? {

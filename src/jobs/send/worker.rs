@@ -21,7 +21,7 @@ use crate::mail::{MailError, Mailer};
 use crate::policy::Violation;
 use crate::store::{
     CapOutcome, CapTake, CheckpointOutcome, SegmentClaim, StoreError, checkpoint_segment,
-    claim_segment,
+    claim_segment, release_segment,
 };
 
 /// How many times a checkpoint is tried before the slice gives up (a lost
@@ -51,6 +51,8 @@ pub enum SliceEnd {
     Skipped(String),
     /// Another worker took the segment over (this one was too slow): stop.
     LostLease,
+    /// The campaign left `SENDING` (suspended, cancelled): the rest is not sent.
+    Stopped(Option<CampaignStatus>),
 }
 
 impl SliceEnd {
@@ -154,11 +156,21 @@ pub async fn run_slice(
         }
     }
     // A finished segment is never claimed again: its lease needs no release.
-    if !matches!(report.end, SliceEnd::LostLease | SliceEnd::Finished) {
-        let _ = slice.checkpoint(&released).await;
+    if !matches!(
+        report.end,
+        SliceEnd::LostLease | SliceEnd::Finished | SliceEnd::Stopped(_)
+    ) {
+        let _ = release_segment(app.store.as_ref(), &released).await;
     }
     report.pending = slice.segment.retry.len() as u64;
     result.map(|()| report)
+}
+
+fn ended(outcome: CheckpointOutcome) -> SliceEnd {
+    match outcome {
+        CheckpointOutcome::Stopped(status) => SliceEnd::Stopped(status),
+        CheckpointOutcome::Saved | CheckpointOutcome::LostLease => SliceEnd::LostLease,
+    }
 }
 
 fn chrono_of(d: StdDuration) -> Duration {
@@ -205,7 +217,6 @@ impl Slice<'_> {
         let ctx = self.context(&campaign).await?;
         let mut memo_at: Option<DateTime<Utc>> = None;
         let mut memo = RecipientMemo::default();
-        let mut read = Some(campaign);
         loop {
             if self.segment.finished() {
                 report.end = SliceEnd::Finished;
@@ -216,17 +227,8 @@ impl Slice<'_> {
                 return Ok(());
             }
             let now = self.app.clock.now();
-            // A suspension or cancellation is seen here, within one wave.
-            let campaign = match read.take() {
-                Some(c) => c,
-                None => match store.get_campaign(&id).await? {
-                    Some(c) => c,
-                    None => {
-                        report.end = SliceEnd::Skipped("no such campaign".to_owned());
-                        return Ok(());
-                    }
-                },
-            };
+            // The status is re-checked by every checkpoint's condition: a
+            // suspension or cancellation stops the slice within one wave.
             report.status = Some(campaign.status);
             let wave_facts = WaveFacts::new(
                 now,
@@ -245,9 +247,11 @@ impl Slice<'_> {
                 memo_at = Some(now);
             }
             if self.lease_short(now) {
-                let renewed = self.segment.next();
-                if !self.store_checkpoint(renewed).await? {
-                    report.end = SliceEnd::LostLease;
+                let mut renewed = self.segment.next();
+                renewed.lease_until = Some(now + lease(self.options));
+                let outcome = self.store_checkpoint(renewed).await?;
+                if outcome != CheckpointOutcome::Saved {
+                    report.end = ended(outcome);
                     return Ok(());
                 }
             }
@@ -268,8 +272,11 @@ impl Slice<'_> {
                         self.throttled = 0;
                     }
                 }
-                WaveOutcome::LostLease => {
-                    report.end = SliceEnd::LostLease;
+                WaveOutcome::Ended(outcome) => {
+                    report.end = ended(outcome);
+                    if let SliceEnd::Stopped(status) = report.end {
+                        report.status = status;
+                    }
                     return Ok(());
                 }
             }
@@ -407,6 +414,19 @@ impl Slice<'_> {
                 }
             }
         }
+        // The last range read to its end: the walk is over with this wave (no
+        // empty wave and checkpoint just to learn it).
+        if !wave.walked
+            && !self.segment.walked
+            && self.buffer.is_empty()
+            && !self.buffered_more
+            && range as usize + 1 == ranges.len()
+        {
+            range += 1;
+            after = None;
+            self.buffered_more = true;
+            wave.walked = true;
+        }
         wave.position = (range, after);
         Ok(wave)
     }
@@ -501,24 +521,24 @@ impl Slice<'_> {
         (next.range, next.after) = wave.position;
         next.walked = next.walked || wave.walked;
         next.lease_until = Some(now + lease(self.options));
-        if self.store_checkpoint(next).await? {
-            report.counters.add(&delta);
-            Ok(WaveOutcome::Saved { throttled })
-        } else {
-            Ok(WaveOutcome::LostLease)
+        match self.store_checkpoint(next).await? {
+            CheckpointOutcome::Saved => {
+                report.counters.add(&delta);
+                Ok(WaveOutcome::Saved { throttled })
+            }
+            // The wave's sends happened: they are counted by the next worker's
+            // re-walk only if the campaign resumes (its caps answer AlreadyHeld).
+            other => Ok(WaveOutcome::Ended(other)),
         }
     }
 
-    /// Stores `next` as the segment's state (retried on store failures);
-    /// `false` when another worker took the segment over.
-    async fn store_checkpoint(&mut self, next: Segment) -> Result<bool, StoreError> {
-        match self.checkpoint(&next).await? {
-            CheckpointOutcome::Saved => {
-                self.segment = next;
-                Ok(true)
-            }
-            CheckpointOutcome::LostLease => Ok(false),
+    /// Stores `next` as the segment's state (retried on store failures).
+    async fn store_checkpoint(&mut self, next: Segment) -> Result<CheckpointOutcome, StoreError> {
+        let outcome = self.checkpoint(&next).await?;
+        if outcome == CheckpointOutcome::Saved {
+            self.segment = next;
         }
+        Ok(outcome)
     }
 
     async fn checkpoint(&self, next: &Segment) -> Result<CheckpointOutcome, StoreError> {
@@ -556,7 +576,7 @@ struct Wave {
 
 enum WaveOutcome {
     Saved { throttled: bool },
-    LostLease,
+    Ended(CheckpointOutcome),
 }
 
 /// What happened to one recipient.

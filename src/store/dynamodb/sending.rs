@@ -4,16 +4,18 @@
 //! is that many conditional puts issued concurrently.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, Select, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Attrs, DynamoStore, Expr, from_attrs, item_key, sdk_error, text_of, to_attrs};
+use super::{Attrs, DynamoStore, Expr, av, from_attrs, item_key, sdk_error, text_of, to_attrs};
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::follower::Follower;
 use crate::domain::segment::{FollowerRange, Segment, SendPlan};
 use crate::domain::{BrandId, CampaignId, CustomerId};
 use crate::store::item::Item;
 use crate::store::keys;
-use crate::store::sending::{CapTake, SendStore, range_bounds};
+use crate::store::sending::{CapTake, SegmentWrite, SendStore, range_bounds};
 use crate::store::{CapOutcome, CapStore, Page, StoreError};
 
 impl DynamoStore {
@@ -156,6 +158,67 @@ impl SendStore for DynamoStore {
             .put_if("put_segment", item, condition, expr)
             .await?
             .is_ok())
+    }
+
+    async fn checkpoint_while_sending(
+        &self,
+        segment: &Segment,
+        expected: u64,
+    ) -> Result<SegmentWrite, StoreError> {
+        const OP: &str = "checkpoint_while_sending";
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::encode("transaction", e);
+        let (cpk, csk) = keys::campaign_primary(&segment.campaign_id);
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(item_key(&cpk, &csk)))
+            .condition_expression("#status = :sending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":sending", av(&CampaignStatus::Sending)?)
+            .build()
+            .map_err(build)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&Item::new(
+                keys::segment(&segment.campaign_id, segment.index),
+                segment,
+            ))?))
+            .condition_expression("#seq = :seq")
+            .expression_attribute_names("#seq", "seq")
+            .expression_attribute_values(":seq", AttributeValue::N(expected.to_string()))
+            .build()
+            .map_err(build)?;
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        let Err(e) = res else {
+            return Ok(SegmentWrite::Written);
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
+        else {
+            return Err(sdk_error(OP, e));
+        };
+        let failed = |i: usize| {
+            c.cancellation_reasons().get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+        };
+        if failed(0) {
+            let status = self
+                .get::<crate::domain::campaign::Campaign>(OP, &cpk, &csk)
+                .await?
+                .map(|i| i.body.status);
+            return Ok(SegmentWrite::Stopped(status));
+        }
+        if failed(1) {
+            return Ok(SegmentWrite::Conflict);
+        }
+        // A conflicting transaction or throttling: worth retrying.
+        Err(StoreError::Transient {
+            op: OP,
+            source: Box::new(e),
+        })
     }
 
     async fn get_segment(

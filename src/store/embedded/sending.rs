@@ -7,12 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 
 use super::{EmbeddedStore, read, sql, write};
+use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::follower::Follower;
 use crate::domain::segment::{FollowerRange, Segment, SendPlan};
 use crate::domain::{BrandId, CampaignId, CustomerId};
 use crate::store::item::{CapRecord, Item, from_micros};
 use crate::store::keys;
-use crate::store::sending::{CapTake, SendStore, range_bounds};
+use crate::store::sending::{CapTake, SegmentWrite, SendStore, range_bounds};
 use crate::store::{CapOutcome, Page, StoreError};
 
 /// The sort-key bounds of a range read after `after` (excluded).
@@ -117,6 +118,32 @@ impl SendStore for EmbeddedStore {
             }
             write(conn, "put_segment", &item)?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn checkpoint_while_sending(
+        &self,
+        segment: &Segment,
+        expected: u64,
+    ) -> Result<SegmentWrite, StoreError> {
+        let item = Item::new(
+            keys::segment(&segment.campaign_id, segment.index),
+            segment.clone(),
+        );
+        let (cpk, csk) = keys::campaign_primary(&segment.campaign_id);
+        self.tx("checkpoint_while_sending", move |conn| {
+            let status = read::<Campaign>(conn, "checkpoint_while_sending", &cpk, &csk)?
+                .map(|c| c.body.status);
+            if status != Some(CampaignStatus::Sending) {
+                return Ok(SegmentWrite::Stopped(status));
+            }
+            let stored = read::<Segment>(conn, "checkpoint_while_sending", &item.pk, &item.sk)?;
+            if stored.map(|s| s.body.seq) != Some(expected) {
+                return Ok(SegmentWrite::Conflict);
+            }
+            write(conn, "checkpoint_while_sending", &item)?;
+            Ok(SegmentWrite::Written)
         })
         .await
     }
