@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::order::Order;
+use crate::domain::order::{Order, OrderChangeKind};
 use crate::policy::{
     FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration,
 };
@@ -56,6 +56,16 @@ impl Trigger {
             Self::OrderShipped => order.shipped_at,
             Self::OrderDelivered => order.delivered_at,
             Self::ReturnReceived => order.return_received.as_ref().map(|r| r.received_at),
+        }
+    }
+
+    /// The trigger an order event reports, and its instant.
+    pub fn of_change(kind: &OrderChangeKind) -> (Self, DateTime<Utc>) {
+        match kind {
+            OrderChangeKind::Placed(p) => (Self::OrderPlaced, p.purchased_at),
+            OrderChangeKind::Shipped { shipped_at, .. } => (Self::OrderShipped, *shipped_at),
+            OrderChangeKind::Delivered { delivered_at } => (Self::OrderDelivered, *delivered_at),
+            OrderChangeKind::ReturnReceived(r) => (Self::ReturnReceived, r.received_at),
         }
     }
 
