@@ -41,7 +41,7 @@ pub async fn schedule<S: Store + ?Sized>(
     change: &OrderChange,
     now: DateTime<Utc>,
 ) -> Result<usize, ScheduleError> {
-    let seq = Sequences::in_force(policies, now)?;
+    let seq = Sequences::timing_in_force(policies, now)?;
     let (trigger, at) = Trigger::of_change(&change.kind);
     let mut written = 0;
     for step in seq.enabled().filter(|s| s.trigger == trigger) {
