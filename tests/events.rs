@@ -231,8 +231,9 @@ async fn every_detail_type_is_stored_through_the_lambda_handler_on_dynamodb() {
 /// What the convergence tests compare.
 async fn snapshot(store: &dyn Store) -> String {
     let b = BrandId::new("B9");
+    let o9 = OrderId::new("O9");
     format!(
-        "{:?}\n{:?}\n{:?}\n{:?}",
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
         store
             .get_follower(&b, &CustomerId::new("k1"))
             .await
@@ -243,6 +244,9 @@ async fn snapshot(store: &dyn Store) -> String {
             .unwrap(),
         store.get_order(&OrderId::new("O9")).await.unwrap(),
         store.get_promotion(&PromotionId::new("P9")).await.unwrap(),
+        // The due entries the order's events wrote converge too.
+        store.get_message(&o9, "review_request").await.unwrap(),
+        store.get_message(&o9, "return_received").await.unwrap(),
     )
 }
 
@@ -747,4 +751,93 @@ fn engage_event_reads_stdin_and_fails_on_a_bad_event() {
         out.contains("2 events: 1 applied, 0 stale (already applied or older), 1 failed"),
         "{out}"
     );
+}
+
+/// An order event that triggers a step of the sequences policy in force writes that
+/// message's due entry (review_request 7 days after delivery, return_received at
+/// once); repeats and out-of-order reports give the same entry (the newest report
+/// wins, as in the order), Delivered before Placed included; an event whose window
+/// already closed writes nothing.
+async fn order_events_write_due_entries(store: &dyn Store) {
+    use engage::store::MessageStatus;
+    let placed = envelope(
+        "d1",
+        "Order Placed",
+        "2026-11-01T00:00:00Z",
+        json!({"orderId": "O-D", "sellerId": "S1", "brandId": "B1", "asin": "B0X",
+               "customerId": "c1", "relayEmail": "c1@relay.example", "locale": "en-US",
+               "purchasedAt": "2026-11-01T00:00:00Z"}),
+    );
+    let delivered = |id: &str, at: &str| {
+        envelope(
+            id,
+            "Order Delivered",
+            at,
+            json!({"orderId": "O-D", "deliveredAt": at}),
+        )
+    };
+    let returned = envelope(
+        "d4",
+        "Return Received",
+        "2026-11-20T09:00:00Z",
+        json!({"orderId": "O-D", "receivedAt": "2026-11-20T09:00:00Z", "refundAmount": "5.00",
+               "currency": "USD"}),
+    );
+    let now = t(NOW);
+    let get =
+        |m: &'static str| async move { store.get_message(&OrderId::new("O-D"), m).await.unwrap() };
+    // Delivered (twice, the later report first) before Placed, all repeated.
+    for e in [
+        delivered("d3", "2026-11-05T10:00:00Z"),
+        delivered("d2", "2026-11-04T10:00:00Z"),
+        placed.clone(),
+        delivered("d3", "2026-11-05T10:00:00Z"),
+        delivered("d2", "2026-11-04T10:00:00Z"),
+    ] {
+        events::handle(store, e, now).await.unwrap();
+    }
+    let review = get("review_request").await.unwrap();
+    assert_eq!(review.status, MessageStatus::Due);
+    assert_eq!(
+        review.due_at,
+        Some(t("2026-11-12T10:00:00Z")),
+        "the newest delivery + 7 days"
+    );
+    assert_eq!(review.message_id, "msg-O-D-review_request");
+    assert_eq!(get("return_received").await, None);
+    events::handle(store, returned.clone(), now).await.unwrap();
+    events::handle(store, returned, now).await.unwrap();
+    let ret = get("return_received").await.unwrap();
+    assert_eq!(ret.due_at, Some(t("2026-11-20T09:00:00Z")), "due at once");
+    // The disabled steps of the shipped policy wrote nothing.
+    assert_eq!(get("order_problem").await, None);
+
+    // A delivery reported after its window closed (a replay): the order is stored,
+    // no due entry is written.
+    let old = envelope(
+        "old",
+        "Order Delivered",
+        "2026-09-01T00:00:00Z",
+        json!({"orderId": "O-OLD", "deliveredAt": "2026-09-01T00:00:00Z"}),
+    );
+    events::handle(store, old, now).await.unwrap();
+    assert_eq!(
+        store
+            .get_message(&OrderId::new("O-OLD"), "review_request")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn order_events_write_due_entries_embedded() {
+    let store = EmbeddedStore::open_in_memory().unwrap();
+    order_events_write_due_entries(&store).await;
+}
+
+#[tokio::test]
+async fn order_events_write_due_entries_on_dynamodb() {
+    let (store, _) = common::dynamo().await;
+    order_events_write_due_entries(store.as_ref()).await;
 }

@@ -22,8 +22,8 @@ use engage::domain::{
 };
 use engage::store::{
     CampaignStore, CapOutcome, ContactOutcome, CreateOutcome, Entity, EntityChange, FeedbackCounts,
-    FeedbackKind, FeedbackOutcome, IdempotencyOutcome, LedgerOutcome, Store, StoreError,
-    TransitionOutcome, UpsertOutcome,
+    FeedbackKind, FeedbackOutcome, IdempotencyOutcome, LedgerOutcome, MessageClaim, MessageFinish,
+    MessageRecord, MessageStatus, Store, StoreError, TransitionOutcome, UpsertOutcome,
 };
 use serde_json::json;
 
@@ -1122,13 +1122,15 @@ mod contract {
         engage::store::MessageRecord {
             order_id: OrderId::new(order),
             message_type: "review_request".into(),
-            brand_id: BrandId::new("b1"),
-            customer_id: CustomerId::new("cu1"),
+            brand_id: Some(BrandId::new("b1")),
+            customer_id: Some(CustomerId::new("cu1")),
             message_id: format!("msg-{order}-review_request"),
             status: engage::store::MessageStatus::Pending,
             owner: owner.into(),
             lease_until_micros: lease_until.timestamp_micros(),
-            claimed_at: t("2026-11-17T18:00:00Z"),
+            claimed_at: Some(t("2026-11-17T18:00:00Z")),
+            due_at: None,
+            triggered_at_micros: None,
             locale: Some("en-US".into()),
             policy: None,
             sent_at: None,
@@ -1204,66 +1206,6 @@ mod contract {
                 .unwrap(),
             None
         );
-    }
-
-    /// Orders listed by the day of their newest event (what the sequences job scans):
-    /// the index moves with every merged event; unplaced records are not listed.
-    pub async fn orders_listed_by_newest_event(s: Arc<dyn Store>) {
-        use engage::domain::order::{OrderChange, OrderChangeKind, OrderPlaced};
-        use engage::store::EntityChange;
-        let place = |id: &str, at: &str| {
-            EntityChange::Order(OrderChange {
-                order_id: OrderId::new(id),
-                kind: OrderChangeKind::Placed(OrderPlaced {
-                    seller_id: SellerId::new("s1"),
-                    brand_id: BrandId::new(if id == "o3" { "b2" } else { "b1" }),
-                    asin: "B0X".into(),
-                    customer_id: CustomerId::new("cu1"),
-                    relay_email: "cu1@relay.example".into(),
-                    locale: "en-US".into(),
-                    purchased_at: t(at),
-                }),
-            })
-        };
-        let deliver = |id: &str, at: &str| {
-            EntityChange::Order(OrderChange {
-                order_id: OrderId::new(id),
-                kind: OrderChangeKind::Delivered {
-                    delivered_at: t(at),
-                },
-            })
-        };
-        s.merge(&place("o1", "2026-11-01T10:00:00Z")).await.unwrap();
-        s.merge(&place("o2", "2026-11-02T10:00:00Z")).await.unwrap();
-        s.merge(&place("o3", "2026-11-03T23:59:59Z")).await.unwrap();
-        s.merge(&deliver("o4", "2026-11-02T12:00:00Z"))
-            .await
-            .unwrap(); // never placed
-        let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.order_id.0).collect::<Vec<_>>();
-        let all = s
-            .list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-04T00:00:00Z"))
-            .await
-            .unwrap();
-        assert_eq!(
-            ids(all),
-            vec!["o1", "o2", "o3"],
-            "every brand, oldest event first"
-        );
-        // o1 delivered on the 5th: it moves to that day.
-        s.merge(&deliver("o1", "2026-11-05T08:00:00Z"))
-            .await
-            .unwrap();
-        let early = s
-            .list_orders_updated(t("2026-11-01T00:00:00Z"), t("2026-11-03T00:00:00Z"))
-            .await
-            .unwrap();
-        assert_eq!(ids(early), vec!["o2"]);
-        let late = s
-            .list_orders_updated(t("2026-11-03T23:59:59Z"), t("2026-11-05T08:00:00Z"))
-            .await
-            .unwrap();
-        assert_eq!(ids(late.clone()), vec!["o3", "o1"], "bounds are inclusive");
-        assert_eq!(late[1].delivered_at, Some(t("2026-11-05T08:00:00Z")));
     }
 
     pub async fn race_claim_message(s: Arc<dyn Store>) {
@@ -1397,6 +1339,263 @@ mod contract {
             1
         );
     }
+
+    fn due(order: &str, message_type: &str, triggered: &str, due_at: &str) -> MessageRecord {
+        MessageRecord::due(
+            OrderId::new(order),
+            message_type,
+            format!("msg-{order}-{message_type}"),
+            t(triggered),
+            t(due_at),
+        )
+    }
+
+    /// Due entries (the sequences due index): written once per (order, type); a
+    /// repeat or an older trigger changes nothing, a newer one moves the entry; a
+    /// claimed or sent entry is never touched; a refused one is re-armed only by a
+    /// newer trigger; a claim takes a due entry.
+    pub async fn due_entries_scheduled_once_and_moved_only_forward(s: Arc<dyn Store>) {
+        let get = |o: &str| {
+            let s = Arc::clone(&s);
+            let o = OrderId::new(o);
+            async move { s.get_message(&o, "review_request").await.unwrap() }
+        };
+        let e1 = due(
+            "o1",
+            "review_request",
+            "2026-11-10T18:00:00Z",
+            "2026-11-17T18:00:00Z",
+        );
+        assert_eq!(
+            s.schedule_message(&e1).await.unwrap(),
+            UpsertOutcome::Written
+        );
+        assert_eq!(s.schedule_message(&e1).await.unwrap(), UpsertOutcome::Stale);
+        assert_eq!(get("o1").await, Some(e1.clone()));
+        let older = due(
+            "o1",
+            "review_request",
+            "2026-11-09T18:00:00Z",
+            "2026-11-16T18:00:00Z",
+        );
+        assert_eq!(
+            s.schedule_message(&older).await.unwrap(),
+            UpsertOutcome::Stale
+        );
+        assert_eq!(get("o1").await, Some(e1.clone()));
+        let newer = due(
+            "o1",
+            "review_request",
+            "2026-11-11T18:00:00Z",
+            "2026-11-18T18:00:00Z",
+        );
+        assert_eq!(
+            s.schedule_message(&newer).await.unwrap(),
+            UpsertOutcome::Written
+        );
+        assert_eq!(get("o1").await, Some(newer.clone()));
+        // Another type of the same order is its own entry.
+        let ret = due(
+            "o1",
+            "return_received",
+            "2026-11-12T09:00:00Z",
+            "2026-11-12T09:00:00Z",
+        );
+        assert_eq!(
+            s.schedule_message(&ret).await.unwrap(),
+            UpsertOutcome::Written
+        );
+
+        // Claimed (pending): a later trigger does not touch it; sent: neither.
+        let now = t("2026-11-18T18:00:00Z");
+        let mut claim = newer.clone();
+        claim.status = MessageStatus::Pending;
+        claim.owner = "run-a".into();
+        claim.lease_until_micros = (now + Duration::minutes(5)).timestamp_micros();
+        assert_eq!(
+            s.claim_message(&claim, now).await.unwrap(),
+            MessageClaim::Claimed
+        );
+        let later = due(
+            "o1",
+            "review_request",
+            "2026-11-12T18:00:00Z",
+            "2026-11-19T18:00:00Z",
+        );
+        assert_eq!(
+            s.schedule_message(&later).await.unwrap(),
+            UpsertOutcome::Stale
+        );
+        assert_eq!(get("o1").await, Some(claim.clone()));
+        let mut sent = claim.clone();
+        sent.status = MessageStatus::Sent;
+        sent.sent_at = Some(now);
+        assert_eq!(
+            s.finish_message(&sent).await.unwrap(),
+            MessageFinish::Finished
+        );
+        assert_eq!(
+            s.schedule_message(&later).await.unwrap(),
+            UpsertOutcome::Stale
+        );
+        assert_eq!(get("o1").await, Some(sent.clone()));
+
+        // Refused (settled without a claim): a repeat leaves it, a newer trigger re-arms it.
+        let e2 = due(
+            "o2",
+            "review_request",
+            "2026-11-10T18:00:00Z",
+            "2026-11-17T18:00:00Z",
+        );
+        s.schedule_message(&e2).await.unwrap();
+        let mut refused = e2.clone();
+        refused.status = MessageStatus::Refused;
+        refused.owner = "run-a".into();
+        refused.note = Some("R-MSG-5.unsubscribed".into());
+        assert_eq!(
+            s.claim_message(&refused, now).await.unwrap(),
+            MessageClaim::Claimed
+        );
+        assert_eq!(s.schedule_message(&e2).await.unwrap(), UpsertOutcome::Stale);
+        assert_eq!(get("o2").await, Some(refused.clone()));
+        // Settled: no claim succeeds, whatever the lease says.
+        let mut late_claim = claim.clone();
+        late_claim.order_id = OrderId::new("o2");
+        assert_eq!(
+            s.claim_message(&late_claim, now + Duration::days(365))
+                .await
+                .unwrap(),
+            MessageClaim::Held(Box::new(refused.clone()))
+        );
+        let e2b = due(
+            "o2",
+            "review_request",
+            "2026-11-11T18:00:00Z",
+            "2026-11-18T18:00:00Z",
+        );
+        assert_eq!(
+            s.schedule_message(&e2b).await.unwrap(),
+            UpsertOutcome::Written
+        );
+        assert_eq!(get("o2").await, Some(e2b));
+    }
+
+    /// The due index lists the open entries due from a day's start to `until`
+    /// (inclusive), every shard, page by page, each once; later ones are not read;
+    /// settled (sent, refused) entries leave it, claimed ones stay.
+    pub async fn due_index_lists_only_what_is_due(s: Arc<dyn Store>) {
+        let until = t("2026-11-20T12:00:00Z");
+        let from_day = chrono::NaiveDate::from_ymd_opt(2026, 11, 18).unwrap();
+        let mut expected: Vec<(chrono::DateTime<chrono::Utc>, String)> = Vec::new();
+        for i in 0..40 {
+            let order = format!("o{i:02}");
+            // Every 2 hours from 11-17T14:00 on: the day before `from_day`, the three
+            // days listed, and after `until` (11-20T12:00 itself included).
+            let at = t("2026-11-17T14:00:00Z") + Duration::hours(2 * i);
+            let entry = MessageRecord::due(
+                OrderId::new(order.as_str()),
+                "review_request",
+                format!("msg-{order}"),
+                at - Duration::days(7),
+                at,
+            );
+            s.schedule_message(&entry).await.unwrap();
+            if at >= t("2026-11-18T00:00:00Z") && at <= until {
+                expected.push((at, order));
+            }
+        }
+        assert!(expected.iter().any(|(at, _)| *at == until));
+        let list = |limit: usize| {
+            let s = Arc::clone(&s);
+            async move {
+                let mut out: Vec<MessageRecord> = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let page = s
+                        .list_due_messages(from_day, until, token.as_deref(), limit)
+                        .await
+                        .unwrap();
+                    assert!(page.items.len() <= limit);
+                    out.extend(page.items);
+                    match page.next {
+                        Some(n) => token = Some(n),
+                        None => break,
+                    }
+                }
+                out
+            }
+        };
+        let ids = |v: &[MessageRecord]| {
+            let mut ids: Vec<String> = v.iter().map(|r| r.order_id.0.clone()).collect();
+            ids.sort();
+            ids
+        };
+        let mut want: Vec<String> = expected.iter().map(|(_, o)| o.clone()).collect();
+        want.sort();
+        for limit in [1, 4, 100] {
+            let listed = list(limit).await;
+            assert_eq!(ids(&listed), want, "limit {limit}");
+            let keys: Vec<(chrono::NaiveDate, u32, chrono::DateTime<chrono::Utc>)> = listed
+                .iter()
+                .map(|r| {
+                    let at = r.due_at.unwrap();
+                    (
+                        at.date_naive(),
+                        engage::store::keys::due_shard(&r.order_id),
+                        at,
+                    )
+                })
+                .collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(keys, sorted, "(day, shard, due) order");
+        }
+        let shards: HashSet<u32> = want
+            .iter()
+            .map(|o| engage::store::keys::due_shard(&OrderId::new(o.as_str())))
+            .collect();
+        assert!(shards.len() > 1, "the entries span several shards");
+
+        // o10 refused, o11 claimed then sent, o12 claimed (pending): only o12 stays.
+        let listed = list(100).await;
+        let entry = |o: &str| listed.iter().find(|r| r.order_id.0 == o).unwrap().clone();
+        let now = until;
+        let mut refused = entry("o10");
+        refused.status = MessageStatus::Refused;
+        assert_eq!(
+            s.claim_message(&refused, now).await.unwrap(),
+            MessageClaim::Claimed
+        );
+        for o in ["o11", "o12"] {
+            let mut claim = entry(o);
+            claim.status = MessageStatus::Pending;
+            claim.owner = "run-a".into();
+            claim.lease_until_micros = (now + Duration::minutes(5)).timestamp_micros();
+            assert_eq!(
+                s.claim_message(&claim, now).await.unwrap(),
+                MessageClaim::Claimed
+            );
+            if o == "o11" {
+                claim.status = MessageStatus::Sent;
+                assert_eq!(
+                    s.finish_message(&claim).await.unwrap(),
+                    MessageFinish::Finished
+                );
+            }
+        }
+        let after = list(100).await;
+        want.retain(|o| o != "o10" && o != "o11");
+        assert_eq!(ids(&after), want);
+        assert_eq!(
+            after.iter().find(|r| r.order_id.0 == "o12").unwrap().status,
+            MessageStatus::Pending
+        );
+        assert!(matches!(
+            s.list_due_messages(from_day, until, Some("not a token"), 10)
+                .await,
+            Err(StoreError::InvalidPageToken(_))
+        ));
+    }
 }
 
 macro_rules! contract_suite {
@@ -1447,8 +1646,9 @@ contract_suite!(
     feedback_counts_each_event_once,
     race_count_feedback,
     message_ledger_claims_once,
-    orders_listed_by_newest_event,
     race_claim_message,
+    due_entries_scheduled_once_and_moved_only_forward,
+    due_index_lists_only_what_is_due,
 );
 
 /// The raw item a second client reads back (only the attributes this test checks).

@@ -12,6 +12,11 @@
 //! ([`EntityStore::upsert`](crate::store::EntityStore::upsert)); partial ones
 //! (follows, promotions, orders) are folded in part by part with
 //! [`EntityStore::merge`](crate::store::EntityStore::merge).
+//!
+//! An order event that triggers a step of the sequences policy in force also
+//! writes that buyer message's due entry ([`crate::jobs::sequences::schedule`]),
+//! after the merge and on every delivery (a repeat writes nothing new), so a
+//! redelivery after a failed write completes it.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -26,6 +31,8 @@ use crate::domain::promotion::{
 };
 use crate::domain::review::Review;
 use crate::domain::{BrandId, CustomerId, OrderId, PromotionId, ReviewId, SellerId};
+use crate::jobs::sequences::{self, ScheduleError};
+use crate::policy::PolicySet;
 use crate::store::{Entity, EntityChange, Store, StoreError, UpsertOutcome};
 
 /// The `source` every marketplace event carries.
@@ -332,13 +339,28 @@ pub enum EventError {
         #[source]
         source: StoreError,
     },
+    /// The order is stored but its due buyer messages could not be written (the
+    /// sequences policy is unusable, or the bundled policies did not load).
+    #[error("event {id}: cannot schedule its buyer messages: {reason}")]
+    Schedule {
+        /// The event id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl EventError {
-    /// Whether delivering the same event again may succeed (only transient store
-    /// failures); malformed or unknown events never will.
+    /// Whether delivering the same event again may succeed: transient store
+    /// failures, and an unusable sequences policy (fixed by a deploy, after which the
+    /// redelivered event, kept by the dead-letter queue meanwhile, writes its due
+    /// entries); malformed or unknown events never will.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store { source, .. } if source.is_retryable())
+        match self {
+            Self::Store { source, .. } => source.is_retryable(),
+            Self::Schedule { .. } => true,
+            _ => false,
+        }
     }
 
     /// The id of the event concerned (empty when unknown).
@@ -350,7 +372,8 @@ impl EventError {
             | Self::UnknownType { id, .. }
             | Self::MalformedDetail { id, .. }
             | Self::Invalid { id, .. }
-            | Self::Store { id, .. } => id,
+            | Self::Store { id, .. }
+            | Self::Schedule { id, .. } => id,
         }
     }
 }
@@ -533,10 +556,35 @@ fn validate(e: &Event) -> Result<(), EventError> {
     Ok(())
 }
 
-/// Stores one event through the port. `received_at` versions the events that carry
-/// no instant when the envelope has no `time` either.
+/// The policies bundled into the binary, loaded once per process: what the
+/// Lambda function and `engage event` schedule buyer messages with.
+fn bundled_policies() -> Result<&'static PolicySet, String> {
+    static BUNDLED: std::sync::OnceLock<Result<PolicySet, String>> = std::sync::OnceLock::new();
+    BUNDLED
+        .get_or_init(|| PolicySet::bundled().map_err(|e| error_chain(&e)))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Stores one event through the port ([`apply_with`] the bundled policies).
 pub async fn apply<S: Store + ?Sized>(
     store: &S,
+    event: &Event,
+    received_at: DateTime<Utc>,
+) -> Result<Applied, EventError> {
+    let policies = bundled_policies().map_err(|reason| EventError::Schedule {
+        id: event.id.clone(),
+        reason,
+    })?;
+    apply_with(store, policies, event, received_at).await
+}
+
+/// Stores one event through the port. `received_at` (the business clock) versions
+/// the events that carry no instant when the envelope has no `time` either, and
+/// picks the sequences policy in force for an order event's due entries.
+pub async fn apply_with<S: Store + ?Sized>(
+    store: &S,
+    policies: &PolicySet,
     event: &Event,
     received_at: DateTime<Utc>,
 ) -> Result<Applied, EventError> {
@@ -632,12 +680,8 @@ pub async fn apply<S: Store + ?Sized>(
             });
         }
         MarketplaceEvent::OrderPlaced(d) => {
-            let o = order(
-                store,
-                &d.order_id,
-                OrderChangeKind::Placed(d.placed.clone()),
-            )
-            .await;
+            let kind = OrderChangeKind::Placed(d.placed.clone());
+            let o = Ok(order(store, policies, &event.id, &d.order_id, kind, received_at).await?);
             (format!("order {}", d.order_id), o)
         }
         MarketplaceEvent::ReviewPosted(d) => {
@@ -663,19 +707,19 @@ pub async fn apply<S: Store + ?Sized>(
                 carrier: d.carrier.clone(),
                 tracking_id: d.tracking_id.clone(),
             };
-            let o = order(store, &d.order_id, kind).await;
+            let o = Ok(order(store, policies, &event.id, &d.order_id, kind, received_at).await?);
             (format!("order {}", d.order_id), o)
         }
         MarketplaceEvent::OrderDelivered(d) => {
             let kind = OrderChangeKind::Delivered {
                 delivered_at: d.delivered_at,
             };
-            let o = order(store, &d.order_id, kind).await;
+            let o = Ok(order(store, policies, &event.id, &d.order_id, kind, received_at).await?);
             (format!("order {}", d.order_id), o)
         }
         MarketplaceEvent::ReturnReceived(d) => {
             let kind = OrderChangeKind::ReturnReceived(d.received.clone());
-            let o = order(store, &d.order_id, kind).await;
+            let o = Ok(order(store, policies, &event.id, &d.order_id, kind, received_at).await?);
             (format!("order {}", d.order_id), o)
         }
     };
@@ -685,19 +729,39 @@ pub async fn apply<S: Store + ?Sized>(
     })
 }
 
+/// Merges an order change, then writes the due entries it triggers (also when the
+/// merge was a repeat, so a redelivery completes a failed schedule).
 async fn order<S: Store + ?Sized>(
     store: &S,
+    policies: &PolicySet,
+    event_id: &str,
     order_id: &OrderId,
     kind: OrderChangeKind,
-) -> Result<UpsertOutcome, StoreError> {
+    now: DateTime<Utc>,
+) -> Result<UpsertOutcome, EventError> {
+    let store_err = |source| EventError::Store {
+        id: event_id.to_owned(),
+        source,
+    };
     let change = OrderChange {
         order_id: order_id.clone(),
         kind,
     };
-    store.merge(&EntityChange::Order(change)).await
+    let merged = store
+        .merge(&EntityChange::Order(change.clone()))
+        .await
+        .map_err(store_err)?;
+    match sequences::schedule(store, policies, &change, now).await {
+        Ok(_) => Ok(merged),
+        Err(ScheduleError::Store(e)) => Err(store_err(e)),
+        Err(e @ ScheduleError::Definition(_)) => Err(EventError::Schedule {
+            id: event_id.to_owned(),
+            reason: error_chain(&e),
+        }),
+    }
 }
 
-/// Parses and applies one envelope given as JSON.
+/// Parses and applies one envelope given as JSON (with the bundled policies).
 pub async fn handle<S: Store + ?Sized>(
     store: &S,
     value: Value,
@@ -705,6 +769,17 @@ pub async fn handle<S: Store + ?Sized>(
 ) -> Result<Applied, EventError> {
     let event = parse(value)?;
     apply(store, &event, received_at).await
+}
+
+/// Parses and applies one envelope given as JSON, with these policies.
+pub async fn handle_with<S: Store + ?Sized>(
+    store: &S,
+    policies: &PolicySet,
+    value: Value,
+    received_at: DateTime<Utc>,
+) -> Result<Applied, EventError> {
+    let event = parse(value)?;
+    apply_with(store, policies, &event, received_at).await
 }
 
 /// What the Lambda reports for one delivery that did not fail.

@@ -6,12 +6,15 @@
 //! The steps are policy data: the `sequences` policy in force
 //! ([`definition::Sequences`]): a trigger event (Order Placed, Shipped,
 //! Delivered, Return Received), a delay, a window and the wording per locale.
-//! A pass lists the orders whose newest event lies within the longest window
-//! ([`MessageStore::list_orders_updated`]: an order's trigger instant is never
-//! later than its newest event), and for each enabled step whose trigger the
-//! order has, tries it when `trigger + delay <= now <= trigger + window` and no
-//! `unless` event happened. Then, in order:
-//! 1. the ledger is read: a message already `sent` (or `failed`) is passed by;
+//! When the events job merges an order event that triggers a step, it writes a
+//! due entry ([`due::schedule`]): the ledger entry of (order, type), in a sparse
+//! index of its due day. A pass reads only that index, from the day the longest
+//! window began to `now`, every shard, page by page
+//! ([`MessageStore::list_due_messages`]); entries due later are not read. For each
+//! entry it reads the order and, in order:
+//! 1. the `sequences` policy in force decides whether the step is up (enabled, due,
+//!    window open, not cancelled): not yet due leaves the entry in the index;
+//!    any other refusal stores it as `expired`, out of the index;
 //! 2. the `message` policy in force decides (R-MSG-1, 2, 5, 6: the window after
 //!    delivery, 30 days of the order for proactive messages, a customer who
 //!    unsubscribed gets service messages only; suppression records say so); a
@@ -27,14 +30,20 @@
 //!    message id `msg-<order>-<type>`;
 //! 6. the outcome is stored on the condition that this run still holds the claim.
 //!
-//! Refusals are reported, not stored: a refused message is tried again on the
-//! next pass while its window is open (a too-early review request becomes due).
+//! A refusal (steps 2 and 3) is stored as `refused` with its reasons, by the same
+//! conditional put as a claim, and leaves the index: a refused message is not
+//! retried, since otherwise every pass would read and refuse it again until its
+//! window closes (an unsubscribed buyer, a bounced address); the one refusal that
+//! time can lift (a review request asked too early) cannot happen under a
+//! sequences policy that passes `engage policy check`.
 //!
 //! # Once per order and type, crash-safe
 //! Two runs never both hold a live claim (the conditional put), so concurrent runs
-//! send once. A run killed between claim and finish leaves a `pending` record whose
-//! lease ([`SequenceOptions::lease`], wall clock) expires; the next run takes it over
-//! and sends again with the same message id, which the outbox rewrites in place.
+//! send once. A run killed between claim and finish leaves a `pending` record, still
+//! in the due index, whose lease ([`SequenceOptions::lease`], on the business clock
+//! like every instant the job stores) expires; a later pass whose `now` is past it
+//! takes it over and sends again with the same message id, which the outbox rewrites
+//! in place.
 //! **The duplicate window**: through SES, a message accepted just before the
 //! process died and before its outcome was stored is sent a second time on
 //! takeover: at most one message per crashed run (messages are sent one at a
@@ -42,15 +51,15 @@
 //! committing. A transient mail failure releases the claim (retried next pass); a
 //! permanent one is stored as `failed` and never retried.
 //!
-//! Cost: a pass reads one index partition per day of the longest window (31 with
-//! the shipped policy) plus, per candidate (order, step), one ledger read and one
-//! suppression read. Orders are rescanned every pass while they are in the window;
-//! a due-queue written when events arrive would read less (not built).
+//! Cost: a pass reads one index partition per shard and day of the longest window
+//! ([`crate::store::keys::DUE_SHARDS`] x 31 with the shipped policy, mostly empty
+//! queries) plus, per due entry, the order and the suppression record (the brand's
+//! name once per brand); nothing for the orders whose messages are not due.
 
 pub mod definition;
+pub mod due;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -58,7 +67,6 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::clock::{Clock, SystemClock};
 use crate::domain::BrandId;
 use crate::domain::order::Order;
 use crate::domain::suppression::Suppression;
@@ -70,6 +78,7 @@ use crate::unsubscribe::{self, Scope, TokenSigner};
 pub use definition::{
     ContentViolation, DefinitionError, MessageVars, Sequences, Step, Template, Trigger,
 };
+pub use due::{ScheduleError, schedule};
 
 /// The sender address used when none is configured (`ENGAGE_FROM_ADDRESS`).
 pub const DEFAULT_FROM_ADDRESS: &str = "messages@engage.localhost";
@@ -78,26 +87,16 @@ pub const DEFAULT_FROM_ADDRESS: &str = "messages@engage.localhost";
 const LAYOUT: &str = "message_buyer";
 
 /// How one pass sends.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SequenceOptions {
     /// The sender address; the display name is the brand's name.
     pub from_address: String,
-    /// How long a claim holds before another run may take it over.
+    /// How long a claim holds (on the business clock) before another run may take it over.
     pub lease: StdDuration,
     /// This run's id (the claim owner).
     pub owner: String,
-    /// The clock of leases: the real one (a `--now` business clock never moves).
-    pub lease_clock: Arc<dyn Clock>,
-}
-
-impl std::fmt::Debug for SequenceOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SequenceOptions")
-            .field("from_address", &self.from_address)
-            .field("lease", &self.lease)
-            .field("owner", &self.owner)
-            .finish_non_exhaustive()
-    }
+    /// Due entries read per page of the due index.
+    pub page_size: usize,
 }
 
 impl Default for SequenceOptions {
@@ -106,7 +105,7 @@ impl Default for SequenceOptions {
             from_address: DEFAULT_FROM_ADDRESS.to_owned(),
             lease: StdDuration::from_secs(300),
             owner: format!("seq-{}", uuid::Uuid::new_v4().simple()),
-            lease_clock: Arc::new(SystemClock),
+            page_size: 100,
         }
     }
 }
@@ -142,7 +141,7 @@ pub enum SequenceError {
     /// Another policy could not be applied.
     #[error("policy failed")]
     Policy(#[from] PolicyError),
-    /// The order listing failed.
+    /// The due index could not be read.
     #[error("storage failed")]
     Store(#[from] StoreError),
 }
@@ -176,16 +175,19 @@ pub struct MessageOutcome {
 pub struct SequenceReport {
     /// `sequences@version` used.
     pub policy: String,
-    /// Orders looked at.
+    /// Due entries read (each an order and a message type).
     pub orders: usize,
     /// Sent now.
     pub sent: Vec<MessageOutcome>,
-    /// Due but refused by a policy (not stored; tried again while the window is open).
+    /// Due but refused by a policy (stored as refused; not retried).
     pub refused: Vec<MessageOutcome>,
     /// Failed permanently (stored as failed) or with an error (retried next pass).
     pub failed: Vec<MessageOutcome>,
     /// Claimed by another run right now: left alone.
     pub held: usize,
+    /// Due entries whose step is no longer up (window closed, cancelled, turned off):
+    /// stored as expired.
+    pub expired: usize,
 }
 
 impl SequenceReport {
@@ -216,7 +218,7 @@ pub fn message_id(order: &str, message_type: &str) -> String {
 /// One pass over what is due (see the module docs).
 ///
 /// # Errors
-/// The sequences or message policy cannot be used, or the order listing failed.
+/// The sequences or message policy cannot be used, or the due index cannot be read.
 /// A failure of one message is reported in [`SequenceReport::failed`] instead.
 pub async fn run(
     app: &App,
@@ -228,11 +230,7 @@ pub async fn run(
     let seq = Sequences::in_force(&app.policies, now)?;
     // Fail the pass early, not per message, when the message policy is missing.
     app.policies.in_force("message", now)?;
-    let horizon = seq.horizon();
-    let orders = app
-        .store
-        .list_orders_updated(now - horizon, now + Duration::days(1))
-        .await?;
+    let from_day = (now - seq.horizon()).date_naive();
     let mut pass = Pass {
         app,
         mailer,
@@ -243,13 +241,22 @@ pub async fn run(
         brands: HashMap::new(),
         report: SequenceReport {
             policy: seq.policy.clone(),
-            orders: orders.len(),
             ..SequenceReport::default()
         },
     };
-    for order in &orders {
-        for step in seq.enabled() {
-            pass.try_step(order, step).await;
+    let mut token: Option<String> = None;
+    loop {
+        let page = app
+            .store
+            .list_due_messages(from_day, now, token.as_deref(), options.page_size)
+            .await?;
+        pass.report.orders += page.items.len();
+        for entry in &page.items {
+            pass.try_entry(entry).await;
+        }
+        match page.next {
+            Some(next) => token = Some(next),
+            None => break,
         }
     }
     Ok(pass.report)
@@ -266,35 +273,96 @@ struct Pass<'a> {
     report: SequenceReport,
 }
 
-/// How one (order, step) ended.
+/// How one due entry ended.
 enum Fate {
-    /// Not due, window closed, cancelled, already sent: nothing to report.
+    /// Not due yet, the order not placed yet, already settled: nothing to report.
     Quiet,
     Sent(String),
     Refused(Option<String>, Vec<String>),
     Failed(Option<String>, Vec<String>),
     Held,
+    Expired,
 }
 
 impl Pass<'_> {
-    async fn try_step(&mut self, order: &Order, step: &Step) {
-        let fate = match self.step(order, step).await {
+    async fn try_entry(&mut self, entry: &MessageRecord) {
+        let fate = match self.entry(entry).await {
             Ok(f) => f,
             Err(e) => Fate::Failed(None, vec![crate::jobs::events::error_chain(&e)]),
         };
         let outcome = |locale: Option<String>, reasons: Vec<String>| MessageOutcome {
-            order_id: order.order_id.to_string(),
-            message_type: step.message_type.clone(),
+            order_id: entry.order_id.to_string(),
+            message_type: entry.message_type.clone(),
             locale,
             reasons,
         };
         match fate {
             Fate::Quiet => {}
             Fate::Held => self.report.held += 1,
+            Fate::Expired => self.report.expired += 1,
             Fate::Sent(locale) => self.report.sent.push(outcome(Some(locale), Vec::new())),
             Fate::Refused(l, r) => self.report.refused.push(outcome(l, r)),
             Fate::Failed(l, r) => self.report.failed.push(outcome(l, r)),
         }
+    }
+
+    async fn entry(&mut self, entry: &MessageRecord) -> Result<Fate, StepError> {
+        if !entry.status.is_open() {
+            // Settled since the (eventually consistent) index listed it.
+            return Ok(Fate::Quiet);
+        }
+        let Some(step) = self
+            .seq
+            .enabled()
+            .find(|s| s.message_type == entry.message_type)
+        else {
+            let why = format!(
+                "no enabled step {} in {}",
+                entry.message_type, self.seq.policy
+            );
+            return self
+                .settle(entry, None, MessageStatus::Expired, vec![why])
+                .await;
+        };
+        match self.app.store.get_order(&entry.order_id).await? {
+            Some(order) => self.step(&order, step, entry).await,
+            // Order Placed has not arrived yet: the entry waits in the index.
+            None => Ok(Fate::Quiet),
+        }
+    }
+
+    /// Stores a due entry's outcome when nothing is to be sent (refused or expired),
+    /// with the claim's condition, so it leaves the due index.
+    async fn settle(
+        &self,
+        entry: &MessageRecord,
+        order: Option<&Order>,
+        status: MessageStatus,
+        reasons: Vec<String>,
+    ) -> Result<Fate, StepError> {
+        let mut record = entry.clone();
+        record.status = status;
+        record.owner.clone_from(&self.options.owner);
+        record.lease_until_micros = 0;
+        record.claimed_at = Some(self.now);
+        if let Some(order) = order {
+            record.brand_id = Some(order.brand_id.clone());
+            record.customer_id = Some(order.customer_id.clone());
+        }
+        record.policy = Some(self.seq.policy.clone());
+        record.note = Some(reasons.join("; "));
+        let claim = self
+            .app
+            .store
+            .claim_message(&record, self.app.clock.now())
+            .await?;
+        Ok(match (claim, status) {
+            (MessageClaim::Held(other), _) => held(&other),
+            (MessageClaim::Claimed, MessageStatus::Refused) => {
+                Fate::Refused(record.locale.clone(), reasons)
+            }
+            (MessageClaim::Claimed, _) => Fate::Expired,
+        })
     }
 
     async fn brand_name(&mut self, brand: &BrandId) -> Result<String, StoreError> {
@@ -311,10 +379,18 @@ impl Pass<'_> {
         Ok(name)
     }
 
-    async fn step(&mut self, order: &Order, step: &Step) -> Result<Fate, StepError> {
+    async fn step(
+        &mut self,
+        order: &Order,
+        step: &Step,
+        entry: &MessageRecord,
+    ) -> Result<Fate, StepError> {
         let now = self.now;
         let Some(trigger_at) = step.trigger.at(order) else {
-            return Ok(Fate::Quiet);
+            let why = format!("the order has no {} event", step.trigger.name());
+            return self
+                .settle(entry, Some(order), MessageStatus::Expired, vec![why])
+                .await;
         };
         let due_at = trigger_at + step.delay;
         // The sequences policy: enabled, due, window open, not cancelled.
@@ -324,18 +400,15 @@ impl Pass<'_> {
             &step_facts(order, step, trigger_at, now),
         )?;
         if !up.is_allowed() {
-            return Ok(Fate::Quiet);
+            if now < due_at {
+                // Due later under the policy in force: the entry stays in the index.
+                return Ok(Fate::Quiet);
+            }
+            return self
+                .settle(entry, Some(order), MessageStatus::Expired, reasons(&up))
+                .await;
         }
         let store = &self.app.store;
-        let existing = store
-            .get_message(&order.order_id, &step.message_type)
-            .await?;
-        if existing
-            .as_ref()
-            .is_some_and(|r| r.status != MessageStatus::Pending)
-        {
-            return Ok(Fate::Quiet);
-        }
         let suppression = store
             .get_suppression(&order.brand_id, &order.customer_id)
             .await?;
@@ -348,6 +421,8 @@ impl Pass<'_> {
             ));
         };
         let locale = locale.to_owned();
+        let mut entry = entry.clone();
+        entry.locale = Some(locale.clone());
         let decision = self.app.policies.evaluate(
             "message",
             now,
@@ -357,25 +432,27 @@ impl Pass<'_> {
                 &locale,
                 due_at,
                 suppression.as_ref(),
-                existing.as_ref(),
+                Some(&entry),
             ),
         )?;
         if !decision.is_allowed() {
-            let reasons = decision
-                .violations
-                .iter()
-                .map(|v| format!("{}: {}", v.rule, v.message))
-                .collect();
-            return Ok(Fate::Refused(Some(locale), reasons));
+            return self
+                .settle(
+                    &entry,
+                    Some(order),
+                    MessageStatus::Refused,
+                    reasons(&decision),
+                )
+                .await;
         }
         if suppression
             .as_ref()
             .is_some_and(|s| !s.allows_service_messages())
         {
-            return Ok(Fate::Refused(
-                Some(locale),
-                vec!["R-MAIL-3: the address hard-bounced: nothing is sent to it".to_owned()],
-            ));
+            let why = "R-MAIL-3: the address hard-bounced: nothing is sent to it".to_owned();
+            return self
+                .settle(&entry, Some(order), MessageStatus::Refused, vec![why])
+                .await;
         }
 
         let brand_name = self.brand_name(&order.brand_id).await?;
@@ -389,29 +466,31 @@ impl Pass<'_> {
         let violations = definition::check_wording(&self.app.policies, now, &fields)?;
         if !violations.is_empty() {
             let reasons = violations.iter().map(ToString::to_string).collect();
-            return Ok(Fate::Refused(Some(locale), reasons));
+            return self
+                .settle(&entry, Some(order), MessageStatus::Refused, reasons)
+                .await;
         }
 
-        let lease_now = self.options.lease_clock.now();
+        // Leases are business-clock instants (CONTRACT.md), read at claim time so a
+        // long pass on the real clock does not shorten them.
+        let lease_now = self.app.clock.now();
         let lease = Duration::from_std(self.options.lease).unwrap_or_else(|_| Duration::minutes(5));
         let mut record = MessageRecord {
-            order_id: order.order_id.clone(),
-            message_type: step.message_type.clone(),
-            brand_id: order.brand_id.clone(),
-            customer_id: order.customer_id.clone(),
+            brand_id: Some(order.brand_id.clone()),
+            customer_id: Some(order.customer_id.clone()),
             message_id: email.message_id.clone(),
             status: MessageStatus::Pending,
             owner: self.options.owner.clone(),
             lease_until_micros: (lease_now + lease).timestamp_micros(),
-            claimed_at: now,
-            locale: Some(locale.clone()),
+            claimed_at: Some(now),
             policy: Some(format!("{}, {}", self.seq.policy, decision.policy)),
             sent_at: None,
             provider_id: None,
             note: None,
+            ..entry
         };
-        if let MessageClaim::Held(_) = store.claim_message(&record, lease_now).await? {
-            return Ok(Fate::Held);
+        if let MessageClaim::Held(other) = store.claim_message(&record, lease_now).await? {
+            return Ok(held(&other));
         }
         let fate = match self.mailer.send(&email).await {
             Ok(sent) => {
@@ -514,6 +593,25 @@ struct LayoutContext<'a> {
     brand_name: &'a str,
     order_id: &'a str,
     unsubscribe_url: &'a str,
+}
+
+/// Each rule that fired, with its message.
+fn reasons(decision: &crate::policy::Decision) -> Vec<String> {
+    decision
+        .violations
+        .iter()
+        .map(|v| format!("{}: {}", v.rule, v.message))
+        .collect()
+}
+
+/// A claim that found the entry taken: another run's live claim is reported as held;
+/// an entry settled meanwhile (its index listing was stale) needs nothing more.
+fn held(other: &MessageRecord) -> Fate {
+    if other.status == MessageStatus::Pending {
+        Fate::Held
+    } else {
+        Fate::Quiet
+    }
 }
 
 /// Why one message could not be handled (reported, the pass goes on).

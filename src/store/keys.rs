@@ -10,8 +10,8 @@
 //! | send plan (segment count) | `CAMPAIGN#{id}` | `PLAN` | | |
 //! | send segment | `CAMPAIGN#{id}` | `SEGMENT#{index}` (zero-padded) | | |
 //! | promotion | `PROMOTION#{id}` | `PROMOTION` | `BRAND#{brand}#PROMOTIONS` / `ASIN#{asin}#PROMOTION#{id}` | |
-//! | order | `ORDER#{id}` | `ORDER` | `BRAND#{brand}#ORDERS` / `AT#{purchasedAt}#ORDER#{id}` | `ORDERS#UPDATED#{day of updatedAt}` / `AT#{updatedAt}#ORDER#{id}` (what the sequences job scans) |
-//! | buyer-message ledger | `ORDER#{id}` | `MESSAGE#{type}` | | |
+//! | order | `ORDER#{id}` | `ORDER` | `BRAND#{brand}#ORDERS` / `AT#{purchasedAt}#ORDER#{id}` | |
+//! | buyer-message ledger | `ORDER#{id}` | `MESSAGE#{type}` | | `DUE#{day of dueAt}#{shard}` / `AT#{dueAt}#ORDER#{id}#{type}` (while due or claimed only: the sparse due index the sequences job reads) |
 //! | review | `REVIEW#{id}` | `REVIEW` | `BRAND#{brand}#REVIEWS` / `AT#{postedAt}#REVIEW#{id}` | |
 //! | contact | `REVIEW#{review}` | `CONTACT` | | |
 //! | frequency cap | `CAP#{brand}#{customer}` | `CAP` | | |
@@ -26,6 +26,8 @@
 //! (shard, bucket) is uniformly distributed, so any number of send segments can
 //! cut the brand's followers into equal key ranges without counting them first
 //! (`domain::segment`), each range read by one `Query ... BETWEEN`.
+//! The due index of buyer messages is spread the same way over [`DUE_SHARDS`]
+//! partitions per UTC day (by a stable hash of the order id).
 //! Instants inside sort keys use [`sortable_instant`] (fixed width, UTC) so
 //! that string order is time order.
 
@@ -217,30 +219,16 @@ pub fn orders_of_brand(brand: &BrandId) -> String {
     format!("BRAND#{brand}#ORDERS")
 }
 
-/// An order: listed by brand and purchase instant (GSI1) and by the day of its
-/// newest event (GSI2, which moves with every merged event).
-pub fn order(
-    id: &OrderId,
-    brand: &BrandId,
-    purchased_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-) -> Keys {
+/// An order: listed by brand and purchase instant (GSI1). Orders are not indexed by
+/// day any more: the sequences job reads the due index of buyer messages instead.
+pub fn order(id: &OrderId, brand: &BrandId, purchased_at: DateTime<Utc>) -> Keys {
     Keys {
         gsi1: Some((
             orders_of_brand(brand),
             format!("AT#{}#ORDER#{id}", sortable_instant(purchased_at)),
         )),
-        gsi2: Some((
-            orders_updated_on(updated_at.date_naive()),
-            format!("AT#{}#ORDER#{id}", sortable_instant(updated_at)),
-        )),
         ..Keys::primary(format!("ORDER#{id}"), "ORDER")
     }
-}
-
-/// GSI2 partition of the orders whose newest event happened on a (UTC) day.
-pub fn orders_updated_on(day: chrono::NaiveDate) -> String {
-    format!("ORDERS#UPDATED#{}", day.format("%Y-%m-%d"))
 }
 
 /// The buyer-message ledger entry of (order, message type): one per pair
@@ -308,6 +296,46 @@ pub fn idempotency(scope: &str, key: &str) -> Keys {
     Keys::primary(format!("IDEMPOTENCY#{scope}#{key}"), "IDEMPOTENCY")
 }
 
+/// Number of due-index partitions per day. Changing it re-homes due entries: a migration.
+pub const DUE_SHARDS: u32 = 8;
+
+/// The due-index shard of an order (FNV-1a, as [`follower_shard`]).
+pub fn due_shard(order: &OrderId) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in order.as_str().bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash % DUE_SHARDS
+}
+
+/// GSI2 partition of the buyer messages due on a (UTC) day, one shard of it.
+pub fn due_partition(day: chrono::NaiveDate, shard: u32) -> String {
+    format!("DUE#{}#{shard}", day.format("%Y-%m-%d"))
+}
+
+/// The buyer-message ledger entry of (order, message type), in the due index at
+/// `due` when given.
+pub fn message_entry(order: &OrderId, message_type: &str, due: Option<DateTime<Utc>>) -> Keys {
+    Keys {
+        gsi2: due.map(|at| {
+            (
+                due_partition(at.date_naive(), due_shard(order)),
+                format!("AT#{}#ORDER#{order}#{message_type}", sortable_instant(at)),
+            )
+        }),
+        ..message(order, message_type)
+    }
+}
+
+/// GSI2 sort-key bounds of the due entries of one partition due at or before `until`.
+pub fn due_until(until: DateTime<Utc>) -> (String, String) {
+    (
+        "AT#".to_owned(),
+        format!("AT#{}#\u{10FFFF}", sortable_instant(until)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +354,23 @@ mod tests {
         let a = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
         let b = DateTime::from_timestamp(1_700_000_000, 500_000_000).unwrap_or_default();
         assert!(sortable_instant(a) < sortable_instant(b));
+    }
+
+    #[test]
+    fn due_entries_spread_over_shards_and_stay_in_bounds() {
+        let shards: std::collections::HashSet<u32> = (0..200)
+            .map(|i| due_shard(&OrderId::new(format!("O-{i}"))))
+            .collect();
+        assert_eq!(shards.len(), DUE_SHARDS as usize);
+        assert!(shards.iter().all(|s| *s < DUE_SHARDS));
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let k = message_entry(&OrderId::new("O-1"), "review_request", Some(at));
+        let (pk, sk) = k.gsi2.unwrap_or_default();
+        assert!(pk.starts_with("DUE#2023-11-14#"), "{pk}");
+        let (lo, hi) = due_until(at);
+        assert!(lo <= sk && sk <= hi, "due at `until` is listed");
+        let (_, before) = due_until(at - chrono::Duration::microseconds(1));
+        assert!(sk > before, "due after `until` is not");
+        assert_eq!(message_entry(&OrderId::new("O-1"), "x", None).gsi2, None);
     }
 }

@@ -59,7 +59,7 @@ impl Merged for Follower {
 impl Merged for OrderRecord {
     fn keys(&self) -> Keys {
         match (&self.brand_id, self.purchased_at) {
-            (Some(brand), Some(at)) => keys::order(&self.order_id, brand, at, self.updated_at),
+            (Some(brand), Some(at)) => keys::order(&self.order_id, brand, at),
             _ => {
                 let (pk, sk) = keys::order_primary(&self.order_id);
                 Keys {

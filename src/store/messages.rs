@@ -1,37 +1,59 @@
 //! The buyer-message ledger (R-MSG-1, R-MSG-6): at most one message per (order,
-//! message type), with the same guarantees as the campaign send ledger.
+//! message type), with the same guarantees as the campaign send ledger, and the
+//! due index the sequences job reads.
 //!
+//! # Due entries
+//! When an order event makes a message due (the sequences policy's trigger and
+//! delay), the events job writes the ledger entry of (order, type) as `due`, with
+//! its due instant, through [`MessageStore::schedule_message`]. While an entry is
+//! `due` or `pending` it carries the keys of a sparse index of the due day
+//! ([`MessageRecord::keys`], sharded: [`keys::DUE_SHARDS`] partitions per day), and a
+//! sequences run lists only that index up to its `now`
+//! ([`MessageStore::list_due_messages`]), never every recent order. Once an entry
+//! is sent, failed, refused or expired its item is written without those keys and
+//! leaves the index.
+//!
+//! # Claims
 //! A sequences run *claims* a (order, type) before it sends, with one conditional
-//! put ([`MessageStore::claim_message`]): it succeeds when there is no record, or
-//! when the record is still `pending` and its lease has expired (the run that
-//! claimed it died before finishing). Two runs never both hold a live claim, and
-//! once a record is `sent` or `failed` no claim succeeds again. After sending, the
-//! run stores the outcome with [`MessageStore::finish_message`], conditional on
-//! still holding the claim. The email's message id is deterministic
+//! put ([`MessageStore::claim_message`]): it succeeds when there is no record, when
+//! the record is `due`, or when it is `pending` and its lease has expired (the run
+//! that claimed it died before finishing). Two runs never both hold a live claim,
+//! and once a record is sent, failed, refused or expired no claim succeeds again.
+//! After sending, the run stores the outcome with [`MessageStore::finish_message`],
+//! conditional on still holding the claim. The email's message id is deterministic
 //! (`msg-<order>-<type>`), so a retry after a crash rewrites the same outbox file.
-//!
-//! [`MessageStore::list_orders_updated`] is the listing the sequences job scans:
-//! orders whose newest event happened in a period, across brands (GSI2, one
-//! partition per UTC day).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
-use crate::domain::order::Order;
+use super::keys::{self, Keys};
+use super::{Page, StoreError, UpsertOutcome};
 use crate::domain::{BrandId, CustomerId, OrderId};
 
 /// Where a ledger entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
+    /// Written by the order event that made it due; no run has claimed it yet.
+    Due,
     /// Claimed by a run that has not finished (or died: see `lease_until_micros`).
     Pending,
     /// The mail port accepted it.
     Sent,
     /// Refused for good (a permanent mail failure); never tried again.
     Failed,
+    /// Refused by a policy when it was due (the reasons are in `note`); not retried.
+    Refused,
+    /// Its step is no longer up (window closed, cancelled, turned off); never sent.
+    Expired,
+}
+
+impl MessageStatus {
+    /// Whether a run still has something to do: the entry is in the due index.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Due | Self::Pending)
+    }
 }
 
 /// One ledger entry: the message of one type for one order.
@@ -42,25 +64,38 @@ pub struct MessageRecord {
     pub order_id: OrderId,
     /// The message type (`review_request`, `return_received`, ...).
     pub message_type: String,
-    /// The order's brand.
-    pub brand_id: BrandId,
-    /// The buyer.
-    pub customer_id: CustomerId,
+    /// The order's brand (known once a run read the order; a due entry written by
+    /// an event that does not name it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<BrandId>,
+    /// The buyer (same as `brand_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
     /// The email's deterministic message id (`msg-<order>-<type>`).
     pub message_id: String,
     /// Where it stands.
     pub status: MessageStatus,
-    /// The run holding (or that last held) the claim.
+    /// The run holding (or that last held) the claim; empty while due.
+    #[serde(default)]
     pub owner: String,
-    /// Until when the claim holds, in microseconds since the epoch on the lease
-    /// (wall) clock; compared in the claim's condition.
+    /// Until when the claim holds, in microseconds since the epoch on the business
+    /// clock; compared in the claim's condition.
+    #[serde(default)]
     pub lease_until_micros: i64,
     /// When it was claimed (business clock).
-    pub claimed_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_at: Option<DateTime<Utc>>,
+    /// When it became due: its position in the due index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    /// The instant of the event that made it due, in microseconds: a later report of
+    /// that event moves the entry, a repeat or an older one does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggered_at_micros: Option<i64>,
     /// The template locale used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
-    /// `name@version` of the policies that allowed it.
+    /// `name@version` of the policies that allowed (or refused) it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
     /// When the mail port accepted it.
@@ -69,18 +104,57 @@ pub struct MessageRecord {
     /// The SES message id or outbox path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<String>,
-    /// Why it failed, if it did.
+    /// Why it failed, was refused or expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl MessageRecord {
+    /// The due entry of (order, type): due at `due_at`, made due by an event at
+    /// `triggered_at`.
+    pub fn due(
+        order_id: OrderId,
+        message_type: &str,
+        message_id: String,
+        triggered_at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            order_id,
+            message_type: message_type.to_owned(),
+            brand_id: None,
+            customer_id: None,
+            message_id,
+            status: MessageStatus::Due,
+            owner: String::new(),
+            lease_until_micros: 0,
+            claimed_at: None,
+            due_at: Some(due_at),
+            triggered_at_micros: Some(keys::micros(triggered_at)),
+            locale: None,
+            policy: None,
+            sent_at: None,
+            provider_id: None,
+            note: None,
+        }
+    }
+
+    /// The keys the entry is stored under: in the due index while it is open and
+    /// has a due instant, out of it once settled.
+    pub fn keys(&self) -> Keys {
+        let due = self.due_at.filter(|_| self.status.is_open());
+        keys::message_entry(&self.order_id, &self.message_type, due)
+    }
 }
 
 /// What [`MessageStore::claim_message`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageClaim {
-    /// This run holds the claim now (a new record, or an expired pending one taken over).
+    /// This run holds the claim now (a new record, a due one, or an expired pending
+    /// one taken over), or settled it when the record written was an outcome.
     Claimed,
-    /// Another run holds a live claim, or the message was already sent or failed:
-    /// the stored record.
+    /// Another run holds a live claim, or the message was already sent, failed,
+    /// refused or expired: the stored record.
     Held(Box<MessageRecord>),
 }
 
@@ -94,12 +168,20 @@ pub enum MessageFinish {
     Lost(Option<Box<MessageRecord>>),
 }
 
-/// The buyer-message ledger and the listing the sequences job scans.
+/// The buyer-message ledger and its due index.
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    /// Claims `record`'s (order, type) with one conditional put: written when no
-    /// record exists, or when the stored one is `pending` with
-    /// `leaseUntilMicros < lease_now` (microseconds of the lease clock).
+    /// Writes a due entry ([`MessageRecord::due`]) with one conditional put: when no
+    /// entry exists, or the stored one is `due`, `refused` or `expired` and was made
+    /// due by an earlier event (`triggeredAtMicros` lower). A repeated or older event
+    /// is [`UpsertOutcome::Stale`]; a claimed, sent or failed entry is never touched.
+    async fn schedule_message(&self, entry: &MessageRecord) -> Result<UpsertOutcome, StoreError>;
+
+    /// Writes `record` with one conditional put when its (order, type) is free: no
+    /// record, a `due` one, or a `pending` one with `leaseUntilMicros < lease_now`
+    /// (microseconds of the business clock). `record` is a claim (`pending`, with
+    /// this run's owner and lease) or directly an outcome (`refused`, `expired`)
+    /// when nothing is to be sent. Its keys follow [`MessageRecord::keys`].
     async fn claim_message(
         &self,
         record: &MessageRecord,
@@ -118,41 +200,82 @@ pub trait MessageStore: Send + Sync {
         message_type: &str,
     ) -> Result<Option<MessageRecord>, StoreError>;
 
-    /// Every placed order whose newest event happened between two instants
-    /// (inclusive), across brands, oldest first. Reads one index partition per UTC
-    /// day of the period (eventually consistent on DynamoDB).
-    async fn list_orders_updated(
+    /// One page of the due index: the open entries due from the start of `from_day`
+    /// (UTC) to `until` (inclusive), every shard of every day, at most `limit`,
+    /// in (day, shard, due instant) order. Entries due after `until` are not read.
+    /// `page_token` is the previous page's `next`. Eventually consistent on
+    /// DynamoDB: an entry may be listed just after it was settled, and the claim's
+    /// condition decides.
+    async fn list_due_messages(
         &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError>;
+        from_day: NaiveDate,
+        until: DateTime<Utc>,
+        page_token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<MessageRecord>, StoreError>;
 }
 
-/// The UTC days from `from` to `to` (inclusive), at most `max` of them.
-pub(crate) fn days_between(
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    max: usize,
-) -> Vec<chrono::NaiveDate> {
-    let mut out = Vec::new();
-    let mut day = from.date_naive();
-    let last = to.date_naive();
-    while day <= last && out.len() < max {
-        out.push(day);
-        match day.succ_opt() {
-            Some(next) => day = next,
-            None => break,
+/// Most days one listing of the due index reads (a year): bounds a mistaken period.
+pub(crate) const MAX_DUE_DAYS: i64 = 366;
+
+/// A position in the due index: the partition (day, shard) and the last entry read
+/// in it (its index sort key and primary key, what DynamoDB resumes from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DueCursor {
+    pub day: NaiveDate,
+    pub shard: u32,
+    pub after: Option<(String, String, String)>,
+}
+
+impl DueCursor {
+    /// The cursor of `page_token`, or the first partition of `from_day`.
+    pub fn parse(
+        page_token: Option<&str>,
+        from_day: NaiveDate,
+        until: DateTime<Utc>,
+    ) -> Result<Self, StoreError> {
+        let first_day = from_day.max(until.date_naive() - chrono::Duration::days(MAX_DUE_DAYS));
+        let Some(token) = page_token else {
+            return Ok(Self {
+                day: first_day,
+                shard: 0,
+                after: None,
+            });
+        };
+        let bad = || StoreError::InvalidPageToken(token.to_owned());
+        let cursor: Self = serde_json::from_str(token).map_err(|_| bad())?;
+        if cursor.shard >= keys::DUE_SHARDS || cursor.day < first_day {
+            return Err(bad());
+        }
+        Ok(cursor)
+    }
+
+    /// Whether the cursor went past the last partition of the listing.
+    pub fn done(&self, until: DateTime<Utc>) -> bool {
+        self.day > until.date_naive()
+    }
+
+    /// The index partition to read.
+    pub fn partition(&self) -> String {
+        keys::due_partition(self.day, self.shard)
+    }
+
+    /// Moves to the next partition.
+    pub fn next_partition(&mut self) {
+        self.after = None;
+        if self.shard + 1 < keys::DUE_SHARDS {
+            self.shard += 1;
+        } else {
+            self.shard = 0;
+            self.day = self.day.succ_opt().unwrap_or(NaiveDate::MAX);
         }
     }
-    out
-}
 
-/// Most days one listing reads (a year): bounds a mistaken period.
-pub(crate) const MAX_LISTED_DAYS: usize = 366;
-
-/// Keeps the placed orders of stored order records, sorted by newest event.
-pub(crate) fn placed(records: Vec<crate::domain::order::OrderRecord>) -> Vec<Order> {
-    let mut orders: Vec<Order> = records.iter().filter_map(|r| r.order()).collect();
-    orders.sort_by(|a, b| (a.updated_at, &a.order_id).cmp(&(b.updated_at, &b.order_id)));
-    orders
+    /// The next page's token (none once every partition was read).
+    pub fn token(&self, until: DateTime<Utc>) -> Option<String> {
+        if self.done(until) {
+            return None;
+        }
+        serde_json::to_string(self).ok()
+    }
 }

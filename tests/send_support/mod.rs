@@ -611,15 +611,23 @@ impl engage::store::MessageStore for FaultStore {
     ) -> Result<Option<engage::store::MessageRecord>, StoreError> {
         faulty!(self, "get_message", self.inner.get_message(o, t))
     }
-    async fn list_orders_updated(
+    async fn schedule_message(
         &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError> {
+        e: &engage::store::MessageRecord,
+    ) -> Result<engage::store::UpsertOutcome, StoreError> {
+        faulty!(self, "schedule_message", self.inner.schedule_message(e))
+    }
+    async fn list_due_messages(
+        &self,
+        from_day: chrono::NaiveDate,
+        until: DateTime<Utc>,
+        token: Option<&str>,
+        limit: usize,
+    ) -> Result<engage::store::Page<engage::store::MessageRecord>, StoreError> {
         faulty!(
             self,
-            "list_orders_updated",
-            self.inner.list_orders_updated(from, to)
+            "list_due_messages",
+            self.inner.list_due_messages(from_day, until, token, limit)
         )
     }
 }

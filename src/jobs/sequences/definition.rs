@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::order::Order;
+use crate::domain::order::{Order, OrderChangeKind};
 use crate::policy::{
     FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration,
 };
@@ -56,6 +56,16 @@ impl Trigger {
             Self::OrderShipped => order.shipped_at,
             Self::OrderDelivered => order.delivered_at,
             Self::ReturnReceived => order.return_received.as_ref().map(|r| r.received_at),
+        }
+    }
+
+    /// The trigger an order event reports, and its instant.
+    pub fn of_change(kind: &OrderChangeKind) -> (Self, DateTime<Utc>) {
+        match kind {
+            OrderChangeKind::Placed(p) => (Self::OrderPlaced, p.purchased_at),
+            OrderChangeKind::Shipped { shipped_at, .. } => (Self::OrderShipped, *shipped_at),
+            OrderChangeKind::Delivered { delivered_at } => (Self::OrderDelivered, *delivered_at),
+            OrderChangeKind::ReturnReceived(r) => (Self::ReturnReceived, r.received_at),
         }
     }
 
@@ -167,6 +177,24 @@ impl Sequences {
     /// # Errors
     /// The first problem found.
     pub fn from_version(v: &PolicyVersion) -> Result<Self, DefinitionError> {
+        Self::read(v, true)
+    }
+
+    /// The sequences in force at `at` for scheduling due entries: the same
+    /// structure checks without compiling the templates, since the events job needs
+    /// only triggers, delays and windows and runs once per order event (a template
+    /// that does not compile is caught by `engage policy check` and at send time).
+    ///
+    /// # Errors
+    /// No such policy in force, or a malformed one.
+    pub fn timing_in_force(
+        policies: &PolicySet,
+        at: DateTime<Utc>,
+    ) -> Result<Self, DefinitionError> {
+        Self::read(policies.in_force(POLICY, at)?, false)
+    }
+
+    fn read(v: &PolicyVersion, compile_templates: bool) -> Result<Self, DefinitionError> {
         let policy = v.id();
         let invalid = |reason: String| DefinitionError::Invalid {
             policy: policy.clone(),
@@ -208,7 +236,7 @@ impl Sequences {
                     )));
                 }
             }
-            for (locale, t) in &f.templates {
+            for (locale, t) in f.templates.iter().filter(|_| compile_templates) {
                 for (field, text) in t.fields() {
                     compile(&text).map_err(|e| {
                         invalid(format!("step {name}, template {locale}, {field}: {e}"))

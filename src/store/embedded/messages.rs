@@ -1,22 +1,46 @@
-//! [`MessageStore`] on SQLite: each claim and finish reads and writes inside one
-//! `BEGIN IMMEDIATE` transaction, so two writers never both pass a condition.
+//! [`MessageStore`] on SQLite: each schedule, claim and finish reads and writes
+//! inside one `BEGIN IMMEDIATE` transaction, so two writers never both pass a
+//! condition; the due index is the partial index on `gsi2pk`/`gsi2sk`.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::params;
 
-use super::{EmbeddedStore, query_index, read, write};
+use super::{EmbeddedStore, read, sql, write};
 use crate::domain::OrderId;
-use crate::domain::order::{Order, OrderRecord};
-use crate::store::StoreError;
 use crate::store::item::Item;
 use crate::store::keys;
 use crate::store::messages::{
-    MAX_LISTED_DAYS, MessageClaim, MessageFinish, MessageRecord, MessageStatus, MessageStore,
-    days_between, placed,
+    DueCursor, MessageClaim, MessageFinish, MessageRecord, MessageStatus, MessageStore,
 };
+use crate::store::{Page, StoreError, UpsertOutcome};
 
 #[async_trait]
 impl MessageStore for EmbeddedStore {
+    async fn schedule_message(&self, entry: &MessageRecord) -> Result<UpsertOutcome, StoreError> {
+        let entry = entry.clone();
+        self.tx("schedule_message", move |conn| {
+            let k = entry.keys();
+            if let Some(old) = read::<MessageRecord>(conn, "schedule_message", &k.pk, &k.sk)? {
+                let movable = matches!(
+                    old.body.status,
+                    MessageStatus::Due | MessageStatus::Refused | MessageStatus::Expired
+                );
+                // A missing trigger instant compares as DynamoDB does: never lower.
+                let older = matches!(
+                    (old.body.triggered_at_micros, entry.triggered_at_micros),
+                    (Some(a), Some(b)) if a < b
+                );
+                if !(movable && older) {
+                    return Ok(UpsertOutcome::Stale);
+                }
+            }
+            write(conn, "schedule_message", &Item::new(k, &entry))?;
+            Ok(UpsertOutcome::Written)
+        })
+        .await
+    }
+
     async fn claim_message(
         &self,
         record: &MessageRecord,
@@ -24,11 +48,14 @@ impl MessageStore for EmbeddedStore {
     ) -> Result<MessageClaim, StoreError> {
         let record = record.clone();
         self.tx("claim_message", move |conn| {
-            let k = keys::message(&record.order_id, &record.message_type);
+            let k = record.keys();
             if let Some(old) = read::<MessageRecord>(conn, "claim_message", &k.pk, &k.sk)? {
-                let expired = old.body.status == MessageStatus::Pending
-                    && old.body.lease_until_micros < keys::micros(lease_now);
-                if !expired {
+                let free = match old.body.status {
+                    MessageStatus::Due => true,
+                    MessageStatus::Pending => old.body.lease_until_micros < keys::micros(lease_now),
+                    _ => false,
+                };
+                if !free {
                     return Ok(MessageClaim::Held(Box::new(old.body)));
                 }
             }
@@ -41,7 +68,7 @@ impl MessageStore for EmbeddedStore {
     async fn finish_message(&self, record: &MessageRecord) -> Result<MessageFinish, StoreError> {
         let record = record.clone();
         self.tx("finish_message", move |conn| {
-            let k = keys::message(&record.order_id, &record.message_type);
+            let k = record.keys();
             let old = read::<MessageRecord>(conn, "finish_message", &k.pk, &k.sk)?.map(|i| i.body);
             match old {
                 Some(old) if old.status == MessageStatus::Pending && old.owner == record.owner => {
@@ -63,31 +90,62 @@ impl MessageStore for EmbeddedStore {
         self.get_doc("get_message", k.pk, k.sk).await
     }
 
-    async fn list_orders_updated(
+    async fn list_due_messages(
         &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError> {
-        let days = days_between(from, to, MAX_LISTED_DAYS);
-        let (a, b) = keys::at_range(from, to);
-        let records = self
-            .run("list_orders_updated", move |conn| {
-                let mut out: Vec<OrderRecord> = Vec::new();
-                for day in days {
-                    let pk = keys::orders_updated_on(day);
-                    out.extend(query_index::<OrderRecord>(
-                        conn,
-                        "list_orders_updated",
-                        "gsi2pk",
-                        "gsi2sk",
-                        &pk,
-                        &a,
-                        &b,
-                    )?);
+        from_day: NaiveDate,
+        until: DateTime<Utc>,
+        page_token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<MessageRecord>, StoreError> {
+        let op = "list_due_messages";
+        let mut cursor = DueCursor::parse(page_token, from_day, until)?;
+        let limit = limit.max(1);
+        let (lo, hi) = keys::due_until(until);
+        self.run(op, move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT pk, sk, gsi2sk, doc FROM items
+                     WHERE gsi2pk = ?1 AND gsi2sk > ?2 AND gsi2sk >= ?3 AND gsi2sk <= ?4
+                     ORDER BY gsi2sk LIMIT ?5",
+                )
+                .map_err(sql(op))?;
+            let mut items = Vec::new();
+            while !cursor.done(until) && items.len() < limit {
+                let pk = cursor.partition();
+                let after = cursor
+                    .after
+                    .as_ref()
+                    .map_or("", |a| a.0.as_str())
+                    .to_owned();
+                let want = i64::try_from(limit - items.len()).unwrap_or(i64::MAX);
+                let rows = stmt
+                    .query_map(params![pk, after, lo, hi, want], |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                        ))
+                    })
+                    .map_err(sql(op))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(sql(op))?;
+                let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= want;
+                for (pk, sk, gsi2sk, doc) in rows {
+                    let item: Item<MessageRecord> = serde_json::from_str(&doc)
+                        .map_err(|e| StoreError::malformed(&pk, &sk, e))?;
+                    cursor.after = Some((gsi2sk, pk, sk));
+                    items.push(item.body);
                 }
-                Ok(out)
+                if !full {
+                    cursor.next_partition();
+                }
+            }
+            Ok(Page {
+                items,
+                next: cursor.token(until),
             })
-            .await?;
-        Ok(placed(records))
+        })
+        .await
     }
 }
