@@ -734,3 +734,66 @@ async fn preview_is_the_rendered_email() {
         .await;
     assert_eq!((status, ct.as_str()), (404, "application/problem+json"));
 }
+
+#[tokio::test]
+async fn dates_outside_2000_to_2100_are_400_naming_the_field() {
+    let e = env().await;
+    // A request that never answers fails here instead of hanging the suite.
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let cases = [
+        (
+            "/v1/brands/B1/calendar?from=%2B262142-12-31&to=%2B262142-12-31",
+            "from",
+        ),
+        ("/v1/brands/B1/calendar?from=2026-12-01&to=2101-01-01", "to"),
+        ("/v1/brands/B1/calendar?from=1999-12-31", "from"),
+        (
+            "/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2150-01-01",
+            "startDate",
+        ),
+        ("/v1/reviews?brandId=B1&from=1999-12-31", "from"),
+        ("/v1/reviews?brandId=B1&to=2101-01-01T00:00:00Z", "to"),
+    ];
+    for (path, field) in cases {
+        let resp = http
+            .get(e.server.url(path))
+            .bearer_auth(&e.rep)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{path}: {err}"));
+        assert_eq!(resp.status(), 400, "{path}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let p: Value = resp.json().await.unwrap();
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains(field), "{path}: {detail}");
+        assert!(detail.contains("2000 to 2100"), "{path}: {detail}");
+    }
+    for start in ["2101-01-01", "1999-12-31", "+262142-12-31"] {
+        let mut body = valid();
+        body["startDate"] = json!(start);
+        for route in ["/v1/campaigns", "/v1/campaigns/validate"] {
+            let (status, ct, p) = e.post(route, &e.rep, &body).await;
+            assert_eq!(
+                (status, ct.as_str()),
+                (400, "application/problem+json"),
+                "{start}: {p}"
+            );
+            let detail = p["detail"].as_str().unwrap();
+            assert!(detail.contains("startDate"), "{detail}");
+            assert!(detail.contains("2000 to 2100"), "{detail}");
+        }
+    }
+    // The last day of the bounds still answers, with every day of the span.
+    let (status, _, cal) = e
+        .get(
+            "/v1/brands/B1/calendar?from=2100-12-30&to=2100-12-31",
+            &e.rep,
+        )
+        .await;
+    assert_eq!(status, 200, "{cal}");
+    assert_eq!(cal["days"].as_array().unwrap().len(), 2);
+}
+

@@ -748,3 +748,48 @@ fn engage_event_reads_stdin_and_fails_on_a_bad_event() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn instants_outside_2000_to_2100_are_refused_naming_the_field() {
+    let (store, _dir) = common::embedded();
+    let mut late = fixture("order-delivered.json");
+    late["detail"]["deliveredAt"] = json!("2150-01-01T00:00:00Z");
+    let mut early = fixture("promotion-created.json");
+    early["detail"]["createdAt"] = json!("1999-12-31T23:59:59Z");
+    let mut envelope_time = fixture("brand-registered.json");
+    envelope_time["time"] = json!("+262142-12-31T00:00:00Z");
+    for (payload, field) in [
+        (late, "deliveredAt"),
+        (early, "createdAt"),
+        (envelope_time, "time"),
+    ] {
+        let err = parse(payload.clone()).unwrap_err();
+        let message = events::error_chain(&err);
+        assert!(matches!(err, EventError::Invalid { .. }), "{message}");
+        assert!(message.contains(field), "{message}");
+        assert!(message.contains("2000 to 2100"), "{message}");
+        assert!(!err.is_retryable());
+        match handle_delivery(store.as_ref(), payload, t(NOW))
+            .await
+            .unwrap()
+        {
+            Delivery::Rejected { reason, .. } => assert!(reason.contains(field), "{reason}"),
+            other => panic!("accepted: {other:?}"),
+        }
+    }
+
+    // `engage event` refuses it with the same clear error and fails.
+    let dir = tempfile::tempdir().unwrap();
+    let mut late = fixture("order-delivered.json");
+    late["detail"]["deliveredAt"] = json!("2150-01-01T00:00:00Z");
+    let (ok, out) = engage_event(
+        &dir.path().join("data"),
+        "-",
+        Some(&serde_json::to_string(&late).unwrap()),
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("deliveredAt must fall in the years 2000 to 2100"),
+        "{out}"
+    );
+}

@@ -84,6 +84,7 @@ pub struct CampaignInput {
     #[serde(default)]
     pub complementary_asins: Vec<String>,
     /// Start date, `YYYY-MM-DD` in the marketplace's time zone (R-MYCE-7).
+    #[serde(deserialize_with = "crate::domain::bounds::serde_date")]
     pub start_date: NaiveDate,
     /// Subject line (R-MYCE-8).
     #[serde(default)]

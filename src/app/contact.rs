@@ -31,6 +31,7 @@ use super::campaigns::brand_zone;
 use super::{App, AppError, require_role};
 use crate::auth::{Caller, Role};
 use crate::bus::{COURTESY_REFUND_REQUESTED, CourtesyRefundRequested, Event};
+use crate::domain::bounds;
 use crate::domain::brand::Brand;
 use crate::domain::contact::{Contact, ContactReason};
 use crate::domain::order::Order;
@@ -74,18 +75,20 @@ pub enum PeriodBound {
 }
 
 impl PeriodBound {
-    /// Parses `YYYY-MM-DD` or an RFC 3339 instant (400 otherwise).
+    /// Parses `YYYY-MM-DD` or an RFC 3339 instant inside the calendar bounds (400
+    /// otherwise).
     pub fn parse(name: &str, text: &str) -> Result<Self, AppError> {
+        let bad = |e: bounds::DateError| AppError::BadRequest(e.to_string());
         if let Ok(d) = text.parse::<NaiveDate>() {
-            return Ok(Self::Date(d));
+            return bounds::date(name, d).map(Self::Date).map_err(bad);
         }
-        DateTime::parse_from_rfc3339(text)
-            .map(|t| Self::Instant(t.with_timezone(&Utc)))
-            .map_err(|_| {
-                AppError::BadRequest(format!(
-                    "{name} must be a date YYYY-MM-DD or an RFC 3339 instant, got {text:?}"
-                ))
-            })
+        match bounds::parse_instant(name, text) {
+            Ok(t) => Ok(Self::Instant(t)),
+            Err(e @ bounds::DateError::OutOfBounds { .. }) => Err(bad(e)),
+            Err(bounds::DateError::Malformed { .. }) => Err(AppError::BadRequest(format!(
+                "{name} must be a date YYYY-MM-DD or an RFC 3339 instant, got {text:?}"
+            ))),
+        }
     }
 }
 
