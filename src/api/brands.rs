@@ -1,12 +1,12 @@
 //! Brand routes: the date picker and the eligible promotions.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::Authenticated;
+use super::extract::{Authenticated, Path, Query};
 use super::problem::Problem;
 use crate::app::calendar::{self, Calendar, CalendarQuery};
 use crate::app::promotions::{self, Eligibility, EligibilityQuery};

@@ -1,12 +1,12 @@
 //! Contact Customer routes (CONTRACT.md): parse, call one use case, map the result.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::{Authenticated, Body};
+use super::extract::{Authenticated, Body, Path, Query};
 use super::problem::Problem;
 use crate::app::contact::{self, ContactCreated, ContactInput, PeriodBound, ReviewQuery};
 
