@@ -1152,3 +1152,81 @@ async fn eventbridge_publisher_puts_events_on_moto() {
     );
     assert!(missing.publish(&event).await.is_err());
 }
+
+/// Follows `nextCursor` from `first` to the end: every page's review ids, in order.
+async fn pages(e: &Env, first: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut path = first.to_owned();
+    loop {
+        let (status, page) = e.get(&path, &e.rep).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        out.push(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["reviewId"].as_str().unwrap().to_owned())
+                .collect(),
+        );
+        match page.get("nextCursor").and_then(Value::as_str) {
+            Some(c) => path = format!("{first}&cursor={c}"),
+            None => break,
+        }
+        assert!(out.len() < 100, "the cursor must move on");
+    }
+    out
+}
+
+#[tokio::test]
+async fn reviews_come_in_pages_with_a_cursor() {
+    let e = env().await;
+    // 60 more reviews of B3, some sharing one instant (the cursor must split ties).
+    let many: String = (0..60)
+        .map(|i| {
+            let at = format!("2026-11-{:02}T10:00:00Z", 1 + i / 3);
+            review_posted(&format!("R-P{i:02}"), "B3", "O-1000", "C-1", 2, true, &at) + "\n"
+        })
+        .collect();
+    let file = e.server.data.with_extension("many.ndjson");
+    std::fs::write(&file, many).unwrap();
+    apply_events(&e.server.data, &file);
+
+    let (_, all) = e.get("/v1/reviews?limit=200", &e.rep).await;
+    assert!(all.get("nextCursor").is_none(), "{all}");
+    let all: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reviewId"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(all.len() > 60, "{}", all.len());
+
+    // The default page is 50, then the rest.
+    let default = pages(&e, "/v1/reviews?stars=1,2,3,4,5").await;
+    assert_eq!(default[0].len(), 50);
+    assert_eq!(default.concat(), all);
+
+    // Small pages: the same reviews in the same order, none twice, none lost.
+    let small = pages(&e, "/v1/reviews?limit=7").await;
+    assert!(small.iter().all(|p| p.len() <= 7 && !p.is_empty()));
+    assert_eq!(small.concat(), all);
+    // Filters hold across pages.
+    let b3 = pages(&e, "/v1/reviews?brandId=B3&stars=2&limit=11").await;
+    let b3 = b3.concat();
+    assert_eq!(b3.iter().filter(|i| i.starts_with("R-P")).count(), 60);
+    assert!(
+        b3.iter()
+            .all(|i| i.starts_with("R-P") || i.starts_with("R-3"))
+    );
+
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "limit=x",
+        "cursor=nope",
+        "cursor=e30",
+    ] {
+        let (status, body) = e.get(&format!("/v1/reviews?{bad}"), &e.rep).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+}

@@ -271,14 +271,136 @@ fn period(
     Ok((from, to))
 }
 
-/// `GET /reviews?brandId=&stars=&from=&to=` (R-CC-3): the caller's brands' reviews posted
-/// in the period, newest first, each with its contact state. Eligibility is evaluated as
-/// for a contact with the policy's first reason, so `R-CC-4.reason` never fires here.
+/// The page size of `GET /reviews` when the request names none.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// The largest page `GET /reviews` answers.
+pub const MAX_PAGE_SIZE: usize = 200;
+
+/// Where a page of reviews starts: after the review posted at `posted_at` with id
+/// `review_id` in the listing's order (newest first, then by id). Opaque to clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewCursor {
+    posted_at: DateTime<Utc>,
+    review_id: ReviewId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorDoc {
+    p: DateTime<Utc>,
+    r: String,
+}
+
+impl ReviewCursor {
+    fn after(review: &Review) -> Self {
+        Self {
+            posted_at: review.posted_at,
+            review_id: review.review_id.clone(),
+        }
+    }
+
+    /// The text clients send back as `cursor`.
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        let doc = CursorDoc {
+            p: self.posted_at,
+            r: self.review_id.to_string(),
+        };
+        let json = serde_json::to_vec(&doc).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// Reads a `cursor` this service gave out (400 for anything else).
+    pub fn decode(text: &str) -> Result<Self, AppError> {
+        use base64::Engine as _;
+        let bad = || AppError::BadRequest("cursor is not one this listing gave out".into());
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| bad())?;
+        let doc: CursorDoc = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        Ok(Self {
+            posted_at: doc.p,
+            review_id: ReviewId::new(doc.r),
+        })
+    }
+
+    /// Whether `review` comes after the cursor in the listing's order.
+    fn precedes(&self, review: &Review) -> bool {
+        review.posted_at < self.posted_at
+            || (review.posted_at == self.posted_at && review.review_id > self.review_id)
+    }
+}
+
+/// Which page of `GET /reviews` to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// At most this many reviews.
+    pub limit: usize,
+    /// After this position; the first page when absent.
+    pub cursor: Option<ReviewCursor>,
+}
+
+impl PageRequest {
+    /// Parses `limit` (1 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] when absent) and
+    /// `cursor` (400 otherwise).
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, AppError> {
+        let limit = match limit {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n @ 1..=MAX_PAGE_SIZE) => n,
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "limit must be 1 to {MAX_PAGE_SIZE}, got {text:?}"
+                    )));
+                }
+            },
+        };
+        Ok(Self {
+            limit,
+            cursor: cursor.map(ReviewCursor::decode).transpose()?,
+        })
+    }
+
+    /// Every review at once (the demo).
+    pub fn all() -> Self {
+        Self {
+            limit: usize::MAX,
+            cursor: None,
+        }
+    }
+}
+
+/// One page of `GET /reviews`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewPage {
+    /// The reviews, newest first.
+    pub items: Vec<ReviewItem>,
+    /// What to send as `cursor` for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /reviews?brandId=&stars=&from=&to=` (R-CC-3): every review of the period at once.
 pub async fn list_reviews(
     app: &App,
     caller: &Caller,
     q: &ReviewQuery,
 ) -> Result<Vec<ReviewItem>, AppError> {
+    Ok(review_page(app, caller, q, &PageRequest::all())
+        .await?
+        .items)
+}
+
+/// `GET /reviews?brandId=&stars=&from=&to=&limit=&cursor=` (R-CC-3): one page of the
+/// caller's brands' reviews posted in the period, newest first, each with its contact
+/// state. Eligibility is evaluated as for a contact with the policy's first reason, so
+/// `R-CC-4.reason` never fires here; only the page's reviews are evaluated.
+pub async fn review_page(
+    app: &App,
+    caller: &Caller,
+    q: &ReviewQuery,
+    page: &PageRequest,
+) -> Result<ReviewPage, AppError> {
     require_role(caller, Role::BrandRepresentative)?;
     let brands = listed_brands(caller, q.brand_id.as_deref())?;
     let now = app.clock.now();
@@ -288,47 +410,61 @@ pub async fn list_reviews(
         .first()
         .map(|s| (*s).to_owned())
         .unwrap_or_default();
-    let mut items = Vec::new();
+    let mut listed = Vec::new();
     for b in brands {
         let brand_id = BrandId::new(b);
         let brand = app.store.get_brand(&brand_id).await?;
-        let (from, to) = period(q, policy, brand.as_ref(), now)?;
+        let (from, mut to) = period(q, policy, brand.as_ref(), now)?;
+        // Newest first: what follows the cursor was posted at or before it.
+        if let Some(c) = &page.cursor {
+            to = to.min(c.posted_at);
+        }
+        if from > to {
+            continue;
+        }
         for review in app.store.list_reviews(&brand_id, from, to).await? {
-            if q.stars
-                .as_ref()
-                .is_some_and(|s| !s.contains(&review.rating))
-            {
-                continue;
+            let rating_kept = q.stars.as_ref().is_none_or(|s| s.contains(&review.rating));
+            let after_cursor = page.cursor.as_ref().is_none_or(|c| c.precedes(&review));
+            if rating_kept && after_cursor {
+                listed.push((review, brand.clone()));
             }
-            let order = app.store.get_order(&review.order_id).await?;
-            let contact = app.store.get_contact(&review.review_id).await?;
-            let facts = contact_facts(
-                &review,
-                order.as_ref(),
-                brand.as_ref(),
-                caller,
-                &reason,
-                contact.is_some(),
-                now,
-            );
-            let decision = policy.evaluate(now, &facts)?;
-            items.push(ReviewItem {
-                review,
-                contact: ContactState {
-                    eligible: decision.is_allowed(),
-                    reasons: decision.violations,
-                    contacted_at: contact.map(|c| c.sent_at),
-                },
-            });
         }
     }
-    items.sort_by(|a, b| {
-        b.review
-            .posted_at
-            .cmp(&a.review.posted_at)
-            .then_with(|| a.review.review_id.cmp(&b.review.review_id))
+    listed.sort_by(|(a, _), (b, _)| {
+        b.posted_at
+            .cmp(&a.posted_at)
+            .then_with(|| a.review_id.cmp(&b.review_id))
     });
-    Ok(items)
+    let more = listed.len() > page.limit;
+    listed.truncate(page.limit);
+    let next_cursor = match (more, listed.last()) {
+        (true, Some((last, _))) => Some(ReviewCursor::after(last).encode()),
+        _ => None,
+    };
+    let mut items = Vec::with_capacity(listed.len());
+    for (review, brand) in listed {
+        let order = app.store.get_order(&review.order_id).await?;
+        let contact = app.store.get_contact(&review.review_id).await?;
+        let facts = contact_facts(
+            &review,
+            order.as_ref(),
+            brand.as_ref(),
+            caller,
+            &reason,
+            contact.is_some(),
+            now,
+        );
+        let decision = policy.evaluate(now, &facts)?;
+        items.push(ReviewItem {
+            review,
+            contact: ContactState {
+                eligible: decision.is_allowed(),
+                reasons: decision.violations,
+                contacted_at: contact.map(|c| c.sent_at),
+            },
+        });
+    }
+    Ok(ReviewPage { items, next_cursor })
 }
 
 /// A review of the caller's brands (404 otherwise, never a 403 that would confirm it).
