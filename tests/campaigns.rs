@@ -797,3 +797,41 @@ async fn dates_outside_2000_to_2100_are_400_naming_the_field() {
     assert_eq!(cal["days"].as_array().unwrap().len(), 2);
 }
 
+#[tokio::test]
+async fn an_idempotent_replay_is_authorized_first() {
+    let e = env().await;
+    let post = |tok: String| {
+        let req = e
+            .http
+            .post(e.server.url("/v1/campaigns"))
+            .bearer_auth(tok)
+            .header("Idempotency-Key", "k-auth")
+            .json(&valid());
+        async move {
+            let r = req.send().await.unwrap();
+            let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (r.status().as_u16(), ct, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, _, first) = post(e.rep.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    // The same selling account, the same key and body: a caller without the role,
+    // or without the brand, never gets the stored answer.
+    let no_role = token("S1", &["B1"], &["moderator"]);
+    let (status, ct, p) = post(no_role).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (403, "application/problem+json"),
+        "{p}"
+    );
+    let other_brand = token("S1", &["B3"], &["brand_representative"]);
+    let (status, ct, p) = post(other_brand).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (404, "application/problem+json"),
+        "{p}"
+    );
+    // The rightful caller still gets the replay.
+    let (status, _, again) = post(e.rep.clone()).await;
+    assert_eq!((status, again["id"].clone()), (201, first["id"].clone()));
+}

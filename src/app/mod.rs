@@ -122,11 +122,19 @@ pub fn require_role(caller: &Caller, role: Role) -> Result<(), AppError> {
 /// role; anything not the caller's is "not found" (never a 403 that would
 /// confirm it exists).
 pub async fn own_brand(app: &App, caller: &Caller, brand: &str) -> Result<Option<Brand>, AppError> {
-    require_role(caller, Role::BrandRepresentative)?;
-    if !caller.represents(brand) {
-        return Err(AppError::NotFound(format!("brand {brand}")));
-    }
+    represents(caller, brand)?;
     Ok(app.store.get_brand(&BrandId::new(brand)).await?)
+}
+
+/// Whether the caller may act for `brand`: the brand representative role (403
+/// otherwise) and the brand among the caller's (404 otherwise).
+pub fn represents(caller: &Caller, brand: &str) -> Result<(), AppError> {
+    require_role(caller, Role::BrandRepresentative)?;
+    if caller.represents(brand) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("brand {brand}")))
+    }
 }
 
 /// The mailer of a process that sends nothing (e.g. the campaigns function): every send
