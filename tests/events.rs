@@ -793,3 +793,37 @@ async fn instants_outside_2000_to_2100_are_refused_naming_the_field() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_refund_amount_is_a_decimal_string_or_a_json_number_kept_exact() {
+    let (store, _dir) = common::embedded();
+    let now = t(NOW);
+    for (amount, stored) in [
+        (json!("24.99"), "24.99"),
+        (json!(24.99), "24.99"),
+        (json!(0.1), "0.1"),
+        (json!(1234567890123.45), "1234567890123.45"),
+        (json!(10), "10"),
+    ] {
+        let mut ev = fixture("return-received.json");
+        ev["detail"]["refundAmount"] = amount.clone();
+        let parsed = parse(ev.clone()).unwrap_or_else(|e| panic!("{amount}: {e}"));
+        let MarketplaceEvent::ReturnReceived(r) = &parsed.event else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!(r.received.refund_amount, stored, "{amount}");
+        // `engage event` reads it from text, not from a built value.
+        let text = serde_json::to_string(&ev).unwrap();
+        let from_text = parse(parse_input(&text).remove(0).unwrap()).unwrap();
+        assert_eq!(from_text, parsed);
+        assert!(events::apply(store.as_ref(), &parsed, now).await.is_ok());
+    }
+    // More digits than a JSON number holds exactly: refused, not rounded.
+    let mut ev = fixture("return-received.json");
+    ev["detail"]["refundAmount"] = json!(0.1234567890123456);
+    let err = parse(ev).unwrap_err();
+    assert!(
+        events::error_chain(&err).contains("send it as a string"),
+        "{err}"
+    );
+}
