@@ -835,3 +835,93 @@ async fn an_idempotent_replay_is_authorized_first() {
     let (status, _, again) = post(e.rep.clone()).await;
     assert_eq!((status, again["id"].clone()), (201, first["id"].clone()));
 }
+
+#[tokio::test]
+async fn every_campaign_the_policies_accept_renders() {
+    let e = env().await;
+    type Edit = fn(&mut Value);
+    // (what, edit, rules that must fire; none = accepted)
+    let cases: Vec<(&str, Edit, &[&str])> = vec![
+        (
+            "a space in the lifestyle image url",
+            |c| c["lifestyleImage"]["url"] = json!("https://img.example/life style.jpg"),
+            &["R-MYCE-5.url_syntax"],
+        ),
+        (
+            "a tab in the logo url",
+            |c| c["logo"]["url"] = json!("https://img.example/lo\tgo.png"),
+            &["R-MYCE-9.url_syntax"],
+        ),
+        (
+            "a logo of 0 x 0",
+            |c| {
+                c["logo"]["width"] = json!(0);
+                c["logo"]["height"] = json!(0);
+            },
+            &["R-MYCE-9.size"],
+        ),
+        (
+            "a vertical tab in the subject",
+            |c| c["subject"] = json!("Gifts\u{000B}they will love"),
+            &["R-MAIL-4.control_character"],
+        ),
+        (
+            "an escape in the section header",
+            |c| c["sectionHeader"] = json!("New\u{001B}from a brand you follow"),
+            &["R-MAIL-4.control_character"],
+        ),
+        (
+            "a bell in the nickname",
+            |c| c["nickname"] = json!("December\u{0007}spotlight"),
+            &["R-MYCE-10.control"],
+        ),
+        (
+            "a C1 control in the subject",
+            |c| c["subject"] = json!("Gifts\u{0085}they will love"),
+            &["R-MAIL-4.control_character"],
+        ),
+        // Accepted, so they must render.
+        ("the reference campaign", |_| {}, &[]),
+        (
+            "a tab in the subject (mail headers allow it)",
+            |c| c["subject"] = json!("Gifts\tthey will love"),
+            &[],
+        ),
+        (
+            "non-ASCII, a query and a fragment in the urls",
+            |c| {
+                c["lifestyleImage"]["url"] = json!("https://img.example/été.jpg?w=1200&h=800#x");
+                c["logo"]["url"] = json!("https://img.example/logo.png?v=\"2\"<>");
+            },
+            &[],
+        ),
+        (
+            "a huge logo",
+            |c| {
+                c["logo"]["width"] = json!(u32::MAX);
+                c["logo"]["height"] = json!(1);
+            },
+            &[],
+        ),
+    ];
+    for (what, edit, expected) in cases {
+        let mut body = valid();
+        edit(&mut body);
+        let (status, _, answer) = e.post("/v1/campaigns", &e.rep, &body).await;
+        if expected.is_empty() {
+            assert_eq!(status, 201, "{what}: {answer}");
+            let id = answer["id"].as_str().unwrap();
+            let resp = e
+                .http
+                .get(e.server.url(&format!("/v1/campaigns/{id}/preview")))
+                .bearer_auth(&e.rep)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{what}: {}", resp.text().await.unwrap());
+        } else {
+            assert_eq!(status, 422, "{what}: {answer}");
+            assert_eq!(fired(&answer), expected, "{what}");
+        }
+    }
+}
