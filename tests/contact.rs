@@ -1230,3 +1230,109 @@ async fn reviews_come_in_pages_with_a_cursor() {
         assert_eq!(status, 400, "{bad}: {body}");
     }
 }
+
+/// The same app with its business clock at `at`.
+fn at(app: &App, at: &str) -> App {
+    let mut app = app.clone();
+    app.clock = Arc::new(FixedClock(common::t(at)));
+    app
+}
+
+async fn pending_contacts_are_found_and_resumed(store: Arc<dyn Store>) {
+    seed_store(store.as_ref()).await;
+    let (app, mailer, publisher) = app_over(store.clone());
+    let app = app.with_from_address("answers@northwind.example");
+    let lookback = chrono::Duration::days(2);
+    // Two contacts whose email failed: recorded, pending.
+    mailer.fail.store(true, Ordering::SeqCst);
+    for (review, reason) in [("R-1", "courtesy_refund"), ("R-2", "customer_support")] {
+        let input = ContactInput {
+            reason: reason.into(),
+        };
+        assert!(contact::contact(&app, &rep(), review, input).await.is_err());
+    }
+    mailer.fail.store(false, Ordering::SeqCst);
+    // A third whose attempt died mid-send: its delivery claim and its lease are left.
+    let input = ContactInput {
+        reason: "customer_support".into(),
+    };
+    mailer.fail.store(true, Ordering::SeqCst);
+    assert!(contact::contact(&app, &rep(), "R-3", input).await.is_err());
+    mailer.fail.store(false, Ordering::SeqCst);
+    let r3 = store
+        .get_contact(&ReviewId::new("R-3"))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = common::t(NOW);
+    let long = chrono::Duration::days(contact::DELIVERY_RETENTION_DAYS);
+    let lease = chrono::Duration::seconds(contact::DELIVERY_LEASE_SECONDS);
+    let id = r3.id.as_str();
+    let message_id = format!("contact-{id}");
+    store
+        .begin(contact::DELIVERY_SCOPE, id, &message_id, now, long)
+        .await
+        .unwrap();
+    store
+        .begin(contact::LEASE_SCOPE, id, "lease", now, lease)
+        .await
+        .unwrap();
+
+    // One pass: the two pending ones are sent, the one under a live lease is left.
+    let done = contact::resume_pending(&app, lookback).await.unwrap();
+    assert_eq!(
+        (done.delivered, done.in_progress, done.failed),
+        (2, 1, 0),
+        "{done:?}"
+    );
+    assert_eq!(mailer.sent.lock().unwrap().len(), 2);
+    // From the configured sender, with the brand as display name.
+    for m in mailer.sent.lock().unwrap().iter() {
+        assert_eq!(m.from.address, "answers@northwind.example");
+        assert_eq!(m.from.name.as_deref(), Some("Northwind Outfitters"));
+    }
+    assert_eq!(
+        publisher.calls.load(Ordering::SeqCst),
+        1,
+        "one courtesy refund"
+    );
+
+    // Once the dead attempt's lease has ended, concurrent passes send it exactly once.
+    let later = at(&app, "2026-11-26T12:06:00Z");
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let app = later.clone();
+        tasks.push(tokio::spawn(async move {
+            contact::resume_pending(&app, lookback).await.unwrap()
+        }));
+    }
+    let mut delivered = 0;
+    for t in tasks {
+        let done = t.await.unwrap();
+        assert_eq!(done.failed, 0, "{done:?}");
+        delivered += done.delivered;
+    }
+    assert_eq!(delivered, 1);
+    let sent = mailer.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].message_id, message_id, "the same message id");
+    // Nothing is pending any more; a contact past the lookback is not read.
+    let done = contact::resume_pending(&later, lookback).await.unwrap();
+    assert_eq!((done.delivered, done.already_delivered), (0, 3));
+    let far = at(&app, "2026-12-10T00:00:00Z");
+    let done = contact::resume_pending(&far, lookback).await.unwrap();
+    assert_eq!(done, contact::Resumed::default());
+    assert_eq!(mailer.sent.lock().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_contacts_are_found_and_resumed_on_the_embedded_store() {
+    let (store, _dir) = common::embedded();
+    pending_contacts_are_found_and_resumed(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_contacts_are_found_and_resumed_on_dynamodb() {
+    let (store, _table) = common::dynamo().await;
+    pending_contacts_are_found_and_resumed(store).await;
+}

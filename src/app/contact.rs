@@ -51,9 +51,17 @@ pub const DELIVERY_SCOPE: &str = "contact-delivery";
 /// How long a delivery record is kept (longer than a contact can be answered).
 pub const DELIVERY_RETENTION_DAYS: i64 = 730;
 
-/// The address contact emails come from (the brand's name is the display name). The
-/// customer only ever sees it through the marketplace's relay.
-pub const CONTACT_SENDER: &str = "contact@engage.example";
+/// The address contact emails come from when `ENGAGE_FROM_ADDRESS` is not set (the
+/// brand's name is the display name; the customer only sees it through the relay).
+pub const DEFAULT_CONTACT_SENDER: &str = "contact@engage.example";
+
+/// The idempotency scope of delivery leases (key: the contact id): one attempt at a
+/// time, and one that dies is taken over once its lease ends.
+pub const LEASE_SCOPE: &str = "contact-delivery-lease";
+
+/// How long one delivery attempt holds its lease (business clock): far longer than a
+/// send takes, so a live attempt is never overtaken.
+pub const DELIVERY_LEASE_SECONDS: i64 = 300;
 
 /// The body of `POST /reviews/{id}/contact`. The reason stays text so an unknown one is
 /// explained by the policy (`R-CC-4.reason`, 422) rather than a bare 400.
@@ -538,7 +546,7 @@ async fn contact_email(
     }
     Ok(OutgoingEmail::new(
         format!("contact-{}", contact.id),
-        Mailbox::new(brand_name, CONTACT_SENDER),
+        Mailbox::new(brand_name, app.from_address.clone()),
         order.relay_email.clone(),
         rendered,
         contact.sent_at,
@@ -558,10 +566,42 @@ pub enum Delivery {
     InProgress,
 }
 
-/// Sends the contact's email then publishes its event, once: claimed under
-/// [`DELIVERY_SCOPE`], completed when both succeeded, released on failure (so a later
-/// [`resume`] retries with the same message id).
+/// Takes the delivery lease of a contact: `false` while another attempt holds a live one.
+async fn take_lease(app: &App, contact: &ContactId) -> Result<bool, AppError> {
+    let lease = Duration::seconds(DELIVERY_LEASE_SECONDS);
+    let outcome = app
+        .store
+        .begin(
+            LEASE_SCOPE,
+            contact.as_str(),
+            "lease",
+            app.clock.now(),
+            lease,
+        )
+        .await?;
+    Ok(outcome == IdempotencyOutcome::New)
+}
+
+/// Sends the contact's email then publishes its event, once. An attempt first takes the
+/// contact's lease ([`LEASE_SCOPE`]), then claims [`DELIVERY_SCOPE`]: completed when both
+/// succeeded, released on failure (so a later [`resume`] retries with the same message
+/// id). A claim left in progress by an attempt that died is taken over once its lease
+/// has ended.
 async fn deliver(
+    app: &App,
+    contact: &Contact,
+    order: &Order,
+    email: &OutgoingEmail,
+) -> Result<Delivery, AppError> {
+    if !take_lease(app, &contact.id).await? {
+        return Ok(Delivery::InProgress);
+    }
+    let outcome = deliver_leased(app, contact, order, email).await;
+    app.store.release(LEASE_SCOPE, contact.id.as_str()).await?;
+    outcome
+}
+
+async fn deliver_leased(
     app: &App,
     contact: &Contact,
     order: &Order,
@@ -580,9 +620,9 @@ async fn deliver(
         )
         .await?
     {
-        IdempotencyOutcome::New => {}
+        // In progress under our lease: its attempt died; this one takes it over.
+        IdempotencyOutcome::New | IdempotencyOutcome::InProgress => {}
         IdempotencyOutcome::Replay(_) => return Ok(Delivery::AlreadyDelivered),
-        IdempotencyOutcome::InProgress => return Ok(Delivery::InProgress),
         IdempotencyOutcome::Mismatch => {
             return Err(AppError::Internal(format!(
                 "contact {} delivery claimed under another message id",
@@ -700,6 +740,46 @@ pub async fn contact(
     }
     deliver(app, &contact, &order, &email).await?;
     Ok(ContactCreated::from(&contact))
+}
+
+/// What [`resume_pending`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resumed {
+    /// Contacts whose email this pass sent.
+    pub delivered: usize,
+    /// Contacts already delivered (nothing done).
+    pub already_delivered: usize,
+    /// Contacts another live attempt is delivering (left to it).
+    pub in_progress: usize,
+    /// Contacts whose delivery failed again (left pending for a later pass).
+    pub failed: usize,
+}
+
+/// Finds the contacts created in the last `lookback` (business clock) whose delivery did
+/// not complete, and delivers each once ([`resume`]): a pending one is sent, one whose
+/// attempt died is taken over after its lease ([`DELIVERY_LEASE_SECONDS`]), a delivered
+/// one is left alone, a live attempt is never doubled. Meant for `engage tick` and a
+/// scheduled function; safe to run concurrently. One contact's failure does not stop the
+/// others: it is counted, logged and retried by a later pass.
+pub async fn resume_pending(app: &App, lookback: Duration) -> Result<Resumed, AppError> {
+    let now = app.clock.now();
+    let mut done = Resumed::default();
+    let since = now
+        .checked_sub_signed(lookback)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    for contact in app.store.list_contacts(since, now).await? {
+        match resume(app, &contact.review_id).await {
+            Ok(Some(Delivery::Delivered)) => done.delivered += 1,
+            Ok(Some(Delivery::AlreadyDelivered)) => done.already_delivered += 1,
+            Ok(Some(Delivery::InProgress)) => done.in_progress += 1,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(contact = %contact.id, error = %crate::mail::redact_addresses(&e.to_string()), "pending contact not delivered");
+                done.failed += 1;
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// Delivers a recorded contact whose delivery did not complete (the process died between

@@ -55,6 +55,9 @@ pub struct App {
     /// Signs and verifies unsubscribe links (`ENGAGE_UNSUBSCRIBE_SECRET`); the local
     /// development secret until [`App::with_unsubscribe_secret`] sets one.
     pub unsubscribe: Arc<TokenSigner>,
+    /// The address contact emails come from (`ENGAGE_FROM_ADDRESS`); the local
+    /// default until [`App::with_from_address`] sets one.
+    pub from_address: String,
 }
 
 impl App {
@@ -81,6 +84,7 @@ impl App {
             mailer: Arc::new(NoMailer),
             publisher: Arc::new(NoPublisher),
             unsubscribe: Arc::new(TokenSigner::new(LOCAL_UNSUBSCRIBE_SECRET.as_bytes())),
+            from_address: contact::DEFAULT_CONTACT_SENDER.to_owned(),
         })
     }
 
@@ -99,6 +103,12 @@ impl App {
     /// The same app signing unsubscribe links with `secret` (from `Config::unsubscribe_secret`).
     pub fn with_unsubscribe_secret(mut self, secret: &[u8]) -> Self {
         self.unsubscribe = Arc::new(TokenSigner::new(secret));
+        self
+    }
+
+    /// The same app sending contact emails from `address` (`Config::from_address`).
+    pub fn with_from_address(mut self, address: &str) -> Self {
+        self.from_address = address.to_owned();
         self
     }
 

@@ -65,11 +65,14 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     // to `<data>/published-events.ndjson`.
     let mailer = OutboxMailer::new(&args.outbox)?;
     let publisher = FilePublisher::in_dir(&args.state.data)?;
-    let app = App::new(Arc::new(store), Arc::new(policies), clock)?
+    let mut app = App::new(Arc::new(store), Arc::new(policies), clock)?
         .with_public_url(&public_url)
         .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
         .with_mailer(Arc::new(mailer))
         .with_publisher(Arc::new(publisher));
+    if let Some(from) = &config.from_address {
+        app = app.with_from_address(from);
+    }
     // The send window on a timer, with the server's store and clock (`--tick`, 0 disables it).
     super::tick::spawn_timer(app.clone(), args.outbox.clone(), args.tick, config)?;
     let state = AppState {

@@ -55,6 +55,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     if let Some(url) = &config.public_url {
         app = app.with_public_url(url);
     }
+    if let Some(from) = &config.from_address {
+        app = app.with_from_address(from);
+    }
     // The API Gateway authorizer verifies tokens; the keys only serve direct invocations.
     let keys = Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes()));
     let routes = finish(
