@@ -210,3 +210,42 @@ async fn every_framework_rejection_is_a_problem_with_its_status() {
         assert!(!body["detail"].as_str().unwrap().is_empty(), "{what}");
     }
 }
+
+#[test]
+fn serve_on_a_non_loopback_address_needs_a_token_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(server::engage_bin())
+        .args(["serve", "--addr", "0.0.0.0:0", "--tick", "0", "--data"])
+        .arg(dir.path().join("data"))
+        .arg("--outbox")
+        .arg(dir.path().join("outbox"))
+        .env_remove("ENGAGE_TOKEN_SECRET")
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ENGAGE_TOKEN_SECRET"), "{err}");
+    assert!(err.contains("loopback"), "{err}");
+
+    // With a secret of its own it starts (and is stopped here).
+    let mut child = std::process::Command::new(server::engage_bin())
+        .args(["serve", "--addr", "0.0.0.0:0", "--tick", "0", "--data"])
+        .arg(dir.path().join("data"))
+        .arg("--outbox")
+        .arg(dir.path().join("outbox"))
+        .env("ENGAGE_TOKEN_SECRET", "a-secret-of-this-deployment")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("listening on "), "{line:?}");
+}

@@ -11,7 +11,7 @@ use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::bus::FilePublisher;
 use engage::clock::{Clock, FixedClock, SystemClock};
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::mail::OutboxMailer;
 use engage::policy::PolicySet;
 use engage::store::EmbeddedStore;
@@ -46,6 +46,16 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
+    // Reachable from other hosts, a token signed with the public development key
+    // would let anyone in.
+    if !args.addr.ip().is_loopback() {
+        config.require_secrets(&[Secret::Token]).map_err(|e| {
+            anyhow::anyhow!(
+                "engage serve --addr {}: not a loopback address, so {e}",
+                args.addr
+            )
+        })?;
+    }
     let clock: Arc<dyn Clock> = match args.state.now {
         Some(now) => Arc::new(FixedClock(now)),
         None => Arc::new(SystemClock),
