@@ -12,7 +12,7 @@ use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::bus::EventBridgePublisher;
 use engage::clock::SystemClock;
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::mail::SesMailer;
 use engage::policy::PolicySet;
 use engage::store::DynamoStore;
@@ -25,6 +25,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time()
         .init();
     let config = Config::from_env()?;
+    // Never the public development secrets in a deployment.
+    config.require_secrets(&[Secret::Token, Secret::Unsubscribe])?;
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(SesMailer::retry_config())
         .load()
