@@ -214,15 +214,27 @@ async fn every_framework_rejection_is_a_problem_with_its_status() {
 #[test]
 fn serve_on_a_non_loopback_address_needs_a_token_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(server::engage_bin())
+    let mut child = std::process::Command::new(server::engage_bin())
         .args(["serve", "--addr", "0.0.0.0:0", "--tick", "0", "--data"])
         .arg(dir.path().join("data"))
         .arg("--outbox")
         .arg(dir.path().join("outbox"))
         .env_remove("ENGAGE_TOKEN_SECRET")
         .stdout(std::process::Stdio::null())
-        .output()
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    // A server that starts anyway never exits: give it a few seconds, then fail.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("engage serve started on 0.0.0.0 without ENGAGE_TOKEN_SECRET");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ENGAGE_TOKEN_SECRET"), "{err}");
