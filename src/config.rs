@@ -200,6 +200,52 @@ impl Config {
     }
 }
 
+/// A secret some entry points cannot run without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// `ENGAGE_TOKEN_SECRET`: signs and verifies bearer tokens.
+    Token,
+    /// `ENGAGE_UNSUBSCRIBE_SECRET`: signs and verifies unsubscribe links.
+    Unsubscribe,
+}
+
+impl Secret {
+    /// The environment variable holding it.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Self::Token => "ENGAGE_TOKEN_SECRET",
+            Self::Unsubscribe => "ENGAGE_UNSUBSCRIBE_SECRET",
+        }
+    }
+}
+
+impl Config {
+    /// Refuses to go on while any of `needed` is missing or is the public development
+    /// secret (which anyone can read in this repository): what a deployed function or a
+    /// server reachable from other hosts calls at start, instead of quietly signing with
+    /// a known key.
+    pub fn require_secrets(&self, needed: &[Secret]) -> Result<(), ConfigError> {
+        for &secret in needed {
+            let (value, public) = match secret {
+                Secret::Token => (&self.token_secret, LOCAL_DEVELOPMENT_SECRET),
+                Secret::Unsubscribe => (
+                    &self.unsubscribe_secret,
+                    crate::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET,
+                ),
+            };
+            if value.is_empty() || value == public {
+                return Err(ConfigError {
+                    name: secret.variable(),
+                    reason: "it must be set to a secret of this deployment (without it the \
+                             public development secret would sign)"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[path = "config_test.rs"]
 mod tests;

@@ -11,3 +11,28 @@ fn defaults_and_overrides() {
     assert_eq!(c.max_body_bytes, 10);
     assert!(Config::from_lookup(|n| (n == "ENGAGE_MAX_BODY_BYTES").then(|| "x".into())).is_err());
 }
+
+#[test]
+fn required_secrets_refuse_the_public_development_ones() {
+    let c = Config::from_lookup(|_| None).unwrap();
+    let e = c.require_secrets(&[Secret::Token]).unwrap_err();
+    assert_eq!(e.name, "ENGAGE_TOKEN_SECRET");
+    let e = c.require_secrets(&[Secret::Unsubscribe]).unwrap_err();
+    assert_eq!(e.name, "ENGAGE_UNSUBSCRIBE_SECRET");
+    assert!(c.require_secrets(&[]).is_ok());
+    let public = Config::from_lookup(|n| {
+        (n == "ENGAGE_TOKEN_SECRET").then(|| LOCAL_DEVELOPMENT_SECRET.to_owned())
+    })
+    .unwrap();
+    assert!(public.require_secrets(&[Secret::Token]).is_err());
+    let set = Config::from_lookup(|n| match n {
+        "ENGAGE_TOKEN_SECRET" => Some("t-0123456789".into()),
+        "ENGAGE_UNSUBSCRIBE_SECRET" => Some("u-0123456789".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert!(
+        set.require_secrets(&[Secret::Token, Secret::Unsubscribe])
+            .is_ok()
+    );
+}

@@ -734,3 +734,194 @@ async fn preview_is_the_rendered_email() {
         .await;
     assert_eq!((status, ct.as_str()), (404, "application/problem+json"));
 }
+
+#[tokio::test]
+async fn dates_outside_2000_to_2100_are_400_naming_the_field() {
+    let e = env().await;
+    // A request that never answers fails here instead of hanging the suite.
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let cases = [
+        (
+            "/v1/brands/B1/calendar?from=%2B262142-12-31&to=%2B262142-12-31",
+            "from",
+        ),
+        ("/v1/brands/B1/calendar?from=2026-12-01&to=2101-01-01", "to"),
+        ("/v1/brands/B1/calendar?from=1999-12-31", "from"),
+        (
+            "/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2150-01-01",
+            "startDate",
+        ),
+        ("/v1/reviews?brandId=B1&from=1999-12-31", "from"),
+        ("/v1/reviews?brandId=B1&to=2101-01-01T00:00:00Z", "to"),
+    ];
+    for (path, field) in cases {
+        let resp = http
+            .get(e.server.url(path))
+            .bearer_auth(&e.rep)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{path}: {err}"));
+        assert_eq!(resp.status(), 400, "{path}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let p: Value = resp.json().await.unwrap();
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains(field), "{path}: {detail}");
+        assert!(detail.contains("2000 to 2100"), "{path}: {detail}");
+    }
+    for start in ["2101-01-01", "1999-12-31", "+262142-12-31"] {
+        let mut body = valid();
+        body["startDate"] = json!(start);
+        for route in ["/v1/campaigns", "/v1/campaigns/validate"] {
+            let (status, ct, p) = e.post(route, &e.rep, &body).await;
+            assert_eq!(
+                (status, ct.as_str()),
+                (400, "application/problem+json"),
+                "{start}: {p}"
+            );
+            let detail = p["detail"].as_str().unwrap();
+            assert!(detail.contains("startDate"), "{detail}");
+            assert!(detail.contains("2000 to 2100"), "{detail}");
+        }
+    }
+    // The last day of the bounds still answers, with every day of the span.
+    let (status, _, cal) = e
+        .get(
+            "/v1/brands/B1/calendar?from=2100-12-30&to=2100-12-31",
+            &e.rep,
+        )
+        .await;
+    assert_eq!(status, 200, "{cal}");
+    assert_eq!(cal["days"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_idempotent_replay_is_authorized_first() {
+    let e = env().await;
+    let post = |tok: String| {
+        let req = e
+            .http
+            .post(e.server.url("/v1/campaigns"))
+            .bearer_auth(tok)
+            .header("Idempotency-Key", "k-auth")
+            .json(&valid());
+        async move {
+            let r = req.send().await.unwrap();
+            let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (r.status().as_u16(), ct, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, _, first) = post(e.rep.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    // The same selling account, the same key and body: a caller without the role,
+    // or without the brand, never gets the stored answer.
+    let no_role = token("S1", &["B1"], &["moderator"]);
+    let (status, ct, p) = post(no_role).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (403, "application/problem+json"),
+        "{p}"
+    );
+    let other_brand = token("S1", &["B3"], &["brand_representative"]);
+    let (status, ct, p) = post(other_brand).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (404, "application/problem+json"),
+        "{p}"
+    );
+    // The rightful caller still gets the replay.
+    let (status, _, again) = post(e.rep.clone()).await;
+    assert_eq!((status, again["id"].clone()), (201, first["id"].clone()));
+}
+
+#[tokio::test]
+async fn every_campaign_the_policies_accept_renders() {
+    let e = env().await;
+    type Edit = fn(&mut Value);
+    // (what, edit, rules that must fire; none = accepted)
+    let cases: Vec<(&str, Edit, &[&str])> = vec![
+        (
+            "a space in the lifestyle image url",
+            |c| c["lifestyleImage"]["url"] = json!("https://img.example/life style.jpg"),
+            &["R-MYCE-5.url_syntax"],
+        ),
+        (
+            "a tab in the logo url",
+            |c| c["logo"]["url"] = json!("https://img.example/lo\tgo.png"),
+            &["R-MYCE-9.url_syntax"],
+        ),
+        (
+            "a logo of 0 x 0",
+            |c| {
+                c["logo"]["width"] = json!(0);
+                c["logo"]["height"] = json!(0);
+            },
+            &["R-MYCE-9.size"],
+        ),
+        (
+            "a vertical tab in the subject",
+            |c| c["subject"] = json!("Gifts\u{000B}they will love"),
+            &["R-MAIL-4.control_character"],
+        ),
+        (
+            "an escape in the section header",
+            |c| c["sectionHeader"] = json!("New\u{001B}from a brand you follow"),
+            &["R-MAIL-4.control_character"],
+        ),
+        (
+            "a bell in the nickname",
+            |c| c["nickname"] = json!("December\u{0007}spotlight"),
+            &["R-MYCE-10.control"],
+        ),
+        (
+            "a C1 control in the subject",
+            |c| c["subject"] = json!("Gifts\u{0085}they will love"),
+            &["R-MAIL-4.control_character"],
+        ),
+        // Accepted, so they must render.
+        ("the reference campaign", |_| {}, &[]),
+        (
+            "a tab in the subject (mail headers allow it)",
+            |c| c["subject"] = json!("Gifts\tthey will love"),
+            &[],
+        ),
+        (
+            "non-ASCII, a query and a fragment in the urls",
+            |c| {
+                c["lifestyleImage"]["url"] = json!("https://img.example/été.jpg?w=1200&h=800#x");
+                c["logo"]["url"] = json!("https://img.example/logo.png?v=\"2\"<>");
+            },
+            &[],
+        ),
+        (
+            "a huge logo",
+            |c| {
+                c["logo"]["width"] = json!(u32::MAX);
+                c["logo"]["height"] = json!(1);
+            },
+            &[],
+        ),
+    ];
+    for (what, edit, expected) in cases {
+        let mut body = valid();
+        edit(&mut body);
+        let (status, _, answer) = e.post("/v1/campaigns", &e.rep, &body).await;
+        if expected.is_empty() {
+            assert_eq!(status, 201, "{what}: {answer}");
+            let id = answer["id"].as_str().unwrap();
+            let resp = e
+                .http
+                .get(e.server.url(&format!("/v1/campaigns/{id}/preview")))
+                .bearer_auth(&e.rep)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{what}: {}", resp.text().await.unwrap());
+        } else {
+            assert_eq!(status, 422, "{what}: {answer}");
+            assert_eq!(fired(&answer), expected, "{what}");
+        }
+    }
+}

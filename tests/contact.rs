@@ -1152,3 +1152,187 @@ async fn eventbridge_publisher_puts_events_on_moto() {
     );
     assert!(missing.publish(&event).await.is_err());
 }
+
+/// Follows `nextCursor` from `first` to the end: every page's review ids, in order.
+async fn pages(e: &Env, first: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut path = first.to_owned();
+    loop {
+        let (status, page) = e.get(&path, &e.rep).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        out.push(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["reviewId"].as_str().unwrap().to_owned())
+                .collect(),
+        );
+        match page.get("nextCursor").and_then(Value::as_str) {
+            Some(c) => path = format!("{first}&cursor={c}"),
+            None => break,
+        }
+        assert!(out.len() < 100, "the cursor must move on");
+    }
+    out
+}
+
+#[tokio::test]
+async fn reviews_come_in_pages_with_a_cursor() {
+    let e = env().await;
+    // 60 more reviews of B3, some sharing one instant (the cursor must split ties).
+    let many: String = (0..60)
+        .map(|i| {
+            let at = format!("2026-11-{:02}T10:00:00Z", 1 + i / 3);
+            review_posted(&format!("R-P{i:02}"), "B3", "O-1000", "C-1", 2, true, &at) + "\n"
+        })
+        .collect();
+    let file = e.server.data.with_extension("many.ndjson");
+    std::fs::write(&file, many).unwrap();
+    apply_events(&e.server.data, &file);
+
+    let (_, all) = e.get("/v1/reviews?limit=200", &e.rep).await;
+    assert!(all.get("nextCursor").is_none(), "{all}");
+    let all: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reviewId"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(all.len() > 60, "{}", all.len());
+
+    // The default page is 50, then the rest.
+    let default = pages(&e, "/v1/reviews?stars=1,2,3,4,5").await;
+    assert_eq!(default[0].len(), 50);
+    assert_eq!(default.concat(), all);
+
+    // Small pages: the same reviews in the same order, none twice, none lost.
+    let small = pages(&e, "/v1/reviews?limit=7").await;
+    assert!(small.iter().all(|p| p.len() <= 7 && !p.is_empty()));
+    assert_eq!(small.concat(), all);
+    // Filters hold across pages.
+    let b3 = pages(&e, "/v1/reviews?brandId=B3&stars=2&limit=11").await;
+    let b3 = b3.concat();
+    assert_eq!(b3.iter().filter(|i| i.starts_with("R-P")).count(), 60);
+    assert!(
+        b3.iter()
+            .all(|i| i.starts_with("R-P") || i.starts_with("R-3"))
+    );
+
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "limit=x",
+        "cursor=nope",
+        "cursor=e30",
+    ] {
+        let (status, body) = e.get(&format!("/v1/reviews?{bad}"), &e.rep).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+}
+
+/// The same app with its business clock at `at`.
+fn at(app: &App, at: &str) -> App {
+    let mut app = app.clone();
+    app.clock = Arc::new(FixedClock(common::t(at)));
+    app
+}
+
+async fn pending_contacts_are_found_and_resumed(store: Arc<dyn Store>) {
+    seed_store(store.as_ref()).await;
+    let (app, mailer, publisher) = app_over(store.clone());
+    let app = app.with_from_address("answers@northwind.example");
+    let lookback = chrono::Duration::days(2);
+    // Two contacts whose email failed: recorded, pending.
+    mailer.fail.store(true, Ordering::SeqCst);
+    for (review, reason) in [("R-1", "courtesy_refund"), ("R-2", "customer_support")] {
+        let input = ContactInput {
+            reason: reason.into(),
+        };
+        assert!(contact::contact(&app, &rep(), review, input).await.is_err());
+    }
+    mailer.fail.store(false, Ordering::SeqCst);
+    // A third whose attempt died mid-send: its delivery claim and its lease are left.
+    let input = ContactInput {
+        reason: "customer_support".into(),
+    };
+    mailer.fail.store(true, Ordering::SeqCst);
+    assert!(contact::contact(&app, &rep(), "R-3", input).await.is_err());
+    mailer.fail.store(false, Ordering::SeqCst);
+    let r3 = store
+        .get_contact(&ReviewId::new("R-3"))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = common::t(NOW);
+    let long = chrono::Duration::days(contact::DELIVERY_RETENTION_DAYS);
+    let lease = chrono::Duration::seconds(contact::DELIVERY_LEASE_SECONDS);
+    let id = r3.id.as_str();
+    let message_id = format!("contact-{id}");
+    store
+        .begin(contact::DELIVERY_SCOPE, id, &message_id, now, long)
+        .await
+        .unwrap();
+    store
+        .begin(contact::LEASE_SCOPE, id, "lease", now, lease)
+        .await
+        .unwrap();
+
+    // One pass: the two pending ones are sent, the one under a live lease is left.
+    let done = contact::resume_pending(&app, lookback).await.unwrap();
+    assert_eq!(
+        (done.delivered, done.in_progress, done.failed),
+        (2, 1, 0),
+        "{done:?}"
+    );
+    assert_eq!(mailer.sent.lock().unwrap().len(), 2);
+    // From the configured sender, with the brand as display name.
+    for m in mailer.sent.lock().unwrap().iter() {
+        assert_eq!(m.from.address, "answers@northwind.example");
+        assert_eq!(m.from.name.as_deref(), Some("Northwind Outfitters"));
+    }
+    assert_eq!(
+        publisher.calls.load(Ordering::SeqCst),
+        1,
+        "one courtesy refund"
+    );
+
+    // Once the dead attempt's lease has ended, concurrent passes send it exactly once.
+    let later = at(&app, "2026-11-26T12:06:00Z");
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let app = later.clone();
+        tasks.push(tokio::spawn(async move {
+            contact::resume_pending(&app, lookback).await.unwrap()
+        }));
+    }
+    let mut delivered = 0;
+    for t in tasks {
+        let done = t.await.unwrap();
+        assert_eq!(done.failed, 0, "{done:?}");
+        delivered += done.delivered;
+    }
+    assert_eq!(delivered, 1);
+    let sent = mailer.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].message_id, message_id, "the same message id");
+    // Nothing is pending any more; a contact past the lookback is not read.
+    let done = contact::resume_pending(&later, lookback).await.unwrap();
+    assert_eq!((done.delivered, done.already_delivered), (0, 3));
+    let far = at(&app, "2026-12-10T00:00:00Z");
+    let done = contact::resume_pending(&far, lookback).await.unwrap();
+    assert_eq!(done, contact::Resumed::default());
+    assert_eq!(mailer.sent.lock().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_contacts_are_found_and_resumed_on_the_embedded_store() {
+    let (store, _dir) = common::embedded();
+    pending_contacts_are_found_and_resumed(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_contacts_are_found_and_resumed_on_dynamodb() {
+    let (store, _table) = common::dynamo().await;
+    pending_contacts_are_found_and_resumed(store).await;
+}

@@ -831,6 +831,51 @@ async fn order_events_write_due_entries(store: &dyn Store) {
 }
 
 #[tokio::test]
+async fn instants_outside_2000_to_2100_are_refused_naming_the_field() {
+    let (store, _dir) = common::embedded();
+    let mut late = fixture("order-delivered.json");
+    late["detail"]["deliveredAt"] = json!("2150-01-01T00:00:00Z");
+    let mut early = fixture("promotion-created.json");
+    early["detail"]["createdAt"] = json!("1999-12-31T23:59:59Z");
+    let mut envelope_time = fixture("brand-registered.json");
+    envelope_time["time"] = json!("+262142-12-31T00:00:00Z");
+    for (payload, field) in [
+        (late, "deliveredAt"),
+        (early, "createdAt"),
+        (envelope_time, "time"),
+    ] {
+        let err = parse(payload.clone()).unwrap_err();
+        let message = events::error_chain(&err);
+        assert!(matches!(err, EventError::Invalid { .. }), "{message}");
+        assert!(message.contains(field), "{message}");
+        assert!(message.contains("2000 to 2100"), "{message}");
+        assert!(!err.is_retryable());
+        match handle_delivery(store.as_ref(), payload, t(NOW))
+            .await
+            .unwrap()
+        {
+            Delivery::Rejected { reason, .. } => assert!(reason.contains(field), "{reason}"),
+            other => panic!("accepted: {other:?}"),
+        }
+    }
+
+    // `engage event` refuses it with the same clear error and fails.
+    let dir = tempfile::tempdir().unwrap();
+    let mut late = fixture("order-delivered.json");
+    late["detail"]["deliveredAt"] = json!("2150-01-01T00:00:00Z");
+    let (ok, out) = engage_event(
+        &dir.path().join("data"),
+        "-",
+        Some(&serde_json::to_string(&late).unwrap()),
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("deliveredAt must fall in the years 2000 to 2100"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn order_events_write_due_entries_embedded() {
     let store = EmbeddedStore::open_in_memory().unwrap();
     order_events_write_due_entries(&store).await;
@@ -840,4 +885,38 @@ async fn order_events_write_due_entries_embedded() {
 async fn order_events_write_due_entries_on_dynamodb() {
     let (store, _) = common::dynamo().await;
     order_events_write_due_entries(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn a_refund_amount_is_a_decimal_string_or_a_json_number_kept_exact() {
+    let (store, _dir) = common::embedded();
+    let now = t(NOW);
+    for (amount, stored) in [
+        (json!("24.99"), "24.99"),
+        (json!(24.99), "24.99"),
+        (json!(0.1), "0.1"),
+        (json!(1234567890123.45), "1234567890123.45"),
+        (json!(10), "10"),
+    ] {
+        let mut ev = fixture("return-received.json");
+        ev["detail"]["refundAmount"] = amount.clone();
+        let parsed = parse(ev.clone()).unwrap_or_else(|e| panic!("{amount}: {e}"));
+        let MarketplaceEvent::ReturnReceived(r) = &parsed.event else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!(r.received.refund_amount, stored, "{amount}");
+        // `engage event` reads it from text, not from a built value.
+        let text = serde_json::to_string(&ev).unwrap();
+        let from_text = parse(parse_input(&text).remove(0).unwrap()).unwrap();
+        assert_eq!(from_text, parsed);
+        assert!(events::apply(store.as_ref(), &parsed, now).await.is_ok());
+    }
+    // More digits than a JSON number holds exactly: refused, not rounded.
+    let mut ev = fixture("return-received.json");
+    ev["detail"]["refundAmount"] = json!(0.1234567890123456);
+    let err = parse(ev).unwrap_err();
+    assert!(
+        events::error_chain(&err).contains("send it as a string"),
+        "{err}"
+    );
 }

@@ -148,3 +148,116 @@ async fn the_policy_in_force_follows_the_business_clock() {
         "{after:?}"
     );
 }
+
+#[tokio::test]
+async fn every_framework_rejection_is_a_problem_with_its_status() {
+    let server = Server::start(&[]);
+    let http = reqwest::Client::new();
+    let t = token("S1", &["B1"], &["brand_representative"]);
+    let long = "x".repeat(3000);
+    let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
+        // A repeated query parameter.
+        (http.get(server.url("/v1/reviews?to=a&to=b")), 400),
+        (
+            http.get(server.url("/v1/brands/B1/calendar?to=a&to=b")),
+            400,
+        ),
+        (http.get(server.url("/v1/campaigns?status=x&status=y")), 400),
+        // A body that is not JSON by its type.
+        (
+            http.post(server.url("/v1/campaigns"))
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        (
+            http.post(server.url("/v1/reviews/R1/contact"))
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        // An id no store could hold.
+        (http.get(server.url(&format!("/v1/campaigns/{long}"))), 404),
+        (
+            http.get(server.url(&format!("/v1/campaigns/{long}/preview"))),
+            404,
+        ),
+        (
+            http.get(server.url(&format!("/v1/brands/{long}/calendar"))),
+            404,
+        ),
+        (
+            http.get(server.url(&format!("/v1/brands/{long}/health"))),
+            404,
+        ),
+        (
+            http.post(server.url(&format!("/v1/reviews/{long}/contact")))
+                .json(&serde_json::json!({"reason": "customer_support"})),
+            404,
+        ),
+        // A path parameter that is not text.
+        (http.get(server.url("/v1/campaigns/%FF%FE")), 404),
+        (http.put(server.url("/v1/campaigns")), 405),
+    ];
+    for (req, status) in cases {
+        let req = req.bearer_auth(&t).build().unwrap();
+        let what = format!("{} {}", req.method(), req.url().path());
+        let resp = http.execute(req).await.unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{what}");
+        assert_eq!(problem_type(&resp), "application/problem+json", "{what}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["status"], status, "{what}");
+        assert!(!body["detail"].as_str().unwrap().is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn serve_on_a_non_loopback_address_needs_a_token_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(server::engage_bin())
+        .args(["serve", "--addr", "0.0.0.0:0", "--tick", "0", "--data"])
+        .arg(dir.path().join("data"))
+        .arg("--outbox")
+        .arg(dir.path().join("outbox"))
+        .env_remove("ENGAGE_TOKEN_SECRET")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A server that starts anyway never exits: give it a few seconds, then fail.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("engage serve started on 0.0.0.0 without ENGAGE_TOKEN_SECRET");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ENGAGE_TOKEN_SECRET"), "{err}");
+    assert!(err.contains("loopback"), "{err}");
+
+    // With a secret of its own it starts (and is stopped here).
+    let mut child = std::process::Command::new(server::engage_bin())
+        .args(["serve", "--addr", "0.0.0.0:0", "--tick", "0", "--data"])
+        .arg(dir.path().join("data"))
+        .arg("--outbox")
+        .arg(dir.path().join("outbox"))
+        .env("ENGAGE_TOKEN_SECRET", "a-secret-of-this-deployment")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("listening on "), "{line:?}");
+}

@@ -1,22 +1,23 @@
 //! Brand routes: the date picker and the eligible promotions.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::Authenticated;
+use super::extract::{Authenticated, Path, Query};
 use super::problem::Problem;
 use crate::app::calendar::{self, Calendar, CalendarQuery};
 use crate::app::promotions::{self, Eligibility, EligibilityQuery};
+use crate::domain::bounds;
 
 fn date(name: &str, v: Option<String>) -> Result<Option<NaiveDate>, Problem> {
     match v.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|_| {
-            Problem::bad_request(format!("{name} must be a date YYYY-MM-DD, got {s:?}"))
-        }),
+        Some(s) => bounds::parse_date(name, &s)
+            .map(Some)
+            .map_err(|e| Problem::bad_request(e.to_string())),
     }
 }
 

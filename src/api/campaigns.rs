@@ -1,13 +1,13 @@
 //! Campaign routes (CONTRACT.md): parse, call one use case, map the result.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::{Authenticated, Body};
+use super::extract::{Authenticated, Body, Path, Query};
 use super::problem::Problem;
 use crate::app::campaigns::{self, CampaignInput, Moderation};
 use crate::domain::campaign::CampaignStatus;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
 
@@ -65,12 +65,74 @@ where
 }
 
 fn json_problem(rejection: &JsonRejection) -> Problem {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return Problem::new(
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
             "the request body is over the size limit",
-        );
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            rejection.body_text(),
+        ),
+        // Unreadable or mistyped JSON (axum says 400 or 422): always a 400 here,
+        // 422 is kept for rules violated.
+        _ => Problem::bad_request(rejection.body_text()),
     }
-    Problem::bad_request(rejection.body_text())
+}
+
+/// The longest path parameter any route takes. Ids are short; a longer one
+/// names nothing (and would be over DynamoDB's key size), so it is a 404 before
+/// any store sees it.
+pub const MAX_PATH_PARAM_BYTES: usize = 256;
+
+/// Path parameters whose rejections are problems: 404 for a parameter over
+/// [`MAX_PATH_PARAM_BYTES`] or not text, 400 for one that does not parse.
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::not_found("no such resource"))?;
+        if raw.iter().any(|(_, v)| v.len() > MAX_PATH_PARAM_BYTES) {
+            return Err(Problem::not_found("no such resource"));
+        }
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(rejection) if rejection.status().is_server_error() => {
+                tracing::error!(%rejection, "path parameters");
+                Err(Problem::internal(false))
+            }
+            Err(rejection) => Err(Problem::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// A query string whose rejections are problems: 400 for a repeated, unknown
+/// or mistyped parameter.
+#[derive(Debug, Clone)]
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|rejection| Problem::bad_request(rejection.body_text()))
+    }
 }

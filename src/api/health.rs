@@ -1,10 +1,10 @@
 //! `GET /v1/brands/{brandId}/health` (R-MSG-7, R-MSG-8, R-MAIL-3).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::AppState;
-use super::extract::Authenticated;
+use super::extract::{Authenticated, Path};
 use super::problem::Problem;
 use crate::app::health::{self, Health};
 

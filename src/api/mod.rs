@@ -109,6 +109,7 @@ pub fn finish(routes: Router<AppState>, state: AppState, max_body_bytes: usize) 
             )
         })
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(problem::every_error_is_a_problem))
         .with_state(state)
 }
 

@@ -1,10 +1,10 @@
 //! `GET /v1/campaigns/{id}/performance`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::AppState;
-use super::extract::Authenticated;
+use super::extract::{Authenticated, Path};
 use super::problem::Problem;
 use crate::app::performance::{self, Performance};
 

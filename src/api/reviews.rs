@@ -1,14 +1,16 @@
 //! Contact Customer routes (CONTRACT.md): parse, call one use case, map the result.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::{Authenticated, Body};
+use super::extract::{Authenticated, Body, Path, Query};
 use super::problem::Problem;
-use crate::app::contact::{self, ContactCreated, ContactInput, PeriodBound, ReviewQuery};
+use crate::app::contact::{
+    self, ContactCreated, ContactInput, PageRequest, PeriodBound, ReviewPage, ReviewQuery,
+};
 
 /// Query of `GET /v1/reviews`.
 #[derive(Debug, Deserialize)]
@@ -18,18 +20,21 @@ pub struct ListParams {
     stars: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-/// `GET /v1/reviews?brandId=&stars=1,2,3&from=&to=`: `{items: [review + contact]}`.
+/// `GET /v1/reviews?brandId=&stars=1,2,3&from=&to=&limit=&cursor=`:
+/// `{items: [review + contact], nextCursor?}`.
 pub async fn list(
     State(s): State<AppState>,
     Authenticated(caller): Authenticated,
     Query(p): Query<ListParams>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<ReviewPage>, Problem> {
     let q = ReviewQuery {
         brand_id: non_empty(p.brand_id),
         stars: non_empty(p.stars)
@@ -42,8 +47,13 @@ pub async fn list(
             .map(|s| PeriodBound::parse("to", &s))
             .transpose()?,
     };
-    let items = contact::list_reviews(&s.app, &caller, &q).await?;
-    Ok(Json(serde_json::json!({ "items": items })))
+    let page = PageRequest::parse(
+        non_empty(p.limit).as_deref(),
+        non_empty(p.cursor).as_deref(),
+    )?;
+    Ok(Json(
+        contact::review_page(&s.app, &caller, &q, &page).await?,
+    ))
 }
 
 /// `POST /v1/reviews/{id}/contact`: 201 `{id, reviewId, reason, sentAt, policy}`.

@@ -116,8 +116,10 @@ pub async fn calendar(
     };
 
     let mut days = Vec::new();
-    let mut date = from;
-    while date <= to {
+    // Counted, not compared: a date at the end of chrono's calendar would make
+    // `add_days` saturate and a `date <= to` loop never end.
+    for offset in 0..=span.unsigned_abs() {
+        let date = add_days(from, offset);
         let draft = CampaignDraft {
             brand_id: brand.to_owned(),
             purpose: DEFAULT_PURPOSE.to_owned(),
@@ -163,7 +165,6 @@ pub async fn calendar(
             availability,
             reasons,
         });
-        date = add_days(date, 1);
     }
     Ok(Calendar {
         policy: policy.id(),

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::facts::{BrandContext, campaign_facts, content_facts, promotion_facts};
-use super::{App, AppError, own_brand, require_role};
+use super::{App, AppError, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
 use crate::domain::brand::{Brand, Marketplace};
 use crate::domain::campaign::{
@@ -84,6 +84,7 @@ pub struct CampaignInput {
     #[serde(default)]
     pub complementary_asins: Vec<String>,
     /// Start date, `YYYY-MM-DD` in the marketplace's time zone (R-MYCE-7).
+    #[serde(deserialize_with = "crate::domain::bounds::serde_date")]
     pub start_date: NaiveDate,
     /// Subject line (R-MYCE-8).
     #[serde(default)]
@@ -425,6 +426,9 @@ pub async fn submit(
     input: CampaignInput,
     idempotency_key: Option<&str>,
 ) -> Result<Submitted, AppError> {
+    // Before any replay: a stored answer is only ever given to a caller who may
+    // submit for the brand now.
+    represents(caller, &input.brand_id)?;
     let Some(key) = idempotency_key else {
         return submit_once(app, caller, input).await;
     };

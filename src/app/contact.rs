@@ -31,6 +31,7 @@ use super::campaigns::brand_zone;
 use super::{App, AppError, require_role};
 use crate::auth::{Caller, Role};
 use crate::bus::{COURTESY_REFUND_REQUESTED, CourtesyRefundRequested, Event};
+use crate::domain::bounds;
 use crate::domain::brand::Brand;
 use crate::domain::contact::{Contact, ContactReason};
 use crate::domain::order::Order;
@@ -50,9 +51,17 @@ pub const DELIVERY_SCOPE: &str = "contact-delivery";
 /// How long a delivery record is kept (longer than a contact can be answered).
 pub const DELIVERY_RETENTION_DAYS: i64 = 730;
 
-/// The address contact emails come from (the brand's name is the display name). The
-/// customer only ever sees it through the marketplace's relay.
-pub const CONTACT_SENDER: &str = "contact@engage.example";
+/// The address contact emails come from when `ENGAGE_FROM_ADDRESS` is not set (the
+/// brand's name is the display name; the customer only sees it through the relay).
+pub const DEFAULT_CONTACT_SENDER: &str = "contact@engage.example";
+
+/// The idempotency scope of delivery leases (key: the contact id): one attempt at a
+/// time, and one that dies is taken over once its lease ends.
+pub const LEASE_SCOPE: &str = "contact-delivery-lease";
+
+/// How long one delivery attempt holds its lease (business clock): far longer than a
+/// send takes, so a live attempt is never overtaken.
+pub const DELIVERY_LEASE_SECONDS: i64 = 300;
 
 /// The body of `POST /reviews/{id}/contact`. The reason stays text so an unknown one is
 /// explained by the policy (`R-CC-4.reason`, 422) rather than a bare 400.
@@ -74,18 +83,20 @@ pub enum PeriodBound {
 }
 
 impl PeriodBound {
-    /// Parses `YYYY-MM-DD` or an RFC 3339 instant (400 otherwise).
+    /// Parses `YYYY-MM-DD` or an RFC 3339 instant inside the calendar bounds (400
+    /// otherwise).
     pub fn parse(name: &str, text: &str) -> Result<Self, AppError> {
+        let bad = |e: bounds::DateError| AppError::BadRequest(e.to_string());
         if let Ok(d) = text.parse::<NaiveDate>() {
-            return Ok(Self::Date(d));
+            return bounds::date(name, d).map(Self::Date).map_err(bad);
         }
-        DateTime::parse_from_rfc3339(text)
-            .map(|t| Self::Instant(t.with_timezone(&Utc)))
-            .map_err(|_| {
-                AppError::BadRequest(format!(
-                    "{name} must be a date YYYY-MM-DD or an RFC 3339 instant, got {text:?}"
-                ))
-            })
+        match bounds::parse_instant(name, text) {
+            Ok(t) => Ok(Self::Instant(t)),
+            Err(e @ bounds::DateError::OutOfBounds { .. }) => Err(bad(e)),
+            Err(bounds::DateError::Malformed { .. }) => Err(AppError::BadRequest(format!(
+                "{name} must be a date YYYY-MM-DD or an RFC 3339 instant, got {text:?}"
+            ))),
+        }
     }
 }
 
@@ -268,14 +279,136 @@ fn period(
     Ok((from, to))
 }
 
-/// `GET /reviews?brandId=&stars=&from=&to=` (R-CC-3): the caller's brands' reviews posted
-/// in the period, newest first, each with its contact state. Eligibility is evaluated as
-/// for a contact with the policy's first reason, so `R-CC-4.reason` never fires here.
+/// The page size of `GET /reviews` when the request names none.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// The largest page `GET /reviews` answers.
+pub const MAX_PAGE_SIZE: usize = 200;
+
+/// Where a page of reviews starts: after the review posted at `posted_at` with id
+/// `review_id` in the listing's order (newest first, then by id). Opaque to clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewCursor {
+    posted_at: DateTime<Utc>,
+    review_id: ReviewId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorDoc {
+    p: DateTime<Utc>,
+    r: String,
+}
+
+impl ReviewCursor {
+    fn after(review: &Review) -> Self {
+        Self {
+            posted_at: review.posted_at,
+            review_id: review.review_id.clone(),
+        }
+    }
+
+    /// The text clients send back as `cursor`.
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        let doc = CursorDoc {
+            p: self.posted_at,
+            r: self.review_id.to_string(),
+        };
+        let json = serde_json::to_vec(&doc).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// Reads a `cursor` this service gave out (400 for anything else).
+    pub fn decode(text: &str) -> Result<Self, AppError> {
+        use base64::Engine as _;
+        let bad = || AppError::BadRequest("cursor is not one this listing gave out".into());
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| bad())?;
+        let doc: CursorDoc = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        Ok(Self {
+            posted_at: doc.p,
+            review_id: ReviewId::new(doc.r),
+        })
+    }
+
+    /// Whether `review` comes after the cursor in the listing's order.
+    fn precedes(&self, review: &Review) -> bool {
+        review.posted_at < self.posted_at
+            || (review.posted_at == self.posted_at && review.review_id > self.review_id)
+    }
+}
+
+/// Which page of `GET /reviews` to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// At most this many reviews.
+    pub limit: usize,
+    /// After this position; the first page when absent.
+    pub cursor: Option<ReviewCursor>,
+}
+
+impl PageRequest {
+    /// Parses `limit` (1 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] when absent) and
+    /// `cursor` (400 otherwise).
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, AppError> {
+        let limit = match limit {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n @ 1..=MAX_PAGE_SIZE) => n,
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "limit must be 1 to {MAX_PAGE_SIZE}, got {text:?}"
+                    )));
+                }
+            },
+        };
+        Ok(Self {
+            limit,
+            cursor: cursor.map(ReviewCursor::decode).transpose()?,
+        })
+    }
+
+    /// Every review at once (the demo).
+    pub fn all() -> Self {
+        Self {
+            limit: usize::MAX,
+            cursor: None,
+        }
+    }
+}
+
+/// One page of `GET /reviews`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewPage {
+    /// The reviews, newest first.
+    pub items: Vec<ReviewItem>,
+    /// What to send as `cursor` for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /reviews?brandId=&stars=&from=&to=` (R-CC-3): every review of the period at once.
 pub async fn list_reviews(
     app: &App,
     caller: &Caller,
     q: &ReviewQuery,
 ) -> Result<Vec<ReviewItem>, AppError> {
+    Ok(review_page(app, caller, q, &PageRequest::all())
+        .await?
+        .items)
+}
+
+/// `GET /reviews?brandId=&stars=&from=&to=&limit=&cursor=` (R-CC-3): one page of the
+/// caller's brands' reviews posted in the period, newest first, each with its contact
+/// state. Eligibility is evaluated as for a contact with the policy's first reason, so
+/// `R-CC-4.reason` never fires here; only the page's reviews are evaluated.
+pub async fn review_page(
+    app: &App,
+    caller: &Caller,
+    q: &ReviewQuery,
+    page: &PageRequest,
+) -> Result<ReviewPage, AppError> {
     require_role(caller, Role::BrandRepresentative)?;
     let brands = listed_brands(caller, q.brand_id.as_deref())?;
     let now = app.clock.now();
@@ -285,47 +418,61 @@ pub async fn list_reviews(
         .first()
         .map(|s| (*s).to_owned())
         .unwrap_or_default();
-    let mut items = Vec::new();
+    let mut listed = Vec::new();
     for b in brands {
         let brand_id = BrandId::new(b);
         let brand = app.store.get_brand(&brand_id).await?;
-        let (from, to) = period(q, policy, brand.as_ref(), now)?;
+        let (from, mut to) = period(q, policy, brand.as_ref(), now)?;
+        // Newest first: what follows the cursor was posted at or before it.
+        if let Some(c) = &page.cursor {
+            to = to.min(c.posted_at);
+        }
+        if from > to {
+            continue;
+        }
         for review in app.store.list_reviews(&brand_id, from, to).await? {
-            if q.stars
-                .as_ref()
-                .is_some_and(|s| !s.contains(&review.rating))
-            {
-                continue;
+            let rating_kept = q.stars.as_ref().is_none_or(|s| s.contains(&review.rating));
+            let after_cursor = page.cursor.as_ref().is_none_or(|c| c.precedes(&review));
+            if rating_kept && after_cursor {
+                listed.push((review, brand.clone()));
             }
-            let order = app.store.get_order(&review.order_id).await?;
-            let contact = app.store.get_contact(&review.review_id).await?;
-            let facts = contact_facts(
-                &review,
-                order.as_ref(),
-                brand.as_ref(),
-                caller,
-                &reason,
-                contact.is_some(),
-                now,
-            );
-            let decision = policy.evaluate(now, &facts)?;
-            items.push(ReviewItem {
-                review,
-                contact: ContactState {
-                    eligible: decision.is_allowed(),
-                    reasons: decision.violations,
-                    contacted_at: contact.map(|c| c.sent_at),
-                },
-            });
         }
     }
-    items.sort_by(|a, b| {
-        b.review
-            .posted_at
-            .cmp(&a.review.posted_at)
-            .then_with(|| a.review.review_id.cmp(&b.review.review_id))
+    listed.sort_by(|(a, _), (b, _)| {
+        b.posted_at
+            .cmp(&a.posted_at)
+            .then_with(|| a.review_id.cmp(&b.review_id))
     });
-    Ok(items)
+    let more = listed.len() > page.limit;
+    listed.truncate(page.limit);
+    let next_cursor = match (more, listed.last()) {
+        (true, Some((last, _))) => Some(ReviewCursor::after(last).encode()),
+        _ => None,
+    };
+    let mut items = Vec::with_capacity(listed.len());
+    for (review, brand) in listed {
+        let order = app.store.get_order(&review.order_id).await?;
+        let contact = app.store.get_contact(&review.review_id).await?;
+        let facts = contact_facts(
+            &review,
+            order.as_ref(),
+            brand.as_ref(),
+            caller,
+            &reason,
+            contact.is_some(),
+            now,
+        );
+        let decision = policy.evaluate(now, &facts)?;
+        items.push(ReviewItem {
+            review,
+            contact: ContactState {
+                eligible: decision.is_allowed(),
+                reasons: decision.violations,
+                contacted_at: contact.map(|c| c.sent_at),
+            },
+        });
+    }
+    Ok(ReviewPage { items, next_cursor })
 }
 
 /// A review of the caller's brands (404 otherwise, never a 403 that would confirm it).
@@ -399,7 +546,7 @@ async fn contact_email(
     }
     Ok(OutgoingEmail::new(
         format!("contact-{}", contact.id),
-        Mailbox::new(brand_name, CONTACT_SENDER),
+        Mailbox::new(brand_name, app.from_address.clone()),
         order.relay_email.clone(),
         rendered,
         contact.sent_at,
@@ -419,10 +566,42 @@ pub enum Delivery {
     InProgress,
 }
 
-/// Sends the contact's email then publishes its event, once: claimed under
-/// [`DELIVERY_SCOPE`], completed when both succeeded, released on failure (so a later
-/// [`resume`] retries with the same message id).
+/// Takes the delivery lease of a contact: `false` while another attempt holds a live one.
+async fn take_lease(app: &App, contact: &ContactId) -> Result<bool, AppError> {
+    let lease = Duration::seconds(DELIVERY_LEASE_SECONDS);
+    let outcome = app
+        .store
+        .begin(
+            LEASE_SCOPE,
+            contact.as_str(),
+            "lease",
+            app.clock.now(),
+            lease,
+        )
+        .await?;
+    Ok(outcome == IdempotencyOutcome::New)
+}
+
+/// Sends the contact's email then publishes its event, once. An attempt first takes the
+/// contact's lease ([`LEASE_SCOPE`]), then claims [`DELIVERY_SCOPE`]: completed when both
+/// succeeded, released on failure (so a later [`resume`] retries with the same message
+/// id). A claim left in progress by an attempt that died is taken over once its lease
+/// has ended.
 async fn deliver(
+    app: &App,
+    contact: &Contact,
+    order: &Order,
+    email: &OutgoingEmail,
+) -> Result<Delivery, AppError> {
+    if !take_lease(app, &contact.id).await? {
+        return Ok(Delivery::InProgress);
+    }
+    let outcome = deliver_leased(app, contact, order, email).await;
+    app.store.release(LEASE_SCOPE, contact.id.as_str()).await?;
+    outcome
+}
+
+async fn deliver_leased(
     app: &App,
     contact: &Contact,
     order: &Order,
@@ -441,9 +620,9 @@ async fn deliver(
         )
         .await?
     {
-        IdempotencyOutcome::New => {}
+        // In progress under our lease: its attempt died; this one takes it over.
+        IdempotencyOutcome::New | IdempotencyOutcome::InProgress => {}
         IdempotencyOutcome::Replay(_) => return Ok(Delivery::AlreadyDelivered),
-        IdempotencyOutcome::InProgress => return Ok(Delivery::InProgress),
         IdempotencyOutcome::Mismatch => {
             return Err(AppError::Internal(format!(
                 "contact {} delivery claimed under another message id",
@@ -561,6 +740,46 @@ pub async fn contact(
     }
     deliver(app, &contact, &order, &email).await?;
     Ok(ContactCreated::from(&contact))
+}
+
+/// What [`resume_pending`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resumed {
+    /// Contacts whose email this pass sent.
+    pub delivered: usize,
+    /// Contacts already delivered (nothing done).
+    pub already_delivered: usize,
+    /// Contacts another live attempt is delivering (left to it).
+    pub in_progress: usize,
+    /// Contacts whose delivery failed again (left pending for a later pass).
+    pub failed: usize,
+}
+
+/// Finds the contacts created in the last `lookback` (business clock) whose delivery did
+/// not complete, and delivers each once ([`resume`]): a pending one is sent, one whose
+/// attempt died is taken over after its lease ([`DELIVERY_LEASE_SECONDS`]), a delivered
+/// one is left alone, a live attempt is never doubled. Meant for `engage tick` and a
+/// scheduled function; safe to run concurrently. One contact's failure does not stop the
+/// others: it is counted, logged and retried by a later pass.
+pub async fn resume_pending(app: &App, lookback: Duration) -> Result<Resumed, AppError> {
+    let now = app.clock.now();
+    let mut done = Resumed::default();
+    let since = now
+        .checked_sub_signed(lookback)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    for contact in app.store.list_contacts(since, now).await? {
+        match resume(app, &contact.review_id).await {
+            Ok(Some(Delivery::Delivered)) => done.delivered += 1,
+            Ok(Some(Delivery::AlreadyDelivered)) => done.already_delivered += 1,
+            Ok(Some(Delivery::InProgress)) => done.in_progress += 1,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(contact = %contact.id, error = %crate::mail::redact_addresses(&e.to_string()), "pending contact not delivered");
+                done.failed += 1;
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// Delivers a recorded contact whose delivery did not complete (the process died between

@@ -61,6 +61,9 @@ pub struct App {
     /// Signs and verifies unsubscribe links (`ENGAGE_UNSUBSCRIBE_SECRET`); the local
     /// development secret until [`App::with_unsubscribe_secret`] sets one.
     pub unsubscribe: Arc<TokenSigner>,
+    /// The address contact emails come from (`ENGAGE_FROM_ADDRESS`); the local
+    /// default until [`App::with_from_address`] sets one.
+    pub from_address: String,
 }
 
 impl App {
@@ -87,6 +90,7 @@ impl App {
             mailer: Arc::new(NoMailer),
             publisher: Arc::new(NoPublisher),
             unsubscribe: Arc::new(TokenSigner::new(LOCAL_UNSUBSCRIBE_SECRET.as_bytes())),
+            from_address: contact::DEFAULT_CONTACT_SENDER.to_owned(),
         })
     }
 
@@ -105,6 +109,12 @@ impl App {
     /// The same app signing unsubscribe links with `secret` (from `Config::unsubscribe_secret`).
     pub fn with_unsubscribe_secret(mut self, secret: &[u8]) -> Self {
         self.unsubscribe = Arc::new(TokenSigner::new(secret));
+        self
+    }
+
+    /// The same app sending contact emails from `address` (`Config::from_address`).
+    pub fn with_from_address(mut self, address: &str) -> Self {
+        self.from_address = address.to_owned();
         self
     }
 
@@ -128,11 +138,19 @@ pub fn require_role(caller: &Caller, role: Role) -> Result<(), AppError> {
 /// role; anything not the caller's is "not found" (never a 403 that would
 /// confirm it exists).
 pub async fn own_brand(app: &App, caller: &Caller, brand: &str) -> Result<Option<Brand>, AppError> {
-    require_role(caller, Role::BrandRepresentative)?;
-    if !caller.represents(brand) {
-        return Err(AppError::NotFound(format!("brand {brand}")));
-    }
+    represents(caller, brand)?;
     Ok(app.store.get_brand(&BrandId::new(brand)).await?)
+}
+
+/// Whether the caller may act for `brand`: the brand representative role (403
+/// otherwise) and the brand among the caller's (404 otherwise).
+pub fn represents(caller: &Caller, brand: &str) -> Result<(), AppError> {
+    require_role(caller, Role::BrandRepresentative)?;
+    if caller.represents(brand) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("brand {brand}")))
+    }
 }
 
 /// The mailer of a process that sends nothing (e.g. the campaigns function): every send

@@ -11,7 +11,7 @@ use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::bus::FilePublisher;
 use engage::clock::{Clock, FixedClock, SystemClock};
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::mail::OutboxMailer;
 use engage::policy::PolicySet;
 use engage::store::EmbeddedStore;
@@ -46,6 +46,16 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
+    // Reachable from other hosts, a token signed with the public development key
+    // would let anyone in.
+    if !args.addr.ip().is_loopback() {
+        config.require_secrets(&[Secret::Token]).map_err(|e| {
+            anyhow::anyhow!(
+                "engage serve --addr {}: not a loopback address, so {e}",
+                args.addr
+            )
+        })?;
+    }
     let clock: Arc<dyn Clock> = match args.state.now {
         Some(now) => Arc::new(FixedClock(now)),
         None => Arc::new(SystemClock),
@@ -65,11 +75,14 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     // to `<data>/published-events.ndjson`.
     let mailer = OutboxMailer::new(&args.outbox)?;
     let publisher = FilePublisher::in_dir(&args.state.data)?;
-    let app = App::new(Arc::new(store), Arc::new(policies), clock)?
+    let mut app = App::new(Arc::new(store), Arc::new(policies), clock)?
         .with_public_url(&public_url)
         .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
         .with_mailer(Arc::new(mailer))
         .with_publisher(Arc::new(publisher));
+    if let Some(from) = &config.from_address {
+        app = app.with_from_address(from);
+    }
     // The send window on a timer, with the server's store and clock (`--tick`, 0 disables it).
     super::tick::spawn_timer(app.clone(), args.outbox.clone(), args.tick, config)?;
     let state = AppState {

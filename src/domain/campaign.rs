@@ -120,6 +120,18 @@ impl FromStr for CampaignStatus {
     }
 }
 
+/// Whether an image or link address can go into an email: `https://` or
+/// `http://` (or, in a preview only, a `data:image/` URL) and no whitespace or
+/// control character, which would need more than attribute escaping. The
+/// renderer and the campaign policy (`renderableUrl`) both ask this.
+pub fn renderable_url(url: &str, allow_data_image: bool) -> bool {
+    let lower = url.get(..11).unwrap_or(url).to_ascii_lowercase();
+    let scheme_ok = lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || (allow_data_image && lower.starts_with("data:image/"));
+    scheme_ok && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// An image referenced by URL with its pixel size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

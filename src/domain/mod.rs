@@ -3,6 +3,7 @@
 //! Every type serialises to the camelCase JSON of `CONTRACT.md`; the store keeps
 //! these documents as they are (see [`crate::store`]).
 
+pub mod bounds;
 pub mod brand;
 pub mod campaign;
 pub mod contact;

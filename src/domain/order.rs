@@ -11,10 +11,62 @@ use super::{BrandId, CustomerId, OrderId, SellerId};
 pub struct ReturnReceived {
     /// When the return arrived.
     pub received_at: DateTime<Utc>,
-    /// Refunded amount, in the currency's minor or decimal form as the event gave it.
+    /// Refunded amount, a decimal as the event gave it: from a JSON string as
+    /// written, from a JSON number in its exact decimal form (see [`decimal_amount`]).
+    #[serde(deserialize_with = "decimal_amount")]
     pub refund_amount: String,
     /// ISO 4217 currency.
     pub currency: String,
+}
+
+/// The most significant digits a JSON number keeps exactly: the JSON reader holds
+/// numbers as binary floats, whose shortest decimal form is the written one up to
+/// this many digits.
+pub const EXACT_DIGITS: usize = 15;
+
+/// Reads an amount given as a decimal string (`"24.99"`, kept as written) or a
+/// JSON number (`24.99`, kept as the decimal it was written as). A number with
+/// more significant digits than [`EXACT_DIGITS`] cannot be known exactly and is
+/// refused rather than rounded.
+pub fn decimal_amount<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Amount;
+    impl serde::de::Visitor<'_> for Amount {
+        type Value = String;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a decimal amount, as a string or a number")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+            // Display writes the shortest decimal that reads back as the same
+            // float: the written decimal whenever it had few enough digits.
+            let text = v.to_string();
+            let digits = text
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>();
+            let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+            if !v.is_finite() || significant > EXACT_DIGITS {
+                return Err(E::custom(format!(
+                    "the amount {v} has more than {EXACT_DIGITS} significant digits: send it as a string"
+                )));
+            }
+            Ok(text)
+        }
+    }
+    d.deserialize_any(Amount)
 }
 
 /// An order and what happened to it since.

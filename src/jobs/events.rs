@@ -493,6 +493,11 @@ fn validate(e: &Event) -> Result<(), EventError> {
         })
     };
     let blank = |ids: &[&str]| ids.iter().any(|s| s.trim().is_empty());
+    for (field, at) in instants(e) {
+        if let Err(out) = crate::domain::bounds::instant(field, at) {
+            return invalid(&out.to_string());
+        }
+    }
     match &e.event {
         MarketplaceEvent::BrandRegistered(d) => {
             if blank(&[d.brand_id.as_str(), d.seller_id.as_str()]) {
@@ -554,6 +559,32 @@ fn validate(e: &Event) -> Result<(), EventError> {
         }
     }
     Ok(())
+}
+
+/// Every instant an event carries, by field name (the calendar bounds apply to each).
+fn instants(e: &Event) -> Vec<(&'static str, DateTime<Utc>)> {
+    let mut out: Vec<(&'static str, DateTime<Utc>)> =
+        e.time.map(|t| ("time", t)).into_iter().collect();
+    match &e.event {
+        MarketplaceEvent::BrandFollowed(d) => out.push(("followedAt", d.followed_at)),
+        MarketplaceEvent::PromotionCreated(d) | MarketplaceEvent::PromotionUpdated(d) => {
+            out.extend([
+                ("startsAt", d.starts_at),
+                ("endsAt", d.ends_at),
+                ("createdAt", d.created_at),
+            ]);
+        }
+        MarketplaceEvent::OrderPlaced(d) => out.push(("purchasedAt", d.placed.purchased_at)),
+        MarketplaceEvent::ReviewPosted(d) => out.push(("postedAt", d.posted_at)),
+        MarketplaceEvent::OrderShipped(d) => out.push(("shippedAt", d.shipped_at)),
+        MarketplaceEvent::OrderDelivered(d) => out.push(("deliveredAt", d.delivered_at)),
+        MarketplaceEvent::ReturnReceived(d) => out.push(("receivedAt", d.received.received_at)),
+        MarketplaceEvent::BrandRegistered(_)
+        | MarketplaceEvent::BrandUnfollowed(_)
+        | MarketplaceEvent::PromotionCanceled(_)
+        | MarketplaceEvent::PromotionRejected(_) => {}
+    }
+    out
 }
 
 /// The policies bundled into the binary, loaded once per process: what the

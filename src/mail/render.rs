@@ -433,12 +433,7 @@ fn colour(field: &'static str, value: Option<&str>, default: &str) -> Result<Str
 /// http(s) URLs only (a `data:image/` URL is accepted in previews) and no characters that
 /// would need more than attribute escaping.
 fn check_url(field: &'static str, url: &str, allow_data_image: bool) -> Result<(), RenderError> {
-    let lower = url.get(..11).unwrap_or(url).to_ascii_lowercase();
-    let scheme_ok = lower.starts_with("https://")
-        || lower.starts_with("http://")
-        || (allow_data_image && lower.starts_with("data:image/"));
-    let chars_ok = !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if scheme_ok && chars_ok {
+    if crate::domain::campaign::renderable_url(url, allow_data_image) {
         Ok(())
     } else {
         Err(RenderError::InvalidUrl {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use cel::common::types::{CelDuration, CelInt};
+use cel::common::types::{CelBool, CelDuration, CelInt, CelString};
 use cel::common::value::Val;
 use chrono::{DateTime, Duration, Utc};
 
@@ -73,8 +73,8 @@ impl std::fmt::Debug for BaseContext {
 }
 
 /// Builds the CEL environment of every policy: the standard library, the
-/// `strings` and `lists` extensions, and the helpers `days(int)`,
-/// `hours(int)`, `minutes(int)` returning durations.
+/// `strings` and `lists` extensions, the helpers `days(int)`,
+/// `hours(int)`, `minutes(int)` returning durations and `renderableUrl(string)`.
 ///
 /// # Errors
 /// [`PolicyError::Environment`] if a helper clashes with a declared function.
@@ -86,6 +86,8 @@ pub fn cel_env() -> Result<Arc<cel::Env>, PolicyError> {
         .map_err(PolicyError::Environment)?;
     super::regex::register(&mut env).map_err(PolicyError::Environment)?;
     cel::add_overload!(env, fn days: (CelInt) -> Result<CelDuration>)
+        .map_err(PolicyError::Environment)?;
+    cel::add_overload!(env, fn renderable_url: (CelString) -> Result<CelBool>)
         .map_err(PolicyError::Environment)?;
     cel::add_overload!(env, fn hours: (CelInt) -> Result<CelDuration>)
         .map_err(PolicyError::Environment)?;
@@ -102,6 +104,15 @@ fn duration_of(
     make(*n.inner())
         .map(CelDuration::from)
         .ok_or_else(|| cel::ExecutionError::function_error(function, "duration out of range"))
+}
+
+/// `renderableUrl(string)`: whether the email renderer takes the address as an
+/// image or link URL (the renderer's own check, so a policy cannot drift from it).
+fn renderable_url(url: &CelString<'_>) -> Result<CelBool, cel::ExecutionError> {
+    Ok(CelBool::from(crate::domain::campaign::renderable_url(
+        url.inner(),
+        false,
+    )))
 }
 
 fn days(n: &CelInt) -> Result<CelDuration, cel::ExecutionError> {

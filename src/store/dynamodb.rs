@@ -599,7 +599,10 @@ impl LedgerStore for DynamoStore {
 #[async_trait]
 impl ContactStore for DynamoStore {
     async fn put_contact(&self, contact: &Contact) -> Result<ContactOutcome, StoreError> {
-        let item = Item::new(keys::contact(&contact.review_id), contact);
+        let item = Item::new(
+            keys::contact_item(&contact.review_id, contact.sent_at),
+            contact,
+        );
         let (pk, sk) = (item.pk.clone(), item.sk.clone());
         match self
             .put_if(
@@ -626,6 +629,23 @@ impl ContactStore for DynamoStore {
     async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError> {
         let k = keys::contact(review);
         Ok(self.get("get_contact", &k.pk, &k.sk).await?.map(|i| i.body))
+    }
+
+    async fn list_contacts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let (a, b) = keys::at_range(from, to);
+        self.query(
+            "list_contacts",
+            Some("gsi1"),
+            "gsi1pk",
+            "gsi1sk",
+            keys::CONTACTS,
+            Range::Between(a, b),
+        )
+        .await
     }
 }
 

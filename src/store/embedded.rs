@@ -512,7 +512,10 @@ impl LedgerStore for EmbeddedStore {
 #[async_trait]
 impl ContactStore for EmbeddedStore {
     async fn put_contact(&self, contact: &Contact) -> Result<ContactOutcome, StoreError> {
-        let item = Item::new(keys::contact(&contact.review_id), contact.clone());
+        let item = Item::new(
+            keys::contact_item(&contact.review_id, contact.sent_at),
+            contact.clone(),
+        );
         self.tx("put_contact", move |conn| {
             if let Some(old) = read::<Contact>(conn, "put_contact", &item.pk, &item.sk)? {
                 return Ok(ContactOutcome::AlreadyContacted(old.body));
@@ -526,6 +529,16 @@ impl ContactStore for EmbeddedStore {
     async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError> {
         let k = keys::contact(review);
         self.get_doc("get_contact", k.pk, k.sk).await
+    }
+
+    async fn list_contacts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let (a, b) = keys::at_range(from, to);
+        self.query_gsi1("list_contacts", keys::CONTACTS.to_owned(), a, b)
+            .await
     }
 }
 

@@ -276,6 +276,21 @@ pub fn contact(review: &ReviewId) -> Keys {
     Keys::primary(format!("REVIEW#{review}"), "CONTACT")
 }
 
+/// The GSI1 partition of every contact, by creation instant (few: each is a
+/// person's action), read to find deliveries a crash left pending.
+pub const CONTACTS: &str = "CONTACTS";
+
+/// A contact as stored: its primary key and its place among [`CONTACTS`].
+pub fn contact_item(review: &ReviewId, sent_at: DateTime<Utc>) -> Keys {
+    Keys {
+        gsi1: Some((
+            CONTACTS.to_owned(),
+            format!("AT#{}#REVIEW#{review}", sortable_instant(sent_at)),
+        )),
+        ..contact(review)
+    }
+}
+
 /// The frequency-cap record of a (brand, customer).
 pub fn cap(brand: &BrandId, customer: &CustomerId) -> Keys {
     Keys::primary(format!("CAP#{brand}#{customer}"), "CAP")

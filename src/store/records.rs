@@ -79,4 +79,17 @@ pub trait ContactStore: Send + Sync {
 
     /// The contact answering a review.
     async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError>;
+
+    /// Contacts created (`sentAt`) between two instants, inclusive, oldest first.
+    async fn list_contacts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let _ = (from, to);
+        Err(StoreError::Permanent {
+            op: "list_contacts",
+            source: "this store cannot list contacts".into(),
+        })
+    }
 }

@@ -7,7 +7,7 @@ use engage::api::{AppState, campaign_routes, finish, lambda};
 use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::clock::SystemClock;
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::policy::PolicySet;
 use engage::store::DynamoStore;
 
@@ -19,6 +19,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time()
         .init();
     let config = Config::from_env()?;
+    // Never the public development secrets in a deployment.
+    config.require_secrets(&[Secret::Token])?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

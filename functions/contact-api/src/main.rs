@@ -12,7 +12,7 @@ use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::bus::EventBridgePublisher;
 use engage::clock::SystemClock;
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::mail::SesMailer;
 use engage::policy::PolicySet;
 use engage::store::DynamoStore;
@@ -25,6 +25,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time()
         .init();
     let config = Config::from_env()?;
+    // Never the public development secrets in a deployment.
+    config.require_secrets(&[Secret::Token, Secret::Unsubscribe])?;
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(SesMailer::retry_config())
         .load()
@@ -54,6 +56,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     .with_publisher(Arc::new(publisher));
     if let Some(url) = &config.public_url {
         app = app.with_public_url(url);
+    }
+    if let Some(from) = &config.from_address {
+        app = app.with_from_address(from);
     }
     // The API Gateway authorizer verifies tokens; the keys only serve direct invocations.
     let keys = Arc::new(TokenKeys::from_secret(config.token_secret.as_bytes()));

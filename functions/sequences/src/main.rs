@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use engage::app::App;
 use engage::clock::SystemClock;
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::jobs::sequences::{self, SequenceOptions, SequenceReport};
 use engage::mail::SesMailer;
 use engage::policy::PolicySet;
@@ -27,6 +27,8 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .init();
     let config = Config::from_env()?;
+    // Never the public development secrets in a deployment.
+    config.require_secrets(&[Secret::Unsubscribe])?;
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(SesMailer::retry_config())
         .load()

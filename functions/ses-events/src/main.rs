@@ -6,7 +6,7 @@
 //! start. A transient store failure returns an error (Lambda retries, then the
 //! dead-letter queue); a malformed event is logged and acknowledged.
 
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::jobs::ses_events::{SesDelivery, handle_delivery};
 use engage::policy::PolicySet;
 use engage::store::DynamoStore;
@@ -22,6 +22,8 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .init();
     let config = Config::from_env()?;
+    // Never the public development secrets in a deployment.
+    config.require_secrets(&[Secret::Unsubscribe])?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

@@ -9,7 +9,7 @@ use engage::api::{AppState, finish, lambda, unsubscribe_routes};
 use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::clock::SystemClock;
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::policy::PolicySet;
 use engage::store::DynamoStore;
 
@@ -21,6 +21,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time()
         .init();
     let config = Config::from_env()?;
+    // Never the public development secrets in a deployment.
+    config.require_secrets(&[Secret::Unsubscribe, Secret::Token])?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

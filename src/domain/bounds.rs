@@ -1,0 +1,101 @@
+//! The calendar every date and instant a request or an event carries must lie in
+//! (CONTRACT.md, Errors: years 2000 to 2100).
+//!
+//! Checked once, where input is parsed: query parameters and bodies through
+//! [`parse_date`], [`parse_instant`] and the serde adapters of [`serde_date`],
+//! marketplace events through [`instant`]. Past this point date arithmetic never
+//! meets the end of chrono's calendar (where it would saturate or overflow).
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer};
+
+/// The first year a date or instant may fall in.
+pub const FIRST_YEAR: i32 = 2000;
+/// The last year a date or instant may fall in.
+pub const LAST_YEAR: i32 = 2100;
+
+/// Why a date or instant was refused, naming the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not a date (or an instant) at all.
+    #[error("{field} must be {expected}, got {text:?}")]
+    Malformed {
+        /// The field or parameter.
+        field: String,
+        /// What was expected.
+        expected: &'static str,
+        /// What came.
+        text: String,
+    },
+    /// A date, but outside the years this service handles.
+    #[error("{field} must fall in the years {FIRST_YEAR} to {LAST_YEAR}, got {value}")]
+    OutOfBounds {
+        /// The field or parameter.
+        field: String,
+        /// The value, as written back.
+        value: String,
+    },
+}
+
+fn in_bounds(year: i32) -> bool {
+    (FIRST_YEAR..=LAST_YEAR).contains(&year)
+}
+
+/// `d` when it falls in the bounds.
+pub fn date(field: &str, d: NaiveDate) -> Result<NaiveDate, DateError> {
+    if in_bounds(d.year()) {
+        Ok(d)
+    } else {
+        Err(DateError::OutOfBounds {
+            field: field.to_owned(),
+            value: d.to_string(),
+        })
+    }
+}
+
+/// `t` when it falls in the bounds (its UTC year).
+pub fn instant(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, DateError> {
+    if in_bounds(t.year()) {
+        Ok(t)
+    } else {
+        Err(DateError::OutOfBounds {
+            field: field.to_owned(),
+            value: t.to_rfc3339(),
+        })
+    }
+}
+
+/// Parses `YYYY-MM-DD` inside the bounds.
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, DateError> {
+    let d = text
+        .parse::<NaiveDate>()
+        .map_err(|_| DateError::Malformed {
+            field: field.to_owned(),
+            expected: "a date YYYY-MM-DD",
+            text: text.to_owned(),
+        })?;
+    date(field, d)
+}
+
+/// Parses an RFC 3339 instant inside the bounds.
+pub fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, DateError> {
+    let t = DateTime::parse_from_rfc3339(text)
+        .map_err(|_| DateError::Malformed {
+            field: field.to_owned(),
+            expected: "an RFC 3339 instant",
+            text: text.to_owned(),
+        })?
+        .with_timezone(&Utc);
+    instant(field, t)
+}
+
+/// `#[serde(deserialize_with = "serde_date")]`: a `YYYY-MM-DD` field of a body,
+/// refused outside the bounds (the body extractor names the field's path).
+pub fn serde_date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let v = NaiveDate::deserialize(d)?;
+    date("the date", v).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+#[path = "bounds_test.rs"]
+mod tests;
