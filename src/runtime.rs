@@ -80,5 +80,8 @@ pub fn aws_app(config: &Config, clients: &AwsClients) -> Result<App, AppError> {
     if let Some(url) = &config.public_url {
         app = app.with_public_url(url);
     }
+    if let Some(from) = &config.from_address {
+        app = app.with_from_address(from);
+    }
     Ok(app)
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engage::app::{App, LOCAL_PUBLIC_URL};
+use engage::bus::FilePublisher;
 use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::Config;
 use engage::jobs::send::{self, Pacer, RunReport, SendOptions};
@@ -19,6 +20,10 @@ use engage::store::EmbeddedStore;
 use engage::unsubscribe::TokenSigner;
 
 use super::StateArgs;
+
+/// How far back a tick looks for contacts left pending (a crashed request is
+/// resumed by the next tick; two days covers a machine that was off for a weekend).
+const PENDING_CONTACT_DAYS: i64 = 2;
 
 /// Arguments of `engage tick`.
 #[derive(Debug, clap::Args)]
@@ -79,10 +84,15 @@ pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let store = EmbeddedStore::open(&args.state.data)?;
     let public_url = config.public_url.as_deref().unwrap_or(LOCAL_PUBLIC_URL);
-    let app = App::new(Arc::new(store), Arc::new(policies), clock)?
-        .with_public_url(public_url)
-        .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes());
     let mailer = local_mailer(&args.outbox, config)?;
+    let mut app = App::new(Arc::new(store), Arc::new(policies), clock)?
+        .with_public_url(public_url)
+        .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
+        .with_mailer(mailer.clone())
+        .with_publisher(Arc::new(FilePublisher::in_dir(&args.state.data)?));
+    if let Some(from) = &config.from_address {
+        app = app.with_from_address(from);
+    }
     let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
     let options = local_options(config, args.workers);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -102,12 +112,24 @@ pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
         &seq_options,
     ))?;
     print_sequences(&seq);
+    // Contacts whose email a crashed or failed request left pending (the
+    // deterministic message id makes a resend the same message).
+    let contacts = runtime.block_on(engage::app::contact::resume_pending(
+        &app,
+        chrono::Duration::days(PENDING_CONTACT_DAYS),
+    ))?;
+    println!(
+        "pending contacts: delivered {}, already delivered {}, in progress elsewhere {}, failed {}",
+        contacts.delivered, contacts.already_delivered, contacts.in_progress, contacts.failed
+    );
     println!("emails in {}", args.outbox.display());
-    Ok(if report.has_errors() || seq.has_errors() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if report.has_errors() || seq.has_errors() || contacts.failed > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// Prints one line per campaign and the totals.

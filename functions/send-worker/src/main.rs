@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use engage::config::Config;
+use engage::config::{Config, Secret};
 use engage::jobs::send::{SendOptions, aws::Worker};
 use engage::queue::SqsQueue;
 use engage::runtime::{AwsClients, aws_app, init_logs};
@@ -15,6 +15,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 async fn main() -> Result<(), Error> {
     init_logs();
     let config = Config::from_env()?;
+    config.require_secrets(&[Secret::Unsubscribe])?;
     let clients = AwsClients::load().await;
     let app = aws_app(&config, &clients)?;
     let queue_url = config
