@@ -4,6 +4,7 @@
 //! returns an error (Lambda retries, then the dead-letter queue); a malformed or
 //! unknown event is logged and acknowledged, never retried forever.
 
+use engage::clock::{Clock, SystemClock};
 use engage::config::Config;
 use engage::jobs::events::{Delivery, handle_delivery};
 use engage::store::DynamoStore;
@@ -22,7 +23,7 @@ async fn main() -> Result<(), Error> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
     let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<Delivery, Error>(handle_delivery(store, event.payload, chrono::Utc::now()).await?)
+        Ok::<Delivery, Error>(handle_delivery(store, event.payload, SystemClock.now()).await?)
     }))
     .await
 }

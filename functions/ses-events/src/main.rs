@@ -6,6 +6,7 @@
 //! start. A transient store failure returns an error (Lambda retries, then the
 //! dead-letter queue); a malformed event is logged and acknowledged.
 
+use engage::clock::{Clock, SystemClock};
 use engage::config::{Config, Secret};
 use engage::jobs::ses_events::{SesDelivery, handle_delivery};
 use engage::policy::PolicySet;
@@ -34,7 +35,7 @@ async fn main() -> Result<(), Error> {
     let (store, policies, signer) = (&store, &policies, &signer);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         Ok::<SesDelivery, Error>(
-            handle_delivery(store, policies, signer, event.payload, chrono::Utc::now()).await?,
+            handle_delivery(store, policies, signer, event.payload, SystemClock.now()).await?,
         )
     }))
     .await
