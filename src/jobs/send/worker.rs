@@ -141,6 +141,7 @@ pub async fn run_slice(
         buffer: Vec::new(),
         buffered_more: true,
         throttled: 0,
+        last_wave: StdDuration::ZERO,
     };
     let result = slice.run(&mut report).await;
     // Hand the lease back so the next slice may start at once (it expires anyway).
@@ -195,6 +196,8 @@ struct Slice<'a> {
     buffered_more: bool,
     /// Consecutive throttled waves.
     throttled: u32,
+    /// How long the last wave took (real time).
+    last_wave: StdDuration,
 }
 
 /// The campaign-level context of one slice.
@@ -255,10 +258,12 @@ impl Slice<'_> {
                     return Ok(());
                 }
             }
+            let started = Instant::now();
             let wave = self.next_wave().await?;
             let outcome = self
                 .send_wave(&ctx, &campaign, &wave_facts, &mut memo, wave, report)
                 .await?;
+            self.last_wave = started.elapsed();
             match outcome {
                 WaveOutcome::Saved { throttled } => {
                     if throttled {
@@ -341,11 +346,14 @@ impl Slice<'_> {
         Instant::now() + self.options.deadline_margin + wave_time >= deadline
     }
 
-    /// Whether less than half the lease is left (a slow wave): renew before sending.
+    /// Whether less than half the lease, or less than twice the last wave's
+    /// duration, is left: renew before sending, so that no wave outlives the
+    /// lease (another worker would take the segment over and send it again).
     fn lease_short(&self, now: DateTime<Utc>) -> bool {
+        let wave = chrono_of(self.last_wave * 2);
         self.segment
             .lease_until
-            .is_none_or(|until| until - now < lease(self.options) / 2)
+            .is_none_or(|until| until - now < (lease(self.options) / 2).max(wave))
     }
 
     async fn back_off(&self) {
