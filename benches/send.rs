@@ -15,7 +15,7 @@
 //!   with workers.
 //!
 //! The DynamoDB request counts per recipient are measured against moto by
-//! `tests/send_faults.rs` and `tests/send_scale.rs`.
+//! `tests/it/send_faults.rs` and `tests/it/send_scale.rs`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;

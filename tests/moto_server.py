@@ -4,8 +4,10 @@ moto's server is threaded and its DynamoDB backend takes no lock, so two
 concurrent conditional writes can both pass their condition - something
 DynamoDB never allows. The race tests of the store contract exist to catch
 exactly that in our code, so the emulator must not produce it itself: this
-launcher runs moto's own server with every request serialised by one lock
-(connections stay concurrent; only the backend work is serial).
+launcher runs moto's own server with every DynamoDB request serialised by one
+lock (connections stay concurrent; only the backend work is serial). SQS and
+SES requests pass freely: an SQS long poll holding the lock would stall every
+other client for its whole wait.
 
 Usage: python tests/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
@@ -19,8 +21,10 @@ _call = server.DomainDispatcherApplication.__call__
 
 
 def _serialised(self, environ, start_response):
-    with _lock:
-        return _call(self, environ, start_response)
+    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        with _lock:
+            return _call(self, environ, start_response)
+    return _call(self, environ, start_response)
 
 
 server.DomainDispatcherApplication.__call__ = _serialised

@@ -1,9 +1,8 @@
 //! `engage serve` and `engage token` as a client sees them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server;
+use crate::server;
 
-use server::{Server, token};
+use crate::server::{Server, token};
 
 fn problem_type(resp: &reqwest::Response) -> String {
     resp.headers()

@@ -1,6 +1,5 @@
 //! Helpers of the send-window tests: a settable clock, seeding, a store and a
 //! mailer that fail the k-th call, and checks over what was mailed.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -271,7 +270,32 @@ pub struct FaultStore {
     pub calls: AtomicUsize,
     pub fail_at: AtomicUsize,
     pub after: bool,
+    /// The operation of every call, in order (the fault tests pick their fault
+    /// points from the trace of a fault-free run).
+    pub trace: Mutex<Vec<&'static str>>,
 }
+
+/// The store operations that write: a fault after one of them executed is a
+/// different case from a fault before it (for a read the two are the same).
+pub const STORE_WRITES: &[&str] = &[
+    "create_campaign",
+    "transition",
+    "take_cap",
+    "record_send",
+    "put_contact",
+    "begin",
+    "complete",
+    "release",
+    "upsert",
+    "merge",
+    "suppress",
+    "create_plan",
+    "put_segment",
+    "checkpoint_while_sending",
+    "claim_message",
+    "finish_message",
+    "schedule_message",
+];
 
 impl FaultStore {
     /// A wrapper failing call `k`.
@@ -281,10 +305,12 @@ impl FaultStore {
             calls: AtomicUsize::new(0),
             fail_at: AtomicUsize::new(k),
             after,
+            trace: Mutex::new(Vec::new()),
         }
     }
 
-    fn hit(&self) -> bool {
+    fn hit(&self, op: &'static str) -> bool {
+        self.trace.lock().unwrap().push(op);
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         n == self.fail_at.load(Ordering::SeqCst)
     }
@@ -299,7 +325,7 @@ impl FaultStore {
 
 macro_rules! faulty {
     ($self:ident, $op:literal, $call:expr) => {{
-        if $self.hit() {
+        if $self.hit($op) {
             if $self.after {
                 let _ = $call.await;
             }
@@ -566,7 +592,7 @@ impl SendStore for FaultStore {
         let mut out = Vec::with_capacity(takes.len());
         for take in takes {
             let one = std::slice::from_ref(take);
-            let r = if self.hit() {
+            let r = if self.hit("take_cap") {
                 if self.after {
                     let _ = self.inner.take_caps(one, at, cap).await;
                 }

@@ -2,9 +2,7 @@
 //! Pacific midnight, everyone is reached, the 7-day cap across overlapping
 //! campaigns, other brands independent, skips, expiry, cancellation,
 //! suspension and the performance use case.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod send_support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -18,7 +16,7 @@ use engage::domain::PromotionId;
 use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::jobs::send_window::{self, SendOptions};
 use engage::store::{EmbeddedStore, Store};
-use send_support::*;
+use crate::send_support::*;
 
 fn options() -> SendOptions {
     SendOptions {

@@ -1,5 +1,4 @@
 //! `engage demo` walks the sample through everything and says where the emails landed.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[test]
 fn demo_walks_a_campaign_a_contact_and_the_sequences() {

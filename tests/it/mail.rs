@@ -1,6 +1,5 @@
 //! The mail port end to end: MIME headers, header injection, HTML escaping, the outbox, SES v2
 //! through moto, and the campaign template.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aws_config::{BehaviorVersion, Region};
 use chrono::{TimeZone, Utc};

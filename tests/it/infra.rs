@@ -6,7 +6,6 @@
 //!
 //! The template is decoded by cfn-lint's own YAML loader (CloudFormation short tags
 //! included) from the test command's virtual environment: run through `./tests/run`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,8 @@
 //! Marketplace events: every detail-type stored (embedded store, and the Lambda
 //! handler path on DynamoDB via moto with real EventBridge payloads), repeats and
 //! out-of-order arrivals converging, clear errors, and `engage event` on the sample.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,7 +16,7 @@ use engage::jobs::events::{
 use engage::store::{EmbeddedStore, EntityStore, Store, StoreError};
 use serde_json::{Value, json};
 
-use common::t;
+use crate::common::t;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 

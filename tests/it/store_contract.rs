@@ -1,8 +1,7 @@
 //! The store contract: one suite, run unchanged against the embedded store (SQLite in
 //! a temp dir) and DynamoDB (moto, a fresh table per test; `./tests/run` starts it).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -27,7 +26,7 @@ use engage::store::{
 };
 use serde_json::json;
 
-use common::{campaign, follower, t};
+use crate::common::{campaign, follower, t};
 
 /// How many tasks race in the concurrency tests.
 const RACERS: usize = 8;

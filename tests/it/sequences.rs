@@ -1,9 +1,8 @@
 //! Buyer-message sequences (issue 7, R-MSG-1..9): each trigger, the window edges,
 //! once per order (sequential and concurrent runs), locale choice, opt-outs, the
 //! content policy at send time and at `engage policy check` time, crash recovery.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -22,7 +21,7 @@ use engage::policy::{PolicySet, SourceFile};
 use engage::store::{Entity, MessageClaim, MessageStatus, Store};
 use engage::unsubscribe::{Scope, TokenSigner};
 
-use common::t;
+use crate::common::t;
 
 const BRAND: &str = "B1";
 

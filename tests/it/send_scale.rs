@@ -1,10 +1,9 @@
 //! Sending at scale: the planner and four concurrent workers on moto (DynamoDB,
 //! SQS, SES v2) with transient SES failures and workers aborted mid-wave; and
 //! `engage tick` black-box: budgets, kills, throttling, fairness, policies.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
-mod send_support;
+use crate::common;
+use crate::send_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,7 +22,7 @@ use engage::jobs::send::aws::{Worker, plan};
 use engage::mail::{FlakyMailer, MailError, Mailer, OutgoingEmail, SentMessage, SesMailer};
 use engage::queue::{SendQueue, SqsQueue};
 use engage::store::{DynamoStore, EmbeddedStore, EntityStore, Store};
-use send_support::{app, brand, campaign, create, follower, state, t};
+use crate::send_support::{app, brand, campaign, create, follower, state, t};
 
 const BIN: &str = env!("CARGO_BIN_EXE_engage");
 

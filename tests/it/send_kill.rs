@@ -1,15 +1,13 @@
 //! `engage tick` as a process: SIGKILLed mid-run then resumed, and three ticks
 //! at once on one data folder.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod send_support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use engage::store::{EmbeddedStore, Store};
-use send_support::*;
+use crate::send_support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_engage");
 const NOW: &str = "2026-12-07T08:00:00Z";

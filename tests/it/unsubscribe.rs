@@ -4,9 +4,8 @@
 //! folder), repeats are 200, GET shows a page with a form and changes nothing,
 //! forged or garbage tokens are 404 problem+json, and a link signed by one process
 //! works in another that shares the secret.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod server;
+use crate::server;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -22,7 +21,7 @@ use engage::store::{EmbeddedStore, Entity, EntityStore};
 use engage::unsubscribe::{Scope, TokenSigner};
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use server::Server;
+use crate::server::Server;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 

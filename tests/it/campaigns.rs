@@ -1,15 +1,13 @@
 //! Campaign routes through the real `engage serve` over the embedded store:
 //! every status code these routes return, tenant isolation, idempotency, the
 //! calendar, eligible promotions and themes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server;
 
 use std::path::Path;
 
 use engage::store::{EmbeddedStore, Entity, EntityStore};
 use serde_json::{Value, json};
-use server::{Server, token};
+use crate::server::{Server, token};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 

@@ -5,16 +5,14 @@
 //!
 //! The document is read and validated with PyYAML and openapi-spec-validator from the
 //! test command's virtual environment: run through `./tests/run`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use server::{Server, token};
+use crate::server::{Server, token};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,5 +1,4 @@
 //! Spawns the real `engage` binary for end-to-end tests.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -6,10 +6,8 @@
 //! isolation, one contact per review under concurrency (embedded and moto), the
 //! `Courtesy Refund Requested` event, crash recovery, and the content policy over every
 //! shipped contact template.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod server;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -27,7 +25,7 @@ use engage::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use engage::policy::PolicySet;
 use engage::store::{Entity, Store};
 use serde_json::{Value, json};
-use server::{Server, engage_bin, token};
+use crate::server::{Server, engage_bin, token};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 const POLICY: &str = "contact@2026-11-01";

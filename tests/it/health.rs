@@ -1,8 +1,7 @@
 //! Seller health (issue 7; R-MSG-7, R-MSG-8, R-MAIL-3): `GET /v1/brands/{brandId}/health`
 //! on sample data, every figure checked against a hand computation.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -21,7 +20,7 @@ use engage::policy::PolicySet;
 use engage::store::{Entity, FeedbackKind, Store};
 use serde_json::Value;
 
-use common::t;
+use crate::common::t;
 
 const NOW: &str = "2026-12-01T12:00:00Z";
 

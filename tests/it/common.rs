@@ -1,5 +1,4 @@
 //! Shared test helpers: store builders for both adapters and sample domain values.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 

@@ -4,9 +4,8 @@
 //! bounces do not, repeats change nothing, malformed events are acknowledged with a
 //! reason, and a complaint rate over the send policy's threshold (with its minimum
 //! volume) suspends the brand's SENDING campaigns, and only those.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -19,7 +18,7 @@ use engage::store::{Entity, FeedbackCounts, Store};
 use engage::unsubscribe::{LOCAL_UNSUBSCRIBE_SECRET, TokenSigner};
 use serde_json::{Value, json};
 
-use common::t;
+use crate::common::t;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 
