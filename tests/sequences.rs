@@ -207,6 +207,7 @@ async fn returned(store: &Arc<dyn Store>, p: &PolicySet, order: &str, at: DateTi
             received_at: at,
             refund_amount: "25.00".into(),
             currency: "USD".into(),
+            refunded_at: None,
         }),
     )
     .await;

@@ -18,6 +18,7 @@ mod engine;
 mod error;
 mod facts;
 mod file;
+mod calendar;
 mod regex;
 
 pub use check::{CheckLine, CheckReport, check_dir};

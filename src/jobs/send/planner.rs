@@ -204,8 +204,10 @@ async fn sending_campaign(
         Some(p) => store.get_promotion(p).await?,
         None => None,
     };
-    let complaint_rate = store.feedback_counts(&c.brand_id).await?.complaint_rate();
-    let facts = WaveFacts::new(now, c, promotion.as_ref(), complaint_rate, &[]);
+    let sender = store.feedback_counts(&c.brand_id).await?;
+    let brand = store.get_brand(&c.brand_id).await?;
+    let zone = crate::app::campaigns::brand_zone(brand.as_ref());
+    let facts = WaveFacts::new(now, zone, c, promotion.as_ref(), &sender, &[]);
     let decision = rules.planning(&facts)?;
     let run = report.campaign(&c.id, from);
     run.to = c.status;

@@ -12,16 +12,18 @@
 //! for one combination is the decision for every follower sharing it: it is
 //! computed once per wave and reused (the policy is a pure function of its facts).
 //! `lastReachedAt` is null and `skippedByCap` false: the frequency cap is decided
-//! by the one conditional cap write, whose duration is the policy's
-//! `frequency_cap_days`.
+//! by the one conditional cap write, held until marketplace midnight
+//! `frequency_cap_days` calendar dates later ([`SendRules::cap_from`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 
 use crate::domain::campaign::Campaign;
 use crate::domain::follower::Follower;
+use crate::domain::schedule::after_days;
 use crate::domain::promotion::{Promotion, PromotionState};
 use crate::policy::{Decision, FactValue, Facts, PolicyError, PolicySet, PolicyVersion, Rule};
 
@@ -38,7 +40,7 @@ const EMAIL: &str = "email";
 #[derive(Debug, Clone)]
 pub struct SendRules {
     policy: PolicyVersion,
-    cap: Duration,
+    cap_days: u64,
 }
 
 /// The campaign-level facts of one wave.
@@ -49,13 +51,15 @@ pub struct WaveFacts {
 }
 
 impl WaveFacts {
-    /// The facts: `now`, `campaign`, `promotion` (null without one), `sender`
-    /// (`complaintRate`), `email` (`headers`).
+    /// The facts: `now`, `zone` (the brand's marketplace time zone),
+    /// `campaign`, `promotion` (null without one), `sender` (`complaintRate`,
+    /// `deliveries`), `email` (`headers`).
     pub fn new(
         now: DateTime<Utc>,
+        tz: Tz,
         campaign: &Campaign,
         promotion: Option<&Promotion>,
-        complaint_rate: f64,
+        sender: &crate::store::FeedbackCounts,
         headers: &[(String, String)],
     ) -> Self {
         let promotion = promotion.map_or(FactValue::Null, |p| {
@@ -78,19 +82,26 @@ impl WaveFacts {
         }
         let facts = Facts::new()
             .with("now", now)
+            .with("zone", tz.name())
             .with(
                 "campaign",
                 FactValue::map()
                     .with("id", campaign.id.as_str())
                     .with("brandId", campaign.brand_id.as_str())
                     .with("status", campaign.status.to_string())
+                    .with("startDate", campaign.start_date.to_string())
                     .with("windowStart", campaign.send_window.start)
                     .with("windowEnd", campaign.send_window.end),
             )
             .with("promotion", promotion)
             .with(
                 "sender",
-                FactValue::map().with("complaintRate", complaint_rate),
+                FactValue::map()
+                    .with("complaintRate", sender.complaint_rate())
+                    .with(
+                        "deliveries",
+                        i64::try_from(sender.delivered).unwrap_or(i64::MAX),
+                    ),
             )
             .with("email", FactValue::map().with("headers", header_map));
         Self { facts, at: now }
@@ -145,8 +156,13 @@ impl SendRules {
     /// No send policy in force, or its `frequency_cap_days` is missing.
     pub fn in_force(policies: &PolicySet, at: DateTime<Utc>) -> Result<Self, PolicyError> {
         let policy = policies.in_force(POLICY, at)?.clone();
-        let cap = policy.param_days("frequency_cap_days")?;
-        Ok(Self { policy, cap })
+        let days = policy.param_i64("frequency_cap_days")?;
+        let cap_days = u64::try_from(days).map_err(|_| PolicyError::Param {
+            policy: policy.id(),
+            param: "frequency_cap_days".to_owned(),
+            reason: "negative".to_owned(),
+        })?;
+        Ok(Self { policy, cap_days })
     }
 
     /// `name@version`.
@@ -154,9 +170,12 @@ impl SendRules {
         self.policy.id()
     }
 
-    /// How long a reached customer is not reached again by the brand (R-MYCE-14).
-    pub fn cap(&self) -> Duration {
-        self.cap
+    /// How long a customer reached at `at` is not reached again by the
+    /// brand (R-MYCE-14): until marketplace midnight `frequency_cap_days`
+    /// calendar dates later, so a campaign starting that many dates after
+    /// another (not yellow in the calendar, R-MYCE-13) reaches its customers.
+    pub fn cap_from(&self, at: DateTime<Utc>, tz: Tz) -> Duration {
+        after_days(at, self.cap_days, tz) - at
     }
 
     /// The campaign-level rules over one wave's facts.
