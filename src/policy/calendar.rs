@@ -15,8 +15,9 @@ use chrono_tz::Tz;
 use crate::domain::schedule;
 
 fn zone(function: &str, name: &str) -> Result<Tz, ExecutionError> {
-    name.parse::<Tz>()
-        .map_err(|_| ExecutionError::function_error(function, format!("unknown time zone {name:?}")))
+    name.parse::<Tz>().map_err(|_| {
+        ExecutionError::function_error(function, format!("unknown time zone {name:?}"))
+    })
 }
 
 fn date(function: &str, text: &str) -> Result<NaiveDate, ExecutionError> {
@@ -38,7 +39,10 @@ pub(crate) fn local_date(
 
 /// `addDays(date, n)`: the date `n` calendar days after `date` (before, when
 /// `n` is negative).
-pub(crate) fn add_days(day: &CelString<'_>, n: &CelInt) -> Result<CelString<'static>, ExecutionError> {
+pub(crate) fn add_days(
+    day: &CelString<'_>,
+    n: &CelInt,
+) -> Result<CelString<'static>, ExecutionError> {
     let day = date("addDays", day.inner())?;
     let n = *n.inner();
     let shifted = if n >= 0 {

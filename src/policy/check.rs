@@ -327,7 +327,9 @@ fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut Chec
 /// time zone, as the rules count days) unless its file gives
 /// `effective_from_reason`. `None` when it may.
 pub fn not_at_midnight(v: &PolicyVersion) -> Option<String> {
-    if v.effective_from_reason().is_some_and(|r| !r.trim().is_empty()) {
+    if v.effective_from_reason()
+        .is_some_and(|r| !r.trim().is_empty())
+    {
         return None;
     }
     let at = v.effective_from();
@@ -335,7 +337,12 @@ pub fn not_at_midnight(v: &PolicyVersion) -> Option<String> {
         .iter()
         .map(|m| (m, zone(*m)))
         .filter(|(_, tz)| local_midnight(local_date(at, *tz), *tz) != at)
-        .map(|(m, tz)| format!("{m:?} ({})", at.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z")))
+        .map(|(m, tz)| {
+            format!(
+                "{m:?} ({})",
+                at.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z")
+            )
+        })
         .collect();
     if off.is_empty() {
         return None;

@@ -12,13 +12,13 @@
 //! [`check::check_dir`] is `engage policy check`.
 
 pub mod bundled;
+mod calendar;
 pub mod check;
 mod decision;
 mod engine;
 mod error;
 mod facts;
 mod file;
-mod calendar;
 mod regex;
 
 pub use check::{CheckLine, CheckReport, check_dir};

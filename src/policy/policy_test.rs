@@ -83,16 +83,17 @@ fn newer_version_applies_only_from_its_effective_from() {
 }
 
 #[test]
-fn shipped_campaign_versions_switch_min_lead_days() {
+fn shipped_campaign_policy_has_the_seed_lead_only() {
+    // Issue 12: no shipped version changes a number no seed changes.
     let set = PolicySet::load_dir(&shipped()).unwrap();
-    let old = set
-        .in_force("campaign", at("2026-12-31T23:59:59Z"))
-        .unwrap();
-    let new = set
-        .in_force("campaign", at("2027-01-01T00:00:00Z"))
-        .unwrap();
-    assert_eq!(old.param_days("min_lead_days").unwrap(), Duration::days(6));
-    assert_eq!(new.param_days("min_lead_days").unwrap(), Duration::days(7));
+    for v in set.versions("campaign").unwrap() {
+        assert_eq!(v.param_days("min_lead_days").unwrap(), Duration::days(6));
+        assert!(
+            crate::policy::check::not_at_midnight(v).is_none(),
+            "{}",
+            v.id()
+        );
+    }
 }
 
 #[test]

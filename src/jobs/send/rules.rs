@@ -23,8 +23,8 @@ use chrono_tz::Tz;
 
 use crate::domain::campaign::Campaign;
 use crate::domain::follower::Follower;
-use crate::domain::schedule::after_days;
 use crate::domain::promotion::{Promotion, PromotionState};
+use crate::domain::schedule::after_days;
 use crate::policy::{Decision, FactValue, Facts, PolicyError, PolicySet, PolicyVersion, Rule};
 
 /// The name of the policy that governs sending.
@@ -35,6 +35,30 @@ const RECIPIENT: &str = "recipient";
 
 /// The fact the header rules read (the planner has no email to show them).
 const EMAIL: &str = "email";
+
+/// The fact the brand-level rules read: the brand's mail feedback.
+const SENDER: &str = "sender";
+
+/// Facts that make a rule about one campaign (or one follower) rather than the brand.
+const CAMPAIGN_FACTS: [&str; 4] = ["campaign", "promotion", RECIPIENT, EMAIL];
+
+/// A rule that reads the brand's mail feedback and nothing of one campaign:
+/// when it fires (R-MAIL-3.complaint_limit) every approved and sending
+/// campaign of the brand is suspended, by the SES-feedback job and before a
+/// wave ([`crate::jobs::suspend::suspend_brand`]).
+pub fn brand_level(rule: &Rule) -> bool {
+    rule.reads(SENDER) && !CAMPAIGN_FACTS.iter().any(|f| rule.reads(f))
+}
+
+/// The `sender` fact: the brand's complaint rate and deliveries.
+pub fn sender_fact(counts: &crate::store::FeedbackCounts) -> FactValue {
+    FactValue::map()
+        .with("complaintRate", counts.complaint_rate())
+        .with(
+            "deliveries",
+            i64::try_from(counts.delivered).unwrap_or(i64::MAX),
+        )
+}
 
 /// The send policy in force, split into its two levels.
 #[derive(Debug, Clone)]
@@ -94,15 +118,7 @@ impl WaveFacts {
                     .with("windowEnd", campaign.send_window.end),
             )
             .with("promotion", promotion)
-            .with(
-                "sender",
-                FactValue::map()
-                    .with("complaintRate", sender.complaint_rate())
-                    .with(
-                        "deliveries",
-                        i64::try_from(sender.delivered).unwrap_or(i64::MAX),
-                    ),
-            )
+            .with(SENDER, sender_fact(sender))
             .with("email", FactValue::map().with("headers", header_map));
         Self { facts, at: now }
     }
@@ -176,6 +192,21 @@ impl SendRules {
     /// another (not yellow in the calendar, R-MYCE-13) reaches its customers.
     pub fn cap_from(&self, at: DateTime<Utc>, tz: Tz) -> Duration {
         after_days(at, self.cap_days, tz) - at
+    }
+
+    /// The brand-level rules ([`brand_level`]) over the brand's feedback counts.
+    ///
+    /// # Errors
+    /// Facts that cannot be bound.
+    pub fn brand(
+        &self,
+        at: DateTime<Utc>,
+        sender: &crate::store::FeedbackCounts,
+    ) -> Result<Decision, PolicyError> {
+        let facts = Facts::new()
+            .with("now", at)
+            .with(SENDER, sender_fact(sender));
+        self.policy.evaluate_where(at, &facts, brand_level)
     }
 
     /// The campaign-level rules over one wave's facts.

@@ -242,6 +242,20 @@ impl Slice<'_> {
                 &ctx.sender,
                 &ctx.headers,
             );
+            // The brand-level rules (R-MAIL-3: the complaint rate) suspend every
+            // approved and sending campaign of the brand, this one included.
+            let brand = ctx.rules.brand(now, &ctx.sender)?;
+            if !brand.is_allowed() {
+                crate::jobs::suspend::suspend_brand(
+                    store.as_ref(),
+                    &campaign.brand_id,
+                    &brand.violations,
+                    now,
+                )
+                .await?;
+                report.end = SliceEnd::Refused(brand.violations);
+                return Ok(());
+            }
             let decision = ctx.rules.campaign(&wave_facts)?;
             if !decision.is_allowed() {
                 report.end = SliceEnd::Refused(decision.violations);
@@ -485,7 +499,10 @@ impl Slice<'_> {
         let outcomes = if takes.is_empty() {
             Vec::new()
         } else {
-            self.app.store.take_caps(&takes, now, ctx.rules.cap_from(now, ctx.zone)).await
+            self.app
+                .store
+                .take_caps(&takes, now, ctx.rules.cap_from(now, ctx.zone))
+                .await
         };
         let mut to_send: Vec<&Follower> = Vec::new();
         for (f, outcome) in candidates.iter().zip(outcomes) {
