@@ -146,6 +146,8 @@ fn decision_lists_every_violated_rule() {
     let now = at("2026-11-10T18:00:00Z");
     let facts = Facts::new()
         .with("now", now)
+        .with("zone", "America/Los_Angeles")
+        .with("frequencyCapDays", 7)
         .with(
             "brand",
             FactValue::map()
@@ -177,8 +179,8 @@ fn decision_lists_every_violated_rule() {
                         "B0COMPL005",
                     ],
                 )
+                .with("startDate", "2026-11-12")
                 .with("startsAt", at("2026-11-12T08:00:00Z"))
-                .with("daysAhead", 2)
                 .with("subject", "")
                 .with("sectionHeader", "Header")
                 .with(
@@ -192,7 +194,16 @@ fn decision_lists_every_violated_rule() {
                 )
                 .with("headerStyle", "dark")
                 .with("nickname", "n")
-                .with("overlaps", vec!["c-2"]),
+                .with(
+                    "others",
+                    FactValue::List(vec![
+                        FactValue::map()
+                            .with("id", "c-2")
+                            .with("nickname", "spring launch")
+                            .with("status", "IN_REVIEW")
+                            .with("startDate", "2026-11-15"),
+                    ]),
+                ),
         )
         .with("theme", FactValue::Null)
         .with("promotion", FactValue::Null);
@@ -214,6 +225,12 @@ fn decision_lists_every_violated_rule() {
         ]
     );
     assert_eq!(d.warnings.len(), 1);
+    // The overlap warning names the other campaign (its `detail`).
+    assert!(
+        d.warnings[0].message.ends_with("(spring launch)"),
+        "{:?}",
+        d.warnings
+    );
     assert!(
         d.violations
             .iter()
