@@ -10,13 +10,13 @@ use serde::Serialize;
 
 use super::campaigns::{
     CampaignDraft, DEFAULT_PURPOSE, brand_promotion, brand_zone, count_followers,
-    scheduled_campaigns, theme, window_days,
+    frequency_cap_days, live_campaigns, theme,
 };
 use super::facts::{BrandContext, campaign_facts, promotion_facts};
 use super::{App, AppError, own_brand};
 use crate::auth::Caller;
 use crate::domain::BrandId;
-use crate::domain::schedule::{add_days, days_between, local_date, send_window};
+use crate::domain::schedule::{add_days, days_between, local_date};
 use crate::policy::{Decision, Violation};
 
 /// The most days one calendar request may span.
@@ -32,7 +32,9 @@ pub enum Availability {
     Unavailable,
     /// Green: allowed, no other campaign of the brand overlaps.
     Available,
-    /// Yellow: allowed, but another scheduled campaign overlaps (reach may suffer).
+    /// Yellow: allowed, but another live campaign of the brand (in review,
+    /// approved, sending) starts less than the frequency cap away (reach may
+    /// suffer); the reason names it.
     Overlap,
 }
 
@@ -105,14 +107,14 @@ pub async fn calendar(
     }
 
     let policy = app.policies.in_force("campaign", now)?;
-    let days_in_window = window_days(policy)?;
     let follower_count =
         count_followers(app, &brand_id, policy.param_i64("min_followers")?).await?;
-    let live = scheduled_campaigns(app, &brand_id).await?;
+    let live = live_campaigns(app, &brand_id).await?;
     let ctx = BrandContext {
         brand: profile.as_ref(),
         follower_count,
-        scheduled_campaigns: &live,
+        live_campaigns: &live,
+        frequency_cap_days: frequency_cap_days(app, now)?,
     };
 
     let mut days = Vec::new();
@@ -135,20 +137,11 @@ pub async fn calendar(
             logo: None,
             header_style: String::new(),
         };
-        let window = send_window(date, tz, days_in_window);
-        let facts = campaign_facts(
-            &draft,
-            &ctx,
-            theme_found,
-            promotion.as_ref(),
-            &window,
-            tz,
-            now,
-        );
+        let facts = campaign_facts(&draft, &ctx, theme_found, promotion.as_ref(), tz, now);
         let campaign = only_date_rules(policy.evaluate(now, &facts)?);
         let decision = match &promotion {
             Some(p) => {
-                let facts = promotion_facts(p, &p.asin, window.start, theme_found, tz, now);
+                let facts = promotion_facts(p, &p.asin, date, theme_found, tz, now);
                 campaign.merge(app.policies.evaluate("promotion", now, &facts)?)
             }
             None => campaign,

@@ -198,20 +198,29 @@ pub async fn count_followers(app: &App, brand: &BrandId, enough: i64) -> Result<
     }
 }
 
-/// The brand's scheduled campaigns (approved or sending): the ones a new
-/// campaign's window may overlap (R-MYCE-13). Campaigns still in review are
-/// not scheduled yet. Two indexed reads, whatever the brand's history.
-pub async fn scheduled_campaigns(app: &App, brand: &BrandId) -> Result<Vec<Campaign>, AppError> {
-    let mut scheduled = app
-        .store
-        .list_campaigns(brand, Some(CampaignStatus::Approved))
-        .await?;
-    scheduled.extend(
-        app.store
-            .list_campaigns(brand, Some(CampaignStatus::Sending))
-            .await?,
-    );
-    Ok(scheduled)
+/// The brand's live campaigns (in review, approved or sending): the ones a
+/// new campaign may overlap (R-MYCE-13; seed 001 counts the campaigns the
+/// brand *created*, so one still in review counts). Three indexed reads,
+/// whatever the brand's history.
+pub async fn live_campaigns(app: &App, brand: &BrandId) -> Result<Vec<Campaign>, AppError> {
+    let mut live = Vec::new();
+    for status in [
+        CampaignStatus::InReview,
+        CampaignStatus::Approved,
+        CampaignStatus::Sending,
+    ] {
+        live.extend(app.store.list_campaigns(brand, Some(status)).await?);
+    }
+    Ok(live)
+}
+
+/// The send policy's `frequency_cap_days` in force at `at`: how far apart
+/// two campaigns' start dates must be not to overlap (R-MYCE-13, R-MYCE-14).
+pub fn frequency_cap_days(app: &App, at: DateTime<Utc>) -> Result<i64, AppError> {
+    Ok(app
+        .policies
+        .in_force(crate::jobs::send::rules::POLICY, at)?
+        .param_i64("frequency_cap_days")?)
 }
 
 /// The promotion named by a campaign, if it exists and is the brand's.
@@ -245,20 +254,21 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
     let window = send_window(draft.start_date, tz, window_days(policy)?);
     let enough = policy.param_i64("min_followers")?;
     let follower_count = count_followers(app, &brand_id, enough).await?;
-    let live = scheduled_campaigns(app, &brand_id).await?;
+    let live = live_campaigns(app, &brand_id).await?;
     let theme = theme(app, draft.theme.as_deref());
     let promotion = brand_promotion(app, &brand_id, draft.promotion_id.as_deref()).await?;
 
     let ctx = BrandContext {
         brand: brand.as_ref(),
         follower_count,
-        scheduled_campaigns: &live,
+        live_campaigns: &live,
+        frequency_cap_days: frequency_cap_days(app, now)?,
     };
-    let facts = campaign_facts(draft, &ctx, theme, promotion.as_ref(), &window, tz, now);
+    let facts = campaign_facts(draft, &ctx, theme, promotion.as_ref(), tz, now);
     let mut decisions = vec![policy.evaluate(now, &facts)?];
     if let Some(p) = &promotion {
         let asin = draft.primary_asin.as_deref().unwrap_or_default();
-        let facts = promotion_facts(p, asin, window.start, theme, tz, now);
+        let facts = promotion_facts(p, asin, draft.start_date, theme, tz, now);
         decisions.push(app.policies.evaluate("promotion", now, &facts)?);
     }
     for (field, text) in [

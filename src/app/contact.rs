@@ -212,12 +212,14 @@ pub fn contact_facts(
         .with("rating", i64::from(review.rating))
         .with("verifiedPurchase", review.verified_purchase)
         .with("brandId", review.brand_id.as_str())
-        .with("orderId", review.order_id.as_str());
+        .with("orderId", review.order_id.as_str())
+        .with("customerId", review.customer_id.as_str());
     let order_fact = match order {
         None => FactValue::Null,
         Some(o) => FactValue::map()
             .with("id", o.order_id.as_str())
             .with("sellerId", o.seller_id.as_str())
+            .with("customerId", o.customer_id.as_str())
             .with("purchasedAt", o.purchased_at),
     };
     let caller_fact = FactValue::map()
@@ -236,6 +238,7 @@ pub fn contact_facts(
         .with("goodStanding", brand.is_some());
     Facts::new()
         .with("now", now)
+        .with("zone", brand_zone(brand).name())
         .with("review", review_fact)
         .with("order", order_fact)
         .with("caller", caller_fact)

@@ -1,13 +1,13 @@
 //! Facts for the campaign, promotion and content policies, built from stored
 //! state and a draft (see `policies/README.md` for each policy's facts).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::brand::Brand;
-use crate::domain::campaign::{Campaign, SendWindow};
+use crate::domain::campaign::Campaign;
 use crate::domain::promotion::{Promotion, PromotionState, PromotionType};
-use crate::domain::schedule::{days_between, local_date, local_midnight, overlaps};
+use crate::domain::schedule::local_midnight;
 use crate::domain::theme::Theme;
 use crate::policy::{FactValue, Facts};
 
@@ -19,8 +19,11 @@ pub struct BrandContext<'a> {
     pub brand: Option<&'a Brand>,
     /// Reachable followers counted, up to what the policy needs to decide.
     pub follower_count: i64,
-    /// The brand's scheduled campaigns (approved, sending).
-    pub scheduled_campaigns: &'a [Campaign],
+    /// The brand's live campaigns (in review, approved, sending).
+    pub live_campaigns: &'a [Campaign],
+    /// The send policy's `frequency_cap_days` (R-MYCE-13 compares start
+    /// dates with the cap R-MYCE-14 sends under).
+    pub frequency_cap_days: i64,
 }
 
 /// The promotion's wire name of a type.
@@ -70,12 +73,19 @@ pub fn promotion_fact(p: Option<&Promotion>) -> FactValue {
     }
 }
 
-/// Ids of the scheduled campaigns whose window overlaps `window` (R-MYCE-13).
-pub fn overlapping(window: &SendWindow, live: &[Campaign], except: Option<&str>) -> Vec<String> {
-    live.iter()
-        .filter(|c| Some(c.id.as_str()) != except && overlaps(window, &c.send_window))
-        .map(|c| c.id.as_str().to_owned())
-        .collect()
+/// The brand's other live campaigns as the overlap rule reads them (R-MYCE-13).
+pub fn others_fact(live: &[Campaign]) -> FactValue {
+    FactValue::List(
+        live.iter()
+            .map(|c| {
+                FactValue::map()
+                    .with("id", c.id.as_str())
+                    .with("nickname", c.nickname.as_str())
+                    .with("status", c.status.to_string())
+                    .with("startDate", c.start_date.to_string())
+            })
+            .collect(),
+    )
 }
 
 /// Facts of the `campaign` policy for a draft.
@@ -84,7 +94,6 @@ pub fn campaign_facts(
     ctx: &BrandContext<'_>,
     theme: Option<&Theme>,
     promotion: Option<&Promotion>,
-    window: &SendWindow,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Facts {
@@ -121,21 +130,16 @@ pub fn campaign_facts(
         )
         .with("startDate", draft.start_date.to_string())
         .with("startsAt", local_midnight(draft.start_date, tz))
-        .with(
-            "daysAhead",
-            days_between(local_date(now, tz), draft.start_date),
-        )
         .with("subject", draft.subject.as_str())
         .with("sectionHeader", draft.section_header.as_str())
         .with("logo", logo)
         .with("headerStyle", draft.header_style.as_str())
         .with("nickname", draft.nickname.as_str())
-        .with(
-            "overlaps",
-            FactValue::list(overlapping(window, ctx.scheduled_campaigns, None)),
-        );
+        .with("others", others_fact(ctx.live_campaigns));
     Facts::new()
         .with("now", now)
+        .with("zone", tz.name())
+        .with("frequencyCapDays", ctx.frequency_cap_days)
         .with("brand", brand)
         .with("campaign", campaign)
         .with("theme", theme_fact(theme, tz))
@@ -143,22 +147,24 @@ pub fn campaign_facts(
 }
 
 /// Facts of the `promotion` policy: `promotion` added to a campaign starting
-/// at `starts_at` on `primary_asin`.
+/// on `start_date` (marketplace calendar) on `primary_asin`.
 pub fn promotion_facts(
     promotion: &Promotion,
     primary_asin: &str,
-    starts_at: DateTime<Utc>,
+    start_date: NaiveDate,
     theme: Option<&Theme>,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Facts {
     Facts::new()
         .with("now", now)
+        .with("zone", tz.name())
         .with(
             "campaign",
             FactValue::map()
                 .with("primaryAsin", primary_asin)
-                .with("startsAt", starts_at),
+                .with("startDate", start_date.to_string())
+                .with("startsAt", local_midnight(start_date, tz)),
         )
         .with("theme", theme_fact(theme, tz))
         .with("promotion", promotion_fact(Some(promotion)))

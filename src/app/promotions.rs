@@ -11,7 +11,7 @@ use super::{App, AppError, own_brand};
 use crate::auth::Caller;
 use crate::domain::BrandId;
 use crate::domain::promotion::Promotion;
-use crate::domain::schedule::{add_days, local_date, local_midnight};
+use crate::domain::schedule::{add_days, local_date};
 use crate::policy::Violation;
 
 /// A promotion that cannot go in the campaign, and why.
@@ -75,7 +75,6 @@ pub async fn eligible(
             add_days(local_date(now, tz), u64::try_from(lead).unwrap_or_default())
         }
     };
-    let starts_at = local_midnight(start_date, tz);
     let policy = app.policies.in_force("promotion", now)?;
     let promotions = app
         .store
@@ -90,7 +89,7 @@ pub async fn eligible(
     for p in promotions {
         // Without an ASIN filter each promotion is judged on its own product.
         let asin = q.asin.clone().unwrap_or_else(|| p.asin.clone());
-        let facts = promotion_facts(&p, &asin, starts_at, theme_found, tz, now);
+        let facts = promotion_facts(&p, &asin, start_date, theme_found, tz, now);
         let decision = policy.evaluate(now, &facts)?;
         if decision.is_allowed() {
             out.eligible.push(p);

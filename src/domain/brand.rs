@@ -14,6 +14,11 @@ pub enum Marketplace {
     CA,
 }
 
+impl Marketplace {
+    /// Every marketplace engage serves.
+    pub const ALL: [Marketplace; 2] = [Marketplace::US, Marketplace::CA];
+}
+
 /// A registered brand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -17,6 +17,10 @@ pub struct ReturnReceived {
     pub refund_amount: String,
     /// ISO 4217 currency.
     pub currency: String,
+    /// When the refund was issued, when the event says (optional; else the
+    /// refund is taken as issued when the return arrived).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<DateTime<Utc>>,
 }
 
 /// The most significant digits a JSON number keeps exactly: the JSON reader holds

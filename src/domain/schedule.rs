@@ -55,6 +55,14 @@ pub fn send_window(start_date: NaiveDate, tz: Tz, window_days: u64) -> SendWindo
     }
 }
 
+/// When a span of `days` marketplace calendar days that began at `at` is
+/// over: local midnight `days` dates after `at`'s date (R-MYCE-14: a customer
+/// reached on a date may be reached again from midnight `days` dates later,
+/// whatever the clock changes in between).
+pub fn after_days(at: DateTime<Utc>, days: u64, tz: Tz) -> DateTime<Utc> {
+    local_midnight(add_days(local_date(at, tz), days), tz)
+}
+
 /// Calendar days from `today` to `date` (negative when `date` is past).
 pub fn days_between(today: NaiveDate, date: NaiveDate) -> i64 {
     (date - today).num_days()

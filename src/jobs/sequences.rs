@@ -269,7 +269,8 @@ struct Pass<'a> {
     options: &'a SequenceOptions,
     seq: &'a Sequences,
     now: DateTime<Utc>,
-    brands: HashMap<BrandId, String>,
+    /// Each brand's name and marketplace time zone, read once per pass.
+    brands: HashMap<BrandId, (String, chrono_tz::Tz)>,
     report: SequenceReport,
 }
 
@@ -365,18 +366,16 @@ impl Pass<'_> {
         })
     }
 
-    async fn brand_name(&mut self, brand: &BrandId) -> Result<String, StoreError> {
-        if let Some(name) = self.brands.get(brand) {
-            return Ok(name.clone());
+    /// The brand's name and marketplace time zone (its dates are that zone's).
+    async fn brand(&mut self, brand: &BrandId) -> Result<(String, chrono_tz::Tz), StoreError> {
+        if let Some(known) = self.brands.get(brand) {
+            return Ok(known.clone());
         }
-        let name = self
-            .app
-            .store
-            .get_brand(brand)
-            .await?
-            .map_or_else(|| brand.to_string(), |b| b.name);
-        self.brands.insert(brand.clone(), name.clone());
-        Ok(name)
+        let profile = self.app.store.get_brand(brand).await?;
+        let zone = crate::app::campaigns::brand_zone(profile.as_ref());
+        let name = profile.map_or_else(|| brand.to_string(), |b| b.name);
+        self.brands.insert(brand.clone(), (name.clone(), zone));
+        Ok((name, zone))
     }
 
     async fn step(
@@ -421,6 +420,7 @@ impl Pass<'_> {
             ));
         };
         let locale = locale.to_owned();
+        let (brand_name, zone) = self.brand(&order.brand_id).await?;
         let mut entry = entry.clone();
         entry.locale = Some(locale.clone());
         let decision = self.app.policies.evaluate(
@@ -431,6 +431,7 @@ impl Pass<'_> {
                 step,
                 &locale,
                 due_at,
+                zone,
                 suppression.as_ref(),
                 Some(&entry),
             ),
@@ -455,9 +456,8 @@ impl Pass<'_> {
                 .await;
         }
 
-        let brand_name = self.brand_name(&order.brand_id).await?;
         let wording = template
-            .render(&MessageVars::of(order, &brand_name))
+            .render(&MessageVars::of(order, &brand_name, zone))
             .map_err(|e| StepError::Template(definition::template_error(&e)))?;
         let link = self.unsubscribe_link(order);
         let email = self.email(order, step, &locale, &brand_name, &wording, &link)?;
@@ -658,11 +658,13 @@ pub fn message_facts(
     step: &Step,
     locale: &str,
     due_at: DateTime<Utc>,
+    zone: chrono_tz::Tz,
     suppression: Option<&Suppression>,
     existing: Option<&MessageRecord>,
 ) -> Facts {
     let opt = |t: Option<DateTime<Utc>>| t.map_or(FactValue::Null, FactValue::from);
     Facts::new()
+        .with("zone", zone.name())
         .with(
             "message",
             FactValue::map()

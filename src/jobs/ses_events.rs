@@ -10,10 +10,13 @@
 //!   are ignored (SES retried them already; the address may work tomorrow).
 //! - Deliveries, complaints and hard bounces are counted per brand, each SES event
 //!   once ([`crate::store::FeedbackStore`], keyed by `messageId#eventType`).
-//! - When a brand's complaints / deliveries is over the send policy's
-//!   `complaint_pause_rate` (0.1%, under Gmail's 0.3%) with at least
-//!   `complaint_min_deliveries` deliveries, its `SENDING` campaigns move to
-//!   `SUSPENDED` with the rate in the reason (conditional transitions).
+//! - After a complaint (or the delivery that reaches the minimum volume), the
+//!   send policy's brand-level rules are evaluated over the brand's counts
+//!   (`R-MAIL-3.complaint_limit`: at or over `complaint_rate_limit` from
+//!   `complaint_min_deliveries` deliveries); when one fires, the brand's
+//!   `APPROVED` and `SENDING` campaigns move to `SUSPENDED` with the rule named
+//!   in the reason (conditional transitions). The send path evaluates the same
+//!   rules before every wave.
 //!
 //! # Finding the brand and the customer of an email
 //!
@@ -46,13 +49,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::campaign::CampaignStatus;
 use crate::domain::suppression::{Suppression, SuppressionReason};
 use crate::domain::{BrandId, CampaignId, CustomerId};
 use crate::policy::{PolicyError, PolicySet};
-use crate::store::{
-    FeedbackCounts, FeedbackKind, FeedbackOutcome, Store, StoreError, TransitionOutcome,
-};
+use crate::store::{FeedbackCounts, FeedbackKind, FeedbackOutcome, Store, StoreError};
 use crate::unsubscribe::TokenSigner;
 
 pub use crate::mail::HEADER_CAMPAIGN;
@@ -70,10 +70,8 @@ pub const TAG_CAMPAIGN: &str = "engage-campaign";
 pub const HEADER_SES_MESSAGE_TAGS: &str = "X-SES-MESSAGE-TAGS";
 /// The one-click unsubscribe header whose token names brand and customer.
 pub const HEADER_LIST_UNSUBSCRIBE: &str = "List-Unsubscribe";
-/// The policy whose params hold the complaint threshold and minimum volume.
+/// The policy whose brand-level rules and minimum volume decide a pause.
 pub const POLICY: &str = "send";
-/// Param: complaints / deliveries over which a brand's sending campaigns are suspended.
-pub const PARAM_PAUSE_RATE: &str = "complaint_pause_rate";
 /// Param: deliveries a brand needs before its complaint rate can suspend anything.
 pub const PARAM_MIN_DELIVERIES: &str = "complaint_min_deliveries";
 
@@ -400,8 +398,10 @@ pub async fn resolve<S: Store + ?Sized>(
     Ok(brand.map(|brand| Recipient { brand, customer }))
 }
 
-/// Suspends the brand's `SENDING` campaigns when its complaint rate is over the
-/// send policy's threshold (with the minimum volume); the campaigns it moved.
+/// Evaluates the send policy's brand-level rules (those reading only
+/// `sender`: R-MAIL-3.complaint_limit) over the brand's counts; when one
+/// fires, suspends the brand's APPROVED and SENDING campaigns with the rule
+/// named. The campaigns it moved.
 pub async fn pause_if_over_threshold<S: Store + ?Sized>(
     store: &S,
     policies: &PolicySet,
@@ -409,41 +409,14 @@ pub async fn pause_if_over_threshold<S: Store + ?Sized>(
     counts: FeedbackCounts,
     now: DateTime<Utc>,
 ) -> Result<Vec<CampaignId>, PauseError> {
-    let policy = policies.in_force(POLICY, now)?;
-    let threshold = policy.param_f64(PARAM_PAUSE_RATE)?;
-    let min = u64::try_from(policy.param_i64(PARAM_MIN_DELIVERIES)?).unwrap_or(0);
-    let rate = counts.complaint_rate();
-    if counts.delivered < min || rate <= threshold {
+    let rules = crate::jobs::send::rules::SendRules::in_force(policies, now)?;
+    let decision = rules.brand(now, &counts)?;
+    if decision.is_allowed() {
         return Ok(Vec::new());
     }
-    let reason = format!(
-        "complaint rate {:.3}% ({} complaints / {} deliveries) is over the {:.3}% threshold of {}",
-        rate * 100.0,
-        counts.complained,
-        counts.delivered,
-        threshold * 100.0,
-        policy.id()
-    );
-    let mut paused = Vec::new();
-    for c in store
-        .list_campaigns(brand, Some(CampaignStatus::Sending))
-        .await?
-    {
-        let out = store
-            .transition(
-                &c.id,
-                &[CampaignStatus::Sending],
-                CampaignStatus::Suspended,
-                Some(&reason),
-                now,
-            )
-            .await?;
-        if let TransitionOutcome::Moved(_) = out {
-            tracing::warn!(brand = %brand, campaign = %c.id, rate, "campaign suspended: complaint rate over the threshold");
-            paused.push(c.id);
-        }
-    }
-    Ok(paused)
+    let moved =
+        crate::jobs::suspend::suspend_brand(store, brand, &decision.violations, now).await?;
+    Ok(moved.into_iter().map(|s| s.campaign_id).collect())
 }
 
 /// Why [`pause_if_over_threshold`] failed.

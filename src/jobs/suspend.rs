@@ -12,7 +12,60 @@ use chrono::{DateTime, Utc};
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::promotion::PromotionState;
 use crate::domain::{BrandId, CampaignId, PromotionId};
+use crate::policy::Violation;
 use crate::store::{Store, StoreError, TransitionOutcome};
+
+/// Statuses a brand-level send rule suspends (R-MAIL-3): what is scheduled or
+/// being sent; a campaign in review is not sent before approval anyway.
+pub const BRAND_SUSPENDABLE: [CampaignStatus; 2] =
+    [CampaignStatus::Approved, CampaignStatus::Sending];
+
+/// The reason stored on a campaign a brand-level rule suspended: each rule
+/// with its message and policy.
+pub fn rule_reason(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {} ({})", v.rule, v.message, v.policy))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Suspends every approved and sending campaign of `brand` because the
+/// brand-level send rules in `violations` fired (R-MAIL-3: the complaint
+/// rate); one conditional transition each, so repeats and races are harmless.
+pub async fn suspend_brand<S: Store + ?Sized>(
+    store: &S,
+    brand: &BrandId,
+    violations: &[Violation],
+    at: DateTime<Utc>,
+) -> Result<Vec<Suspended>, StoreError> {
+    let why = rule_reason(violations);
+    let mut out = Vec::new();
+    for status in BRAND_SUSPENDABLE {
+        for c in store.list_campaigns(brand, Some(status)).await? {
+            let to = match store
+                .transition(
+                    &c.id,
+                    &BRAND_SUSPENDABLE,
+                    CampaignStatus::Suspended,
+                    Some(&why),
+                    at,
+                )
+                .await?
+            {
+                TransitionOutcome::Moved(m) => m.status,
+                TransitionOutcome::Conflict { .. } | TransitionOutcome::NotFound => continue,
+            };
+            tracing::warn!(campaign = %c.id, from = %c.status, brand = %brand, reason = %why, "campaign suspended by a brand-level send rule");
+            out.push(Suspended {
+                campaign_id: c.id.clone(),
+                from: c.status,
+                to,
+            });
+        }
+    }
+    Ok(out)
+}
 
 /// Statuses a suspension moves from.
 pub const SUSPENDABLE: [CampaignStatus; 3] = [

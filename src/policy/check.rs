@@ -16,6 +16,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::domain::brand::Marketplace;
+use crate::domain::schedule::{local_date, local_midnight, zone};
+
 use super::engine::{PolicyVersion, cel_env, file_name, sorted_entries};
 use super::error::PolicyError;
 use super::facts::{Facts, is_special_table, parse_instant};
@@ -177,7 +180,13 @@ fn check_policy(dir: &Path, env: &Arc<cel::Env>, report: &mut CheckReport) {
                         },
                         env,
                     ) {
-                        Ok(v) => versions.push(v),
+                        Ok(v) => match not_at_midnight(&v) {
+                            Some(why) => {
+                                load_failed = true;
+                                report.fail(why);
+                            }
+                            None => versions.push(v),
+                        },
                         Err(e) => {
                             load_failed = true;
                             report.fail(e.to_string());
@@ -281,6 +290,10 @@ fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut Chec
         },
         env,
     );
+    let outcome = outcome.and_then(|v| match not_at_midnight(&v) {
+        Some(why) => Err(PolicyError::schema(&file, None, why)),
+        None => Ok(v),
+    });
     // The sequences policy is also rejected for its steps and templates.
     let outcome = outcome.and_then(|v| {
         if name != crate::jobs::sequences::definition::POLICY {
@@ -307,6 +320,39 @@ fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut Chec
             }
         }
     }
+}
+
+/// Why `v` may not take effect when it says: a version takes effect at
+/// marketplace midnight (the start of a calendar day in every marketplace's
+/// time zone, as the rules count days) unless its file gives
+/// `effective_from_reason`. `None` when it may.
+pub fn not_at_midnight(v: &PolicyVersion) -> Option<String> {
+    if v.effective_from_reason()
+        .is_some_and(|r| !r.trim().is_empty())
+    {
+        return None;
+    }
+    let at = v.effective_from();
+    let off: Vec<String> = Marketplace::ALL
+        .iter()
+        .map(|m| (m, zone(*m)))
+        .filter(|(_, tz)| local_midnight(local_date(at, *tz), *tz) != at)
+        .map(|(m, tz)| {
+            format!(
+                "{m:?} ({})",
+                at.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z")
+            )
+        })
+        .collect();
+    if off.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}: effective_from {} is not marketplace midnight in {}: write it with the marketplace offset (e.g. 00:00:00-08:00) or say why in effective_from_reason",
+        v.source(),
+        at.to_rfc3339(),
+        off.join(", ")
+    ))
 }
 
 /// The `sequences` policy (R-MSG-1..9): every version's steps and templates,

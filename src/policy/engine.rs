@@ -38,6 +38,10 @@ pub struct Rule {
     /// The variables (facts) its condition reads, e.g. `recipient`, `params`.
     pub inputs: Vec<String>,
     pub(crate) program: Arc<cel::Program>,
+    /// `detail`: an expression evaluated when the rule fires, whose value
+    /// (a string or a list of them) is added to the message, e.g. the
+    /// nicknames of the campaigns a date overlaps.
+    pub(crate) detail: Option<Arc<cel::Program>>,
 }
 
 impl Rule {
@@ -53,6 +57,7 @@ pub struct PolicyVersion {
     name: String,
     version: String,
     effective_from: DateTime<Utc>,
+    effective_from_reason: Option<String>,
     description: Option<String>,
     params: BTreeMap<String, FactValue>,
     rules: Vec<Rule>,
@@ -74,7 +79,9 @@ impl std::fmt::Debug for BaseContext {
 
 /// Builds the CEL environment of every policy: the standard library, the
 /// `strings` and `lists` extensions, the helpers `days(int)`,
-/// `hours(int)`, `minutes(int)` returning durations and `renderableUrl(string)`.
+/// `hours(int)`, `minutes(int)` returning durations, `renderableUrl(string)`,
+/// and the calendar helpers `localDate(timestamp, zone)` and `addDays(date, int)`
+/// (marketplace calendar days, see `calendar.rs`).
 ///
 /// # Errors
 /// [`PolicyError::Environment`] if a helper clashes with a declared function.
@@ -85,6 +92,7 @@ pub fn cel_env() -> Result<Arc<cel::Env>, PolicyError> {
     env.add_extension(cel::extensions::lists)
         .map_err(PolicyError::Environment)?;
     super::regex::register(&mut env).map_err(PolicyError::Environment)?;
+    super::calendar::register(&mut env).map_err(PolicyError::Environment)?;
     cel::add_overload!(env, fn days: (CelInt) -> Result<CelDuration>)
         .map_err(PolicyError::Environment)?;
     cel::add_overload!(env, fn renderable_url: (CelString) -> Result<CelBool>)
@@ -133,6 +141,7 @@ impl PolicyVersion {
         name: String,
         version: String,
         effective_from: DateTime<Utc>,
+        effective_from_reason: Option<String>,
         description: Option<String>,
         params: BTreeMap<String, FactValue>,
         rules: Vec<Rule>,
@@ -145,6 +154,7 @@ impl PolicyVersion {
             name,
             version,
             effective_from,
+            effective_from_reason,
             description,
             params,
             rules,
@@ -171,6 +181,12 @@ impl PolicyVersion {
     /// From when this version is in force.
     pub fn effective_from(&self) -> DateTime<Utc> {
         self.effective_from
+    }
+
+    /// Why the version takes effect at a time other than marketplace
+    /// midnight, when its file says.
+    pub fn effective_from_reason(&self) -> Option<&str> {
+        self.effective_from_reason.as_deref()
     }
 
     /// The description, if any.
@@ -379,9 +395,13 @@ impl PolicyVersion {
             match outcome {
                 Ok(false) => {}
                 Ok(true) => {
+                    let mut message = self.render_message(rule);
+                    if let Some(detail) = &rule.detail {
+                        message = with_detail(message, detail.execute(&context));
+                    }
                     let violation = Violation {
                         rule: rule.id.clone(),
-                        message: self.render_message(rule),
+                        message,
                         field: rule.field.clone(),
                         policy: id.clone(),
                         unevaluated: false,
@@ -401,6 +421,28 @@ impl PolicyVersion {
             }
         }
         Ok(decision)
+    }
+}
+
+/// `message (detail)`: a string as it is, a list of strings joined by
+/// commas; nothing when the detail is empty or fails (the rule fired anyway).
+fn with_detail(message: String, detail: Result<cel::Value, cel::ExecutionError>) -> String {
+    let text = match detail {
+        Ok(cel::Value::String(s)) => s.to_string(),
+        Ok(cel::Value::List(items)) => items
+            .iter()
+            .map(|v| match v {
+                cel::Value::String(s) => s.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    };
+    if text.is_empty() {
+        message
+    } else {
+        format!("{message} ({text})")
     }
 }
 

@@ -19,6 +19,10 @@ struct Header {
     name: String,
     version: String,
     effective_from: toml::value::Datetime,
+    /// Why the version takes effect at a time other than marketplace
+    /// midnight (`engage policy check` refuses that without a reason).
+    #[serde(default)]
+    effective_from_reason: Option<String>,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
@@ -35,6 +39,8 @@ struct RuleFile {
     message: String,
     #[serde(default)]
     field: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
 }
 
 /// What a file is expected to be: `policies/<name>/<version>.toml`.
@@ -197,12 +203,29 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
                 reason: one_line(&source.to_string()),
                 source,
             })?;
-        let inputs = program
+        let mut inputs: Vec<String> = program
             .references()
             .variables()
             .into_iter()
             .map(str::to_owned)
             .collect();
+        let detail = match &rule.detail {
+            None => None,
+            Some(expr) => {
+                let detail = env.compile(expr).map_err(|source| PolicyError::Compile {
+                    file: file.to_owned(),
+                    rule: format!("{id} (detail)"),
+                    reason: one_line(&source.to_string()),
+                    source,
+                })?;
+                for v in detail.references().variables() {
+                    if !inputs.iter().any(|i| i == v) {
+                        inputs.push(v.to_owned());
+                    }
+                }
+                Some(Arc::new(detail))
+            }
+        };
         rules.push(Rule {
             id: rule.id,
             severity,
@@ -211,6 +234,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
             field: rule.field,
             inputs,
             program: Arc::new(program),
+            detail,
         });
     }
 
@@ -218,6 +242,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         header.name,
         header.version,
         effective_from,
+        header.effective_from_reason,
         header.description,
         params,
         rules,

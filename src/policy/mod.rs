@@ -12,6 +12,7 @@
 //! [`check::check_dir`] is `engage policy check`.
 
 pub mod bundled;
+mod calendar;
 pub mod check;
 mod decision;
 mod engine;

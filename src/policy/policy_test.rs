@@ -83,16 +83,17 @@ fn newer_version_applies_only_from_its_effective_from() {
 }
 
 #[test]
-fn shipped_campaign_versions_switch_min_lead_days() {
+fn shipped_campaign_policy_has_the_seed_lead_only() {
+    // Issue 12: no shipped version changes a number no seed changes.
     let set = PolicySet::load_dir(&shipped()).unwrap();
-    let old = set
-        .in_force("campaign", at("2026-12-31T23:59:59Z"))
-        .unwrap();
-    let new = set
-        .in_force("campaign", at("2027-01-01T00:00:00Z"))
-        .unwrap();
-    assert_eq!(old.param_days("min_lead_days").unwrap(), Duration::days(6));
-    assert_eq!(new.param_days("min_lead_days").unwrap(), Duration::days(7));
+    for v in set.versions("campaign").unwrap() {
+        assert_eq!(v.param_days("min_lead_days").unwrap(), Duration::days(6));
+        assert!(
+            crate::policy::check::not_at_midnight(v).is_none(),
+            "{}",
+            v.id()
+        );
+    }
 }
 
 #[test]
@@ -145,6 +146,8 @@ fn decision_lists_every_violated_rule() {
     let now = at("2026-11-10T18:00:00Z");
     let facts = Facts::new()
         .with("now", now)
+        .with("zone", "America/Los_Angeles")
+        .with("frequencyCapDays", 7)
         .with(
             "brand",
             FactValue::map()
@@ -176,8 +179,8 @@ fn decision_lists_every_violated_rule() {
                         "B0COMPL005",
                     ],
                 )
+                .with("startDate", "2026-11-12")
                 .with("startsAt", at("2026-11-12T08:00:00Z"))
-                .with("daysAhead", 2)
                 .with("subject", "")
                 .with("sectionHeader", "Header")
                 .with(
@@ -191,7 +194,16 @@ fn decision_lists_every_violated_rule() {
                 )
                 .with("headerStyle", "dark")
                 .with("nickname", "n")
-                .with("overlaps", vec!["c-2"]),
+                .with(
+                    "others",
+                    FactValue::List(vec![
+                        FactValue::map()
+                            .with("id", "c-2")
+                            .with("nickname", "spring launch")
+                            .with("status", "IN_REVIEW")
+                            .with("startDate", "2026-11-15"),
+                    ]),
+                ),
         )
         .with("theme", FactValue::Null)
         .with("promotion", FactValue::Null);
@@ -213,6 +225,12 @@ fn decision_lists_every_violated_rule() {
         ]
     );
     assert_eq!(d.warnings.len(), 1);
+    // The overlap warning names the other campaign (its `detail`).
+    assert!(
+        d.warnings[0].message.ends_with("(spring launch)"),
+        "{:?}",
+        d.warnings
+    );
     assert!(
         d.violations
             .iter()

@@ -58,6 +58,16 @@ async fn seed(data: &Path) {
         "2026-12-31T08:00:00Z",
         "2026-11-01T00:00:00Z",
     ));
+    // Issue 12: a coupon from 2027-03-01 00:00 PST to 2027-03-16 00:30 PDT ends on
+    // the 6th date after a 2027-03-10 start (7:30Z < 8:00Z + 144 h refused it).
+    entities.push(promo(
+        "P-DST",
+        "B1",
+        "coupon",
+        "2027-03-01T08:00:00Z",
+        "2027-03-16T07:30:00Z",
+        "2026-11-01T00:00:00Z",
+    ));
     entities.push(promo(
         "P-SHORT",
         "B1",
@@ -560,27 +570,42 @@ async fn calendar_grey_green_yellow() {
     );
     assert_eq!(availability(&cal, "2026-12-02").0, "available");
 
-    // An approved campaign from 12-07 for 5 days makes overlapping start dates yellow.
+    // Issue 12, R-MYCE-13: a campaign the brand created (still in review) starting
+    // 12-07 makes every date less than the send policy's frequency cap (7 days)
+    // before or after it yellow, the reason naming it; 7 days apart is green.
     let id = e.submit(&valid()).await["id"].as_str().unwrap().to_owned();
-    e.post(
-        &format!("/v1/campaigns/{id}/moderation"),
-        &e.moderator,
-        &json!({"decision": "approve"}),
-    )
-    .await;
-    let (_, _, cal) = e
-        .get(
-            "/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20",
-            &e.rep,
-        )
-        .await;
-    assert_eq!(availability(&cal, "2026-12-02").0, "available");
-    assert_eq!(
-        availability(&cal, "2026-12-03"),
-        ("overlap".into(), vec!["R-MYCE-13.overlap".into()])
-    );
-    assert_eq!(availability(&cal, "2026-12-11").0, "overlap");
-    assert_eq!(availability(&cal, "2026-12-12").0, "available");
+    for moderated in [false, true] {
+        if moderated {
+            e.post(
+                &format!("/v1/campaigns/{id}/moderation"),
+                &e.moderator,
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        }
+        let (_, _, cal) = e
+            .get(
+                "/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20",
+                &e.rep,
+            )
+            .await;
+        for date in ["2026-12-02", "2026-12-03", "2026-12-12", "2026-12-13"] {
+            assert_eq!(
+                availability(&cal, date),
+                ("overlap".into(), vec!["R-MYCE-13.overlap".into()]),
+                "{date}"
+            );
+        }
+        assert_eq!(availability(&cal, "2026-12-14").0, "available");
+        let day = cal["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["date"] == "2026-12-12")
+            .unwrap();
+        let message = day["reasons"][0]["message"].as_str().unwrap();
+        assert!(message.contains("December spotlight"), "{message}");
+    }
 
     // With a theme, dates outside the event are grey; with a promotion, dates it does not cover.
     let (_, _, cal) = e
@@ -921,5 +946,58 @@ async fn every_campaign_the_policies_accept_renders() {
             assert_eq!(status, 422, "{what}: {answer}");
             assert_eq!(fired(&answer), expected, "{what}");
         }
+    }
+}
+
+/// Issue 12: "N days" are marketplace calendar days across a clock change: the
+/// coupon ending 2027-03-16 00:30 PDT is eligible for a campaign starting 2027-03-10.
+#[tokio::test]
+async fn a_promotion_ending_on_the_sixth_date_across_the_march_clock_change_is_eligible() {
+    let e = env().await;
+    let (status, _, r) = e
+        .get(
+            "/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2027-03-10",
+            &e.rep,
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let eligible: Vec<&str> = r["eligible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["promotionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(eligible, vec!["P-DST"], "{r}");
+}
+
+/// Issue 12, R-MSG-9: sentence boundaries are not web addresses; web-address parts are.
+#[tokio::test]
+async fn ordinary_sentences_pass_the_web_address_rule_and_address_parts_do_not() {
+    let e = env().await;
+    for subject in [
+        "Holiday gifts. Shop early for the best picks",
+        "Cadeaux de Noël. Store occultant, net et précis",
+    ] {
+        let mut body = valid();
+        body["subject"] = json!(subject);
+        let (status, _, v) = e.post("/v1/campaigns/validate", &e.rep, &body).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["valid"], true, "{subject}: {v}");
+    }
+    for subject in [
+        "Gifts at acme.shop",
+        "Gifts at acme dot com",
+        "Gifts: www acme",
+    ] {
+        let mut body = valid();
+        body["subject"] = json!(subject);
+        let (_, _, v) = e.post("/v1/campaigns/validate", &e.rep, &body).await;
+        let rules: Vec<&str> = v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["rule"].as_str().unwrap())
+            .collect();
+        assert!(rules.contains(&"R-MSG-9.web_address"), "{subject}: {v}");
     }
 }

@@ -150,6 +150,24 @@ fn extra_events() -> String {
             true,
             "2026-11-22T10:00:00Z",
         ),
+        // Issue 12: a review by someone other than the order's buyer (c702 on c701's order).
+        order_placed(
+            "O-7001",
+            "S1",
+            "B1",
+            "c701",
+            "en-US",
+            "2026-11-03T10:00:00Z",
+        ),
+        review_posted(
+            "R-7001",
+            "B1",
+            "O-7001",
+            "c702",
+            1,
+            true,
+            "2026-11-23T12:00:00Z",
+        ),
         // Posted more than 365 days ago: outside the default period.
         review_posted(
             "R-OLD",
@@ -348,6 +366,7 @@ async fn every_eligibility_rule_is_a_listed_reason() {
         ("R-9001", &["R-CC-2.seller_of_record"]), // sold by S9
         ("R-9002", &["R-CC-2.seller_of_record", "R-CC-6.order_age"]), // no order
         ("R-3001", &["R-CC-2.good_standing", "R-CC-2.registered"]), // B3 never registered
+        ("R-7001", &["R-CC-6.buyer"]),            // written by c702 about c701's order
     ];
     for (id, rules) in expect {
         let (eligible, got) = s
@@ -462,7 +481,7 @@ async fn filters_by_brand_stars_and_period() {
     assert_eq!(
         ids(&list),
         [
-            "R-1000", "R-1001", "R-1002", "R-1007", "R-1008", "R-9001", "R-9002"
+            "R-1000", "R-1001", "R-1002", "R-1007", "R-1008", "R-7001", "R-9001", "R-9002"
         ]
     );
     assert!(
@@ -1333,4 +1352,19 @@ async fn pending_contacts_are_found_and_resumed_on_the_embedded_store() {
 async fn pending_contacts_are_found_and_resumed_on_dynamodb() {
     let (store, _table) = common::dynamo().await;
     pending_contacts_are_found_and_resumed(store).await;
+}
+
+/// Issue 12, R-CC-6: a Review Posted whose customerId is not the order's buyer is
+/// refused with the rule named, and nobody is emailed.
+#[tokio::test]
+async fn a_review_by_someone_other_than_the_buyer_is_refused_and_nobody_emailed() {
+    let e = env().await;
+    let (status, ct, p) = e.contact("R-7001", &e.rep, "courtesy_refund").await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(ct, "application/problem+json");
+    assert_eq!(fired(&p), vec!["R-CC-6.buyer"]);
+    assert!(
+        e.emails().is_empty(),
+        "no email to the order's buyer nor to the reviewer"
+    );
 }

@@ -206,6 +206,7 @@ async fn returned(store: &Arc<dyn Store>, p: &PolicySet, order: &str, at: DateTi
             received_at: at,
             refund_amount: "25.00".into(),
             currency: "USD".into(),
+            refunded_at: None,
         }),
     )
     .await;
@@ -307,15 +308,18 @@ async fn return_received_goes_on_the_first_tick_after_the_event() {
     seed_brand(&s, "Northwind").await;
     let policies = bundled();
     delivered_order(&s, &policies, "O-2", "en-US", t("2026-11-10T18:00:00Z")).await;
-    returned(&s, &policies, "O-2", t("2026-11-12T09:30:00Z")).await;
+    // Issue 12: 03:30 UTC on Nov 13 is 19:30 on Nov 12 in the marketplace (Pacific):
+    // the message prints the marketplace's date, for the return and the refund.
+    returned(&s, &policies, "O-2", t("2026-11-13T03:30:00Z")).await;
     let mail = RecordingMailer::new();
-    let r = tick(&s, &policies, "2026-11-12T09:31:00Z", &mail).await;
+    let r = tick(&s, &policies, "2026-11-13T03:31:00Z", &mail).await;
     assert_eq!(kinds(&mail.sent()), vec!["O-2/return_received"], "{r:?}");
     let e = &mail.sent()[0];
     assert_eq!(e.subject, "We received your return for order O-2");
     assert!(e.text.contains("on 2026-11-12."), "{}", e.text);
     assert!(
-        e.text.contains("Your refund of 25.00 USD has been issued"),
+        e.text
+            .contains("Your refund of 25.00 USD was issued on 2026-11-12"),
         "{}",
         e.text
     );

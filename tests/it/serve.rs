@@ -99,8 +99,38 @@ fn token_refuses_an_unknown_role() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
 }
 
+/// The shipped policies plus the versioning demo of `tests/fixtures/policy-versioning`
+/// (a campaign version that only shows a new version taking effect; issue 12: it is
+/// not shipped, no seed supports it).
+fn policies_with_demo(dir: &std::path::Path) -> std::path::PathBuf {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                copy(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = dir.join("policies");
+    copy(&root.join("policies"), &out);
+    copy(&root.join("tests/fixtures/policy-versioning"), &out);
+    out
+}
+
 async fn policies_at(now: &str) -> Vec<String> {
-    let server = Server::start(&["--now", now]);
+    let dir = tempfile::tempdir().unwrap();
+    let folder = policies_with_demo(dir.path());
+    let mut server = Server::start_in(
+        &dir.path().join("data"),
+        &dir.path().join("outbox"),
+        &["--now", now, "--policies", folder.to_str().unwrap()],
+    );
+    server.keep(dir);
     let http = reqwest::Client::new();
     let resp = http.get(server.url("/v1/policies")).send().await.unwrap();
     assert_eq!(resp.status(), 401);
@@ -132,12 +162,13 @@ async fn policies_at(now: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_policy_in_force_follows_the_business_clock() {
-    let before = policies_at("2026-12-31T23:59:59Z").await;
+    // The demo version takes effect at marketplace midnight, 08:00 UTC.
+    let before = policies_at("2027-01-01T07:59:59Z").await;
     assert!(
         before.contains(&"campaign@2026-11-01".to_owned()),
         "{before:?}"
     );
-    let after = policies_at("2027-01-01T00:00:00Z").await;
+    let after = policies_at("2027-01-01T08:00:00Z").await;
     assert!(
         after.contains(&"campaign@2027-01-01".to_owned()),
         "{after:?}"
@@ -259,4 +290,51 @@ fn serve_on_a_non_loopback_address_needs_a_token_secret() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(line.starts_with("listening on "), "{line:?}");
+}
+
+/// Issue 12: shipped versions take effect at marketplace midnight; `policy check`
+/// refuses one that does not unless its file says why, and the versioning demo is
+/// not shipped.
+#[test]
+fn policy_check_refuses_a_version_not_at_marketplace_midnight_without_a_reason() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(!root.join("policies/campaign/2027-01-01.toml").exists());
+    let check = |dir: &std::path::Path| {
+        std::process::Command::new(server::engage_bin())
+            .args(["policy", "check"])
+            .arg(dir)
+            .output()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = policies_with_demo(dir.path());
+    let out = check(&folder);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let demo = folder.join("campaign/2027-01-01.toml");
+    let text = std::fs::read_to_string(&demo).unwrap();
+    let utc = text.replace(
+        "effective_from = 2027-01-01T00:00:00-08:00",
+        "effective_from = 2027-01-01T00:00:00Z",
+    );
+    assert_ne!(utc, text);
+    std::fs::write(&demo, &utc).unwrap();
+    let out = check(&folder);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stdout.contains("is not marketplace midnight"), "{stdout}");
+    let explained = utc.replace(
+        "description =",
+        "effective_from_reason = \"a demo: takes effect at 00:00 UTC on purpose\"\ndescription =",
+    );
+    std::fs::write(&demo, explained).unwrap();
+    let out = check(&folder);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -52,8 +52,8 @@ fn policies_with_min(min: u64) -> PolicySet {
         .text
         .replace("version = \"2026-11-01\"", "version = \"2026-11-02\"")
         .replace(
-            "effective_from = 2026-11-01T00:00:00Z",
-            "effective_from = 2026-11-02T00:00:00Z",
+            "effective_from = 2026-11-01T00:00:00-07:00",
+            "effective_from = 2026-11-02T00:00:00-08:00",
         )
         .replace(
             "complaint_min_deliveries = 1000",
@@ -272,8 +272,9 @@ async fn deliveries(
 }
 
 /// With a minimum volume of `min`: one complaint under the volume pauses nothing;
-/// the delivery that reaches the volume pauses the SENDING campaign of the brand
-/// (1/min is over 0.1%), not its APPROVED one, not another brand's.
+/// the delivery that reaches the volume (1/min is over the send policy's 0.3%
+/// limit) suspends the brand's SENDING and APPROVED campaigns with the rule
+/// named (issue 12: the send policy's R-MAIL-3.complaint_limit), not another brand's.
 async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: usize) {
     let policies = policies_with_min(min as u64);
     campaigns(store).await;
@@ -292,8 +293,9 @@ async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: us
     );
     assert_eq!(status(store, "KS").await, CampaignStatus::Sending);
 
-    let paused = deliveries(store, &policies, "B9", min - 1, min).await;
-    assert_eq!(paused, vec!["KS".to_owned()]);
+    let mut paused = deliveries(store, &policies, "B9", min - 1, min).await;
+    paused.sort();
+    assert_eq!(paused, vec!["KA".to_owned(), "KS".to_owned()]);
     let ks = store
         .get_campaign(&CampaignId::new("KS"))
         .await
@@ -302,10 +304,10 @@ async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: us
     assert_eq!(ks.status, CampaignStatus::Suspended);
     let reason = ks.status_reason.unwrap_or_default();
     assert!(
-        reason.contains("complaint rate") && reason.contains("send@2026-11-02"),
+        reason.contains("R-MAIL-3.complaint_limit") && reason.contains("send@2026-11-02"),
         "{reason}"
     );
-    assert_eq!(status(store, "KA").await, CampaignStatus::Approved);
+    assert_eq!(status(store, "KA").await, CampaignStatus::Suspended);
     assert_eq!(
         status(store, "KO").await,
         CampaignStatus::Sending,
@@ -343,8 +345,9 @@ async fn complaint_rate_over_threshold_pauses_sending_campaigns_on_dynamodb() {
     rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await;
 }
 
-/// The bundled policy: 1 complaint in 1000 deliveries is exactly 0.1%, not over it:
-/// nothing pauses; a second complaint (0.2%) suspends the sending campaign.
+/// The bundled policy (R-MAIL-3.complaint_limit, 0.3% from 1000 deliveries): 2
+/// complaints in 1000 deliveries (0.2%) pause nothing; the third (0.3%, at the
+/// limit) suspends the brand's sending and approved campaigns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bundled_threshold_is_strictly_over_one_in_a_thousand_embedded() {
     let (store, _dir) = common::embedded();
@@ -355,11 +358,15 @@ async fn bundled_threshold_is_strictly_over_one_in_a_thousand_embedded() {
     let (_, _, counts, paused) =
         applied(&handle(store, &policies, event("Complaint", "B9-m1", "B9", "cu1")).await);
     assert_eq!((counts.delivered, counts.complained), (1000, 1));
-    assert!(paused.is_empty(), "0.1% is not over 0.1%");
-    assert_eq!(status(store, "KS").await, CampaignStatus::Sending);
+    assert!(paused.is_empty());
     let (_, _, _, paused) =
         applied(&handle(store, &policies, event("Complaint", "B9-m2", "B9", "cu2")).await);
-    assert_eq!(paused, vec!["KS".to_owned()]);
+    assert!(paused.is_empty(), "0.2% is under the 0.3% limit");
+    assert_eq!(status(store, "KS").await, CampaignStatus::Sending);
+    let (_, _, _, mut paused) =
+        applied(&handle(store, &policies, event("Complaint", "B9-m3", "B9", "cu3")).await);
+    paused.sort();
+    assert_eq!(paused, vec!["KA".to_owned(), "KS".to_owned()]);
     let reason = store
         .get_campaign(&CampaignId::new("KS"))
         .await
@@ -368,7 +375,7 @@ async fn bundled_threshold_is_strictly_over_one_in_a_thousand_embedded() {
         .status_reason
         .unwrap();
     assert!(
-        reason.contains("0.200%") && reason.contains("send@2026-11-01"),
+        reason.contains("R-MAIL-3.complaint_limit") && reason.contains("send@2026-11-01"),
         "{reason}"
     );
 }

@@ -204,8 +204,31 @@ async fn sending_campaign(
         Some(p) => store.get_promotion(p).await?,
         None => None,
     };
-    let complaint_rate = store.feedback_counts(&c.brand_id).await?.complaint_rate();
-    let facts = WaveFacts::new(now, c, promotion.as_ref(), complaint_rate, &[]);
+    let sender = store.feedback_counts(&c.brand_id).await?;
+    let brand = store.get_brand(&c.brand_id).await?;
+    let zone = crate::app::campaigns::brand_zone(brand.as_ref());
+    let brand_decision = rules.brand(now, &sender)?;
+    if !brand_decision.is_allowed() {
+        // R-MAIL-3: the brand's approved and sending campaigns are suspended.
+        let moved = crate::jobs::suspend::suspend_brand(
+            store.as_ref(),
+            &c.brand_id,
+            &brand_decision.violations,
+            now,
+        )
+        .await?;
+        let run = report.campaign(&c.id, from);
+        run.to = moved
+            .iter()
+            .find(|s| s.campaign_id == c.id)
+            .map_or(c.status, |s| s.to);
+        run.note(format!(
+            "suspended by the send policy: {}",
+            crate::jobs::suspend::rule_reason(&brand_decision.violations)
+        ));
+        return Ok(Vec::new());
+    }
+    let facts = WaveFacts::new(now, zone, c, promotion.as_ref(), &sender, &[]);
     let decision = rules.planning(&facts)?;
     let run = report.campaign(&c.id, from);
     run.to = c.status;

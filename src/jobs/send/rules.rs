@@ -12,17 +12,19 @@
 //! for one combination is the decision for every follower sharing it: it is
 //! computed once per wave and reused (the policy is a pure function of its facts).
 //! `lastReachedAt` is null and `skippedByCap` false: the frequency cap is decided
-//! by the one conditional cap write, whose duration is the policy's
-//! `frequency_cap_days`.
+//! by the one conditional cap write, held until marketplace midnight
+//! `frequency_cap_days` calendar dates later ([`SendRules::cap_from`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 
 use crate::domain::campaign::Campaign;
 use crate::domain::follower::Follower;
 use crate::domain::promotion::{Promotion, PromotionState};
+use crate::domain::schedule::after_days;
 use crate::policy::{Decision, FactValue, Facts, PolicyError, PolicySet, PolicyVersion, Rule};
 
 /// The name of the policy that governs sending.
@@ -34,11 +36,35 @@ const RECIPIENT: &str = "recipient";
 /// The fact the header rules read (the planner has no email to show them).
 const EMAIL: &str = "email";
 
+/// The fact the brand-level rules read: the brand's mail feedback.
+const SENDER: &str = "sender";
+
+/// Facts that make a rule about one campaign (or one follower) rather than the brand.
+const CAMPAIGN_FACTS: [&str; 4] = ["campaign", "promotion", RECIPIENT, EMAIL];
+
+/// A rule that reads the brand's mail feedback and nothing of one campaign:
+/// when it fires (R-MAIL-3.complaint_limit) every approved and sending
+/// campaign of the brand is suspended, by the SES-feedback job and before a
+/// wave ([`crate::jobs::suspend::suspend_brand`]).
+pub fn brand_level(rule: &Rule) -> bool {
+    rule.reads(SENDER) && !CAMPAIGN_FACTS.iter().any(|f| rule.reads(f))
+}
+
+/// The `sender` fact: the brand's complaint rate and deliveries.
+pub fn sender_fact(counts: &crate::store::FeedbackCounts) -> FactValue {
+    FactValue::map()
+        .with("complaintRate", counts.complaint_rate())
+        .with(
+            "deliveries",
+            i64::try_from(counts.delivered).unwrap_or(i64::MAX),
+        )
+}
+
 /// The send policy in force, split into its two levels.
 #[derive(Debug, Clone)]
 pub struct SendRules {
     policy: PolicyVersion,
-    cap: Duration,
+    cap_days: u64,
 }
 
 /// The campaign-level facts of one wave.
@@ -49,13 +75,15 @@ pub struct WaveFacts {
 }
 
 impl WaveFacts {
-    /// The facts: `now`, `campaign`, `promotion` (null without one), `sender`
-    /// (`complaintRate`), `email` (`headers`).
+    /// The facts: `now`, `zone` (the brand's marketplace time zone),
+    /// `campaign`, `promotion` (null without one), `sender` (`complaintRate`,
+    /// `deliveries`), `email` (`headers`).
     pub fn new(
         now: DateTime<Utc>,
+        tz: Tz,
         campaign: &Campaign,
         promotion: Option<&Promotion>,
-        complaint_rate: f64,
+        sender: &crate::store::FeedbackCounts,
         headers: &[(String, String)],
     ) -> Self {
         let promotion = promotion.map_or(FactValue::Null, |p| {
@@ -78,20 +106,19 @@ impl WaveFacts {
         }
         let facts = Facts::new()
             .with("now", now)
+            .with("zone", tz.name())
             .with(
                 "campaign",
                 FactValue::map()
                     .with("id", campaign.id.as_str())
                     .with("brandId", campaign.brand_id.as_str())
                     .with("status", campaign.status.to_string())
+                    .with("startDate", campaign.start_date.to_string())
                     .with("windowStart", campaign.send_window.start)
                     .with("windowEnd", campaign.send_window.end),
             )
             .with("promotion", promotion)
-            .with(
-                "sender",
-                FactValue::map().with("complaintRate", complaint_rate),
-            )
+            .with(SENDER, sender_fact(sender))
             .with("email", FactValue::map().with("headers", header_map));
         Self { facts, at: now }
     }
@@ -145,8 +172,13 @@ impl SendRules {
     /// No send policy in force, or its `frequency_cap_days` is missing.
     pub fn in_force(policies: &PolicySet, at: DateTime<Utc>) -> Result<Self, PolicyError> {
         let policy = policies.in_force(POLICY, at)?.clone();
-        let cap = policy.param_days("frequency_cap_days")?;
-        Ok(Self { policy, cap })
+        let days = policy.param_i64("frequency_cap_days")?;
+        let cap_days = u64::try_from(days).map_err(|_| PolicyError::Param {
+            policy: policy.id(),
+            param: "frequency_cap_days".to_owned(),
+            reason: "negative".to_owned(),
+        })?;
+        Ok(Self { policy, cap_days })
     }
 
     /// `name@version`.
@@ -154,9 +186,27 @@ impl SendRules {
         self.policy.id()
     }
 
-    /// How long a reached customer is not reached again by the brand (R-MYCE-14).
-    pub fn cap(&self) -> Duration {
-        self.cap
+    /// How long a customer reached at `at` is not reached again by the
+    /// brand (R-MYCE-14): until marketplace midnight `frequency_cap_days`
+    /// calendar dates later, so a campaign starting that many dates after
+    /// another (not yellow in the calendar, R-MYCE-13) reaches its customers.
+    pub fn cap_from(&self, at: DateTime<Utc>, tz: Tz) -> Duration {
+        after_days(at, self.cap_days, tz) - at
+    }
+
+    /// The brand-level rules ([`brand_level`]) over the brand's feedback counts.
+    ///
+    /// # Errors
+    /// Facts that cannot be bound.
+    pub fn brand(
+        &self,
+        at: DateTime<Utc>,
+        sender: &crate::store::FeedbackCounts,
+    ) -> Result<Decision, PolicyError> {
+        let facts = Facts::new()
+            .with("now", at)
+            .with(SENDER, sender_fact(sender));
+        self.policy.evaluate_where(at, &facts, brand_level)
     }
 
     /// The campaign-level rules over one wave's facts.

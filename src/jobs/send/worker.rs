@@ -205,7 +205,8 @@ struct Context {
     rules: SendRules,
     template: Template,
     promotion: Option<Promotion>,
-    complaint_rate: f64,
+    sender: crate::store::FeedbackCounts,
+    zone: chrono_tz::Tz,
     headers: Vec<(String, String)>,
 }
 
@@ -235,11 +236,26 @@ impl Slice<'_> {
             report.status = Some(campaign.status);
             let wave_facts = WaveFacts::new(
                 now,
+                ctx.zone,
                 &campaign,
                 ctx.promotion.as_ref(),
-                ctx.complaint_rate,
+                &ctx.sender,
                 &ctx.headers,
             );
+            // The brand-level rules (R-MAIL-3: the complaint rate) suspend every
+            // approved and sending campaign of the brand, this one included.
+            let brand = ctx.rules.brand(now, &ctx.sender)?;
+            if !brand.is_allowed() {
+                crate::jobs::suspend::suspend_brand(
+                    store.as_ref(),
+                    &campaign.brand_id,
+                    &brand.violations,
+                    now,
+                )
+                .await?;
+                report.end = SliceEnd::Refused(brand.violations);
+                return Ok(());
+            }
             let decision = ctx.rules.campaign(&wave_facts)?;
             if !decision.is_allowed() {
                 report.end = SliceEnd::Refused(decision.violations);
@@ -298,10 +314,9 @@ impl Slice<'_> {
             Some(p) => store.get_promotion(p).await?,
             None => None,
         };
-        let complaint_rate = store
-            .feedback_counts(&campaign.brand_id)
-            .await?
-            .complaint_rate();
+        let sender = store.feedback_counts(&campaign.brand_id).await?;
+        let brand = store.get_brand(&campaign.brand_id).await?;
+        let zone = crate::app::campaigns::brand_zone(brand.as_ref());
         let template = Template::render(self.app, campaign, promotion.as_ref()).await?;
         // The headers every email of the campaign carries (only the token differs).
         let sample = crate::domain::follower::Follower {
@@ -326,7 +341,8 @@ impl Slice<'_> {
             rules,
             template,
             promotion,
-            complaint_rate,
+            sender,
+            zone,
             headers: email.policy_headers(),
         })
     }
@@ -483,7 +499,10 @@ impl Slice<'_> {
         let outcomes = if takes.is_empty() {
             Vec::new()
         } else {
-            self.app.store.take_caps(&takes, now, ctx.rules.cap()).await
+            self.app
+                .store
+                .take_caps(&takes, now, ctx.rules.cap_from(now, ctx.zone))
+                .await
         };
         let mut to_send: Vec<&Follower> = Vec::new();
         for (f, outcome) in candidates.iter().zip(outcomes) {

@@ -11,6 +11,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::order::{Order, OrderChangeKind};
+use crate::domain::schedule::local_date;
 use crate::policy::{
     FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration,
 };
@@ -365,22 +366,31 @@ pub struct MessageVars {
     /// Its currency (return_received only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// The day the return arrived, `YYYY-MM-DD` UTC (return_received only).
+    /// The day the return arrived, `YYYY-MM-DD` in the marketplace's time
+    /// zone (return_received only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_date: Option<String>,
+    /// The day the refund was issued, marketplace time zone (return_received
+    /// only): the event's `refundedAt`, else the day the return arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_date: Option<String>,
 }
 
 impl MessageVars {
-    /// The values of an order.
-    pub fn of(order: &Order, brand_name: &str) -> Self {
+    /// The values of an order; dates are calendar dates in `zone`, the
+    /// brand's marketplace time zone (a return received at 01:00 UTC arrived
+    /// the evening before in Pacific time).
+    pub fn of(order: &Order, brand_name: &str, zone: chrono_tz::Tz) -> Self {
         let r = order.return_received.as_ref();
+        let day = |at: chrono::DateTime<chrono::Utc>| local_date(at, zone).to_string();
         Self {
             brand_name: brand_name.to_owned(),
             order_id: order.order_id.to_string(),
             asin: order.asin.clone(),
             refund_amount: r.map(|r| r.refund_amount.clone()),
             currency: r.map(|r| r.currency.clone()),
-            received_date: r.map(|r| r.received_at.date_naive().format("%Y-%m-%d").to_string()),
+            received_date: r.map(|r| day(r.received_at)),
+            refund_date: r.map(|r| day(r.refunded_at.unwrap_or(r.received_at))),
         }
     }
 
@@ -394,6 +404,7 @@ impl MessageVars {
             refund_amount: ret.then(|| "25.00".into()),
             currency: ret.then(|| "USD".into()),
             received_date: ret.then(|| "2026-11-20".into()),
+            refund_date: ret.then(|| "2026-11-20".into()),
         }
     }
 }
