@@ -793,6 +793,62 @@ mod contract {
             s.create_plan(&other).await.unwrap(),
             plan,
             "first plan wins"
+    /// Suppressions are merged, never overwritten: a bounce, a complaint and
+    /// unsubscribes of both scopes racing for one (brand, customer), the unsubscribes
+    /// stamped later than the bounce, end in one record with the bounce and every scope;
+    /// a later-stamped unsubscribe arriving alone afterwards changes nothing.
+    pub async fn race_suppress_never_loses_a_bounce(s: Arc<dyn Store>) {
+        let (b, cu) = (BrandId::new("b1"), CustomerId::new("cu1"));
+        s.upsert(&Entity::Follower(follower(
+            "b1",
+            "cu1",
+            t("2026-10-01T00:00:00Z"),
+        )))
+        .await
+        .unwrap();
+        let at = t("2026-10-05T00:00:00Z");
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            let (b, cu) = (b.clone(), cu.clone());
+            async move {
+                let (reason, scope) = match i {
+                    0 => (SuppressionReason::Bounce, None),
+                    1 => (SuppressionReason::Complaint, None),
+                    i if i % 2 == 0 => (
+                        SuppressionReason::Unsubscribe,
+                        Some(SuppressionScope::Campaign),
+                    ),
+                    _ => (
+                        SuppressionReason::Unsubscribe,
+                        Some(SuppressionScope::Message),
+                    ),
+                };
+                let when = at + Duration::seconds(i64::try_from(i).unwrap());
+                s.suppress(&Suppression::new(b, cu, reason, scope, when))
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        assert!(results.contains(&UpsertOutcome::Written));
+        let got = s.get_suppression(&b, &cu).await.unwrap().unwrap();
+        assert_eq!(got.reason, SuppressionReason::Bounce, "{got:?}");
+        assert_eq!(
+            got.scopes,
+            vec![SuppressionScope::Campaign, SuppressionScope::Message]
+        );
+        assert!(s.get_follower(&b, &cu).await.unwrap().unwrap().suppressed);
+        let late = Suppression::new(
+            b.clone(),
+            cu.clone(),
+            SuppressionReason::Unsubscribe,
+            Some(SuppressionScope::Campaign),
+            at + Duration::days(30),
+        );
+        assert_eq!(s.suppress(&late).await.unwrap(), UpsertOutcome::Stale);
+        assert_eq!(s.get_suppression(&b, &cu).await.unwrap(), Some(got));
+    }
+
         );
         assert_eq!(s.get_plan(&c.id).await.unwrap(), Some(plan.clone()));
         for i in 0..3 {
@@ -1675,6 +1731,7 @@ async fn dynamodb_writes_reach_moto_through_a_second_client() {
             &c.id,
             &[InReview],
             Approved,
+    race_suppress_never_loses_a_bounce,
             None,
             t("2026-11-02T10:00:00Z"),
         )

@@ -38,7 +38,7 @@ use crate::domain::order::Order;
 use crate::domain::review::Review;
 use crate::domain::schedule::local_midnight;
 use crate::domain::{BrandId, ContactId, ReviewId};
-use crate::mail::{Mailbox, OutgoingEmail};
+use crate::mail::{Mailbox, OutgoingEmail, tags};
 use crate::policy::{Decision, FactValue, Facts, PolicyVersion, Violation};
 use crate::store::{ContactOutcome, IdempotencyOutcome};
 
@@ -544,7 +544,7 @@ async fn contact_email(
     if !content.is_allowed() {
         return Err(rules_violated("the contact email", content));
     }
-    Ok(OutgoingEmail::new(
+    let email = OutgoingEmail::new(
         format!("contact-{}", contact.id),
         Mailbox::new(brand_name, app.from_address.clone()),
         order.relay_email.clone(),
@@ -552,7 +552,15 @@ async fn contact_email(
         contact.sent_at,
     )
     .with_contact(contact.id.as_str())
-    .with_content_language(view.locale.tag()))
+    .with_content_language(view.locale.tag());
+    // SES message tags: a contact email has no unsubscribe link, so its bounce or
+    // complaint names the brand and the customer only through them (counted, suppressed).
+    Ok(
+        match tags::message_tags_header(&review.brand_id, &review.customer_id, None) {
+            Some(value) => email.with_header(tags::HEADER_SES_MESSAGE_TAGS, value),
+            None => email,
+        },
+    )
 }
 
 /// What a delivery attempt found.

@@ -826,11 +826,14 @@ impl EntityStore for DynamoStore {
 
     async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
         let outcome = self
-            .upsert_entity("suppress", &Entity::Suppression(suppression.clone()))
+            .merge_item("suppress", &k.pk, &k.sk, |old| {
+                merge::suppression(suppression, old)
+            })
             .await?;
         let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
         // Flag the follower if there is one; no follower is fine (the condition fails).
         // The revision moves too, so a concurrent merge of the follower re-reads the flag.
+        let k = keys::suppression(&suppression.brand_id, &suppression.customer_id);
         self.update_if(
             "suppress",
             &k.pk,

@@ -674,13 +674,26 @@ impl EntityStore for EmbeddedStore {
     }
 
     async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
-        let doc = entity_doc(&Entity::Suppression(suppression.clone()))?;
+        let change = suppression.clone();
+        let record = keys::suppression(&suppression.brand_id, &suppression.customer_id);
         let follower = keys::follower(&suppression.brand_id, &suppression.customer_id);
         self.tx("suppress", move |conn| {
-            let outcome = upsert_doc(conn, "suppress", doc, &[])?;
+            let old = read::<Suppression>(conn, "suppress", &record.pk, &record.sk)?;
+            let revision = old.as_ref().and_then(|i| i.revision).unwrap_or(0);
+            let outcome = match merge::suppression(&change, old.map(|i| i.body)) {
+                Some(body) => {
+                    let mut item = Item::new(merge::Merged::keys(&body), body);
+                    item.updated_at_micros = Some(keys::micros(item.body.updated_at));
+                    item.revision = Some(revision + 1);
+                    write(conn, "suppress", &item)?;
+                    UpsertOutcome::Written
+                }
+                None => UpsertOutcome::Stale,
+            };
             if let Some(mut f) = read_raw(conn, "suppress", &follower.pk, &follower.sk)?
                 && f.get("suppressed") != Some(&Value::Bool(true))
             {
+        // One transaction: the fold of the stored record and the follower flag.
                 if let Value::Object(map) = &mut f {
                     map.insert("suppressed".to_owned(), Value::Bool(true));
                 }
