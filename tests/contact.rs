@@ -1270,11 +1270,11 @@ async fn pending_contacts_are_found_and_resumed(store: Arc<dyn Store>) {
     let id = r3.id.as_str();
     let message_id = format!("contact-{id}");
     store
-        .begin(contact::DELIVERY_SCOPE, id, &message_id, now, long)
+        .begin(contact::DELIVERY_SCOPE, id, &message_id, now, long, long)
         .await
         .unwrap();
     store
-        .begin(contact::LEASE_SCOPE, id, "lease", now, lease)
+        .begin(contact::LEASE_SCOPE, id, "lease", now, lease, lease)
         .await
         .unwrap();
 

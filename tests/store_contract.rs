@@ -329,58 +329,89 @@ mod contract {
         let day = Duration::days(1);
         let scope = "campaigns:seller-1";
         assert_eq!(
-            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::New
         );
         assert_eq!(
-            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::InProgress
         );
         assert_eq!(
-            s.begin(scope, "k1", "h2", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h2", at, day, day).await.unwrap(),
             IdempotencyOutcome::Mismatch
         );
         let response =
             json!({"status": 201, "body": {"id": "c1", "n": 1.5, "list": [1, "a", null]}});
         s.complete(scope, "k1", &response).await.unwrap();
         assert_eq!(
-            s.begin(scope, "k1", "h1", at + Duration::hours(1), day)
+            s.begin(scope, "k1", "h1", at + Duration::hours(1), day, day)
                 .await
                 .unwrap(),
             IdempotencyOutcome::Replay(response.clone())
         );
         assert_eq!(
-            s.begin(scope, "k1", "h2", at + Duration::hours(1), day)
+            s.begin(scope, "k1", "h2", at + Duration::hours(1), day, day)
                 .await
                 .unwrap(),
             IdempotencyOutcome::Mismatch
         );
         // Another scope is another key space.
         assert_eq!(
-            s.begin("campaigns:seller-2", "k1", "h2", at, day)
+            s.begin("campaigns:seller-2", "k1", "h2", at, day, day)
                 .await
                 .unwrap(),
             IdempotencyOutcome::New
         );
         // Release drops an in-progress claim, never a completed one.
         assert_eq!(
-            s.begin(scope, "k2", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k2", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::New
         );
         s.release(scope, "k2").await.unwrap();
         assert_eq!(
-            s.begin(scope, "k2", "h9", at, day).await.unwrap(),
+            s.begin(scope, "k2", "h9", at, day, day).await.unwrap(),
             IdempotencyOutcome::New
         );
         s.release(scope, "k1").await.unwrap();
         assert_eq!(
-            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::Replay(response)
         );
         // Past its retention the record counts as absent, whatever TTL did.
         assert_eq!(
-            s.begin(scope, "k1", "h3", at + day, day).await.unwrap(),
+            s.begin(scope, "k1", "h3", at + day, day, day)
+                .await
+                .unwrap(),
             IdempotencyOutcome::New
+        );
+        // A claim left in progress is taken over once its lease has passed (business
+        // clock), not after the retention: its request died.
+        let lease = Duration::seconds(60);
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at, lease, day).await.unwrap(),
+            IdempotencyOutcome::New
+        );
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at + Duration::seconds(59), lease, day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::InProgress
+        );
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at + lease, lease, day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::New
+        );
+        // A completed record has no lease: replayed for the whole retention.
+        s.complete(scope, "k5", &json!({"done": true}))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at + Duration::hours(2), lease, day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::Replay(json!({"done": true}))
         );
         // Completing a key never claimed is an error, not a silent success.
         let err = s.complete(scope, "never", &json!({})).await.unwrap_err();
@@ -762,37 +793,6 @@ mod contract {
         out
     }
 
-    /// The send plan (first stored wins), segment writes conditional on `seq`,
-    /// claims and leases on the business clock, checkpoints, the campaign's
-    /// progress added up over its segments, follower ranges, batch cap takes.
-    pub async fn send_segments_leases_ranges_and_batch_caps(s: Arc<dyn Store>) {
-        use engage::domain::segment::{self, Segment, SendPlan};
-        use engage::store::{
-            CapTake, CheckpointOutcome, SegmentClaim, campaign_progress, checkpoint_segment,
-            claim_segment,
-        };
-        let mut c = campaign("cs", "b1", t("2026-11-01T10:00:00Z"));
-        c.status = Sending;
-        s.create_campaign(&c).await.unwrap();
-        let now = t("2026-12-01T00:00:00Z");
-        let later = now + Duration::minutes(2);
-        assert_eq!(s.get_plan(&c.id).await.unwrap(), None);
-        let plan = SendPlan {
-            campaign_id: c.id.clone(),
-            brand_id: BrandId::new("b1"),
-            segments: 3,
-            estimated_followers: 64,
-            created_at: now,
-        };
-        assert_eq!(s.create_plan(&plan).await.unwrap(), plan);
-        let other = SendPlan {
-            segments: 9,
-            ..plan.clone()
-        };
-        assert_eq!(
-            s.create_plan(&other).await.unwrap(),
-            plan,
-            "first plan wins"
     /// Suppressions are merged, never overwritten: a bounce, a complaint and
     /// unsubscribes of both scopes racing for one (brand, customer), the unsubscribes
     /// stamped later than the bounce, end in one record with the bounce and every scope;
@@ -849,6 +849,37 @@ mod contract {
         assert_eq!(s.get_suppression(&b, &cu).await.unwrap(), Some(got));
     }
 
+    /// The send plan (first stored wins), segment writes conditional on `seq`,
+    /// claims and leases on the business clock, checkpoints, the campaign's
+    /// progress added up over its segments, follower ranges, batch cap takes.
+    pub async fn send_segments_leases_ranges_and_batch_caps(s: Arc<dyn Store>) {
+        use engage::domain::segment::{self, Segment, SendPlan};
+        use engage::store::{
+            CapTake, CheckpointOutcome, SegmentClaim, campaign_progress, checkpoint_segment,
+            claim_segment,
+        };
+        let mut c = campaign("cs", "b1", t("2026-11-01T10:00:00Z"));
+        c.status = Sending;
+        s.create_campaign(&c).await.unwrap();
+        let now = t("2026-12-01T00:00:00Z");
+        let later = now + Duration::minutes(2);
+        assert_eq!(s.get_plan(&c.id).await.unwrap(), None);
+        let plan = SendPlan {
+            campaign_id: c.id.clone(),
+            brand_id: BrandId::new("b1"),
+            segments: 3,
+            estimated_followers: 64,
+            created_at: now,
+        };
+        assert_eq!(s.create_plan(&plan).await.unwrap(), plan);
+        let other = SendPlan {
+            segments: 9,
+            ..plan.clone()
+        };
+        assert_eq!(
+            s.create_plan(&other).await.unwrap(),
+            plan,
+            "first plan wins"
         );
         assert_eq!(s.get_plan(&c.id).await.unwrap(), Some(plan.clone()));
         for i in 0..3 {
@@ -1331,6 +1362,7 @@ mod contract {
                     "h1",
                     t("2026-11-01T00:00:00Z"),
                     Duration::days(1),
+                    Duration::days(1),
                 )
                 .await
                 .unwrap()
@@ -1699,6 +1731,7 @@ contract_suite!(
     race_put_contact,
     race_idempotency_begin,
     race_upsert,
+    race_suppress_never_loses_a_bounce,
     feedback_counts_each_event_once,
     race_count_feedback,
     message_ledger_claims_once,
@@ -1731,7 +1764,6 @@ async fn dynamodb_writes_reach_moto_through_a_second_client() {
             &c.id,
             &[InReview],
             Approved,
-    race_suppress_never_loses_a_bounce,
             None,
             t("2026-11-02T10:00:00Z"),
         )

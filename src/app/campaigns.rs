@@ -391,6 +391,7 @@ async fn submit_once(
     input: CampaignInput,
 ) -> Result<Submitted, AppError> {
     let draft: CampaignDraft = input.into();
+    id: Option<CampaignId>,
     let checked = check(app, caller, &draft).await?;
     if !checked.validation.valid {
         return Err(AppError::Rules {
@@ -403,12 +404,27 @@ async fn submit_once(
             violations: checked.validation.violations,
         });
     }
-    let campaign = build(draft, checked, app.clock.now())?;
-    match app.store.create_campaign(&campaign).await? {
-        CreateOutcome::Created => Ok(Submitted {
+    let keyed = id.is_some();
+    let mut campaign = build(draft, checked, app.clock.now())?;
+    if let Some(id) = id {
+        campaign.id = id;
+    }
+    let created = |c: &Campaign| -> Result<Submitted, AppError> {
+        Ok(Submitted {
             status: 201,
-            body: serde_json::to_value(&campaign).map_err(|e| AppError::Internal(e.to_string()))?,
-        }),
+            body: serde_json::to_value(c).map_err(|e| AppError::Internal(e.to_string()))?,
+        })
+    };
+    match app.store.create_campaign(&campaign).await? {
+        CreateOutcome::Created => created(&campaign),
+        // A keyed attempt whose predecessor stored the campaign and died before
+        // completing the key: that campaign is the answer (same key, same body).
+        CreateOutcome::AlreadyExists if keyed => {
+            match app.store.get_campaign(&campaign.id).await? {
+                Some(stored) if stored.brand_id == campaign.brand_id => created(&stored),
+                _ => Err(AppError::Internal("campaign id collision".into())),
+            }
+        }
         CreateOutcome::AlreadyExists => Err(AppError::Internal("campaign id collision".into())),
     }
 }
@@ -418,6 +434,13 @@ pub const IDEMPOTENCY_RETENTION_HOURS: i64 = 24;
 
 /// `POST /campaigns`. With an `Idempotency-Key`, a repeat with the same body
 /// gets the first result (201 or 422) and the same key with another body is a
+/// How long a claimed `Idempotency-Key` answers "still being processed" (409) before a
+/// repeat takes it over (business clock): far over one submission (a request times
+/// out after seconds), far under the retention, so a claim whose request died does not
+/// block the key for a day. The campaign id is derived from the key, so a takeover
+/// after the first attempt stored its campaign answers that campaign, never a second.
+pub const IDEMPOTENCY_LEASE_SECONDS: i64 = 60;
+
 /// 422; the key is claimed by a conditional write so concurrent repeats create
 /// one campaign.
 pub async fn submit(
@@ -430,7 +453,7 @@ pub async fn submit(
     // submit for the brand now.
     represents(caller, &input.brand_id)?;
     let Some(key) = idempotency_key else {
-        return submit_once(app, caller, input).await;
+        return submit_once(app, caller, input, None).await;
     };
     // Scope the key to the caller's selling account: two sellers may pick the same key.
     let scope = format!("campaigns:{}", caller.seller_id);
@@ -439,7 +462,8 @@ pub async fn submit(
     let retention = chrono::Duration::hours(IDEMPOTENCY_RETENTION_HOURS);
     match app
         .store
-        .begin(&scope, key, &hash, app.clock.now(), retention)
+    let lease = chrono::Duration::seconds(IDEMPOTENCY_LEASE_SECONDS);
+        .begin(&scope, key, &hash, app.clock.now(), lease, retention)
         .await?
     {
         IdempotencyOutcome::Replay(stored) => serde_json::from_value(stored)
@@ -449,7 +473,8 @@ pub async fn submit(
             "a request with this Idempotency-Key is still being processed; retry shortly".into(),
         )),
         IdempotencyOutcome::New => {
-            let outcome = match submit_once(app, caller, input).await {
+            let id = keyed_campaign_id(&scope, key);
+            let outcome = match submit_once(app, caller, input, Some(id)).await {
                 Ok(s) => Ok(s),
                 Err(AppError::Rules {
                     detail,
@@ -487,6 +512,25 @@ pub async fn submit(
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
+/// The id of the campaign a keyed submission creates: the same for every attempt of
+/// one (scope, key), so an attempt that takes over a dead one's claim meets the
+/// campaign it may have stored instead of creating a second.
+fn keyed_campaign_id(scope: &str, key: &str) -> CampaignId {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(scope.as_bytes())
+        .chain_update([0])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    CampaignId::new(
+        uuid::Builder::from_custom_bytes(bytes)
+            .into_uuid()
+            .to_string(),
+    )
+}
+
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

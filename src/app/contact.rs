@@ -589,6 +589,7 @@ async fn take_lease(app: &App, contact: &ContactId) -> Result<bool, AppError> {
         .await?;
     Ok(outcome == IdempotencyOutcome::New)
 }
+            lease,
 
 /// Sends the contact's email then publishes its event, once. An attempt first takes the
 /// contact's lease ([`LEASE_SCOPE`]), then claims [`DELIVERY_SCOPE`]: completed when both
@@ -628,6 +629,9 @@ async fn deliver_leased(
         )
         .await?
     {
+            // No lease of its own: an attempt left in progress is taken over under
+            // the contact's lease (`take_lease`), below.
+            retention,
         // In progress under our lease: its attempt died; this one takes it over.
         IdempotencyOutcome::New | IdempotencyOutcome::InProgress => {}
         IdempotencyOutcome::Replay(_) => return Ok(Delivery::AlreadyDelivered),
