@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::facts::{BrandContext, campaign_facts, content_facts, promotion_facts};
 use super::{App, AppError, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
+use crate::domain::bounds;
 use crate::domain::brand::{Brand, Marketplace};
 use crate::domain::campaign::{
     Campaign, CampaignStatus, HeaderStyle, Image, Logo, LogoBackground, LogoFormat, SendWindow,
@@ -60,6 +61,7 @@ pub struct LogoInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CampaignInput {
     /// The brand.
+    #[serde(deserialize_with = "bounds::serde_id")]
     pub brand_id: String,
     /// `new_product`, `featured_product` or `holiday_gift_guide` (R-MYCE-2);
     /// an extension of CONTRACT.md, `featured_product` when absent.
@@ -69,19 +71,19 @@ pub struct CampaignInput {
     #[serde(default)]
     pub nickname: Option<String>,
     /// Event theme id (R-MYCE-3).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_opt_id")]
     pub theme: Option<String>,
     /// Primary product (R-MYCE-4).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_opt_id")]
     pub primary_asin: Option<String>,
     /// Promotion on the primary product (R-MYCE-11).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_opt_id")]
     pub promotion_id: Option<String>,
     /// Lifestyle image (R-MYCE-5).
     #[serde(default)]
     pub lifestyle_image: Option<ImageInput>,
     /// Complementary products (R-MYCE-6).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_ids")]
     pub complementary_asins: Vec<String>,
     /// Start date, `YYYY-MM-DD` in the marketplace's time zone (R-MYCE-7).
     #[serde(deserialize_with = "crate::domain::bounds::serde_date")]
@@ -389,9 +391,9 @@ async fn submit_once(
     app: &App,
     caller: &Caller,
     input: CampaignInput,
+    id: Option<CampaignId>,
 ) -> Result<Submitted, AppError> {
     let draft: CampaignDraft = input.into();
-    id: Option<CampaignId>,
     let checked = check(app, caller, &draft).await?;
     if !checked.validation.valid {
         return Err(AppError::Rules {
@@ -432,8 +434,6 @@ async fn submit_once(
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_RETENTION_HOURS: i64 = 24;
 
-/// `POST /campaigns`. With an `Idempotency-Key`, a repeat with the same body
-/// gets the first result (201 or 422) and the same key with another body is a
 /// How long a claimed `Idempotency-Key` answers "still being processed" (409) before a
 /// repeat takes it over (business clock): far over one submission (a request times
 /// out after seconds), far under the retention, so a claim whose request died does not
@@ -441,6 +441,8 @@ pub const IDEMPOTENCY_RETENTION_HOURS: i64 = 24;
 /// after the first attempt stored its campaign answers that campaign, never a second.
 pub const IDEMPOTENCY_LEASE_SECONDS: i64 = 60;
 
+/// `POST /campaigns`. With an `Idempotency-Key`, a repeat with the same body
+/// gets the first result (201 or 422) and the same key with another body is a
 /// 422; the key is claimed by a conditional write so concurrent repeats create
 /// one campaign.
 pub async fn submit(
@@ -460,9 +462,9 @@ pub async fn submit(
     let canonical = serde_json::to_vec(&input).map_err(|e| AppError::Internal(e.to_string()))?;
     let hash = sha256_hex(&canonical);
     let retention = chrono::Duration::hours(IDEMPOTENCY_RETENTION_HOURS);
+    let lease = chrono::Duration::seconds(IDEMPOTENCY_LEASE_SECONDS);
     match app
         .store
-    let lease = chrono::Duration::seconds(IDEMPOTENCY_LEASE_SECONDS);
         .begin(&scope, key, &hash, app.clock.now(), lease, retention)
         .await?
     {
@@ -510,8 +512,6 @@ pub async fn submit(
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
 /// The id of the campaign a keyed submission creates: the same for every attempt of
 /// one (scope, key), so an attempt that takes over a dead one's claim meets the
 /// campaign it may have stored instead of creating a second.
@@ -531,6 +531,8 @@ fn keyed_campaign_id(scope: &str, key: &str) -> CampaignId {
     )
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

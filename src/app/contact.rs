@@ -100,13 +100,17 @@ impl PeriodBound {
     }
 }
 
-/// Parses `stars=1,2,3`: each 1 to 5 (400 otherwise), duplicates ignored.
+/// Parses `stars=1,2,3`: each one digit 1 to 5, nothing else (400 otherwise: the
+/// document's pattern `^[1-5](,[1-5])*$`), duplicates ignored.
 pub fn parse_stars(text: &str) -> Result<Vec<u8>, AppError> {
     let mut stars = Vec::new();
     for part in text.split(',') {
-        let part = part.trim();
-        match part.parse::<u8>() {
-            Ok(n @ 1..=5) => {
+        let digit = match part.as_bytes() {
+            [d @ b'1'..=b'5'] => Some(d - b'0'),
+            _ => None,
+        };
+        match digit {
+            Some(n) => {
                 if !stars.contains(&n) {
                     stars.push(n);
                 }
@@ -353,7 +357,7 @@ impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, AppError> {
         let limit = match limit {
             None => DEFAULT_PAGE_SIZE,
-            Some(text) => match text.trim().parse::<usize>() {
+            Some(text) => match text.parse::<usize>() {
                 Ok(n @ 1..=MAX_PAGE_SIZE) => n,
                 _ => {
                     return Err(AppError::BadRequest(format!(
@@ -585,11 +589,11 @@ async fn take_lease(app: &App, contact: &ContactId) -> Result<bool, AppError> {
             "lease",
             app.clock.now(),
             lease,
+            lease,
         )
         .await?;
     Ok(outcome == IdempotencyOutcome::New)
 }
-            lease,
 
 /// Sends the contact's email then publishes its event, once. An attempt first takes the
 /// contact's lease ([`LEASE_SCOPE`]), then claims [`DELIVERY_SCOPE`]: completed when both
@@ -625,13 +629,13 @@ async fn deliver_leased(
             contact.id.as_str(),
             &email.message_id,
             now,
+            // No lease of its own: an attempt left in progress is taken over under
+            // the contact's lease (`take_lease`), below.
+            retention,
             retention,
         )
         .await?
     {
-            // No lease of its own: an attempt left in progress is taken over under
-            // the contact's lease (`take_lease`), below.
-            retention,
         // In progress under our lease: its attempt died; this one takes it over.
         IdempotencyOutcome::New | IdempotencyOutcome::InProgress => {}
         IdempotencyOutcome::Replay(_) => return Ok(Delivery::AlreadyDelivered),
