@@ -758,6 +758,11 @@ pub async fn contact(
     Ok(ContactCreated::from(&contact))
 }
 
+/// How far back [`resume_pending`] looks for contacts whose delivery did not complete
+/// (business clock): a scheduled pass runs every few minutes, so two days cover any
+/// outage of the mail port or the bus that a pass could still repair.
+pub const PENDING_CONTACT_DAYS: i64 = 2;
+
 /// What [`resume_pending`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resumed {
