@@ -205,3 +205,34 @@ async fn the_server_answers_every_documented_operation() {
         assert!(status < 500, "{method} {path}: {status} {body}");
     }
 }
+
+/// The document's theme ids are the themes the server lists (a query naming another
+/// theme is a 400, so the document states them as an enum, kept equal here).
+#[tokio::test]
+async fn the_documented_theme_ids_are_the_served_themes() {
+    let doc = document();
+    let documented: BTreeSet<String> = doc["components"]["schemas"]["ThemeId"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let server = Server::start(&[]);
+    let bearer = token("S1", &["B1"], &["brand_representative"]);
+    let themes: Value = reqwest::Client::new()
+        .get(server.url("/v1/themes"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let served: BTreeSet<String> = themes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(documented, served);
+}

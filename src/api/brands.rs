@@ -25,8 +25,13 @@ fn date(name: &str, v: Option<String>) -> Result<Option<NaiveDate>, Problem> {
 
 /// A non-empty id parameter, refused (400, named) over the id bound.
 pub(super) fn id_param(name: &str, v: Option<String>) -> Result<Option<String>, Problem> {
-    v.filter(|s| !s.is_empty())
-        .map(|s| bounds::id(name, s).map_err(|e| Problem::bad_request(e.to_string())))
+    theme_param(name, v.filter(|s| !s.is_empty()))
+}
+
+/// A theme parameter: present but empty (`theme=`) is no theme of the list, so it goes on
+/// to be refused as unknown (400) rather than read as "absent".
+fn theme_param(name: &str, v: Option<String>) -> Result<Option<String>, Problem> {
+    v.map(|s| bounds::id(name, s).map_err(|e| Problem::bad_request(e.to_string())))
         .transpose()
 }
 
@@ -50,7 +55,7 @@ pub async fn calendar(
     let q = CalendarQuery {
         from: date("from", p.from)?,
         to: date("to", p.to)?,
-        theme: id_param("theme", p.theme)?,
+        theme: theme_param("theme", p.theme)?,
         promotion_id: id_param("promotionId", p.promotion_id)?,
     };
     Ok(Json(calendar::calendar(&s.app, &caller, &brand, q).await?))
@@ -75,7 +80,7 @@ pub async fn promotions(
     let q = EligibilityQuery {
         asin: id_param("asin", p.asin)?,
         start_date: date("startDate", p.start_date)?,
-        theme: id_param("theme", p.theme)?,
+        theme: theme_param("theme", p.theme)?,
     };
     Ok(Json(
         promotions::eligible(&s.app, &caller, &brand, q).await?,
