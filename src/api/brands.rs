@@ -12,8 +12,10 @@ use crate::app::calendar::{self, Calendar, CalendarQuery};
 use crate::app::promotions::{self, Eligibility, EligibilityQuery};
 use crate::domain::bounds;
 
+/// An optional date parameter. Present but empty (`from=`) is no date: a 400, as the
+/// document's `format: date` says, not "absent".
 fn date(name: &str, v: Option<String>) -> Result<Option<NaiveDate>, Problem> {
-    match v.filter(|s| !s.is_empty()) {
+    match v {
         None => Ok(None),
         Some(s) => bounds::parse_date(name, &s)
             .map(Some)
@@ -21,8 +23,16 @@ fn date(name: &str, v: Option<String>) -> Result<Option<NaiveDate>, Problem> {
     }
 }
 
-fn non_empty(v: Option<String>) -> Option<String> {
-    v.filter(|s| !s.is_empty())
+/// A non-empty id parameter, refused (400, named) over the id bound.
+pub(super) fn id_param(name: &str, v: Option<String>) -> Result<Option<String>, Problem> {
+    theme_param(name, v.filter(|s| !s.is_empty()))
+}
+
+/// A theme parameter: present but empty (`theme=`) is no theme of the list, so it goes on
+/// to be refused as unknown (400) rather than read as "absent".
+fn theme_param(name: &str, v: Option<String>) -> Result<Option<String>, Problem> {
+    v.map(|s| bounds::id(name, s).map_err(|e| Problem::bad_request(e.to_string())))
+        .transpose()
 }
 
 /// Query of the calendar.
@@ -45,8 +55,8 @@ pub async fn calendar(
     let q = CalendarQuery {
         from: date("from", p.from)?,
         to: date("to", p.to)?,
-        theme: non_empty(p.theme),
-        promotion_id: non_empty(p.promotion_id),
+        theme: theme_param("theme", p.theme)?,
+        promotion_id: id_param("promotionId", p.promotion_id)?,
     };
     Ok(Json(calendar::calendar(&s.app, &caller, &brand, q).await?))
 }
@@ -68,9 +78,9 @@ pub async fn promotions(
     Query(p): Query<PromotionParams>,
 ) -> Result<Json<Eligibility>, Problem> {
     let q = EligibilityQuery {
-        asin: non_empty(p.asin),
+        asin: id_param("asin", p.asin)?,
         start_date: date("startDate", p.start_date)?,
-        theme: non_empty(p.theme),
+        theme: theme_param("theme", p.theme)?,
     };
     Ok(Json(
         promotions::eligible(&s.app, &caller, &brand, q).await?,

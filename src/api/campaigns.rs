@@ -22,7 +22,10 @@ pub async fn submit(
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => match v.to_str() {
-            Ok(k) if !k.trim().is_empty() && k.len() <= 255 => Some(k.trim().to_owned()),
+            // Visible ASCII only, as infra/openapi.yaml says: a key is an opaque token.
+            Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+                Some(k.to_owned())
+            }
             _ => {
                 return Err(Problem::bad_request(
                     "Idempotency-Key must be 1 to 255 visible characters",
@@ -68,7 +71,9 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let status = match q.status.as_deref().filter(|x| !x.is_empty()) {
+    // An empty `status=` is no status of the enum: a 400 like any other (only an
+    // absent parameter means "every status").
+    let status = match q.status.as_deref() {
         None => None,
         Some(x) => Some(
             x.parse::<CampaignStatus>()
@@ -78,7 +83,7 @@ pub async fn list(
     let items = campaigns::list(
         &s.app,
         &caller,
-        q.brand_id.as_deref().filter(|b| !b.is_empty()),
+        super::brands::id_param("brandId", q.brand_id)?.as_deref(),
         status,
     )
     .await?;

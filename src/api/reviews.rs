@@ -36,21 +36,13 @@ pub async fn list(
     Query(p): Query<ListParams>,
 ) -> Result<Json<ReviewPage>, Problem> {
     let q = ReviewQuery {
-        brand_id: non_empty(p.brand_id),
-        stars: non_empty(p.stars)
-            .map(|s| contact::parse_stars(&s))
-            .transpose()?,
-        from: non_empty(p.from)
-            .map(|s| PeriodBound::parse("from", &s))
-            .transpose()?,
-        to: non_empty(p.to)
-            .map(|s| PeriodBound::parse("to", &s))
-            .transpose()?,
+        brand_id: super::brands::id_param("brandId", p.brand_id)?,
+        stars: p.stars.map(|s| contact::parse_stars(&s)).transpose()?,
+        // Present but empty is no date or instant: a 400, not "absent".
+        from: p.from.map(|s| PeriodBound::parse("from", &s)).transpose()?,
+        to: p.to.map(|s| PeriodBound::parse("to", &s)).transpose()?,
     };
-    let page = PageRequest::parse(
-        non_empty(p.limit).as_deref(),
-        non_empty(p.cursor).as_deref(),
-    )?;
+    let page = PageRequest::parse(p.limit.as_deref(), non_empty(p.cursor).as_deref())?;
     Ok(Json(
         contact::review_page(&s.app, &caller, &q, &page).await?,
     ))

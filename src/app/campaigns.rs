@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::facts::{BrandContext, campaign_facts, content_facts, promotion_facts};
 use super::{App, AppError, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
+use crate::domain::bounds;
 use crate::domain::brand::{Brand, Marketplace};
 use crate::domain::campaign::{
     Campaign, CampaignStatus, HeaderStyle, Image, Logo, LogoBackground, LogoFormat, SendWindow,
@@ -60,6 +61,7 @@ pub struct LogoInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CampaignInput {
     /// The brand.
+    #[serde(deserialize_with = "bounds::serde_id")]
     pub brand_id: String,
     /// `new_product`, `featured_product` or `holiday_gift_guide` (R-MYCE-2);
     /// an extension of CONTRACT.md, `featured_product` when absent.
@@ -69,19 +71,19 @@ pub struct CampaignInput {
     #[serde(default)]
     pub nickname: Option<String>,
     /// Event theme id (R-MYCE-3).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_opt_id")]
     pub theme: Option<String>,
     /// Primary product (R-MYCE-4).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_opt_id")]
     pub primary_asin: Option<String>,
     /// Promotion on the primary product (R-MYCE-11).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_opt_id")]
     pub promotion_id: Option<String>,
     /// Lifestyle image (R-MYCE-5).
     #[serde(default)]
     pub lifestyle_image: Option<ImageInput>,
     /// Complementary products (R-MYCE-6).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounds::serde_ids")]
     pub complementary_asins: Vec<String>,
     /// Start date, `YYYY-MM-DD` in the marketplace's time zone (R-MYCE-7).
     #[serde(deserialize_with = "crate::domain::bounds::serde_date")]
@@ -399,6 +401,7 @@ async fn submit_once(
     app: &App,
     caller: &Caller,
     input: CampaignInput,
+    id: Option<CampaignId>,
 ) -> Result<Submitted, AppError> {
     let draft: CampaignDraft = input.into();
     let checked = check(app, caller, &draft).await?;
@@ -413,18 +416,40 @@ async fn submit_once(
             violations: checked.validation.violations,
         });
     }
-    let campaign = build(draft, checked, app.clock.now())?;
-    match app.store.create_campaign(&campaign).await? {
-        CreateOutcome::Created => Ok(Submitted {
+    let keyed = id.is_some();
+    let mut campaign = build(draft, checked, app.clock.now())?;
+    if let Some(id) = id {
+        campaign.id = id;
+    }
+    let created = |c: &Campaign| -> Result<Submitted, AppError> {
+        Ok(Submitted {
             status: 201,
-            body: serde_json::to_value(&campaign).map_err(|e| AppError::Internal(e.to_string()))?,
-        }),
+            body: serde_json::to_value(c).map_err(|e| AppError::Internal(e.to_string()))?,
+        })
+    };
+    match app.store.create_campaign(&campaign).await? {
+        CreateOutcome::Created => created(&campaign),
+        // A keyed attempt whose predecessor stored the campaign and died before
+        // completing the key: that campaign is the answer (same key, same body).
+        CreateOutcome::AlreadyExists if keyed => {
+            match app.store.get_campaign(&campaign.id).await? {
+                Some(stored) if stored.brand_id == campaign.brand_id => created(&stored),
+                _ => Err(AppError::Internal("campaign id collision".into())),
+            }
+        }
         CreateOutcome::AlreadyExists => Err(AppError::Internal("campaign id collision".into())),
     }
 }
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_RETENTION_HOURS: i64 = 24;
+
+/// How long a claimed `Idempotency-Key` answers "still being processed" (409) before a
+/// repeat takes it over (business clock): far over one submission (a request times
+/// out after seconds), far under the retention, so a claim whose request died does not
+/// block the key for a day. The campaign id is derived from the key, so a takeover
+/// after the first attempt stored its campaign answers that campaign, never a second.
+pub const IDEMPOTENCY_LEASE_SECONDS: i64 = 60;
 
 /// `POST /campaigns`. With an `Idempotency-Key`, a repeat with the same body
 /// gets the first result (201 or 422) and the same key with another body is a
@@ -440,16 +465,17 @@ pub async fn submit(
     // submit for the brand now.
     represents(caller, &input.brand_id)?;
     let Some(key) = idempotency_key else {
-        return submit_once(app, caller, input).await;
+        return submit_once(app, caller, input, None).await;
     };
     // Scope the key to the caller's selling account: two sellers may pick the same key.
     let scope = format!("campaigns:{}", caller.seller_id);
     let canonical = serde_json::to_vec(&input).map_err(|e| AppError::Internal(e.to_string()))?;
     let hash = sha256_hex(&canonical);
     let retention = chrono::Duration::hours(IDEMPOTENCY_RETENTION_HOURS);
+    let lease = chrono::Duration::seconds(IDEMPOTENCY_LEASE_SECONDS);
     match app
         .store
-        .begin(&scope, key, &hash, app.clock.now(), retention)
+        .begin(&scope, key, &hash, app.clock.now(), lease, retention)
         .await?
     {
         IdempotencyOutcome::Replay(stored) => serde_json::from_value(stored)
@@ -459,7 +485,8 @@ pub async fn submit(
             "a request with this Idempotency-Key is still being processed; retry shortly".into(),
         )),
         IdempotencyOutcome::New => {
-            let outcome = match submit_once(app, caller, input).await {
+            let id = keyed_campaign_id(&scope, key);
+            let outcome = match submit_once(app, caller, input, Some(id)).await {
                 Ok(s) => Ok(s),
                 Err(AppError::Rules {
                     detail,
@@ -493,6 +520,25 @@ pub async fn submit(
             }
         }
     }
+}
+
+/// The id of the campaign a keyed submission creates: the same for every attempt of
+/// one (scope, key), so an attempt that takes over a dead one's claim meets the
+/// campaign it may have stored instead of creating a second.
+fn keyed_campaign_id(scope: &str, key: &str) -> CampaignId {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(scope.as_bytes())
+        .chain_update([0])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    CampaignId::new(
+        uuid::Builder::from_custom_bytes(bytes)
+            .into_uuid()
+            .to_string(),
+    )
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

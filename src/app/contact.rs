@@ -38,7 +38,7 @@ use crate::domain::order::Order;
 use crate::domain::review::Review;
 use crate::domain::schedule::local_midnight;
 use crate::domain::{BrandId, ContactId, ReviewId};
-use crate::mail::{Mailbox, OutgoingEmail};
+use crate::mail::{Mailbox, OutgoingEmail, tags};
 use crate::policy::{Decision, FactValue, Facts, PolicyVersion, Violation};
 use crate::store::{ContactOutcome, IdempotencyOutcome};
 
@@ -100,13 +100,17 @@ impl PeriodBound {
     }
 }
 
-/// Parses `stars=1,2,3`: each 1 to 5 (400 otherwise), duplicates ignored.
+/// Parses `stars=1,2,3`: each one digit 1 to 5, nothing else (400 otherwise: the
+/// document's pattern `^[1-5](,[1-5])*$`), duplicates ignored.
 pub fn parse_stars(text: &str) -> Result<Vec<u8>, AppError> {
     let mut stars = Vec::new();
     for part in text.split(',') {
-        let part = part.trim();
-        match part.parse::<u8>() {
-            Ok(n @ 1..=5) => {
+        let digit = match part.as_bytes() {
+            [d @ b'1'..=b'5'] => Some(d - b'0'),
+            _ => None,
+        };
+        match digit {
+            Some(n) => {
                 if !stars.contains(&n) {
                     stars.push(n);
                 }
@@ -356,7 +360,7 @@ impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, AppError> {
         let limit = match limit {
             None => DEFAULT_PAGE_SIZE,
-            Some(text) => match text.trim().parse::<usize>() {
+            Some(text) => match text.parse::<usize>() {
                 Ok(n @ 1..=MAX_PAGE_SIZE) => n,
                 _ => {
                     return Err(AppError::BadRequest(format!(
@@ -547,7 +551,7 @@ async fn contact_email(
     if !content.is_allowed() {
         return Err(rules_violated("the contact email", content));
     }
-    Ok(OutgoingEmail::new(
+    let email = OutgoingEmail::new(
         format!("contact-{}", contact.id),
         Mailbox::new(brand_name, app.from_address.clone()),
         order.relay_email.clone(),
@@ -555,7 +559,15 @@ async fn contact_email(
         contact.sent_at,
     )
     .with_contact(contact.id.as_str())
-    .with_content_language(view.locale.tag()))
+    .with_content_language(view.locale.tag());
+    // SES message tags: a contact email has no unsubscribe link, so its bounce or
+    // complaint names the brand and the customer only through them (counted, suppressed).
+    Ok(
+        match tags::message_tags_header(&review.brand_id, &review.customer_id, None) {
+            Some(value) => email.with_header(tags::HEADER_SES_MESSAGE_TAGS, value),
+            None => email,
+        },
+    )
 }
 
 /// What a delivery attempt found.
@@ -579,6 +591,7 @@ async fn take_lease(app: &App, contact: &ContactId) -> Result<bool, AppError> {
             contact.as_str(),
             "lease",
             app.clock.now(),
+            lease,
             lease,
         )
         .await?;
@@ -619,6 +632,9 @@ async fn deliver_leased(
             contact.id.as_str(),
             &email.message_id,
             now,
+            // No lease of its own: an attempt left in progress is taken over under
+            // the contact's lease (`take_lease`), below.
+            retention,
             retention,
         )
         .await?
@@ -744,6 +760,11 @@ pub async fn contact(
     deliver(app, &contact, &order, &email).await?;
     Ok(ContactCreated::from(&contact))
 }
+
+/// How far back [`resume_pending`] looks for contacts whose delivery did not complete
+/// (business clock): a scheduled pass runs every few minutes, so two days cover any
+/// outage of the mail port or the bus that a pass could still repair.
+pub const PENDING_CONTACT_DAYS: i64 = 2;
 
 /// What [`resume_pending`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

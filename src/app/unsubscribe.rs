@@ -10,6 +10,7 @@
 //! is re-applied). A token that does not verify is "not found", never more.
 
 use crate::domain::suppression::{Suppression, SuppressionReason, SuppressionScope};
+use crate::store::UpsertOutcome;
 use crate::unsubscribe::{Claims, Scope};
 
 use super::{App, AppError};
@@ -72,10 +73,6 @@ pub async fn page(app: &App, token: &str) -> Result<UnsubscribeView, AppError> {
 pub async fn unsubscribe(app: &App, token: &str) -> Result<Unsubscribed, AppError> {
     let claims = verify(app, token)?;
     let now = app.clock.now();
-    let existing = app
-        .store
-        .get_suppression(&claims.brand_id, &claims.customer_id)
-        .await?;
     let new = Suppression::new(
         claims.brand_id.clone(),
         claims.customer_id.clone(),
@@ -83,15 +80,9 @@ pub async fn unsubscribe(app: &App, token: &str) -> Result<Unsubscribed, AppErro
         Some(suppression_scope(claims.scope)),
         now,
     );
-    let (record, changed) = match new.combine(existing.as_ref()) {
-        Some(record) => (record, true),
-        None => match existing {
-            Some(old) => (old, false),
-            None => return Err(AppError::Internal("suppression vanished".to_owned())),
-        },
-    };
-    // Always applied, so the follower flag is set even when the record was already there.
-    app.store.suppress(&record).await?;
+    // The store folds it into the stored record under a condition (a bounce recorded
+    // meanwhile stays) and sets the follower flag even when the record said it already.
+    let changed = app.store.suppress(&new).await? == UpsertOutcome::Written;
     tracing::info!(brand = %claims.brand_id, scope = ?claims.scope, changed, "customer unsubscribed");
     Ok(Unsubscribed {
         view: view(app, &claims).await?,

@@ -21,10 +21,6 @@ use engage::unsubscribe::TokenSigner;
 
 use super::StateArgs;
 
-/// How far back a tick looks for contacts left pending (a crashed request is
-/// resumed by the next tick; two days covers a machine that was off for a weekend).
-const PENDING_CONTACT_DAYS: i64 = 2;
-
 /// Arguments of `engage tick`.
 #[derive(Debug, clap::Args)]
 pub struct TickArgs {
@@ -116,7 +112,7 @@ pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
     // deterministic message id makes a resend the same message).
     let contacts = runtime.block_on(engage::app::contact::resume_pending(
         &app,
-        chrono::Duration::days(PENDING_CONTACT_DAYS),
+        chrono::Duration::days(engage::app::contact::PENDING_CONTACT_DAYS),
     ))?;
     println!(
         "pending contacts: delivered {}, already delivered {}, in progress elsewhere {}, failed {}",

@@ -96,6 +96,56 @@ pub fn serde_date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error
     date("the date", v).map_err(serde::de::Error::custom)
 }
 
+/// The longest id (brand, promotion, review, ASIN, ...) a request or an event may
+/// carry, in bytes. Real ids are short; a longer one names nothing and would be
+/// over DynamoDB's key size (2 KB), where the store would fail instead of the input.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// Why an id was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} is longer than {MAX_ID_BYTES} bytes ({len} bytes)")]
+pub struct IdTooLong {
+    /// The field or parameter.
+    pub field: String,
+    /// Its length in bytes.
+    pub len: usize,
+}
+
+/// `text` when it is no longer than [`MAX_ID_BYTES`].
+pub fn id(field: &str, text: String) -> Result<String, IdTooLong> {
+    if text.len() <= MAX_ID_BYTES {
+        Ok(text)
+    } else {
+        Err(IdTooLong {
+            field: field.to_owned(),
+            len: text.len(),
+        })
+    }
+}
+
+/// `#[serde(deserialize_with = "serde_id")]`: an id field of a body or query,
+/// refused over [`MAX_ID_BYTES`] (the body extractor names the field's path).
+pub fn serde_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    id("the id", String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+/// [`serde_id`] for an optional field.
+pub fn serde_opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|t| id("the id", t))
+        .transpose()
+        .map_err(serde::de::Error::custom)
+}
+
+/// [`serde_id`] for a list of ids.
+pub fn serde_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .into_iter()
+        .map(|t| id("the id", t))
+        .collect::<Result<_, _>>()
+        .map_err(serde::de::Error::custom)
+}
+
 #[cfg(test)]
 #[path = "bounds_test.rs"]
 mod tests;

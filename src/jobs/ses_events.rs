@@ -56,65 +56,19 @@ use crate::store::{FeedbackCounts, FeedbackKind, FeedbackOutcome, Store, StoreEr
 use crate::unsubscribe::TokenSigner;
 
 pub use crate::mail::HEADER_CAMPAIGN;
+pub use crate::mail::tags::{
+    HEADER_SES_MESSAGE_TAGS, TAG_BRAND, TAG_CAMPAIGN, TAG_CUSTOMER, is_tag_value, message_tags,
+    message_tags_header,
+};
 
 /// The `source` of SES events on EventBridge.
 pub const SOURCE: &str = "aws.ses";
-/// SES message tag naming the brand of an email.
-pub const TAG_BRAND: &str = "engage-brand";
-/// SES message tag naming the customer an email went to.
-pub const TAG_CUSTOMER: &str = "engage-customer";
-/// SES message tag naming the campaign of a campaign email.
-pub const TAG_CAMPAIGN: &str = "engage-campaign";
-/// Raw-message header SES reads message tags from (`name=value, name=value`) and
-/// removes before delivery.
-pub const HEADER_SES_MESSAGE_TAGS: &str = "X-SES-MESSAGE-TAGS";
 /// The one-click unsubscribe header whose token names brand and customer.
 pub const HEADER_LIST_UNSUBSCRIBE: &str = "List-Unsubscribe";
 /// The policy whose brand-level rules and minimum volume decide a pause.
 pub const POLICY: &str = "send";
 /// Param: deliveries a brand needs before its complaint rate can suspend anything.
 pub const PARAM_MIN_DELIVERIES: &str = "complaint_min_deliveries";
-
-/// Whether `value` can be an SES message tag value.
-pub fn is_tag_value(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= 256
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@'))
-}
-
-/// The engage SES message tags of one email, leaving out values SES would refuse.
-pub fn message_tags(
-    brand: &BrandId,
-    customer: &CustomerId,
-    campaign: Option<&CampaignId>,
-) -> Vec<(&'static str, String)> {
-    let mut tags = vec![
-        (TAG_BRAND, brand.to_string()),
-        (TAG_CUSTOMER, customer.to_string()),
-    ];
-    if let Some(c) = campaign {
-        tags.push((TAG_CAMPAIGN, c.to_string()));
-    }
-    tags.retain(|(_, v)| is_tag_value(v));
-    tags
-}
-
-/// The value of [`HEADER_SES_MESSAGE_TAGS`] for one email (`None` when no tag fits).
-pub fn message_tags_header(
-    brand: &BrandId,
-    customer: &CustomerId,
-    campaign: Option<&CampaignId>,
-) -> Option<String> {
-    let tags = message_tags(brand, customer, campaign);
-    (!tags.is_empty()).then(|| {
-        tags.iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
-}
 
 /// An EventBridge envelope of an SES event.
 #[derive(Debug, Clone, Deserialize)]
@@ -469,19 +423,11 @@ pub async fn apply<S: Store + ?Sized>(
 
     let mut suppressed = false;
     if let (Some(reason), Some(customer)) = (suppress_reason, &recipient.customer) {
-        let existing = store
-            .get_suppression(&brand, customer)
-            .await
-            .map_err(store_err)?;
+        // Folded into the stored record by the store under a condition: an unsubscribe
+        // racing this bounce or complaint never overwrites it.
         let new = Suppression::new(brand.clone(), customer.clone(), reason, None, now);
-        let record = match new.combine(existing.as_ref()) {
-            Some(r) => Some(r),
-            None => existing,
-        };
-        if let Some(record) = record {
-            store.suppress(&record).await.map_err(store_err)?;
-            suppressed = true;
-        }
+        store.suppress(&new).await.map_err(store_err)?;
+        suppressed = true;
     }
 
     let key = format!("{}#{}", rec.mail.message_id, rec.event_type);

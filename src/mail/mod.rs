@@ -16,6 +16,7 @@ pub mod mime;
 pub mod outbox;
 pub mod render;
 pub mod ses;
+pub mod tags;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

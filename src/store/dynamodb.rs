@@ -657,6 +657,7 @@ impl IdempotencyStore for DynamoStore {
         key: &str,
         request_hash: &str,
         at: DateTime<Utc>,
+        lease: Duration,
         ttl: Duration,
     ) -> Result<IdempotencyOutcome, StoreError> {
         let record = IdemRecord {
@@ -666,15 +667,20 @@ impl IdempotencyStore for DynamoStore {
             state: IdemState::InProgress,
             response: None,
             created_at: at,
+            lease_until: Some((at + lease).timestamp()),
         };
         let item = Item::new(keys::idempotency(scope, key), record).expiring(at + ttl);
         let (pk, sk) = (item.pk.clone(), item.sk.clone());
-        let expr = Expr::default().value(":now", av(&at.timestamp())?);
+        let expr = Expr::default()
+            .name("#state", "state")
+            .value(":now", av(&at.timestamp())?)
+            .value(":in_progress", av(&IdemState::InProgress)?);
         let found = match self
             .put_if(
                 "idempotency_begin",
                 to_attrs(&item)?,
-                "attribute_not_exists(pk) OR expiresAt <= :now",
+                "attribute_not_exists(pk) OR expiresAt <= :now \
+                 OR (#state = :in_progress AND leaseUntil <= :now)",
                 expr,
             )
             .await?
@@ -686,7 +692,7 @@ impl IdempotencyStore for DynamoStore {
                     .await?
                 {
                     Some(old) => outcome_of(&old)?,
-                    None => return self.begin(scope, key, request_hash, at, ttl).await,
+                    None => return self.begin(scope, key, request_hash, at, lease, ttl).await,
                 }
             }
         };
@@ -710,7 +716,7 @@ impl IdempotencyStore for DynamoStore {
                 "idempotency_complete",
                 &k.pk,
                 &k.sk,
-                "SET #state = :complete, #response = :response",
+                "SET #state = :complete, #response = :response REMOVE leaseUntil",
                 "attribute_exists(pk)",
                 expr,
             )
@@ -825,8 +831,11 @@ impl EntityStore for DynamoStore {
     }
 
     async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
+        let k = keys::suppression(&suppression.brand_id, &suppression.customer_id);
         let outcome = self
-            .upsert_entity("suppress", &Entity::Suppression(suppression.clone()))
+            .merge_item("suppress", &k.pk, &k.sk, |old| {
+                merge::suppression(suppression, old)
+            })
             .await?;
         let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
         // Flag the follower if there is one; no follower is fine (the condition fails).

@@ -550,6 +550,7 @@ impl IdempotencyStore for EmbeddedStore {
         key: &str,
         request_hash: &str,
         at: DateTime<Utc>,
+        lease: Duration,
         ttl: Duration,
     ) -> Result<IdempotencyOutcome, StoreError> {
         let record = IdemRecord {
@@ -559,12 +560,15 @@ impl IdempotencyStore for EmbeddedStore {
             state: IdemState::InProgress,
             response: None,
             created_at: at,
+            lease_until: Some((at + lease).timestamp()),
         };
         let item = Item::new(keys::idempotency(scope, key), record).expiring(at + ttl);
         let now = at.timestamp();
         self.tx("idempotency_begin", move |conn| {
             if let Some(old) = read::<IdemRecord>(conn, "idempotency_begin", &item.pk, &item.sk)?
                 && old.expires_at.is_none_or(|exp| exp > now)
+                && !(old.body.state == IdemState::InProgress
+                    && old.body.lease_until.is_some_and(|until| until <= now))
             {
                 return outcome_of(&old);
             }
@@ -586,6 +590,7 @@ impl IdempotencyStore for EmbeddedStore {
             };
             item.body.state = IdemState::Complete;
             item.body.response = Some(response);
+            item.body.lease_until = None;
             write(conn, "idempotency_complete", &item)
         })
         .await
@@ -674,10 +679,23 @@ impl EntityStore for EmbeddedStore {
     }
 
     async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
-        let doc = entity_doc(&Entity::Suppression(suppression.clone()))?;
+        let change = suppression.clone();
+        let record = keys::suppression(&suppression.brand_id, &suppression.customer_id);
         let follower = keys::follower(&suppression.brand_id, &suppression.customer_id);
+        // One transaction: the fold of the stored record and the follower flag.
         self.tx("suppress", move |conn| {
-            let outcome = upsert_doc(conn, "suppress", doc, &[])?;
+            let old = read::<Suppression>(conn, "suppress", &record.pk, &record.sk)?;
+            let revision = old.as_ref().and_then(|i| i.revision).unwrap_or(0);
+            let outcome = match merge::suppression(&change, old.map(|i| i.body)) {
+                Some(body) => {
+                    let mut item = Item::new(merge::Merged::keys(&body), body);
+                    item.updated_at_micros = Some(keys::micros(item.body.updated_at));
+                    item.revision = Some(revision + 1);
+                    write(conn, "suppress", &item)?;
+                    UpsertOutcome::Written
+                }
+                None => UpsertOutcome::Stale,
+            };
             if let Some(mut f) = read_raw(conn, "suppress", &follower.pk, &follower.sk)?
                 && f.get("suppressed") != Some(&Value::Bool(true))
             {

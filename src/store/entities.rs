@@ -99,8 +99,13 @@ pub trait EntityStore: Send + Sync {
     /// when the change adds nothing. An existing follower keeps its `suppressed` flag.
     async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError>;
 
-    /// Suppresses a customer for a brand: stores the suppression (newest wins) and sets
+    /// Suppresses a customer for a brand: folds `suppression` into the stored record
+    /// ([`Suppression::combine`]: the strongest reason, every scope) under the same
+    /// revision check as [`EntityStore::merge`], so concurrent suppressions never lose
+    /// one another (a bounce is never undone by an unsubscribe stamped later), and sets
     /// `suppressed` on the follower item if there is one, so send runs see it for free.
+    /// `Written` when the record changed, `Stale` when it already said all of it (the
+    /// follower flag is set either way).
     async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError>;
 
     /// A brand profile.

@@ -26,13 +26,16 @@ pub enum IdempotencyOutcome {
 pub trait IdempotencyStore: Send + Sync {
     /// Claims the key for a request (conditional put). A record whose retention
     /// (`ttl` from its creation) has passed counts as absent, whatever the TTL
-    /// sweeper has done.
+    /// sweeper has done; so does a claim still in progress whose `lease` (from its
+    /// creation) has passed: the attempt that took it died, and a repeat takes over
+    /// instead of meeting "in progress" for the whole retention.
     async fn begin(
         &self,
         scope: &str,
         key: &str,
         request_hash: &str,
         at: DateTime<Utc>,
+        lease: Duration,
         ttl: Duration,
     ) -> Result<IdempotencyOutcome, StoreError>;
 

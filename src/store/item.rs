@@ -99,6 +99,10 @@ pub(crate) struct IdemRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// While in progress, the claim holds until then (epoch seconds, business
+    /// clock); past it a repeat takes the claim over (its holder died).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
 }
 
 /// Instant from microseconds since the epoch.

@@ -13,6 +13,7 @@ use super::keys::{self, Keys};
 use crate::domain::follower::{FollowChange, Follower};
 use crate::domain::order::{OrderChange, OrderRecord};
 use crate::domain::promotion::{PromotionChange, PromotionRecord};
+use crate::domain::suppression::Suppression;
 
 /// A partial change to a stored entity (see [`super::EntityStore::merge`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +93,26 @@ impl Merged for PromotionRecord {
     fn version(&self) -> DateTime<Utc> {
         self.updated_at
     }
+}
+
+impl Merged for Suppression {
+    fn keys(&self) -> Keys {
+        keys::suppression(&self.brand_id, &self.customer_id)
+    }
+    fn version(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// Folds a suppression (an unsubscribe, a bounce, a complaint) into the stored record:
+/// the strongest reason and every scope ([`Suppression::combine`]), `None` when the
+/// record already says it. Written under the revision check, so a bounce and an
+/// unsubscribe racing each other both end up in the record, whatever their instants.
+pub(crate) fn suppression(
+    change: &Suppression,
+    stored: Option<Suppression>,
+) -> Option<Suppression> {
+    change.clone().combine(stored.as_ref())
 }
 
 /// Folds a follow change into the stored follower: the new document, or `None` if unchanged.

@@ -2,12 +2,11 @@
 //! every status code these routes return, tenant isolation, idempotency, the
 //! calendar, eligible promotions and themes.
 
-
 use std::path::Path;
 
+use crate::server::{Server, token};
 use engage::store::{EmbeddedStore, Entity, EntityStore};
 use serde_json::{Value, json};
-use crate::server::{Server, token};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 
@@ -1000,4 +999,52 @@ async fn ordinary_sentences_pass_the_web_address_rule_and_address_parts_do_not()
             .collect();
         assert!(rules.contains(&"R-MSG-9.web_address"), "{subject}: {v}");
     }
+}
+
+/// A claimed `Idempotency-Key` whose request died (claimed, never completed nor
+/// released) holds the key for its lease only, on the business clock: a repeat after
+/// the lease takes the key over and creates the campaign (once), instead of meeting the
+/// dead claim for the key's 24 hours of retention.
+#[tokio::test]
+async fn a_dead_idempotency_claim_expires_after_its_lease() {
+    use engage::store::IdempotencyStore;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seed(&data).await;
+    {
+        let store = EmbeddedStore::open(&data).unwrap();
+        let claimed = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc()
+            - chrono::Duration::seconds(engage::app::campaigns::IDEMPOTENCY_LEASE_SECONDS + 1);
+        store
+            .begin(
+                "campaigns:S1",
+                "k-dead",
+                "the hash of a request that died",
+                claimed,
+                chrono::Duration::seconds(engage::app::campaigns::IDEMPOTENCY_LEASE_SECONDS),
+                chrono::Duration::hours(engage::app::campaigns::IDEMPOTENCY_RETENTION_HOURS),
+            )
+            .await
+            .unwrap();
+    }
+    let mut server = Server::start_in(&data, &dir.path().join("outbox"), &["--now", NOW]);
+    server.keep(dir);
+    let rep = token("S1", &["B1"], &["brand_representative"]);
+    let http = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = http
+            .post(server.url("/v1/campaigns"))
+            .bearer_auth(&rep)
+            .header("Idempotency-Key", "k-dead")
+            .json(&valid())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].clone());
+    }
+    assert_eq!(ids[0], ids[1], "the repeat replays the first");
 }

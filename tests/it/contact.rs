@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::server::{Server, engage_bin, token};
 use async_trait::async_trait;
 use engage::app::contact::{self, ContactInput, Delivery};
 use engage::app::{App, AppError};
@@ -25,7 +26,6 @@ use engage::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use engage::policy::PolicySet;
 use engage::store::{Entity, Store};
 use serde_json::{Value, json};
-use crate::server::{Server, engage_bin, token};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 const POLICY: &str = "contact@2026-11-01";
@@ -1287,11 +1287,11 @@ async fn pending_contacts_are_found_and_resumed(store: Arc<dyn Store>) {
     let id = r3.id.as_str();
     let message_id = format!("contact-{id}");
     store
-        .begin(contact::DELIVERY_SCOPE, id, &message_id, now, long)
+        .begin(contact::DELIVERY_SCOPE, id, &message_id, now, long, long)
         .await
         .unwrap();
     store
-        .begin(contact::LEASE_SCOPE, id, "lease", now, lease)
+        .begin(contact::LEASE_SCOPE, id, "lease", now, lease, lease)
         .await
         .unwrap();
 
@@ -1367,4 +1367,82 @@ async fn a_review_by_someone_other_than_the_buyer_is_refused_and_nobody_emailed(
         e.emails().is_empty(),
         "no email to the order's buyer nor to the reviewer"
     );
+}
+
+/// A contact email carries SES message tags (it has no unsubscribe link): its hard
+/// bounce, as SES reports it with those tags, is counted for the brand and suppresses
+/// the customer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_contact_emails_bounce_is_counted_and_suppresses_through_its_tags() {
+    use engage::domain::suppression::SuppressionReason;
+    use engage::domain::{BrandId, CustomerId};
+    use engage::jobs::ses_events::{self, SesDelivery};
+
+    let (store, _dir) = common::embedded();
+    seed_store(store.as_ref()).await;
+    let (app, mailer, _) = app_over(store.clone());
+    contact::contact(
+        &app,
+        &rep(),
+        "R-2",
+        ContactInput {
+            reason: "customer_support".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let email = mailer.sent.lock().unwrap()[0].clone();
+    let header = email
+        .header(ses_events::HEADER_SES_MESSAGE_TAGS)
+        .expect("the contact email carries SES message tags");
+    let mime = String::from_utf8(engage::mail::build_mime(&email).unwrap()).unwrap();
+    assert!(mime.contains(&format!(
+        "{}: {header}",
+        ses_events::HEADER_SES_MESSAGE_TAGS
+    )));
+    // SES turns the header into `mail.tags` and removes it; the other headers stay.
+    let mut tags = serde_json::Map::new();
+    for pair in header.split(", ") {
+        let (name, value) = pair.split_once('=').unwrap();
+        tags.insert(name.to_owned(), json!([value]));
+    }
+    let event = json!({"version": "0", "id": "ev-contact-bounce", "detail-type": "Email Bounced",
+        "source": "aws.ses", "account": "123456789012", "time": NOW, "region": "us-east-1",
+        "resources": [], "detail": {"eventType": "Bounce",
+            "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+                "bouncedRecipients": [{"emailAddress": email.to}]},
+            "mail": {"messageId": "0100-contact-bounce", "destination": [email.to],
+                "headers": [{"name": "X-Engage-Contact", "value": email.header("X-Engage-Contact").unwrap()}],
+                "tags": tags}}});
+    let signer = engage::unsubscribe::TokenSigner::new(
+        engage::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.as_bytes(),
+    );
+    let policies = PolicySet::bundled().unwrap();
+    let outcome =
+        ses_events::handle_delivery(store.as_ref(), &policies, &signer, event, common::t(NOW))
+            .await
+            .unwrap();
+    match outcome {
+        SesDelivery::Applied {
+            brand_id,
+            suppressed,
+            counted,
+            counts,
+            ..
+        } => {
+            assert_eq!(brand_id, "B1");
+            assert!(
+                suppressed && counted,
+                "suppressed {suppressed}, counted {counted}"
+            );
+            assert_eq!(counts.bounced, 1, "{counts:?}");
+        }
+        other => panic!("the contact email's bounce was not applied: {other:?}"),
+    }
+    let sup = store
+        .get_suppression(&BrandId::new("B1"), &CustomerId::new("c2"))
+        .await
+        .unwrap()
+        .expect("the customer is suppressed");
+    assert_eq!(sup.reason, SuppressionReason::Bounce);
 }

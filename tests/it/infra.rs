@@ -900,3 +900,163 @@ fn only_the_send_functions_get_the_send_settings() {
     let headroom = &t["Parameters"]["SendRateHeadroom"];
     assert!(number(&headroom["MinValue"]) >= 0.0 && number(&headroom["MaxValue"]) < 1.0);
 }
+
+/// (actions, leading-key patterns, on an index) of every table statement of `binary`'s
+/// role; `None` for the patterns of a statement without a `dynamodb:LeadingKeys` condition.
+fn table_grants(
+    t: &Value,
+    binary: &str,
+) -> Vec<(BTreeSet<String>, Option<BTreeSet<String>>, bool)> {
+    let (_, r) = function(t, binary);
+    let mut out = Vec::new();
+    for policy in as_list(&r["Properties"]["Policies"]) {
+        for st in as_list(&policy["Statement"]) {
+            let actions: BTreeSet<String> = as_list(&st["Action"])
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .filter(|a| a.starts_with("dynamodb:"))
+                .collect();
+            if actions.is_empty() {
+                continue;
+            }
+            let index = as_list(&st["Resource"])
+                .iter()
+                .map(text)
+                .any(|r| r.contains("/index/"));
+            let keys = st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].clone();
+            let keys = (!keys.is_null()).then(|| {
+                as_list(&keys)
+                    .iter()
+                    .map(|k| k.as_str().unwrap().to_owned())
+                    .collect()
+            });
+            out.push((actions, keys, index));
+        }
+    }
+    out
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Least privilege by key: the public unsubscribe function, ses-events and sequences
+/// reach only the partitions they touch (`dynamodb:LeadingKeys` on every table
+/// statement), the public one writes nothing but suppressions and the follower flag, and
+/// no role keeps an action its code never calls (sequences deletes only contact delivery
+/// claims; ses-events has no ConditionCheckItem).
+#[test]
+fn table_access_is_bounded_by_leading_keys() {
+    let t = template();
+    let unsubscribe = table_grants(&t, "unsubscribe-api");
+    assert_eq!(
+        unsubscribe,
+        vec![
+            (set(&["dynamodb:GetItem"]), Some(set(&["BRAND#*"])), false),
+            (
+                set(&["dynamodb:PutItem"]),
+                Some(set(&["BRAND#*#SUPPRESSIONS"])),
+                false
+            ),
+            (
+                set(&["dynamodb:UpdateItem"]),
+                Some(set(&["BRAND#*#FOLLOWERS#*"])),
+                false
+            ),
+        ]
+    );
+    let ses = table_grants(&t, "ses-events");
+    assert_eq!(
+        ses,
+        vec![
+            (
+                set(&[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem"
+                ]),
+                Some(set(&["BRAND#*", "CAMPAIGN#*", "MAILEVENT#*"])),
+                false
+            ),
+            (
+                set(&["dynamodb:Query"]),
+                Some(set(&["BRAND#*#CAMPAIGNS"])),
+                true
+            ),
+        ]
+    );
+    let sequences = table_grants(&t, "sequences");
+    for (actions, keys, _) in &sequences {
+        assert!(
+            keys.is_some(),
+            "sequences: {actions:?} without leading keys"
+        );
+    }
+    let deletes: Vec<_> = sequences
+        .iter()
+        .filter(|(a, _, _)| a.contains("dynamodb:DeleteItem"))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![&(
+            set(&["dynamodb:DeleteItem"]),
+            Some(set(&["IDEMPOTENCY#contact-delivery*"])),
+            false
+        )],
+        "sequences deletes only the contact delivery claims it releases"
+    );
+    for binary in ["unsubscribe-api", "ses-events", "sequences"] {
+        for (actions, _, _) in table_grants(&t, binary) {
+            assert!(
+                !actions.contains("dynamodb:ConditionCheckItem"),
+                "{binary}: ConditionCheckItem is never called"
+            );
+        }
+    }
+}
+
+/// Contact emails a crashed or failed request left pending are resumed on AWS by a
+/// scheduled function (the sequences pass, no package of its own): its main.rs calls
+/// `resume_pending`, it sends from the configured sender, publishes courtesy refunds on
+/// the bus, and may read the contacts index and hold the delivery claims.
+#[test]
+fn a_scheduled_function_resumes_pending_contacts() {
+    let t = template();
+    let (id, r) = function(&t, "sequences");
+    let scheduled = resources(&t).values().any(|res| {
+        res["Type"] == "AWS::Scheduler::Schedule"
+            && arn_of(&res["Properties"]["Target"]["Arn"]).as_deref() == Some(id.as_str())
+    });
+    assert!(scheduled, "{id} runs on a schedule");
+    let main = main_rs("sequences");
+    assert!(
+        main.contains("resume_pending("),
+        "functions/sequences resumes pending contacts"
+    );
+    assert!(
+        main.contains("with_from_address("),
+        "from the configured sender"
+    );
+    let env = &r["Properties"]["Environment"]["Variables"];
+    for var in ["ENGAGE_FROM_ADDRESS", "ENGAGE_EVENT_BUS"] {
+        assert!(env.get(var).is_some(), "{id}: {var}");
+    }
+    let grants = table_grants(&t, "sequences");
+    let reach = |pattern: &str, action: &str, index: bool| {
+        grants.iter().any(|(a, k, i)| {
+            a.contains(action) && *i == index && k.as_ref().is_some_and(|k| k.contains(pattern))
+        })
+    };
+    assert!(
+        reach("CONTACTS", "dynamodb:Query", true),
+        "lists recent contacts"
+    );
+    assert!(
+        reach("REVIEW#*", "dynamodb:GetItem", false),
+        "reads the contact and review"
+    );
+    assert!(
+        reach("IDEMPOTENCY#contact-delivery*", "dynamodb:PutItem", false),
+        "claims a delivery"
+    );
+}

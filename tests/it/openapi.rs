@@ -6,13 +6,12 @@
 //! The document is read and validated with PyYAML and openapi-spec-validator from the
 //! test command's virtual environment: run through `./tests/run`.
 
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
 use crate::server::{Server, token};
+use serde_json::Value;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -202,4 +201,35 @@ async fn the_server_answers_every_documented_operation() {
         assert!(!no_route, "{method} {path}: the server has no such route");
         assert!(status < 500, "{method} {path}: {status} {body}");
     }
+}
+
+/// The document's theme ids are the themes the server lists (a query naming another
+/// theme is a 400, so the document states them as an enum, kept equal here).
+#[tokio::test]
+async fn the_documented_theme_ids_are_the_served_themes() {
+    let doc = document();
+    let documented: BTreeSet<String> = doc["components"]["schemas"]["ThemeId"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let server = Server::start(&[]);
+    let bearer = token("S1", &["B1"], &["brand_representative"]);
+    let themes: Value = reqwest::Client::new()
+        .get(server.url("/v1/themes"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let served: BTreeSet<String> = themes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(documented, served);
 }

@@ -419,9 +419,14 @@ impl IdempotencyStore for FaultStore {
         key: &str,
         hash: &str,
         at: DateTime<Utc>,
+        lease: Duration,
         ttl: Duration,
     ) -> Result<IdempotencyOutcome, StoreError> {
-        faulty!(self, "begin", self.inner.begin(scope, key, hash, at, ttl))
+        faulty!(
+            self,
+            "begin",
+            self.inner.begin(scope, key, hash, at, lease, ttl)
+        )
     }
     async fn complete(
         &self,

@@ -338,3 +338,88 @@ fn policy_check_refuses_a_version_not_at_marketplace_midnight_without_a_reason()
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Ids in bodies and query strings are bounded where they are parsed, like path ids: a
+/// 400 naming the field before any store sees them (DynamoDB refuses keys over 2 KB, so
+/// there a longer id was a 500), and the same id in a marketplace event is refused.
+#[tokio::test]
+async fn long_ids_in_bodies_and_queries_are_400_naming_the_field() {
+    let server = Server::start(&[]);
+    let http = reqwest::Client::new();
+    let t = token("S1", &["B1"], &["brand_representative"]);
+    let long = "x".repeat(3000);
+    let body = |field: &str, value: serde_json::Value| {
+        let mut b = serde_json::json!({"brandId": "B1", "startDate": "2026-12-07"});
+        b[field] = value;
+        b
+    };
+    let cases: Vec<(reqwest::RequestBuilder, &str)> = vec![
+        (
+            http.post(server.url("/v1/campaigns/validate"))
+                .json(&body("promotionId", serde_json::json!(long))),
+            "promotionId",
+        ),
+        (
+            http.post(server.url("/v1/campaigns"))
+                .json(&body("brandId", serde_json::json!(long))),
+            "brandId",
+        ),
+        (
+            http.post(server.url("/v1/campaigns/validate")).json(&body(
+                "complementaryAsins",
+                serde_json::json!(["B0X", long]),
+            )),
+            "complementaryAsins",
+        ),
+        (
+            http.get(server.url(&format!("/v1/brands/B1/calendar?promotionId={long}"))),
+            "promotionId",
+        ),
+        (
+            http.get(server.url(&format!("/v1/brands/B1/promotions?asin={long}"))),
+            "asin",
+        ),
+        (
+            http.get(server.url(&format!("/v1/reviews?brandId={long}"))),
+            "brandId",
+        ),
+        (
+            http.get(server.url(&format!("/v1/campaigns?brandId={long}"))),
+            "brandId",
+        ),
+    ];
+    for (req, field) in cases {
+        let req = req.bearer_auth(&t).build().unwrap();
+        let what = format!("{} {}", req.method(), req.url().path());
+        let resp = http.execute(req).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{what}");
+        assert_eq!(problem_type(&resp), "application/problem+json", "{what}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(field) && detail.contains("longer than"),
+            "{what}: {detail}"
+        );
+    }
+
+    // The same bound on a marketplace event: refused, nothing stored.
+    let dir = tempfile::tempdir().unwrap();
+    let event = serde_json::json!({"version": "0", "id": "ev-long", "detail-type": "Brand Followed",
+        "source": "marketplace", "time": "2026-11-20T00:00:00Z", "detail": {"brandId": long,
+        "customerId": "c1", "relayEmail": "c1@relay.example", "locale": "en-US",
+        "followedAt": "2026-11-20T00:00:00Z"}});
+    let file = dir.path().join("long.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+    let out = std::process::Command::new(server::engage_bin())
+        .args(["event", "--data"])
+        .arg(dir.path().join("data"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(printed.contains("longer than"), "{printed}");
+}

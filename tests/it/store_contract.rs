@@ -328,58 +328,89 @@ mod contract {
         let day = Duration::days(1);
         let scope = "campaigns:seller-1";
         assert_eq!(
-            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::New
         );
         assert_eq!(
-            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::InProgress
         );
         assert_eq!(
-            s.begin(scope, "k1", "h2", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h2", at, day, day).await.unwrap(),
             IdempotencyOutcome::Mismatch
         );
         let response =
             json!({"status": 201, "body": {"id": "c1", "n": 1.5, "list": [1, "a", null]}});
         s.complete(scope, "k1", &response).await.unwrap();
         assert_eq!(
-            s.begin(scope, "k1", "h1", at + Duration::hours(1), day)
+            s.begin(scope, "k1", "h1", at + Duration::hours(1), day, day)
                 .await
                 .unwrap(),
             IdempotencyOutcome::Replay(response.clone())
         );
         assert_eq!(
-            s.begin(scope, "k1", "h2", at + Duration::hours(1), day)
+            s.begin(scope, "k1", "h2", at + Duration::hours(1), day, day)
                 .await
                 .unwrap(),
             IdempotencyOutcome::Mismatch
         );
         // Another scope is another key space.
         assert_eq!(
-            s.begin("campaigns:seller-2", "k1", "h2", at, day)
+            s.begin("campaigns:seller-2", "k1", "h2", at, day, day)
                 .await
                 .unwrap(),
             IdempotencyOutcome::New
         );
         // Release drops an in-progress claim, never a completed one.
         assert_eq!(
-            s.begin(scope, "k2", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k2", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::New
         );
         s.release(scope, "k2").await.unwrap();
         assert_eq!(
-            s.begin(scope, "k2", "h9", at, day).await.unwrap(),
+            s.begin(scope, "k2", "h9", at, day, day).await.unwrap(),
             IdempotencyOutcome::New
         );
         s.release(scope, "k1").await.unwrap();
         assert_eq!(
-            s.begin(scope, "k1", "h1", at, day).await.unwrap(),
+            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
             IdempotencyOutcome::Replay(response)
         );
         // Past its retention the record counts as absent, whatever TTL did.
         assert_eq!(
-            s.begin(scope, "k1", "h3", at + day, day).await.unwrap(),
+            s.begin(scope, "k1", "h3", at + day, day, day)
+                .await
+                .unwrap(),
             IdempotencyOutcome::New
+        );
+        // A claim left in progress is taken over once its lease has passed (business
+        // clock), not after the retention: its request died.
+        let lease = Duration::seconds(60);
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at, lease, day).await.unwrap(),
+            IdempotencyOutcome::New
+        );
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at + Duration::seconds(59), lease, day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::InProgress
+        );
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at + lease, lease, day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::New
+        );
+        // A completed record has no lease: replayed for the whole retention.
+        s.complete(scope, "k5", &json!({"done": true}))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.begin(scope, "k5", "h1", at + Duration::hours(2), lease, day)
+                .await
+                .unwrap(),
+            IdempotencyOutcome::Replay(json!({"done": true}))
         );
         // Completing a key never claimed is an error, not a silent success.
         let err = s.complete(scope, "never", &json!({})).await.unwrap_err();
@@ -759,6 +790,62 @@ mod contract {
             out.push(h.await.unwrap());
         }
         out
+    }
+
+    /// Suppressions are merged, never overwritten: a bounce, a complaint and
+    /// unsubscribes of both scopes racing for one (brand, customer), the unsubscribes
+    /// stamped later than the bounce, end in one record with the bounce and every scope;
+    /// a later-stamped unsubscribe arriving alone afterwards changes nothing.
+    pub async fn race_suppress_never_loses_a_bounce(s: Arc<dyn Store>) {
+        let (b, cu) = (BrandId::new("b1"), CustomerId::new("cu1"));
+        s.upsert(&Entity::Follower(follower(
+            "b1",
+            "cu1",
+            t("2026-10-01T00:00:00Z"),
+        )))
+        .await
+        .unwrap();
+        let at = t("2026-10-05T00:00:00Z");
+        let results = race(|i| {
+            let s = Arc::clone(&s);
+            let (b, cu) = (b.clone(), cu.clone());
+            async move {
+                let (reason, scope) = match i {
+                    0 => (SuppressionReason::Bounce, None),
+                    1 => (SuppressionReason::Complaint, None),
+                    i if i % 2 == 0 => (
+                        SuppressionReason::Unsubscribe,
+                        Some(SuppressionScope::Campaign),
+                    ),
+                    _ => (
+                        SuppressionReason::Unsubscribe,
+                        Some(SuppressionScope::Message),
+                    ),
+                };
+                let when = at + Duration::seconds(i64::try_from(i).unwrap());
+                s.suppress(&Suppression::new(b, cu, reason, scope, when))
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        assert!(results.contains(&UpsertOutcome::Written));
+        let got = s.get_suppression(&b, &cu).await.unwrap().unwrap();
+        assert_eq!(got.reason, SuppressionReason::Bounce, "{got:?}");
+        assert_eq!(
+            got.scopes,
+            vec![SuppressionScope::Campaign, SuppressionScope::Message]
+        );
+        assert!(s.get_follower(&b, &cu).await.unwrap().unwrap().suppressed);
+        let late = Suppression::new(
+            b.clone(),
+            cu.clone(),
+            SuppressionReason::Unsubscribe,
+            Some(SuppressionScope::Campaign),
+            at + Duration::days(30),
+        );
+        assert_eq!(s.suppress(&late).await.unwrap(), UpsertOutcome::Stale);
+        assert_eq!(s.get_suppression(&b, &cu).await.unwrap(), Some(got));
     }
 
     /// The send plan (first stored wins), segment writes conditional on `seq`,
@@ -1274,6 +1361,7 @@ mod contract {
                     "h1",
                     t("2026-11-01T00:00:00Z"),
                     Duration::days(1),
+                    Duration::days(1),
                 )
                 .await
                 .unwrap()
@@ -1642,6 +1730,7 @@ contract_suite!(
     race_put_contact,
     race_idempotency_begin,
     race_upsert,
+    race_suppress_never_loses_a_bounce,
     feedback_counts_each_event_once,
     race_count_feedback,
     message_ledger_claims_once,
