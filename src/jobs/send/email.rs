@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{SendError, SendOptions, message_id};
 use crate::app::{App, campaign_email};
+use crate::domain::brand::Brand;
 use crate::domain::campaign::Campaign;
 use crate::domain::follower::Follower;
 use crate::domain::promotion::Promotion;
@@ -23,17 +24,17 @@ pub(super) struct Template {
 }
 
 impl Template {
-    /// Renders the campaign's email once.
-    pub(super) async fn render(
+    /// Renders the campaign's email once, for the brand the caller read.
+    pub(super) fn render(
         app: &App,
         campaign: &Campaign,
+        brand: Option<&Brand>,
         promotion: Option<&Promotion>,
     ) -> Result<Self, SendError> {
-        let brand = app.store.get_brand(&campaign.brand_id).await?;
         let view = campaign_email::view(
             app,
             campaign,
-            brand.as_ref(),
+            brand,
             promotion,
             LINK_PLACEHOLDER.to_owned(),
             false,
@@ -41,7 +42,7 @@ impl Template {
         let rendered = campaign_email::render(app, &view)?;
         Ok(Self {
             campaign: campaign.clone(),
-            brand_name: brand.map_or_else(|| campaign.brand_id.to_string(), |b| b.name),
+            brand_name: brand.map_or_else(|| campaign.brand_id.to_string(), |b| b.name.clone()),
             rendered,
         })
     }

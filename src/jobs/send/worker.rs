@@ -317,7 +317,7 @@ impl Slice<'_> {
         let sender = store.feedback_counts(&campaign.brand_id).await?;
         let brand = store.get_brand(&campaign.brand_id).await?;
         let zone = crate::app::campaigns::brand_zone(brand.as_ref());
-        let template = Template::render(self.app, campaign, promotion.as_ref()).await?;
+        let template = Template::render(self.app, campaign, brand.as_ref(), promotion.as_ref())?;
         // The headers every email of the campaign carries (only the token differs).
         let sample = crate::domain::follower::Follower {
             brand_id: campaign.brand_id.clone(),
