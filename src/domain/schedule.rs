@@ -63,6 +63,35 @@ pub fn after_days(at: DateTime<Utc>, days: u64, tz: Tz) -> DateTime<Utc> {
     local_midnight(add_days(local_date(at, tz), days), tz)
 }
 
+/// The instant at the same local wall-clock time as `at`, `days` marketplace
+/// dates later ("N days after" an event, RULES.md): across a clock change that
+/// is 23 or 25 hours per changed day, not 24. A wall-clock time the change
+/// skips (02:30 on the March change) moves forward by the gap; one it repeats
+/// (01:30 on the November change) is its first occurrence.
+pub fn add_local_days(at: DateTime<Utc>, days: u64, tz: Tz) -> DateTime<Utc> {
+    let local = at.with_timezone(&tz).naive_local();
+    let target = local
+        .checked_add_days(Days::new(days))
+        .unwrap_or(chrono::NaiveDateTime::MAX);
+    match tz.from_local_datetime(&target) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
+        // Skipped by the clock change: the same elapsed time from the last
+        // instant before the gap, i.e. the wall-clock time moved by the gap.
+        chrono::LocalResult::None => {
+            let before = (1..=180).find_map(|m| {
+                tz.from_local_datetime(&(target - chrono::Duration::minutes(m)))
+                    .latest()
+                    .map(|t| (m, t))
+            });
+            match before {
+                Some((m, t)) => t.with_timezone(&Utc) + chrono::Duration::minutes(m),
+                None => target.and_utc(),
+            }
+        }
+    }
+}
+
 /// Calendar days from `today` to `date` (negative when `date` is past).
 pub fn days_between(today: NaiveDate, date: NaiveDate) -> i64 {
     (date - today).num_days()

@@ -2,12 +2,11 @@
 //! every status code these routes return, tenant isolation, idempotency, the
 //! calendar, eligible promotions and themes.
 
-
 use std::path::Path;
 
+use crate::server::{Server, token};
 use engage::store::{EmbeddedStore, Entity, EntityStore};
 use serde_json::{Value, json};
-use crate::server::{Server, token};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::server::{Server, engage_bin, token};
 use async_trait::async_trait;
 use engage::app::contact::{self, ContactInput, Delivery};
 use engage::app::{App, AppError};
@@ -25,7 +26,6 @@ use engage::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use engage::policy::PolicySet;
 use engage::store::{Entity, Store};
 use serde_json::{Value, json};
-use crate::server::{Server, engage_bin, token};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 const POLICY: &str = "contact@2026-11-01";

@@ -50,6 +50,7 @@ async fn order(s: &Arc<dyn Store>, brand: &str, id: &str, at: DateTime<Utc>) {
         shipped_at: None,
         carrier: None,
         tracking_id: None,
+        expected_delivery_at: None,
         delivered_at: None,
         return_received: None,
         updated_at: at,

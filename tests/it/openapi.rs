@@ -6,13 +6,12 @@
 //! The document is read and validated with PyYAML and openapi-spec-validator from the
 //! test command's virtual environment: run through `./tests/run`.
 
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
 use crate::server::{Server, token};
+use serde_json::Value;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

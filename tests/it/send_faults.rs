@@ -11,13 +11,13 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use crate::send_support::*;
 use chrono::Duration;
 use engage::clock::Clock;
 use engage::domain::campaign::CampaignStatus;
 use engage::jobs::send_window::{self, SendOptions};
 use engage::store::{DynamoStore, EmbeddedStore, Store};
 use proptest::prelude::*;
-use crate::send_support::*;
 
 const TIMES: [&str; 3] = [
     "2026-12-07T08:00:00Z",
@@ -155,7 +155,10 @@ async fn every_fault(
         let (mails, _) = scenario(make().await, k, after, 0).await;
         verify(
             &mails,
-            &format!("{label}: store call {k} ({}) fails (after={after})", trace[k - 1]),
+            &format!(
+                "{label}: store call {k} ({}) fails (after={after})",
+                trace[k - 1]
+            ),
         );
         runs += 1;
     }

@@ -1,13 +1,12 @@
 //! `engage tick` as a process: SIGKILLed mid-run then resumed, and three ticks
 //! at once on one data folder.
 
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use engage::store::{EmbeddedStore, Store};
 use crate::send_support::*;
+use engage::store::{EmbeddedStore, Store};
 
 const BIN: &str = env!("CARGO_BIN_EXE_engage");
 const NOW: &str = "2026-12-07T08:00:00Z";

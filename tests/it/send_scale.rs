@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::send_support::{app, brand, campaign, create, follower, state, t};
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region};
 use chrono::{DateTime, Utc};
@@ -22,7 +23,6 @@ use engage::jobs::send::aws::{Worker, plan};
 use engage::mail::{FlakyMailer, MailError, Mailer, OutgoingEmail, SentMessage, SesMailer};
 use engage::queue::{SendQueue, SqsQueue};
 use engage::store::{DynamoStore, EmbeddedStore, EntityStore, Store};
-use crate::send_support::{app, brand, campaign, create, follower, state, t};
 
 const BIN: &str = env!("CARGO_BIN_EXE_engage");
 

@@ -3,11 +3,11 @@
 //! campaigns, other brands independent, skips, expiry, cancellation,
 //! suspension and the performance use case.
 
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::send_support::*;
 use chrono::Duration;
 use engage::app::AppError;
 use engage::auth::{Caller, Role};
@@ -16,7 +16,6 @@ use engage::domain::PromotionId;
 use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::jobs::send_window::{self, SendOptions};
 use engage::store::{EmbeddedStore, Store};
-use crate::send_support::*;
 
 fn options() -> SendOptions {
     SendOptions {

@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use crate::server::Server;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
@@ -21,7 +22,6 @@ use engage::store::{EmbeddedStore, Entity, EntityStore};
 use engage::unsubscribe::{Scope, TokenSigner};
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use crate::server::Server;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
 
