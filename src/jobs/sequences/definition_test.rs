@@ -35,7 +35,11 @@ fn an_optional_value_leaves_its_paragraph_out_and_must_be_tested() {
     let with = t.render(&full).unwrap();
     let without = t.render(&full.without_optional()).unwrap();
     assert_eq!(with.body.len(), without.body.len() + 1);
-    assert!(with.body.iter().any(|p| p == "Expected delivery: 2026-11-20."));
+    assert!(
+        with.body
+            .iter()
+            .any(|p| p == "Expected delivery: 2026-11-20.")
+    );
 
     // Quoting the optional value without `is defined` fails without it.
     let bare = Template {
@@ -43,7 +47,10 @@ fn an_optional_value_leaves_its_paragraph_out_and_must_be_tested() {
         body: vec!["Expected delivery: {{ expected_delivery_date }}.".into()],
         closing: "c".into(),
     };
-    assert!(bare.render(&MessageVars::sample(Trigger::OrderShipped)).is_ok());
+    assert!(
+        bare.render(&MessageVars::sample(Trigger::OrderShipped))
+            .is_ok()
+    );
     assert!(
         bare.render(&MessageVars::sample(Trigger::OrderShipped).without_optional())
             .is_err()
