@@ -21,9 +21,10 @@ use engage::unsubscribe::TokenSigner;
 
 use super::StateArgs;
 
-/// How far back a tick looks for contacts left pending (a crashed request is
-/// resumed by the next tick; two days covers a machine that was off for a weekend).
-const PENDING_CONTACT_DAYS: i64 = 2;
+/// Technical, not a rule: how far back a tick looks for contacts left pending
+/// (a crashed request is resumed by the next tick; two days covers a machine
+/// that was off for a weekend).
+const PENDING_CONTACT_LOOKBACK_DAYS: i64 = 2;
 
 /// Arguments of `engage tick`.
 #[derive(Debug, clap::Args)]
@@ -116,7 +117,7 @@ pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
     // deterministic message id makes a resend the same message).
     let contacts = runtime.block_on(engage::app::contact::resume_pending(
         &app,
-        chrono::Duration::days(PENDING_CONTACT_DAYS),
+        chrono::Duration::days(PENDING_CONTACT_LOOKBACK_DAYS),
     ))?;
     println!(
         "pending contacts: delivered {}, already delivered {}, in progress elsewhere {}, failed {}",

@@ -332,7 +332,7 @@ fn compile(text: &str) -> Result<(), minijinja::Error> {
 pub fn after_span(at: DateTime<Utc>, span: Duration, tz: chrono_tz::Tz) -> DateTime<Utc> {
     let days = span.num_days().max(0);
     let rest = span - Duration::days(days);
-    add_local_days(at, days.unsigned_abs(), tz) + rest
+    add_local_days(at, days, tz) + rest
 }
 
 impl Step {
