@@ -19,9 +19,10 @@ use crate::domain::BrandId;
 use crate::domain::schedule::{add_days, days_between, local_date};
 use crate::policy::{Decision, Violation};
 
-/// The most days one calendar request may span.
+/// The most days one calendar request may span (a request bound, not a rule:
+/// README, Decisions, Calendar).
 pub const MAX_DAYS: i64 = 366;
-/// Days shown when `to` is absent.
+/// Days shown when `to` is absent (a request default, not a rule).
 pub const DEFAULT_DAYS: u64 = 60;
 
 /// A date's colour in the picker.

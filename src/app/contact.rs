@@ -36,7 +36,7 @@ use crate::domain::brand::Brand;
 use crate::domain::contact::{Contact, ContactReason};
 use crate::domain::order::Order;
 use crate::domain::review::Review;
-use crate::domain::schedule::local_midnight;
+use crate::domain::schedule::{local_midnight, midnight_days_before};
 use crate::domain::{BrandId, ContactId, ReviewId};
 use crate::mail::{Mailbox, OutgoingEmail, tags};
 use crate::policy::{Decision, FactValue, Facts, PolicyVersion, Violation};
@@ -48,7 +48,8 @@ pub const POLICY: &str = "contact";
 /// The idempotency scope of contact deliveries (key: the contact id).
 pub const DELIVERY_SCOPE: &str = "contact-delivery";
 
-/// How long a delivery record is kept (longer than a contact can be answered).
+/// Technical retention, not a rule: how long a delivery record is kept (longer
+/// than a contact can be answered).
 pub const DELIVERY_RETENTION_DAYS: i64 = 730;
 
 /// The address contact emails come from when `ENGAGE_FROM_ADDRESS` is not set (the
@@ -268,7 +269,17 @@ fn period(
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
     let tz = brand_zone(brand);
     let from = match q.from {
-        None => now - Duration::days(policy.param_i64("contact_max_days_since_order")?),
+        // R-CC-6 compares marketplace dates: an order placed on the date
+        // `contact_max_days_since_order` dates before today is still in time,
+        // so the listing starts at that date's local midnight.
+        None => midnight_days_before(
+            now,
+            policy
+                .param_i64("contact_max_days_since_order")?
+                .max(0)
+                .unsigned_abs(),
+            tz,
+        ),
         Some(PeriodBound::Instant(t)) => t,
         Some(PeriodBound::Date(d)) => local_midnight(d, tz),
     };

@@ -2,7 +2,8 @@
 //!
 //! - `negativeReviewRate.days30` / `days90`: negative reviews (at most
 //!   `negative_review_max_stars` stars) posted in the last 30 / 90 days (the
-//!   `health_period_days` param) over the orders placed in the same period. With
+//!   `health_period_days` param; marketplace calendar days: since the same local
+//!   time that many dates ago) over the orders placed in the same period. With
 //!   no order in the period the denominator is 1 (so one negative review with no
 //!   order reads 1.0, never a division by zero).
 //! - `level`: from the `health` policy's rules over the 30-day rate: `act` when
@@ -12,15 +13,19 @@
 //! - `complaintRate`: complaints over deliveries of the brand's emails, from the SES
 //!   feedback counters (cumulative).
 //!
-//! Every threshold comes from the `health` policy in force.
+//! Every threshold comes from a policy in force: the `health` policy, and for the
+//! complaint rate the `send` policy's brand-level rules (R-MAIL-3: a warning over
+//! the target, a violation at the limit, both from its minimum volume), the
+//! rules that suspend the brand's campaigns, so the two never disagree.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{App, AppError, own_brand};
 use crate::auth::Caller;
 use crate::domain::BrandId;
 use crate::domain::review::Review;
+use crate::domain::schedule::add_local_days;
 use crate::policy::{FactValue, Facts, Violation};
 
 /// The health answer.
@@ -112,9 +117,9 @@ fn rate(negative: usize, orders: usize) -> f64 {
 /// 403 without the brand representative role, 404 for a brand not the caller's or
 /// not registered, store and policy failures.
 pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, AppError> {
-    if own_brand(app, caller, brand).await?.is_none() {
+    let Some(profile) = own_brand(app, caller, brand).await? else {
         return Err(AppError::NotFound(format!("brand {brand}")));
-    }
+    };
     let brand = BrandId::new(brand);
     let now = app.clock.now();
     let policy = app.policies.in_force("health", now)?;
@@ -139,11 +144,14 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
             policy.id()
         )));
     };
-    let days = |n: i64| Duration::try_days(n).unwrap_or_else(Duration::zero);
     let answer_within = policy.param_hours("inquiry_answer_hours")?;
 
-    let long_from = now - days(long);
-    let short_from = now - days(short);
+    // "The last N days": since the same local time N marketplace dates ago
+    // (RULES.md counts calendar days), so a clock change in the period does not
+    // move its start by an hour.
+    let zone = crate::app::campaigns::brand_zone(Some(&profile));
+    let long_from = add_local_days(now, -long, zone);
+    let short_from = add_local_days(now, -short, zone);
     let orders = app.store.list_orders(&brand, long_from, now).await?;
     let reviews = app.store.list_reviews(&brand, long_from, now).await?;
     let negative: Vec<&Review> = reviews
@@ -207,7 +215,14 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
                 ),
             ),
     );
-    let decision = policy.evaluate(now, &facts)?;
+    let mut decision = policy.evaluate(now, &facts)?;
+    // The complaint rate's target and limit have one source, the send policy's
+    // brand-level rules (R-MAIL-3, with their minimum volume): the same decision
+    // that suspends the brand's campaigns at the limit warns here under it.
+    let sending = crate::jobs::send::rules::SendRules::in_force(&app.policies, now)?
+        .brand(now, &counts_feedback)?;
+    decision.violations.extend(sending.violations);
+    decision.warnings.extend(sending.warnings);
     let level = if decision.has_fired("R-MSG-8.act") {
         Level::Act
     } else if decision.has_fired("R-MSG-8.watch") {

@@ -1,13 +1,21 @@
-//! `engage event [--data DIR] [--now INSTANT] FILE or -`: applies marketplace
-//! events to the embedded store through the same code as the Lambda function.
+//! `engage event [--data DIR] [--now INSTANT] [--policies DIR] FILE or -`:
+//! applies marketplace events to the embedded store through the same code as
+//! the Lambda function, and SES feedback (envelopes whose `source` is
+//! `aws.ses`: deliveries, bounces, complaints) through the `ses-events`
+//! handler, so the complaint-rate rule (R-MAIL-3) can be exercised locally.
 
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use engage::config::Config;
 use engage::jobs::events::{self, Applied, error_chain};
+use engage::jobs::ses_events::{self, SesDelivery};
+use engage::policy::PolicySet;
 use engage::store::EmbeddedStore;
+use engage::unsubscribe::TokenSigner;
+use serde_json::Value;
 
 use super::StateArgs;
 
@@ -16,11 +24,21 @@ use super::StateArgs;
 pub struct EventArgs {
     #[command(flatten)]
     state: StateArgs,
+    /// A policy folder to load instead of the bundled policies.
+    #[arg(long)]
+    policies: Option<PathBuf>,
     /// A file of events (one envelope, a JSON array, or one envelope per line), or `-` for stdin.
     input: PathBuf,
 }
 
-pub fn run(args: EventArgs) -> anyhow::Result<ExitCode> {
+/// How one event ended, for the summary line.
+enum Outcome {
+    Applied(String),
+    Stale(String),
+    Failed(String),
+}
+
+pub fn run(args: EventArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let text = if args.input.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s)?;
@@ -29,6 +47,11 @@ pub fn run(args: EventArgs) -> anyhow::Result<ExitCode> {
         std::fs::read_to_string(&args.input)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.input.display()))?
     };
+    let policies = match args.policies.as_ref().or(config.policies_dir.as_ref()) {
+        Some(dir) => PolicySet::load_dir(dir)?,
+        None => PolicySet::bundled()?,
+    };
+    let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
     let store = EmbeddedStore::open(&args.state.data)?;
     let received_at = args.state.now.unwrap_or_else(Utc::now);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -38,37 +61,25 @@ pub fn run(args: EventArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         for (n, item) in events::parse_input(&text).into_iter().enumerate() {
             let n = n + 1;
-            let result = match item {
-                Ok(value) => match events::parse(value) {
-                    Ok(event) => events::apply(&store, &event, received_at)
-                        .await
-                        .map(|a| (event, a)),
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok((event, applied)) => {
-                    let status = match &applied {
-                        Applied::PromotionEnded { written: true, .. } | Applied::Written { .. } => {
-                            written += 1;
-                            "applied"
-                        }
-                        _ => {
-                            stale += 1;
-                            "stale"
-                        }
-                    };
-                    println!(
-                        "{n:>4} {status:<7} {} {} ({})",
-                        event.id,
-                        event.detail_type,
-                        applied.what()
-                    );
+            let outcome = match item {
+                Ok(value) if is_ses(&value) => {
+                    ses(&store, &policies, &signer, value, received_at).await
                 }
-                Err(e) => {
+                Ok(value) => marketplace(&store, &policies, value, received_at).await,
+                Err(e) => Outcome::Failed(error_chain(&e)),
+            };
+            match outcome {
+                Outcome::Applied(line) => {
+                    written += 1;
+                    println!("{n:>4} applied {line}");
+                }
+                Outcome::Stale(line) => {
+                    stale += 1;
+                    println!("{n:>4} stale   {line}");
+                }
+                Outcome::Failed(why) => {
                     failed += 1;
-                    println!("{n:>4} error   {}", error_chain(&e));
+                    println!("{n:>4} error   {why}");
                 }
             }
         }
@@ -82,4 +93,77 @@ pub fn run(args: EventArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Whether an envelope is SES feedback rather than a marketplace event.
+fn is_ses(value: &Value) -> bool {
+    value.get("source").and_then(Value::as_str) == Some(ses_events::SOURCE)
+}
+
+async fn marketplace(
+    store: &EmbeddedStore,
+    policies: &PolicySet,
+    value: Value,
+    received_at: DateTime<Utc>,
+) -> Outcome {
+    let event = match events::parse(value) {
+        Ok(e) => e,
+        Err(e) => return Outcome::Failed(error_chain(&e)),
+    };
+    match events::apply_with(store, policies, &event, received_at).await {
+        Ok(applied) => {
+            let line = format!("{} {} ({})", event.id, event.detail_type, applied.what());
+            match &applied {
+                Applied::PromotionEnded { written: true, .. } | Applied::Written { .. } => {
+                    Outcome::Applied(line)
+                }
+                _ => Outcome::Stale(line),
+            }
+        }
+        Err(e) => Outcome::Failed(error_chain(&e)),
+    }
+}
+
+/// One SES event through the `ses-events` handler: a repeat is stale; an event
+/// that is not engage's (or a transient bounce) is stale with its reason.
+async fn ses(
+    store: &EmbeddedStore,
+    policies: &PolicySet,
+    signer: &TokenSigner,
+    value: Value,
+    received_at: DateTime<Utc>,
+) -> Outcome {
+    match ses_events::handle_delivery(store, policies, signer, value, received_at).await {
+        Ok(SesDelivery::Applied {
+            id,
+            event_type,
+            brand_id,
+            counted,
+            counts,
+            paused,
+            ..
+        }) => {
+            let suspended = if paused.is_empty() {
+                String::new()
+            } else {
+                format!(", suspended {}", paused.join(" "))
+            };
+            let line = format!(
+                "{id} ses {event_type} (brand {brand_id}: {} delivered, {} complained{suspended})",
+                counts.delivered, counts.complained
+            );
+            if counted {
+                Outcome::Applied(line)
+            } else {
+                Outcome::Stale(line)
+            }
+        }
+        Ok(SesDelivery::Ignored { id, reason }) => {
+            Outcome::Stale(format!("{id} ses ignored: {reason}"))
+        }
+        Ok(SesDelivery::Rejected { id, reason }) => {
+            Outcome::Failed(format!("{id} ses rejected: {reason}"))
+        }
+        Err(e) => Outcome::Failed(error_chain(&e)),
+    }
 }

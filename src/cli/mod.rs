@@ -27,7 +27,7 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Prints a local bearer token.
     Token(token::TokenArgs),
-    /// Applies marketplace events from a file or stdin.
+    /// Applies marketplace events (and SES feedback, source aws.ses) from a file or stdin.
     Event(event::EventArgs),
     /// One pass of the scheduled jobs (the send window) over the embedded store.
     Tick(tick::TickArgs),
@@ -75,7 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args, &config),
         Command::Token(args) => token::run(args, &config),
-        Command::Event(args) => event::run(args),
+        Command::Event(args) => event::run(args, &config),
         Command::Tick(args) => tick::run(args, &config),
         Command::Demo(args) => demo::run(args, &config),
         Command::Policy { command } => policy::run(command),

@@ -102,6 +102,10 @@ pub struct Order {
     /// Tracking id, when shipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
+    /// When the carrier expects to deliver, when Order Shipped says (seed 002:
+    /// the shipment confirmation gives the expected delivery date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_delivery_at: Option<DateTime<Utc>>,
     /// When it was delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<DateTime<Utc>>,
@@ -145,6 +149,8 @@ pub enum OrderChangeKind {
         carrier: String,
         /// Tracking id.
         tracking_id: String,
+        /// When the carrier expects to deliver (optional in the event).
+        expected_delivery_at: Option<DateTime<Utc>>,
     },
     /// Order Delivered.
     Delivered {
@@ -201,6 +207,9 @@ pub struct OrderRecord {
     /// Tracking id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
+    /// Expected delivery, when Order Shipped gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_delivery_at: Option<DateTime<Utc>>,
     /// When it was delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<DateTime<Utc>>,
@@ -226,6 +235,7 @@ impl OrderRecord {
             shipped_at: None,
             carrier: None,
             tracking_id: None,
+            expected_delivery_at: None,
             delivered_at: None,
             return_received: None,
             updated_at: DateTime::<Utc>::MIN_UTC,
@@ -261,6 +271,7 @@ impl OrderRecord {
                 shipped_at,
                 carrier,
                 tracking_id,
+                expected_delivery_at,
             } => {
                 if !newer(*shipped_at, self.shipped_at) {
                     return false;
@@ -268,6 +279,7 @@ impl OrderRecord {
                 self.shipped_at = Some(*shipped_at);
                 self.carrier = Some(carrier.clone());
                 self.tracking_id = Some(tracking_id.clone());
+                self.expected_delivery_at = *expected_delivery_at;
                 *shipped_at
             }
             OrderChangeKind::Delivered { delivered_at } => {
@@ -304,6 +316,7 @@ impl OrderRecord {
             shipped_at: self.shipped_at,
             carrier: self.carrier.clone(),
             tracking_id: self.tracking_id.clone(),
+            expected_delivery_at: self.expected_delivery_at,
             delivered_at: self.delivered_at,
             return_received: self.return_received.clone(),
             updated_at: self.updated_at,
@@ -337,6 +350,7 @@ mod tests {
                 shipped_at: at("2026-11-02T00:00:00Z"),
                 carrier: "UPS".into(),
                 tracking_id: "1".into(),
+                expected_delivery_at: None,
             },
             OrderChangeKind::Delivered {
                 delivered_at: at("2026-11-03T00:00:00Z"),

@@ -63,6 +63,52 @@ pub fn after_days(at: DateTime<Utc>, days: u64, tz: Tz) -> DateTime<Utc> {
     local_midnight(add_days(local_date(at, tz), days), tz)
 }
 
+/// The instant at the same local wall-clock time as `at`, `days` marketplace
+/// dates later (earlier when negative): "N days after" an event (RULES.md),
+/// across a clock change 23 or 25 hours per changed day, not 24. A wall-clock
+/// time the change skips (02:30 on the March change) moves forward by the gap;
+/// one it repeats (01:30 on the November change) is its first occurrence.
+pub fn add_local_days(at: DateTime<Utc>, days: i64, tz: Tz) -> DateTime<Utc> {
+    let local = at.with_timezone(&tz).naive_local();
+    let n = Days::new(days.unsigned_abs());
+    let target = if days >= 0 {
+        local
+            .checked_add_days(n)
+            .unwrap_or(chrono::NaiveDateTime::MAX)
+    } else {
+        local
+            .checked_sub_days(n)
+            .unwrap_or(chrono::NaiveDateTime::MIN)
+    };
+    match tz.from_local_datetime(&target) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
+        // Skipped by the clock change: the same elapsed time from the last
+        // instant before the gap, i.e. the wall-clock time moved by the gap.
+        chrono::LocalResult::None => {
+            let before = (1..=180).find_map(|m| {
+                tz.from_local_datetime(&(target - chrono::Duration::minutes(m)))
+                    .latest()
+                    .map(|t| (m, t))
+            });
+            match before {
+                Some((m, t)) => t.with_timezone(&Utc) + chrono::Duration::minutes(m),
+                None => target.and_utc(),
+            }
+        }
+    }
+}
+
+/// Local midnight of the date `days` marketplace dates before `at`'s date:
+/// where a listing of what a rule "within the past N days" may still accept
+/// begins (the rule compares dates, so the whole first date counts).
+pub fn midnight_days_before(at: DateTime<Utc>, days: u64, tz: Tz) -> DateTime<Utc> {
+    let date = local_date(at, tz)
+        .checked_sub_days(Days::new(days))
+        .unwrap_or(NaiveDate::MIN);
+    local_midnight(date, tz)
+}
+
 /// Calendar days from `today` to `date` (negative when `date` is past).
 pub fn days_between(today: NaiveDate, date: NaiveDate) -> i64 {
     (date - today).num_days()

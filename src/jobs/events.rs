@@ -191,6 +191,10 @@ pub struct OrderShipped {
     pub carrier: String,
     /// Tracking id.
     pub tracking_id: String,
+    /// When the carrier expects to deliver (optional: seed 002's shipment
+    /// confirmation gives it when known).
+    #[serde(default)]
+    pub expected_delivery_at: Option<DateTime<Utc>>,
 }
 
 /// Order Delivered.
@@ -576,7 +580,10 @@ fn instants(e: &Event) -> Vec<(&'static str, DateTime<Utc>)> {
         }
         MarketplaceEvent::OrderPlaced(d) => out.push(("purchasedAt", d.placed.purchased_at)),
         MarketplaceEvent::ReviewPosted(d) => out.push(("postedAt", d.posted_at)),
-        MarketplaceEvent::OrderShipped(d) => out.push(("shippedAt", d.shipped_at)),
+        MarketplaceEvent::OrderShipped(d) => {
+            out.push(("shippedAt", d.shipped_at));
+            out.extend(d.expected_delivery_at.map(|at| ("expectedDeliveryAt", at)));
+        }
         MarketplaceEvent::OrderDelivered(d) => out.push(("deliveredAt", d.delivered_at)),
         MarketplaceEvent::ReturnReceived(d) => out.push(("receivedAt", d.received.received_at)),
         MarketplaceEvent::BrandRegistered(_)
@@ -737,6 +744,7 @@ pub async fn apply_with<S: Store + ?Sized>(
                 shipped_at: d.shipped_at,
                 carrier: d.carrier.clone(),
                 tracking_id: d.tracking_id.clone(),
+                expected_delivery_at: d.expected_delivery_at,
             };
             let o = Ok(order(store, policies, &event.id, &d.order_id, kind, received_at).await?);
             (format!("order {}", d.order_id), o)

@@ -230,7 +230,9 @@ pub async fn run(
     let seq = Sequences::in_force(&app.policies, now)?;
     // Fail the pass early, not per message, when the message policy is missing.
     app.policies.in_force("message", now)?;
-    let from_day = (now - seq.horizon()).date_naive();
+    // One UTC day more than the longest window: a window of N calendar days can
+    // close up to a clock change (an hour) after N x 24 hours.
+    let from_day = (now - seq.horizon()).date_naive() - chrono::Days::new(1);
     let mut pass = Pass {
         app,
         mailer,
@@ -391,12 +393,14 @@ impl Pass<'_> {
                 .settle(entry, Some(order), MessageStatus::Expired, vec![why])
                 .await;
         };
-        let due_at = trigger_at + step.delay;
+        // Delays and windows count the brand's marketplace calendar days.
+        let (brand_name, zone) = self.brand(&order.brand_id).await?;
+        let due_at = step.due_at(trigger_at, zone);
         // The sequences policy: enabled, due, window open, not cancelled.
         let up = self.app.policies.evaluate(
             definition::POLICY,
             now,
-            &step_facts(order, step, trigger_at, now),
+            &step_facts(order, step, trigger_at, zone, now),
         )?;
         if !up.is_allowed() {
             if now < due_at {
@@ -420,7 +424,6 @@ impl Pass<'_> {
             ));
         };
         let locale = locale.to_owned();
-        let (brand_name, zone) = self.brand(&order.brand_id).await?;
         let mut entry = entry.clone();
         entry.locale = Some(locale.clone());
         let decision = self.app.policies.evaluate(
@@ -628,28 +631,33 @@ enum StepError {
 }
 
 /// Facts of the `sequences` policy for one step of one order triggered at
-/// `trigger_at` (policies/README.md).
+/// `trigger_at`, its due and closing instants in the brand's zone `zone`
+/// (policies/README.md).
 pub fn step_facts(
     order: &Order,
     step: &Step,
     trigger_at: DateTime<Utc>,
+    zone: chrono_tz::Tz,
     now: DateTime<Utc>,
 ) -> Facts {
     let cancelled = step
         .unless
         .iter()
         .any(|t| t.at(order).is_some_and(|at| at <= now));
-    Facts::new().with("now", now).with(
-        "step",
-        FactValue::map()
-            .with("type", step.message_type.as_str())
-            .with("trigger", step.trigger.name())
-            .with("enabled", step.enabled)
-            .with("triggeredAt", trigger_at)
-            .with("dueAt", trigger_at + step.delay)
-            .with("closesAt", trigger_at + step.window)
-            .with("cancelled", cancelled),
-    )
+    Facts::new()
+        .with("now", now)
+        .with("zone", zone.name())
+        .with(
+            "step",
+            FactValue::map()
+                .with("type", step.message_type.as_str())
+                .with("trigger", step.trigger.name())
+                .with("enabled", step.enabled)
+                .with("triggeredAt", trigger_at)
+                .with("dueAt", step.due_at(trigger_at, zone))
+                .with("closesAt", step.closes_at(trigger_at, zone))
+                .with("cancelled", cancelled),
+        )
 }
 
 /// Facts of the `message` policy for one step of one order (policies/README.md).

@@ -525,7 +525,8 @@ impl CapStore for DynamoStore {
             taken_at: at,
             next_allowed_at: keys::micros(next),
         };
-        let item = Item::new(keys::cap(brand, customer), record).expiring(next + Duration::days(1));
+        let item =
+            Item::new(keys::cap(brand, customer), record).expiring(next + keys::cap_ttl_margin());
         let (pk, sk) = (item.pk.clone(), item.sk.clone());
         let attrs = to_attrs(&item)?;
         let expr = Expr::default().value(":now", av(&keys::micros(at))?);

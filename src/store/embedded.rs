@@ -461,7 +461,8 @@ impl CapStore for EmbeddedStore {
             taken_at: at,
             next_allowed_at: keys::micros(next),
         };
-        let item = Item::new(keys::cap(brand, customer), record).expiring(next + Duration::days(1));
+        let item =
+            Item::new(keys::cap(brand, customer), record).expiring(next + keys::cap_ttl_margin());
         let now = keys::micros(at);
         self.tx("take_cap", move |conn| {
             if let Some(old) = read::<CapRecord>(conn, "take_cap", &item.pk, &item.sk)?

@@ -314,6 +314,14 @@ pub fn idempotency(scope: &str, key: &str) -> Keys {
 /// Number of due-index partitions per day. Changing it re-homes due entries: a migration.
 pub const DUE_SHARDS: u32 = 8;
 
+/// Technical, not a rule: how long a frequency-cap record outlives the end of
+/// its cap before its TTL lets the store delete it. The record's own
+/// `nextAllowedAt` decides (the conditional write compares it), never the TTL,
+/// whose sweep is lazy; the margin keeps an ended cap readable a while.
+pub fn cap_ttl_margin() -> chrono::Duration {
+    chrono::Duration::hours(24)
+}
+
 /// The due-index shard of an order (FNV-1a, as [`follower_shard`]).
 pub fn due_shard(order: &OrderId) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;

@@ -215,7 +215,8 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Page<MessageRecord>, StoreError>;
 }
 
-/// Most days one listing of the due index reads (a year): bounds a mistaken period.
+/// Technical bound, not a rule: most days one listing of the due index reads (a
+/// year), so a mistaken period cannot read without end.
 pub(crate) const MAX_DUE_DAYS: i64 = 366;
 
 /// A position in the due index: the partition (day, shard) and the last entry read

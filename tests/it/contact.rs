@@ -1446,3 +1446,53 @@ async fn a_contact_emails_bounce_is_counted_and_suppresses_through_its_tags() {
         .expect("the customer is suppressed");
     assert_eq!(sup.reason, SuppressionReason::Bounce);
 }
+
+/// Issue 12: without `from` the listing starts where R-CC-6 (orders within the
+/// past 365 days, compared as marketplace dates) can still accept an order: local
+/// midnight of the date 365 dates before today. At 04:00 PST on 2026-11-26, a
+/// review of an order placed at 01:00 PST on 2025-11-26 (09:00 UTC, before
+/// `now - 365 x 24 h`) is listed and eligible; one a date earlier is not listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_period_starts_at_the_first_date_the_order_rule_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
+    let ev = crate::server::marketplace_event;
+    let mut events = vec![ev(
+        "e-brand",
+        "Brand Registered",
+        json!({"brandId": "B1", "name": "Northwind", "sellerId": "S1",
+            "marketplace": "US", "hasStorePage": true}),
+    )];
+    for (id, at) in [
+        ("EDGE", "2025-11-26T09:00:00Z"),
+        ("BEFORE", "2025-11-25T09:00:00Z"),
+    ] {
+        events.push(ev(
+            &format!("e-o-{id}"),
+            "Order Placed",
+            json!({"orderId": format!("O-{id}"), "sellerId": "S1", "brandId": "B1",
+                "asin": "B0ENGAGE01", "customerId": format!("c-{id}"),
+                "relayEmail": format!("c-{id}@relay.example"), "locale": "en-US", "purchasedAt": at}),
+        ));
+        events.push(ev(
+            &format!("e-r-{id}"),
+            "Review Posted",
+            json!({"reviewId": format!("R-{id}"), "brandId": "B1", "asin": "B0ENGAGE01",
+                "orderId": format!("O-{id}"), "customerId": format!("c-{id}"), "rating": 1,
+                "title": "t", "body": "b", "verifiedPurchase": true, "postedAt": at}),
+        ));
+    }
+    crate::server::engage_event(&data, NOW, &events);
+    let server = Server::start_in(&data, &outbox, &["--now", NOW, "--tick", "0"]);
+    let list: Value = reqwest::Client::new()
+        .get(server.url("/v1/reviews?brandId=B1"))
+        .bearer_auth(token("S1", &["B1"], &["brand_representative"]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&list), ["R-EDGE"], "{list}");
+    assert_eq!(list["items"][0]["contact"]["eligible"], true, "{list}");
+}

@@ -50,6 +50,7 @@ async fn order(s: &Arc<dyn Store>, brand: &str, id: &str, at: DateTime<Utc>) {
         shipped_at: None,
         carrier: None,
         tracking_id: None,
+        expected_delivery_at: None,
         delivered_at: None,
         return_received: None,
         updated_at: at,
@@ -104,7 +105,8 @@ fn rep(brands: &[&str]) -> Caller {
 /// - reviews: R-fresh 2 stars 10 hours ago; R-good 5 stars 5 days ago; R-contacted
 ///   3 stars 40 days ago (answered by a contact); R-old1 1 star 50 days ago; R-fine
 ///   4 stars 60 days ago; R-old2 2 stars 80 days ago; R-ancient 1 star 100 days ago;
-/// - SES feedback: 500 deliveries, 1 complaint.
+/// - SES feedback: 1000 deliveries, 2 complaints (0.2%, counted from the send
+///   policy's minimum volume of 1000 deliveries).
 async fn sample(s: &Arc<dyn Store>) {
     brand(s, "B1").await;
     brand(s, "B2").await;
@@ -153,15 +155,23 @@ async fn sample(s: &Arc<dyn Store>) {
     })
     .await
     .unwrap();
-    let b1 = BrandId::new("B1");
-    for i in 0..500 {
-        s.count_feedback(&b1, &format!("d-{i}"), FeedbackKind::Delivered, n)
+    feedback(s, "B1", 1000, 2).await;
+}
+
+/// `delivered` deliveries and `complained` complaints of a brand's emails.
+async fn feedback(s: &Arc<dyn Store>, brand: &str, delivered: usize, complained: usize) {
+    let b = BrandId::new(brand);
+    let n = now();
+    for i in 0..delivered {
+        s.count_feedback(&b, &format!("{brand}-d-{i}"), FeedbackKind::Delivered, n)
             .await
             .unwrap();
     }
-    s.count_feedback(&b1, "c-1", FeedbackKind::Complained, n)
-        .await
-        .unwrap();
+    for i in 0..complained {
+        s.count_feedback(&b, &format!("{brand}-c-{i}"), FeedbackKind::Complained, n)
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,7 +204,8 @@ async fn health_figures_match_the_hand_computation() {
         .map(|u| (u.review_id.as_str(), u.hours_waiting))
         .collect();
     assert_eq!(unanswered, vec![("R-old2", 1920), ("R-old1", 1200)]);
-    // Complaints: 1 / 500 = 0.002: over the 0.001 target, under the 0.003 limit.
+    // Complaints: 2 / 1000 = 0.002: over the send policy's 0.001 target, under its
+    // 0.003 limit, from its 1000 deliveries.
     assert!((h.complaint_rate - 0.002).abs() < 1e-12);
     assert_eq!(h.policy, "health@2026-11-01");
     let rules =
@@ -204,6 +215,37 @@ async fn health_figures_match_the_hand_computation() {
         vec!["R-MSG-8.watch", "R-MAIL-3.complaint_target"]
     );
     assert_eq!(rules(&h.violations), vec!["R-MSG-7.unanswered"]);
+    // The complaint warning is the send policy's rule (one source with the
+    // suspension), the other rules the health policy's.
+    let policies: Vec<&str> = h.warnings.iter().map(|v| v.policy.as_str()).collect();
+    assert_eq!(policies, vec!["health@2026-11-01", "send@2026-11-01"]);
+}
+
+/// Issue 12: the complaint rate's warning and limit are the send policy's
+/// brand-level rules, minimum volume included: 1 complaint in 500 deliveries
+/// (0.2%) warns of nothing yet (one complaint in a few hundred emails is noise,
+/// the send policy's `complaint_min_deliveries`); 3 in 1000 (0.3%) is the limit:
+/// a violation, the one that suspends the brand's campaigns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_complaint_rate_follows_the_send_policy() {
+    let (s, _d) = common::embedded();
+    brand(&s, "B1").await;
+    feedback(&s, "B1", 500, 1).await;
+    let app = app(&s);
+    let h = health::health(&app, &rep(&["B1"]), "B1").await.unwrap();
+    assert!((h.complaint_rate - 0.002).abs() < 1e-12);
+    assert!(h.warnings.is_empty() && h.violations.is_empty(), "{h:?}");
+
+    brand(&s, "B2").await;
+    feedback(&s, "B2", 1000, 3).await;
+    let h = health::health(&app, &rep(&["B2"]), "B2").await.unwrap();
+    let fired: Vec<(&str, &str)> = h
+        .violations
+        .iter()
+        .map(|v| (v.rule.as_str(), v.policy.as_str()))
+        .collect();
+    assert_eq!(fired, vec![("R-MAIL-3.complaint_limit", "send@2026-11-01")]);
+    assert!(h.warnings.is_empty(), "{h:?}");
 }
 
 #[tokio::test]
@@ -312,4 +354,41 @@ async fn the_route_answers_brand_representatives_of_the_brand_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+/// Black box through `engage serve` (issue 12): "the last 30 days" are 30
+/// marketplace dates. At 10:00 PST on 2026-11-20 the period starts at 10:00 PDT on
+/// 2026-10-21 (17:00 UTC; 30 x 24 hours would start at 18:00 UTC), so an order
+/// and a 1-star review at 17:30 UTC that day count; one at 16:30 UTC does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_periods_count_marketplace_dates_through_engage_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
+    {
+        let s: Arc<dyn Store> = Arc::new(engage::store::EmbeddedStore::open(&data).unwrap());
+        brand(&s, "B1").await;
+        order(&s, "B1", "o-in", t("2026-10-21T17:30:00Z")).await;
+        review(&s, "B1", "r-in", 1, t("2026-10-21T17:30:00Z")).await;
+        order(&s, "B1", "o-out", t("2026-10-21T16:30:00Z")).await;
+        review(&s, "B1", "r-out", 1, t("2026-10-21T16:30:00Z")).await;
+    }
+    let server = crate::server::Server::start_in(
+        &data,
+        &outbox,
+        &["--now", "2026-11-20T18:00:00Z", "--tick", "0"],
+    );
+    let token = crate::server::token("S1", &["B1"], &["brand_representative"]);
+    let body: Value = reqwest::Client::new()
+        .get(server.url("/v1/brands/B1/health"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["counts"]["orders30"], 1, "{body}");
+    assert_eq!(body["counts"]["negative30"], 1, "{body}");
+    assert_eq!(body["negativeReviewRate"]["days30"], 1.0, "{body}");
+    assert_eq!(body["counts"]["orders90"], 2, "{body}");
 }

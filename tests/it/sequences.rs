@@ -113,6 +113,7 @@ async fn change(store: &Arc<dyn Store>, policies: &PolicySet, order: &str, kind:
             shipped_at,
             carrier,
             tracking_id,
+            expected_delivery_at,
         } => (
             "Order Shipped",
             shipped_at,
@@ -121,6 +122,7 @@ async fn change(store: &Arc<dyn Store>, policies: &PolicySet, order: &str, kind:
                 shipped_at,
                 carrier,
                 tracking_id,
+                expected_delivery_at,
             }),
         ),
         OrderChangeKind::Delivered { delivered_at } => (
@@ -182,6 +184,7 @@ async fn shipped(store: &Arc<dyn Store>, p: &PolicySet, order: &str, at: DateTim
             shipped_at: at,
             carrier: "UPS".into(),
             tracking_id: "1Z".into(),
+            expected_delivery_at: None,
         },
     )
     .await;
@@ -328,7 +331,8 @@ async fn return_received_goes_on_the_first_tick_after_the_event() {
 #[tokio::test]
 async fn every_trigger_starts_its_step() {
     // Order Placed -> order_problem (3 days later, unless shipped by then);
-    // Order Shipped -> product_information (1 day later);
+    // Order Shipped -> shipment_confirmation (the first tick) and
+    // product_information (1 day later);
     // Order Delivered -> review_request (7 days); Return Received -> return_received.
     let (s, _d) = store();
     seed_brand(&s, "Northwind").await;
@@ -359,11 +363,18 @@ async fn every_trigger_starts_its_step() {
     // Day 3 + 1s after placement: O-S's product information (due 11-03 10:00) and
     // O-P's order problem (due 11-04 10:00, not yet).
     tick(&s, &policies, "2026-11-03T10:00:00Z", &mail).await;
-    assert_eq!(kinds(&mail.sent()), vec!["O-S/product_information"]);
+    assert_eq!(
+        kinds(&mail.sent()),
+        vec!["O-S/product_information", "O-S/shipment_confirmation"]
+    );
     let r = tick(&s, &policies, "2026-11-04T10:00:00Z", &mail).await;
     assert_eq!(
         kinds(&mail.sent()),
-        vec!["O-P/order_problem", "O-S/product_information"],
+        vec![
+            "O-P/order_problem",
+            "O-S/product_information",
+            "O-S/shipment_confirmation"
+        ],
         "{r:?}"
     );
 
@@ -378,7 +389,8 @@ async fn every_trigger_starts_its_step() {
             "O-P/order_problem",
             "O-S/product_information",
             "O-S/return_received",
-            "O-S/review_request"
+            "O-S/review_request",
+            "O-S/shipment_confirmation"
         ]
     );
 }
@@ -867,4 +879,190 @@ async fn a_run_reads_only_what_is_due_dynamodb() {
         "{items} items read for {due} due messages"
     );
     assert!(gets <= 3 * due, "{gets} point reads for {due} due messages");
+}
+
+/// Black box, through `engage event` and `engage tick` (issue 12, seed 002): the
+/// marketplace events of one brand and four orders.
+fn cli_events() -> Vec<serde_json::Value> {
+    use crate::server::marketplace_event as ev;
+    use serde_json::json;
+    let placed = |id: &str, customer: &str, locale: &str| {
+        ev(
+            &format!("e-{id}-placed"),
+            "Order Placed",
+            json!({"orderId": id, "sellerId": "S1", "brandId": BRAND, "asin": "B0ENGAGE01",
+                "customerId": customer, "relayEmail": format!("{customer}@relay.example"),
+                "locale": locale, "purchasedAt": "2026-11-10T18:00:00Z"}),
+        )
+    };
+    vec![
+        ev(
+            "e-brand",
+            "Brand Registered",
+            json!({"brandId": BRAND, "name": "Northwind", "sellerId": "S1",
+                "marketplace": "US", "hasStorePage": true}),
+        ),
+        placed("O-10", "cu-10", "en-US"),
+        placed("O-11", "cu-11", "fr-CA"),
+        placed("O-12", "cu-12", "en-US"),
+        // 05:30 UTC on Nov 12 is 21:30 on Nov 11 in the marketplace; the carrier
+        // expects 07:00 UTC on Nov 15, 23:00 on Nov 14 there.
+        ev(
+            "e-O-10-shipped",
+            "Order Shipped",
+            json!({"orderId": "O-10", "shippedAt": "2026-11-12T05:30:00Z", "carrier": "UPS",
+                "trackingId": "1Z999AA10123456784", "expectedDeliveryAt": "2026-11-15T07:00:00Z"}),
+        ),
+        // No expected delivery in the event: the paragraph is left out.
+        ev(
+            "e-O-11-shipped",
+            "Order Shipped",
+            json!({"orderId": "O-11", "shippedAt": "2026-11-12T05:30:00Z",
+                "carrier": "Canada Post", "trackingId": "7023210039414604"}),
+        ),
+        // Delivered before the first tick: nothing left to confirm.
+        ev(
+            "e-O-12-shipped",
+            "Order Shipped",
+            json!({"orderId": "O-12", "shippedAt": "2026-11-12T05:30:00Z", "carrier": "USPS",
+                "trackingId": "9400111899223197428490"}),
+        ),
+        ev(
+            "e-O-12-delivered",
+            "Order Delivered",
+            json!({"orderId": "O-12", "deliveredAt": "2026-11-12T05:40:00Z"}),
+        ),
+    ]
+}
+
+#[test]
+fn shipment_confirmation_through_engage_tick_carries_seed_002_once_per_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
+    crate::server::engage_event(&data, "2026-11-12T05:45:00Z", &cli_events());
+    let out = crate::server::engage_tick(&data, &outbox, "2026-11-12T06:00:00Z");
+    assert!(
+        out.contains("message O-10/shipment_confirmation sent (en-US)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("message O-11/shipment_confirmation sent (fr-CA)"),
+        "{out}"
+    );
+    let emails = crate::server::outbox_emails(&outbox);
+    let names: Vec<&str> = emails.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "msg-O-10-shipment_confirmation.eml",
+            "msg-O-11-shipment_confirmation.eml"
+        ],
+        "O-12 was delivered before the tick: {out}"
+    );
+
+    let en = &emails[0].1;
+    assert_eq!(
+        en.header_raw("X-Engage-Message").unwrap().trim(),
+        "O-10/shipment_confirmation"
+    );
+    assert_eq!(en.subject().unwrap(), "Your order O-10 has shipped");
+    let text = en.body_text(0).unwrap();
+    for part in [
+        "Your order O-10 from Northwind shipped on 2026-11-11: product B0ENGAGE01.",
+        "It travels with UPS, tracking number 1Z999AA10123456784.",
+        "Expected delivery: 2026-11-14.",
+    ] {
+        assert!(text.contains(part), "{part:?} in {text}");
+    }
+
+    let fr = &emails[1].1;
+    assert_eq!(fr.header_raw("Content-Language").unwrap().trim(), "fr-CA");
+    let text = fr.body_text(0).unwrap();
+    assert!(
+        text.contains("Elle est acheminée par Canada Post, numéro de suivi 7023210039414604."),
+        "{text}"
+    );
+    assert!(text.contains("expédiée le 2026-11-11"), "{text}");
+    assert!(!text.contains("Livraison prévue"), "{text}");
+
+    // Once per order: a later tick sends nothing more.
+    let again = crate::server::engage_tick(&data, &outbox, "2026-11-12T07:00:00Z");
+    assert!(again.contains("sent 0, refused 0"), "{again}");
+    assert_eq!(crate::server::outbox_emails(&outbox).len(), 2);
+}
+
+#[test]
+fn return_received_through_engage_tick_prints_the_refund_in_the_marketplace_zone() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
+    let mut events = cli_events();
+    // 03:30 UTC on Nov 14 is 19:30 on Nov 13 in the marketplace; the refund, at
+    // 02:00 UTC on Nov 15, was issued on Nov 14 there.
+    events.push(crate::server::marketplace_event(
+        "e-O-10-returned",
+        "Return Received",
+        json!({"orderId": "O-10", "receivedAt": "2026-11-14T03:30:00Z",
+            "refundAmount": 24.99, "currency": "USD", "refundedAt": "2026-11-15T02:00:00Z"}),
+    ));
+    crate::server::engage_event(&data, "2026-11-15T02:05:00Z", &events);
+    let out = crate::server::engage_tick(&data, &outbox, "2026-11-15T02:10:00Z");
+    assert!(
+        out.contains("message O-10/return_received sent (en-US)"),
+        "{out}"
+    );
+    let emails = crate::server::outbox_emails(&outbox);
+    let (_, msg) = emails
+        .iter()
+        .find(|(n, _)| n == "msg-O-10-return_received.eml")
+        .unwrap_or_else(|| panic!("no return_received email: {out}"));
+    let text = msg.body_text(0).unwrap();
+    assert!(
+        text.contains("We received the item you returned from order O-10 on 2026-11-13."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Your refund of 24.99 USD was issued on 2026-11-14"),
+        "{text}"
+    );
+}
+
+/// Issue 12: a step's `"7d"` is seven marketplace dates at the same local time.
+/// Delivered 10:00 PST on 2027-03-10; the clocks go forward on 2027-03-14; the
+/// review request is due 10:00 PDT on 2027-03-17, 17:00 UTC (167 hours later),
+/// not at 18:00 UTC (7 x 24 hours).
+#[test]
+fn a_seven_day_delay_counts_marketplace_dates_across_the_march_clock_change() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
+    let ev = crate::server::marketplace_event;
+    let events = vec![
+        ev(
+            "e-brand",
+            "Brand Registered",
+            json!({"brandId": BRAND, "name": "Northwind", "sellerId": "S1",
+                "marketplace": "US", "hasStorePage": true}),
+        ),
+        ev(
+            "e-placed",
+            "Order Placed",
+            json!({"orderId": "O-20", "sellerId": "S1", "brandId": BRAND, "asin": "B0ENGAGE01",
+                "customerId": "cu-20", "relayEmail": "cu-20@relay.example",
+                "locale": "en-US", "purchasedAt": "2027-03-05T18:00:00Z"}),
+        ),
+        ev(
+            "e-delivered",
+            "Order Delivered",
+            json!({"orderId": "O-20", "deliveredAt": "2027-03-10T18:00:00Z"}),
+        ),
+    ];
+    crate::server::engage_event(&data, "2027-03-10T18:05:00Z", &events);
+    let early = crate::server::engage_tick(&data, &outbox, "2027-03-17T16:59:00Z");
+    assert!(early.contains("sent 0, refused 0"), "{early}");
+    let due = crate::server::engage_tick(&data, &outbox, "2027-03-17T17:00:00Z");
+    assert!(
+        due.contains("message O-20/review_request sent (en-US)"),
+        "{due}"
+    );
 }

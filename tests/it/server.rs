@@ -101,3 +101,91 @@ pub fn token(seller: &str, brands: &[&str], roles: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
+
+/// Runs `engage event --data DATA --now NOW -` over `events` (one envelope per
+/// line); returns its stdout, asserting success.
+pub fn engage_event(data: &Path, now: &str, events: &[serde_json::Value]) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new(engage_bin())
+        .args(["event", "--data"])
+        .arg(data)
+        .args(["--now", now, "-"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for e in events {
+            writeln!(stdin, "{e}").unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "engage event failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Runs `engage tick --data DATA --outbox OUTBOX --now NOW`; returns its stdout,
+/// asserting success.
+pub fn engage_tick(data: &Path, outbox: &Path, now: &str) -> String {
+    let out = Command::new(engage_bin())
+        .args(["tick", "--data"])
+        .arg(data)
+        .arg("--outbox")
+        .arg(outbox)
+        .args(["--now", now, "--workers", "1"])
+        .env("RUST_LOG", "warn")
+        .env_remove("ENGAGE_SEND_RATE")
+        .env_remove("ENGAGE_POLICIES")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "engage tick failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// An EventBridge envelope of a marketplace event.
+pub fn marketplace_event(
+    id: &str,
+    detail_type: &str,
+    detail: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({"version": "0", "id": id, "detail-type": detail_type,
+        "source": "marketplace", "account": "123456789012", "time": "2026-11-01T00:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": detail})
+}
+
+/// The `.eml` files of an outbox, by file name, parsed.
+pub fn outbox_emails(outbox: &Path) -> Vec<(String, mail_parser::Message<'static>)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir(outbox) else {
+        return out;
+    };
+    for entry in dir {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "eml") {
+            let bytes = std::fs::read(&path).unwrap();
+            let msg = mail_parser::MessageParser::default()
+                .parse(&bytes)
+                .unwrap()
+                .into_owned();
+            out.push((
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                msg,
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}

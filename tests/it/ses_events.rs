@@ -399,3 +399,97 @@ async fn campaign_header_names_the_brand_embedded() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Black box (issue 12, R-MAIL-3.complaint_limit), through `engage event` (SES
+/// feedback, source `aws.ses`) and `engage tick` with the bundled send policy
+/// (0.3% from 1000 deliveries): 2 complaints in 1000 deliveries suspend nothing;
+/// the third (0.3%, at the limit) suspends the brand's APPROVED campaign with the
+/// rule named, not its campaign in review nor another brand's; a campaign
+/// approved afterwards is suspended by the tick's planner instead of being sent,
+/// while the other brand's campaign goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaint_limit_suspends_through_engage_event_and_engage_tick() {
+    use crate::send_support::{brand, campaign, create, follower};
+    use engage::store::EmbeddedStore;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
+    {
+        let store = EmbeddedStore::open(&data).unwrap();
+        for b in ["B9", "B8"] {
+            brand(&store, b).await;
+            for c in ["k1", "k2"] {
+                follower(&store, b, &format!("{b}-{c}"), false, false).await;
+            }
+        }
+        create(&store, &campaign("KA", "B9", "2026-12-07")).await;
+        let mut review = campaign("KI", "B9", "2026-12-08");
+        review.status = CampaignStatus::InReview;
+        create(&store, &review).await;
+        create(&store, &campaign("KO", "B8", "2026-12-07")).await;
+    }
+    let now = "2026-12-01T12:00:00Z";
+    let mut feedback: Vec<Value> = (0..1000)
+        .map(|i| event("Delivery", &format!("B9-m{i}"), "B9", &format!("cu{i}")))
+        .collect();
+    feedback.push(event("Complaint", "B9-m1", "B9", "cu1"));
+    feedback.push(event("Complaint", "B9-m2", "B9", "cu2"));
+    let out = crate::server::engage_event(&data, now, &feedback);
+    assert!(out.contains("1002 applied"), "{out}");
+    assert!(!out.contains("suspended"), "0.2% is under the limit: {out}");
+
+    let out = crate::server::engage_event(&data, now, &[event("Complaint", "B9-m3", "B9", "cu3")]);
+    assert!(
+        out.contains("1000 delivered, 3 complained, suspended KA"),
+        "{out}"
+    );
+    async fn status_of(data: &Path, id: &str) -> engage::domain::campaign::Campaign {
+        use engage::store::CampaignStore as _;
+        let store = EmbeddedStore::open(data).unwrap();
+        store
+            .get_campaign(&CampaignId::new(id))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+    let ka = status_of(&data, "KA").await;
+    assert_eq!(ka.status, CampaignStatus::Suspended);
+    let reason = ka.status_reason.unwrap_or_default();
+    assert!(
+        reason.contains("R-MAIL-3.complaint_limit") && reason.contains("send@2026-11-01"),
+        "{reason}"
+    );
+    assert_eq!(
+        status_of(&data, "KI").await.status,
+        CampaignStatus::InReview
+    );
+    assert_eq!(
+        status_of(&data, "KO").await.status,
+        CampaignStatus::Approved
+    );
+
+    // Approved after the feedback: the planner suspends it at its window.
+    {
+        let store = EmbeddedStore::open(&data).unwrap();
+        create(&store, &campaign("KB", "B9", "2026-12-07")).await;
+    }
+    let out = crate::server::engage_tick(&data, &outbox, "2026-12-07T08:00:00Z");
+    assert!(
+        out.contains("campaign KB APPROVED -> SUSPENDED")
+            && out.contains("R-MAIL-3.complaint_limit"),
+        "{out}"
+    );
+    assert!(out.contains("campaign KO"), "{out}");
+    let kb = status_of(&data, "KB").await;
+    assert_eq!(kb.status, CampaignStatus::Suspended);
+    assert!(
+        kb.status_reason
+            .unwrap_or_default()
+            .contains("R-MAIL-3.complaint_limit")
+    );
+    let sent: Vec<String> = crate::server::outbox_emails(&outbox)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(sent.len(), 2, "B8's two followers only: {sent:?}\n{out}");
+    assert!(sent.iter().all(|n| !n.contains("KB")), "{sent:?}");
+}

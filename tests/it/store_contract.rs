@@ -510,6 +510,7 @@ mod contract {
                 shipped_at: None,
                 carrier: None,
                 tracking_id: None,
+                expected_delivery_at: None,
                 delivered_at: Some(at + Duration::days(2)),
                 return_received: None,
                 updated_at: at,

@@ -10,8 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::brand::Marketplace;
 use crate::domain::order::{Order, OrderChangeKind};
-use crate::domain::schedule::local_date;
+use crate::domain::schedule::{self, add_local_days, local_date};
 use crate::policy::{
     FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration,
 };
@@ -295,9 +296,18 @@ impl Template {
         let env = environment();
         let ctx = minijinja::Value::from(minijinja::value::Serde(vars));
         let r = |text: &str| env.render_str(text, ctx.clone());
+        let mut body = Vec::with_capacity(self.body.len());
+        for p in &self.body {
+            let text = r(p)?;
+            // A paragraph about an optional fact (`{% if expected_delivery_date
+            // is defined %}`) renders empty without it: left out, not a blank line.
+            if !text.trim().is_empty() {
+                body.push(text);
+            }
+        }
         Ok(Template {
             subject: r(&self.subject)?,
-            body: self.body.iter().map(|p| r(p)).collect::<Result<_, _>>()?,
+            body,
             closing: r(&self.closing)?,
         })
     }
@@ -313,7 +323,49 @@ fn compile(text: &str) -> Result<(), minijinja::Error> {
     environment().template_from_str(text).map(|_| ())
 }
 
+/// `at` plus a step's delay or window, its whole days counted as marketplace
+/// calendar days in `tz` (RULES.md: "N days"): the same local wall-clock time
+/// that many dates later ([`add_local_days`]), then the rest (hours, minutes,
+/// seconds) as elapsed time. So `"7d"` after a delivery at 10:00 is 10:00 seven
+/// dates later, 167 or 169 hours across a clock change; `"1d12h"` is the next
+/// date's same time plus 12 hours; `"36h"` is read as `"1d12h"`.
+pub fn after_span(at: DateTime<Utc>, span: Duration, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    let days = span.num_days().max(0);
+    let rest = span - Duration::days(days);
+    add_local_days(at, days, tz) + rest
+}
+
 impl Step {
+    /// When the step triggered at `trigger_at` is due, in the brand's zone.
+    pub fn due_at(&self, trigger_at: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
+        after_span(trigger_at, self.delay, tz)
+    }
+
+    /// When its window closes, in the brand's zone.
+    pub fn closes_at(&self, trigger_at: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
+        after_span(trigger_at, self.window, tz)
+    }
+
+    /// The earliest instant the step can be due over every marketplace's zone:
+    /// where the due index files it when the brand is not known yet (an order
+    /// event may come before Order Placed). The pass decides with the brand's
+    /// zone, so an entry filed early waits in the index.
+    pub fn earliest_due_at(&self, trigger_at: DateTime<Utc>) -> DateTime<Utc> {
+        Marketplace::ALL
+            .iter()
+            .map(|m| self.due_at(trigger_at, schedule::zone(*m)))
+            .min()
+            .unwrap_or(trigger_at + self.delay)
+    }
+
+    /// Whether the window has closed at `now` in every marketplace's zone (an
+    /// old event replayed: nothing to file).
+    pub fn closed_everywhere(&self, trigger_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        Marketplace::ALL
+            .iter()
+            .all(|m| self.closes_at(trigger_at, schedule::zone(*m)) < now)
+    }
+
     /// The template for a buyer's locale tag: the same tag, else a template of the
     /// same language (the fallback's if it is that language), else the fallback.
     /// Returns the locale tag chosen and its template.
@@ -374,6 +426,19 @@ pub struct MessageVars {
     /// only): the event's `refundedAt`, else the day the return arrived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_date: Option<String>,
+    /// The carrier (once shipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// The carrier's tracking number (once shipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_id: Option<String>,
+    /// The day it shipped, marketplace time zone (once shipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipped_date: Option<String>,
+    /// The expected delivery day, marketplace time zone, when Order Shipped
+    /// gave one (`expectedDeliveryAt`): templates test `is defined`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_delivery_date: Option<String>,
 }
 
 impl MessageVars {
@@ -391,13 +456,27 @@ impl MessageVars {
             currency: r.map(|r| r.currency.clone()),
             received_date: r.map(|r| day(r.received_at)),
             refund_date: r.map(|r| day(r.refunded_at.unwrap_or(r.received_at))),
+            carrier: order.carrier.clone(),
+            tracking_id: order.tracking_id.clone(),
+            shipped_date: order.shipped_at.map(day),
+            expected_delivery_date: order.expected_delivery_at.map(day),
         }
     }
 
-    /// Sample values for checking the templates of a step started by `trigger`.
+    /// Sample values for checking the templates of a step started by `trigger`
+    /// (every optional value set: [`Self::without_optional`] takes them out).
     pub fn sample(trigger: Trigger) -> Self {
         let ret = trigger == Trigger::ReturnReceived;
+        // Shipping values are known from Order Shipped on.
+        let shipped = matches!(
+            trigger,
+            Trigger::OrderShipped | Trigger::OrderDelivered | Trigger::ReturnReceived
+        );
         Self {
+            carrier: shipped.then(|| "UPS".into()),
+            tracking_id: shipped.then(|| "1Z999AA10123456784".into()),
+            shipped_date: shipped.then(|| "2026-11-18".into()),
+            expected_delivery_date: shipped.then(|| "2026-11-20".into()),
             brand_name: "Northwind Outfitters".into(),
             order_id: "O-1001".into(),
             asin: "B0ENGAGE01".into(),
@@ -406,6 +485,14 @@ impl MessageVars {
             received_date: ret.then(|| "2026-11-20".into()),
             refund_date: ret.then(|| "2026-11-20".into()),
         }
+    }
+
+    /// The same values without those an event may leave out (the expected
+    /// delivery date): a template must render both ways.
+    #[must_use]
+    pub fn without_optional(mut self) -> Self {
+        self.expected_delivery_date = None;
+        self
     }
 }
 
@@ -551,26 +638,32 @@ pub fn check_version(v: &PolicyVersion, policies: &PolicySet) -> Result<usize, V
         }
         for (locale, template) in &step.templates {
             checked += 1;
-            let rendered = match template.render(&MessageVars::sample(step.trigger)) {
-                Ok(r) => r,
-                Err(e) => {
-                    problems.push(format!(
+            let full = MessageVars::sample(step.trigger);
+            let mut rendered = Vec::new();
+            for vars in [full.clone(), full.without_optional()] {
+                match template.render(&vars) {
+                    Ok(r) => rendered.push(r),
+                    Err(e) => problems.push(format!(
                         "step {name}, template {locale}: {}",
                         template_error(&e)
-                    ));
-                    continue;
+                    )),
                 }
-            };
-            match check_wording(policies, at, &rendered.fields()) {
-                Ok(violations) => problems.extend(
-                    violations
-                        .into_iter()
-                        .map(|v| format!("step {name}, template {locale}, {v}")),
-                ),
-                Err(e) => problems.push(e.to_string()),
+            }
+            rendered.dedup();
+            for r in rendered {
+                match check_wording(policies, at, &r.fields()) {
+                    Ok(violations) => problems.extend(
+                        violations
+                            .into_iter()
+                            .map(|v| format!("step {name}, template {locale}, {v}")),
+                    ),
+                    Err(e) => problems.push(e.to_string()),
+                }
             }
         }
     }
+    // A template error shows once, not once per set of sample values.
+    problems.dedup();
     if problems.is_empty() {
         Ok(checked)
     } else {

@@ -45,15 +45,17 @@ pub async fn schedule<S: Store + ?Sized>(
     let (trigger, at) = Trigger::of_change(&change.kind);
     let mut written = 0;
     for step in seq.enabled().filter(|s| s.trigger == trigger) {
-        if at + step.window < now {
+        if step.closed_everywhere(at, now) {
             continue;
         }
+        // The brand (and so its zone) may not be known yet: filed at the
+        // earliest due instant over the marketplaces' zones; the pass decides.
         let entry = MessageRecord::due(
             change.order_id.clone(),
             &step.message_type,
             message_id(change.order_id.as_str(), &step.message_type),
             at,
-            at + step.delay,
+            step.earliest_due_at(at),
         );
         if store.schedule_message(&entry).await? == UpsertOutcome::Written {
             written += 1;

@@ -208,7 +208,7 @@ impl SendStore for EmbeddedStore {
                         next_allowed_at: keys::micros(next),
                     },
                 )
-                .expiring(next + Duration::days(1))
+                .expiring(next + keys::cap_ttl_margin())
             })
             .collect();
         let result = self
