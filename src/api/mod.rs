@@ -63,6 +63,7 @@ pub fn campaign_routes() -> Router<AppState> {
         .route("/v1/campaigns/{id}/moderation", post(campaigns::moderate))
         .route("/v1/brands/{brand_id}/calendar", get(brands::calendar))
         .route("/v1/brands/{brand_id}/promotions", get(brands::promotions))
+        .route("/v1/brands/{brand_id}/reach", get(brands::reach))
 }
 
 /// The Contact Customer routes (`functions/contact-api`).
