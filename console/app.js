@@ -205,7 +205,10 @@ async function validate() {
   const seq = ++validateSeq;
   const r = await api("POST", "/v1/campaigns/validate", draft());
   if (seq !== validateSeq) return null; // a newer edit is on its way
-  if (r.ok) showViolations(r.data);
+  if (r.ok) {
+    showViolations(r.data);
+    if (r.data.valid) say("");
+  }
   else if (r.status === 400) showViolations({ policy: "request", violations: [{ rule: "bad-request", message: problemText(r), field: "" }] });
   else say(problemText(r), true);
   return r.ok ? r.data : null;
