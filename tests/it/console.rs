@@ -263,3 +263,16 @@ async fn the_reach_route_answers_problems_for_bad_input() {
         assert_eq!(content_type(&r), "application/problem+json", "{path}");
     }
 }
+
+#[test]
+fn cloudfront_sends_the_same_policy_as_engage_serve() {
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml"))
+            .unwrap();
+    let line = template
+        .lines()
+        .find(|l| l.trim_start().starts_with("ContentSecurityPolicy: \""))
+        .expect("the console's response headers policy");
+    let value = line.trim().trim_start_matches("ContentSecurityPolicy: ");
+    assert_eq!(value.trim_matches('"'), engage::api::console::CSP);
+}
