@@ -253,16 +253,16 @@ function renderCalendar(policy) {
   const first = new Date(`${state.month}T00:00:00Z`);
   $("#cal-title").textContent = first.toLocaleDateString("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
   const grid = $("#calendar");
-  const cells = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].map((d) => el("div", { class: "dow", role: "columnheader", text: d }));
+  const cells = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].map((d) => el("div", { class: "dow", "aria-hidden": "true", text: d }));
   for (let i = 0; i < first.getUTCDay(); i++) cells.push(el("div", { "aria-hidden": "true" }));
   const chosen = $("#f-date").value;
   for (const day of state.calendar.values()) {
     const reasons = day.reasons.map((v) => `${v.rule}: ${v.message} (${v.policy || policy})`).join("\n");
     const label = `${day.date}, ${WORD[day.availability]}${reasons ? `. ${reasons}` : ""}`;
     const b = el("button", {
-      type: "button", class: `day ${day.availability}`, role: "gridcell",
+      type: "button", class: `day ${day.availability}`,
       "data-date": day.date, "data-availability": day.availability,
-      "aria-selected": String(day.date === chosen), "aria-label": label,
+      "aria-pressed": String(day.date === chosen), "aria-label": label,
       "aria-disabled": day.availability === "unavailable" ? "true" : undefined,
       title: reasons || WORD[day.availability],
       onfocus: () => showDayReasons(day, policy), onmouseenter: () => showDayReasons(day, policy),
@@ -296,9 +296,21 @@ async function annotateOverlapDays() {
   }
 }
 
+// Arrow keys move between days (a week up or down), as in any date picker.
+function moveInCalendar(ev) {
+  const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[ev.key];
+  if (!step) return;
+  const days = $$("#calendar .day");
+  const at = days.indexOf(document.activeElement);
+  const next = days[at + step];
+  if (at < 0 || !next) return;
+  ev.preventDefault();
+  next.focus();
+}
+
 async function chooseDate(date) {
   $("#f-date").value = date;
-  for (const b of $$("#calendar .day")) b.setAttribute("aria-selected", String(b.dataset.date === date));
+  for (const b of $$("#calendar .day")) b.setAttribute("aria-pressed", String(b.dataset.date === date));
   await onDateOrProductChange();
 }
 
@@ -511,6 +523,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#f-brand").addEventListener("change", () => { state.month = null; loadCalendar(); });
   $("#cal-prev").addEventListener("click", () => { state.month = addMonths(state.month, -1); loadCalendar(); });
   $("#cal-next").addEventListener("click", () => { state.month = addMonths(state.month, 1); loadCalendar(); });
+  $("#calendar").addEventListener("keydown", moveInCalendar);
   $("#campaigns-refresh").addEventListener("click", loadCampaigns);
   $("#review-filters").addEventListener("submit", loadReviews);
   window.addEventListener("hashchange", route);

@@ -110,7 +110,10 @@ def walk(page, base, token, shots):
     yellow = page.locator('#calendar .day[data-date="2026-12-09"]')
     expect(yellow).to_have_attribute("data-availability", "overlap")
     expect(yellow.locator(".lost")).to_have_text("−19")
-    yellow.focus()
+    # By keyboard: from the 8th, one step right is the 9th, its reasons announced.
+    page.locator('#calendar .day[data-date="2026-12-08"]').focus()
+    page.keyboard.press("ArrowRight")
+    expect(yellow).to_be_focused()
     expect(page.locator("#day-reasons")).to_contain_text("would lose 19 followers")
     page.locator("fieldset[data-field=startDate]").screenshot(
         path=str(shots / "console-calendar.png")
