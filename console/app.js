@@ -369,7 +369,9 @@ async function submitCampaign(ev) {
   say(`Submitted “${r.data.nickname}”: ${r.data.status} (${r.data.policy}).`);
   $("#submitted").hidden = false;
   await showPreview(r.data.id, $("#builder-preview"));
-  state.month && loadCalendar();
+  // The new campaign now takes the cap: the days around it and the forecast change.
+  if (state.month) await loadCalendar();
+  await loadReach();
 }
 
 // The server's own HTML in a frame with every sandbox restriction: no script, no form,
