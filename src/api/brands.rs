@@ -1,4 +1,4 @@
-//! Brand routes: the date picker and the eligible promotions.
+//! Brand routes: the date picker, the eligible promotions and the reach forecast.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,6 +10,7 @@ use super::extract::{Authenticated, Path, Query};
 use super::problem::Problem;
 use crate::app::calendar::{self, Calendar, CalendarQuery};
 use crate::app::promotions::{self, Eligibility, EligibilityQuery};
+use crate::app::reach::{self, Reach};
 use crate::domain::bounds;
 
 /// An optional date parameter. Present but empty (`from=`) is no date: a 400, as the
@@ -85,6 +86,25 @@ pub async fn promotions(
     Ok(Json(
         promotions::eligible(&s.app, &caller, &brand, q).await?,
     ))
+}
+
+/// Query of the reach forecast.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReachParams {
+    start_date: Option<String>,
+}
+
+/// `GET /v1/brands/{brandId}/reach?startDate=`: `startDate` is required (400 without it).
+pub async fn reach(
+    State(s): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(brand): Path<String>,
+    Query(p): Query<ReachParams>,
+) -> Result<Json<Reach>, Problem> {
+    let start = date("startDate", p.start_date)?
+        .ok_or_else(|| Problem::bad_request("startDate is required (YYYY-MM-DD)"))?;
+    Ok(Json(reach::reach(&s.app, &caller, &brand, start).await?))
 }
 
 /// `GET /v1/themes`.

@@ -10,6 +10,7 @@
 
 pub mod brands;
 pub mod campaigns;
+pub mod console;
 mod error;
 pub mod extract;
 pub mod health;
@@ -63,6 +64,7 @@ pub fn campaign_routes() -> Router<AppState> {
         .route("/v1/campaigns/{id}/moderation", post(campaigns::moderate))
         .route("/v1/brands/{brand_id}/calendar", get(brands::calendar))
         .route("/v1/brands/{brand_id}/promotions", get(brands::promotions))
+        .route("/v1/brands/{brand_id}/reach", get(brands::reach))
 }
 
 /// The Contact Customer routes (`functions/contact-api`).
@@ -113,7 +115,7 @@ pub fn finish(routes: Router<AppState>, state: AppState, max_body_bytes: usize) 
         .with_state(state)
 }
 
-/// Every route on one router (the local server).
+/// Every route on one router, and the brand console at `/` (the local server).
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
-    finish(all_routes(), state, max_body_bytes)
+    finish(all_routes().merge(console::pages()), state, max_body_bytes)
 }

@@ -12,6 +12,7 @@ mod facts;
 pub mod health;
 pub mod performance;
 pub mod promotions;
+pub mod reach;
 pub mod themes;
 pub mod unsubscribe;
 

@@ -19,6 +19,7 @@ mod send_support;
 mod server;
 
 mod campaigns;
+mod console;
 mod contact;
 mod demo;
 mod events;
