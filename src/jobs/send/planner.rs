@@ -266,13 +266,19 @@ async fn sending_campaign(
         .collect())
 }
 
-/// Records when the re-queued segments were queued (best effort: a segment a
-/// worker wrote meanwhile is being worked on anyway).
+/// Records when the re-queued segments were queued, on the segments still free:
+/// a worker may have claimed one since it was queued, and writing over its claim
+/// (even conditionally on the state just read) would move its `seq` under it,
+/// fail its next checkpoint and have its last wave sent again after its lease.
 async fn mark_queued(app: &App, refs: &[SegmentRef], now: DateTime<Utc>) {
     for r in refs {
         if let Ok(Some(s)) = app.store.get_segment(&r.campaign_id, r.segment).await {
+            if s.finished() || !s.free_at(now) {
+                continue;
+            }
             let mut next = s.next();
             next.queued_at = Some(now);
+            // Conditional on the free state read: a claim in between wins.
             let _ = app.store.put_segment(&next, Some(s.seq)).await;
         }
     }

@@ -467,7 +467,10 @@ impl Slice<'_> {
     ) -> Result<WaveOutcome, SendError> {
         let now = self.app.clock.now();
         let mut delta = SendCounters::default();
+        // Retried recipients already hold this campaign's cap (they are only
+        // listed after a take and a transient failure): no second cap write.
         let mut candidates: Vec<&Follower> = Vec::new();
+        let mut retried: Vec<&Follower> = Vec::new();
         for (f, fresh) in wave
             .fresh
             .iter()
@@ -479,7 +482,11 @@ impl Slice<'_> {
             }
             let decision = ctx.rules.recipient(facts, f, memo)?;
             if decision.is_allowed() {
-                candidates.push(f);
+                if fresh {
+                    candidates.push(f);
+                } else {
+                    retried.push(f);
+                }
             } else if f.unfollowed && fresh {
                 delta.skipped_unfollowed += 1;
             } else {
@@ -504,7 +511,7 @@ impl Slice<'_> {
                 .take_caps(&takes, now, ctx.rules.cap_from(now, ctx.zone))
                 .await
         };
-        let mut to_send: Vec<&Follower> = Vec::new();
+        let mut to_send: Vec<&Follower> = retried;
         for (f, outcome) in candidates.iter().zip(outcomes) {
             match outcome {
                 // Nothing is sent and nothing stored: a later wave walks the same
