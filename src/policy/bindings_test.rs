@@ -45,22 +45,66 @@ fn strings_are_borrowed_not_copied() {
     assert!(std::ptr::eq(s.inner(), text.as_str()));
 }
 
+fn paths(source: &str) -> Vec<ReadPath> {
+    let program = cel::Env::stdlib().compile(source).unwrap();
+    let mut paths = Vec::new();
+    ReadPath::collect(program.expression(), &mut paths);
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn paths_are_the_names_and_field_chains_rules_read() {
+    let names: Vec<String> = paths(
+        "campaign.logo.width > params.limit && has(campaign.theme) && \
+         size(campaign.others.filter(o, o.startDate > now)) > 0 && theme == null",
+    )
+    .into_iter()
+    .map(|p| p.name)
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "campaign",
+            "campaign.logo",
+            "campaign.logo.width",
+            "campaign.others",
+            "now",
+            "o",
+            "o.startDate",
+            "theme"
+        ]
+    );
+}
+
 #[test]
 fn resolves_read_names_once_and_nothing_else() {
     let params = Box::<dyn Val>::try_from(FactValue::map().with("limit", 2_i64).to_cel()).unwrap();
-    let names = vec!["campaign".to_owned(), "now".to_owned(), "theme".to_owned()];
+    let names = paths("campaign.subject + campaign.logo.url + now + theme + missing.x");
     let facts = Facts::new()
-        .with("campaign", FactValue::map().with("subject", "s"))
+        .with(
+            "campaign",
+            FactValue::map()
+                .with("subject", "s")
+                .with("logo", FactValue::Null),
+        )
         .with("unread", 1_i64);
     let bindings = Bindings::new(params.as_ref(), &names, &facts, instant());
 
-    let first = bindings.resolve("campaign").unwrap();
-    let again = bindings.resolve("campaign").unwrap();
+    let first = bindings.resolve("campaign.subject").unwrap();
+    let again = bindings.resolve("campaign.subject").unwrap();
     assert!(first.is_borrowed() && again.is_borrowed());
     assert!(std::ptr::eq(
         first.as_ref() as *const dyn Val as *const u8,
         again.as_ref() as *const dyn Val as *const u8
     ));
+    assert_eq!(first.downcast_ref::<CelString>().unwrap().inner(), "s");
+    // a path through a null is not answered: the interpreter selects the
+    // rest from the shorter name, and fails as it did
+    assert!(bindings.resolve("campaign.logo.url").is_none());
+    assert!(bindings.resolve("campaign.logo").is_some());
+    assert!(bindings.resolve("campaign").is_some());
     // `now` defaults to the evaluation instant
     let now = bindings.resolve("now").unwrap();
     assert_eq!(
@@ -69,9 +113,8 @@ fn resolves_read_names_once_and_nothing_else() {
     );
     // read by a rule but absent: nothing, so the rule fails closed
     assert!(bindings.resolve("theme").is_none());
+    assert!(bindings.resolve("missing.x").is_none());
     // no rule reads it: never converted
     assert!(bindings.resolve("unread").is_none());
-    // the dotted prefixes the interpreter tries first
-    assert!(bindings.resolve("campaign.subject").is_none());
     assert!(bindings.resolve("params").is_some());
 }

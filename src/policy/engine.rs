@@ -9,7 +9,7 @@ use cel::common::types::{CelBool, CelDuration, CelInt, CelString};
 use cel::common::value::Val;
 use chrono::{DateTime, Duration, Utc};
 
-use super::bindings::Bindings;
+use super::bindings::{Bindings, ReadPath};
 use super::decision::{Decision, Violation};
 use super::error::PolicyError;
 use super::facts::{FactValue, Facts};
@@ -76,7 +76,8 @@ pub struct PolicyVersion {
 struct BaseContext {
     context: Arc<cel::Context<'static, 'static>>,
     params: Arc<dyn Val>,
-    variables: Arc<[String]>,
+    /// The variables and field paths some rule reads, sorted.
+    variables: Arc<[ReadPath]>,
     /// What is evaluated of each rule, in rule order: its condition and
     /// detail rewritten at load (see `optimize.rs`).
     exprs: Arc<[(Arc<IdedExpr>, Option<Arc<IdedExpr>>)]>,
@@ -117,12 +118,12 @@ impl BaseContext {
         let mut context = cel::Context::with_env(env);
         super::regex::register(&mut context, Arc::new(patterns))
             .map_err(PolicyError::Environment)?;
-        let mut variables: Vec<String> = rules
-            .iter()
-            .flat_map(|r| r.inputs.iter())
-            .filter(|name| *name != "params")
-            .cloned()
-            .collect();
+        let mut variables = Vec::new();
+        for (condition, detail) in exprs.iter() {
+            for expr in std::iter::once(condition).chain(detail) {
+                ReadPath::collect(expr, &mut variables);
+            }
+        }
         variables.sort();
         variables.dedup();
         Ok(BaseContext {
