@@ -18,8 +18,6 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use cel::IdedExpr;
-use cel::common::ast::{EntryExpr, Expr};
 use cel::common::types::{
     CelBool, CelDouble, CelDuration, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString,
     CelTimestamp,
@@ -29,6 +27,7 @@ use cel::context::VariableResolver;
 use chrono::{DateTime, Utc};
 
 use super::facts::{FactValue, Facts};
+use super::paths::{Names, ReadPath};
 
 /// The CEL value of a fact, borrowing its strings from it.
 ///
@@ -54,87 +53,6 @@ pub(crate) fn to_val(value: &FactValue) -> Box<dyn Val + '_> {
     }
 }
 
-/// A variable or field path some rule reads: `campaign.logo.width`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct ReadPath {
-    /// The dotted name the interpreter asks for.
-    pub(crate) name: String,
-    /// The variable, then the fields.
-    pub(crate) segments: Vec<String>,
-}
-
-impl ReadPath {
-    /// The paths `expr` reads: each identifier and each chain of field
-    /// selections on one, with its prefixes (of `has(a.b)`, `a`).
-    pub(crate) fn collect(expr: &IdedExpr, out: &mut Vec<ReadPath>) {
-        if let Some(segments) = segments(expr) {
-            // every prefix too: where the interpreter cannot have the whole
-            // path, it asks for the shorter names and selects the rest itself
-            // `params` is served whole; `@result` and the like are the
-            // interpreter's own comprehension variables
-            if segments
-                .first()
-                .is_some_and(|root| root != "params" && !root.starts_with('@'))
-            {
-                for len in 1..=segments.len() {
-                    let segments = segments.get(..len).unwrap_or_default().to_vec();
-                    out.push(ReadPath {
-                        name: segments.join("."),
-                        segments,
-                    });
-                }
-            }
-            return;
-        }
-        match &expr.expr {
-            Expr::Select(select) => ReadPath::collect(&select.operand, out),
-            Expr::Call(call) => {
-                call.target.iter().for_each(|t| ReadPath::collect(t, out));
-                call.args.iter().for_each(|a| ReadPath::collect(a, out));
-            }
-            Expr::Comprehension(c) => {
-                for e in [
-                    &c.iter_range,
-                    &c.accu_init,
-                    &c.loop_cond,
-                    &c.loop_step,
-                    &c.result,
-                ] {
-                    ReadPath::collect(e, out);
-                }
-            }
-            Expr::List(list) => list.elements.iter().for_each(|e| ReadPath::collect(e, out)),
-            Expr::Map(map) => map.entries.iter().for_each(|e| collect_entry(&e.expr, out)),
-            Expr::Struct(s) => s.entries.iter().for_each(|e| collect_entry(&e.expr, out)),
-            Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
-        }
-    }
-}
-
-fn collect_entry(entry: &EntryExpr, out: &mut Vec<ReadPath>) {
-    match entry {
-        EntryExpr::StructField(field) => ReadPath::collect(&field.value, out),
-        EntryExpr::MapEntry(e) => {
-            ReadPath::collect(&e.key, out);
-            ReadPath::collect(&e.value, out);
-        }
-    }
-}
-
-/// `a.b.c` as `[a, b, c]` when `expr` is an identifier or field selections
-/// on one.
-fn segments(expr: &IdedExpr) -> Option<Vec<String>> {
-    match &expr.expr {
-        Expr::Ident(name) => Some(vec![name.clone()]),
-        Expr::Select(select) if !select.test => {
-            let mut segments = segments(&select.operand)?;
-            segments.push(select.field.clone());
-            Some(segments)
-        }
-        _ => None,
-    }
-}
-
 /// The resolver of one evaluation: `params`, then the variables and paths
 /// some rule of the version reads (`names`), each converted from `facts` on
 /// first use.
@@ -144,8 +62,7 @@ fn segments(expr: &IdedExpr) -> Option<Vec<String>> {
 /// reference and fires as unevaluated (fail closed), as when facts were bound.
 pub(crate) struct Bindings<'f> {
     params: &'f (dyn Val + 'static),
-    /// Sorted by name.
-    names: &'f [ReadPath],
+    names: &'f Names,
     facts: &'f Facts,
     /// `now` when the facts have none: the evaluation instant.
     at: DateTime<Utc>,
@@ -156,7 +73,7 @@ pub(crate) struct Bindings<'f> {
 impl<'f> Bindings<'f> {
     pub(crate) fn new(
         params: &'f (dyn Val + 'static),
-        names: &'f [ReadPath],
+        names: &'f Names,
         facts: &'f Facts,
         at: DateTime<Utc>,
     ) -> Self {
@@ -165,7 +82,7 @@ impl<'f> Bindings<'f> {
             names,
             facts,
             at,
-            slots: names.iter().map(|_| OnceLock::new()).collect(),
+            slots: (0..names.len()).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -187,11 +104,8 @@ impl<'f> VariableResolver for Bindings<'f> {
         if variable == "params" {
             return Some(CowVal::Borrowed(self.params));
         }
-        let names: &'f [ReadPath] = self.names;
-        let index = names
-            .binary_search_by(|p| p.name.as_str().cmp(variable))
-            .ok()?;
-        let path = names.get(index)?;
+        let names: &'f Names = self.names;
+        let (index, path) = names.find(variable)?;
         let slot = self.slots.get(index)?;
         let value = slot.get_or_init(|| self.convert(path)).as_deref()?;
         Some(CowVal::Borrowed(value))

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
+use crate::policy::paths::{Names, ReadPath};
 
 fn instant() -> DateTime<Utc> {
     "2026-11-10T18:00:00Z".parse().unwrap()
@@ -45,37 +46,11 @@ fn strings_are_borrowed_not_copied() {
     assert!(std::ptr::eq(s.inner(), text.as_str()));
 }
 
-fn paths(source: &str) -> Vec<ReadPath> {
+fn paths(source: &str) -> Names {
     let program = cel::Env::stdlib().compile(source).unwrap();
     let mut paths = Vec::new();
     ReadPath::collect(program.expression(), &mut paths);
-    paths.sort();
-    paths.dedup();
-    paths
-}
-
-#[test]
-fn paths_are_the_names_and_field_chains_rules_read() {
-    let names: Vec<String> = paths(
-        "campaign.logo.width > params.limit && has(campaign.theme) && \
-         size(campaign.others.filter(o, o.startDate > now)) > 0 && theme == null",
-    )
-    .into_iter()
-    .map(|p| p.name)
-    .collect();
-    assert_eq!(
-        names,
-        [
-            "campaign",
-            "campaign.logo",
-            "campaign.logo.width",
-            "campaign.others",
-            "now",
-            "o",
-            "o.startDate",
-            "theme"
-        ]
-    );
+    Names::new(paths)
 }
 
 #[test]

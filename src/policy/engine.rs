@@ -9,12 +9,13 @@ use cel::common::types::{CelBool, CelDuration, CelInt, CelString};
 use cel::common::value::Val;
 use chrono::{DateTime, Duration, Utc};
 
-use super::bindings::{Bindings, ReadPath};
+use super::bindings::Bindings;
 use super::decision::{Decision, Violation};
 use super::error::PolicyError;
 use super::facts::{FactValue, Facts};
 use super::file::{Source, parse_version};
 use super::optimize::optimize;
+use super::paths::{Names, ReadPath};
 
 /// Whether a fired rule blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,8 +77,8 @@ pub struct PolicyVersion {
 struct BaseContext {
     context: Arc<cel::Context<'static, 'static>>,
     params: Arc<dyn Val>,
-    /// The variables and field paths some rule reads, sorted.
-    variables: Arc<[ReadPath]>,
+    /// The variables and field paths some rule reads.
+    variables: Arc<Names>,
     /// What is evaluated of each rule, in rule order: its condition and
     /// detail rewritten at load (see `optimize.rs`).
     exprs: Arc<[(Arc<IdedExpr>, Option<Arc<IdedExpr>>)]>,
@@ -124,12 +125,10 @@ impl BaseContext {
                 ReadPath::collect(expr, &mut variables);
             }
         }
-        variables.sort();
-        variables.dedup();
         Ok(BaseContext {
             context: Arc::new(context),
             params,
-            variables: variables.into(),
+            variables: Arc::new(Names::new(variables)),
             exprs,
         })
     }

@@ -21,6 +21,7 @@ mod error;
 mod facts;
 mod file;
 mod optimize;
+mod paths;
 mod regex;
 
 pub use check::{CheckLine, CheckReport, check_dir};
