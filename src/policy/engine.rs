@@ -81,8 +81,11 @@ struct BaseContext {
     variables: Arc<Names>,
     /// What is evaluated of each rule, in rule order: its condition and
     /// detail rewritten at load (see `optimize.rs`).
-    exprs: Arc<[(Arc<IdedExpr>, Option<Arc<IdedExpr>>)]>,
+    exprs: Arc<[Evaluated]>,
 }
+
+/// A rule's condition and detail, as evaluated.
+type Evaluated = (Arc<IdedExpr>, Option<Arc<IdedExpr>>);
 
 impl std::fmt::Debug for BaseContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -172,16 +172,20 @@ fn pattern_text<'a>(pattern: &'a IdedExpr, params: &'a dyn Val) -> Option<&'a st
     }
 }
 
+/// A function added to a context: the shape `cel` stores (its own alias is
+/// private), which takes the call's evaluated arguments as they are.
+type Function = Box<
+    dyn for<'c, 'a> Fn(&mut FunctionContext<'c, 'a>) -> Result<CowVal<'c, 'a>, ExecutionError>
+        + Send
+        + Sync,
+>;
+
 /// `matches` for a version's context, with its compiled `patterns`.
 pub(crate) fn register(
     context: &mut cel::Context<'_, '_>,
     patterns: Arc<Patterns>,
 ) -> Result<(), cel::DeclarationError> {
-    let function: Box<
-        dyn for<'c, 'a> Fn(&mut FunctionContext<'c, 'a>) -> Result<CowVal<'c, 'a>, ExecutionError>
-            + Send
-            + Sync,
-    > = Box::new(move |ftx| call(&patterns, ftx));
+    let function: Function = Box::new(move |ftx| call(&patterns, ftx));
     context.add_function("matches", function)
 }
 
