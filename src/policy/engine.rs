@@ -4,14 +4,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use cel::IdedExpr;
 use cel::common::types::{CelBool, CelDuration, CelInt, CelString};
 use cel::common::value::Val;
 use chrono::{DateTime, Duration, Utc};
 
+use super::bindings::Bindings;
 use super::decision::{Decision, Violation};
 use super::error::PolicyError;
 use super::facts::{FactValue, Facts};
 use super::file::{Source, parse_version};
+use super::optimize::optimize;
+use super::paths::{Names, ReadPath};
 
 /// Whether a fired rule blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,15 +69,71 @@ pub struct PolicyVersion {
     base: BaseContext,
 }
 
-/// The CEL environment with this version's `params` bound, built once at
-/// load: each evaluation binds its facts in a child scope of it instead of
-/// converting the params again.
+/// What every evaluation of a version shares, built once at load: the CEL
+/// context with this version's `matches` (its patterns compiled), the params
+/// as a CEL value, and the variables some rule reads, which are all an
+/// evaluation resolves (see `bindings.rs`).
 #[derive(Clone)]
-struct BaseContext(Arc<cel::Context<'static, 'static>>);
+struct BaseContext {
+    context: Arc<cel::Context<'static, 'static>>,
+    params: Arc<dyn Val>,
+    /// The variables and field paths some rule reads.
+    variables: Arc<Names>,
+    /// What is evaluated of each rule, in rule order: its condition and
+    /// detail rewritten at load (see `optimize.rs`).
+    exprs: Arc<[Evaluated]>,
+}
+
+/// A rule's condition and detail, as evaluated.
+type Evaluated = (Arc<IdedExpr>, Option<Arc<IdedExpr>>);
 
 impl std::fmt::Debug for BaseContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("cel::Context(params)")
+        f.debug_struct("BaseContext")
+            .field("variables", &self.variables)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BaseContext {
+    fn new(
+        env: Arc<cel::Env>,
+        values: &BTreeMap<String, FactValue>,
+        rules: &[Rule],
+    ) -> Result<Self, PolicyError> {
+        let params: Box<dyn Val> = FactValue::Map(values.clone()).to_cel().try_into().map_err(
+            |e: cel::ExecutionError| PolicyError::Fact {
+                name: "params".to_owned(),
+                reason: e.to_string(),
+            },
+        )?;
+        let params: Arc<dyn Val> = Arc::from(params);
+        let optimized = |p: &cel::Program| Arc::new(optimize(p.expression(), values));
+        let exprs: Arc<[_]> = rules
+            .iter()
+            .map(|r| (optimized(&r.program), r.detail.as_deref().map(optimized)))
+            .collect();
+        let trees = exprs
+            .iter()
+            .flat_map(|(condition, detail)| std::iter::once(condition).chain(detail))
+            .map(Arc::clone)
+            .collect();
+        let patterns = super::regex::Patterns::collect(trees, Arc::clone(&params));
+        let mut context = cel::Context::with_env(env);
+        super::regex::register(&mut context, Arc::new(patterns))
+            .map_err(PolicyError::Environment)?;
+        let mut variables = Vec::new();
+        for (condition, detail) in exprs.iter() {
+            for expr in std::iter::once(condition).chain(detail) {
+                ReadPath::collect(expr, &mut variables);
+            }
+        }
+        Ok(BaseContext {
+            context: Arc::new(context),
+            params,
+            variables: Arc::new(Names::new(variables)),
+            exprs,
+        })
     }
 }
 
@@ -81,7 +141,9 @@ impl std::fmt::Debug for BaseContext {
 /// `strings` and `lists` extensions, the helpers `days(int)`,
 /// `hours(int)`, `minutes(int)` returning durations, `renderableUrl(string)`,
 /// and the calendar helpers `localDate(timestamp, zone)` and `addDays(date, int)`
-/// (marketplace calendar days, see `calendar.rs`).
+/// (marketplace calendar days, see `calendar.rs`). `matches(string, string)`
+/// is not declared here but on each version's context, with the version's
+/// patterns compiled (see `regex.rs`).
 ///
 /// # Errors
 /// [`PolicyError::Environment`] if a helper clashes with a declared function.
@@ -91,7 +153,6 @@ pub fn cel_env() -> Result<Arc<cel::Env>, PolicyError> {
         .map_err(PolicyError::Environment)?;
     env.add_extension(cel::extensions::lists)
         .map_err(PolicyError::Environment)?;
-    super::regex::register(&mut env).map_err(PolicyError::Environment)?;
     super::calendar::register(&mut env).map_err(PolicyError::Environment)?;
     cel::add_overload!(env, fn days: (CelInt) -> Result<CelDuration>)
         .map_err(PolicyError::Environment)?;
@@ -148,8 +209,7 @@ impl PolicyVersion {
         source: String,
         env: Arc<cel::Env>,
     ) -> Result<Self, PolicyError> {
-        let mut base = cel::Context::with_env(env);
-        bind(&mut base, "params", FactValue::Map(params.clone()).to_cel())?;
+        let base = BaseContext::new(env, &params, &rules)?;
         Ok(PolicyVersion {
             name,
             version,
@@ -159,7 +219,7 @@ impl PolicyVersion {
             params,
             rules,
             source,
-            base: BaseContext(Arc::new(base)),
+            base,
         })
     }
 
@@ -345,13 +405,13 @@ impl PolicyVersion {
     /// Evaluates every rule against `facts`.
     ///
     /// `params` is bound to this version's params; `now` is bound to `at`
-    /// unless the facts set it. A rule whose condition fails or yields
+    /// unless the facts set it. Facts are converted when a rule first reads
+    /// them, and only those some rule reads. A rule whose condition fails or yields
     /// something other than a bool fires as a violation (fail closed), with
     /// `unevaluated` set and a message saying why.
     ///
     /// # Errors
-    /// [`PolicyError::Fact`] when the facts use the reserved name `params` or
-    /// cannot be bound.
+    /// [`PolicyError::Fact`] when the facts use the reserved name `params`.
     pub fn evaluate(&self, at: DateTime<Utc>, facts: &Facts) -> Result<Decision, PolicyError> {
         self.evaluate_where(at, facts, |_| true)
     }
@@ -367,24 +427,21 @@ impl PolicyVersion {
         facts: &Facts,
         keep: impl Fn(&Rule) -> bool,
     ) -> Result<Decision, PolicyError> {
-        let mut context = self.base.0.new_inner_scope();
-        for (name, value) in facts.iter() {
-            if name == "params" {
-                return Err(PolicyError::Fact {
-                    name: name.clone(),
-                    reason: "params is reserved for the policy's params".to_owned(),
-                });
-            }
-            bind(&mut context, name, value.to_cel())?;
+        if facts.contains("params") {
+            return Err(PolicyError::Fact {
+                name: "params".to_owned(),
+                reason: "params is reserved for the policy's params".to_owned(),
+            });
         }
-        if !facts.contains("now") {
-            bind(&mut context, "now", FactValue::Instant(at).to_cel())?;
-        }
+        let bindings = Bindings::new(self.base.params.as_ref(), &self.base.variables, facts, at);
+        let mut context = self.base.context.new_inner_scope();
+        context.set_variable_resolver(&bindings);
 
         let id = self.id();
         let mut decision = Decision::new(id.clone());
-        for rule in self.rules.iter().filter(|r| keep(r)) {
-            let outcome = match rule.program.execute(&context) {
+        let evaluated = self.rules.iter().zip(self.base.exprs.iter());
+        for (rule, (condition, detail)) in evaluated.filter(|(r, _)| keep(r)) {
+            let outcome = match cel::Value::resolve(condition, &context) {
                 Ok(cel::Value::Bool(fired)) => Ok(fired),
                 Ok(other) => Err(format!(
                     "the condition returned a {} ({other:?}), not a bool",
@@ -396,8 +453,8 @@ impl PolicyVersion {
                 Ok(false) => {}
                 Ok(true) => {
                     let mut message = self.render_message(rule);
-                    if let Some(detail) = &rule.detail {
-                        message = with_detail(message, detail.execute(&context));
+                    if let Some(detail) = detail {
+                        message = with_detail(message, cel::Value::resolve(detail, &context));
                     }
                     let violation = Violation {
                         rule: rule.id.clone(),
@@ -444,22 +501,6 @@ fn with_detail(message: String, detail: Result<cel::Value, cel::ExecutionError>)
     } else {
         format!("{message} ({text})")
     }
-}
-
-fn bind(
-    context: &mut cel::Context<'_, '_>,
-    name: &str,
-    value: cel::Value,
-) -> Result<(), PolicyError> {
-    let val: Box<dyn Val> =
-        value
-            .try_into()
-            .map_err(|e: cel::ExecutionError| PolicyError::Fact {
-                name: name.to_owned(),
-                reason: e.to_string(),
-            })?;
-    context.add_variable_as_val(name, val);
-    Ok(())
 }
 
 /// Every loaded policy, each with its versions ordered by `effective_from`.

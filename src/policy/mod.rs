@@ -11,6 +11,7 @@
 //! ([`PolicyVersion::param_days`], ...), never from constants.
 //! [`check::check_dir`] is `engage policy check`.
 
+mod bindings;
 pub mod bundled;
 mod calendar;
 pub mod check;
@@ -19,6 +20,8 @@ mod engine;
 mod error;
 mod facts;
 mod file;
+mod optimize;
+mod paths;
 mod regex;
 
 pub use check::{CheckLine, CheckReport, check_dir};

@@ -1,37 +1,241 @@
-//! CEL's `matches` with compiled expressions cached.
+//! CEL's `matches`, with each version's patterns compiled when it loads.
 //!
 //! The `cel` crate compiles the regular expression on every call; a content
 //! rule's case-insensitive Unicode patterns cost about a millisecond each to
-//! compile, which made one submission's evaluation ~1000x slower than the
-//! rules themselves. Patterns come from policy files and params, so the set
-//! is small and fixed: each is compiled once per process.
+//! compile. A global cache keyed by the pattern took a lock and hashed the
+//! pattern (up to 600 bytes) on each of a submission's ~20 calls. Instead,
+//! each policy version compiles the patterns its rules spell, as literals or
+//! as `params.NAME`, once, and registers its own `matches` on its context.
+//! A call recognises a known pattern by the address of its text, which lives
+//! in the program's syntax tree or in the version's params: no lock, no
+//! hashing. A pattern computed at run time (none in the shipped policies)
+//! goes through the global cache.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use cel::ExecutionError;
+use cel::common::ast::{EntryExpr, Expr};
 use cel::common::types::{CelBool, CelString};
+use cel::common::value::{CowVal, Val};
+use cel::{ExecutionError, FunctionContext, IdedExpr};
 use regex::Regex;
 
-/// At most this many distinct patterns are kept; past it (never with the
-/// shipped policies) a pattern is compiled per call rather than growing memory.
+/// The patterns of one policy version, compiled.
+pub(crate) struct Patterns {
+    /// By the address and length of the pattern's text, sorted.
+    compiled: Vec<((usize, usize), Result<Regex, String>)>,
+    /// What the addresses point into, kept alive with the table so that an
+    /// address cannot be reused for another text while the table exists.
+    _exprs: Vec<Arc<IdedExpr>>,
+    _params: Arc<dyn Val>,
+}
+
+fn key(text: &str) -> (usize, usize) {
+    (text.as_ptr() as usize, text.len())
+}
+
+fn compile(pattern: &str) -> Result<Regex, String> {
+    Regex::new(pattern).map_err(|err| format!("'{pattern}' not a valid regex:\n{err}"))
+}
+
+impl Patterns {
+    /// Compiles the pattern of every `matches` call of `exprs` (the syntax
+    /// trees the engine evaluates) that is a string literal or a string param
+    /// (`params.NAME`) of `params`.
+    pub(crate) fn collect(exprs: Vec<Arc<IdedExpr>>, params: Arc<dyn Val>) -> Patterns {
+        let mut texts: Vec<&str> = Vec::new();
+        for expr in &exprs {
+            walk(expr, &mut |pattern| {
+                if let Some(text) = pattern_text(pattern, params.as_ref()) {
+                    texts.push(text);
+                }
+            });
+        }
+        let mut compiled: Vec<_> = texts
+            .into_iter()
+            .map(|text| (key(text), compile(text)))
+            .collect();
+        compiled.sort_by_key(|(k, _)| *k);
+        compiled.dedup_by_key(|(k, _)| *k);
+        Patterns {
+            compiled,
+            _exprs: exprs,
+            _params: params,
+        }
+    }
+
+    fn get(&self, pattern: &str) -> Option<&Result<Regex, String>> {
+        let k = key(pattern);
+        self.compiled
+            .binary_search_by_key(&k, |(k, _)| *k)
+            .ok()
+            .and_then(|i| self.compiled.get(i))
+            .map(|(_, re)| re)
+    }
+
+    /// How many patterns were compiled (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.compiled.len()
+    }
+
+    /// Whether `pattern` is one of the compiled ones, by address (for tests).
+    #[cfg(test)]
+    pub(crate) fn knows(&self, pattern: &str) -> bool {
+        self.get(pattern).is_some()
+    }
+
+    /// `text.matches(pattern)` / `matches(text, pattern)`: RE2-style search,
+    /// as the CEL specification defines it.
+    fn is_match(&self, text: &str, pattern: &str) -> Result<bool, ExecutionError> {
+        let error = |message: &String| ExecutionError::FunctionError {
+            function: "matches".to_owned(),
+            message: message.clone(),
+        };
+        match self.get(pattern) {
+            Some(Ok(re)) => Ok(re.is_match(text)),
+            Some(Err(message)) => Err(error(message)),
+            None => Ok(cached(pattern).map_err(|m| error(&m))?.is_match(text)),
+        }
+    }
+}
+
+/// Calls `found` with the pattern argument of every `matches` call in `expr`.
+fn walk<'e>(expr: &'e IdedExpr, found: &mut impl FnMut(&'e IdedExpr)) {
+    match &expr.expr {
+        Expr::Call(call) => {
+            let pattern = match (&call.target, call.args.as_slice()) {
+                (Some(_), [pattern]) | (None, [_, pattern]) => Some(pattern),
+                _ => None,
+            };
+            if call.func_name == "matches"
+                && let Some(pattern) = pattern
+            {
+                found(pattern);
+            }
+            if let Some(target) = &call.target {
+                walk(target, found);
+            }
+            for arg in &call.args {
+                walk(arg, found);
+            }
+        }
+        Expr::Comprehension(c) => {
+            for e in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                walk(e, found);
+            }
+        }
+        Expr::List(list) => list.elements.iter().for_each(|e| walk(e, found)),
+        Expr::Map(map) => map.entries.iter().for_each(|e| walk_entry(&e.expr, found)),
+        Expr::Struct(s) => s.entries.iter().for_each(|e| walk_entry(&e.expr, found)),
+        Expr::Select(select) => walk(&select.operand, found),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+fn walk_entry<'e>(entry: &'e EntryExpr, found: &mut impl FnMut(&'e IdedExpr)) {
+    match entry {
+        EntryExpr::StructField(field) => walk(&field.value, found),
+        EntryExpr::MapEntry(entry) => {
+            walk(&entry.key, found);
+            walk(&entry.value, found);
+        }
+    }
+}
+
+/// The text of a pattern known at load: a string literal, borrowed from the
+/// syntax tree, or `params.NAME`, borrowed from the bound params, the very
+/// text a call receives.
+fn pattern_text<'a>(pattern: &'a IdedExpr, params: &'a dyn Val) -> Option<&'a str> {
+    match &pattern.expr {
+        Expr::Literal(literal) => match literal.to_val() {
+            CowVal::Borrowed(val) => val.downcast_ref::<CelString>().map(CelString::inner),
+            CowVal::Owned(_) => None,
+        },
+        Expr::Select(select) if !select.test => {
+            if !matches!(&select.operand.expr, Expr::Ident(name) if name == "params") {
+                return None;
+            }
+            let field = CelString::from(select.field.as_str());
+            match params.as_indexer()?.get(&field).ok()? {
+                CowVal::Borrowed(val) => val.downcast_ref::<CelString>().map(CelString::inner),
+                CowVal::Owned(_) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A function added to a context: the shape `cel` stores (its own alias is
+/// private), which takes the call's evaluated arguments as they are.
+type Function = Box<
+    dyn for<'c, 'a> Fn(&mut FunctionContext<'c, 'a>) -> Result<CowVal<'c, 'a>, ExecutionError>
+        + Send
+        + Sync,
+>;
+
+/// `matches` for a version's context, with its compiled `patterns`.
+pub(crate) fn register(
+    context: &mut cel::Context<'_, '_>,
+    patterns: Arc<Patterns>,
+) -> Result<(), cel::DeclarationError> {
+    let function: Function = Box::new(move |ftx| call(&patterns, ftx));
+    context.add_function("matches", function)
+}
+
+fn call<'c, 'a>(
+    patterns: &Patterns,
+    ftx: &mut FunctionContext<'c, 'a>,
+) -> Result<CowVal<'c, 'a>, ExecutionError> {
+    let (text, pattern) = match (&ftx.this, ftx.args.as_slice()) {
+        (Some(text), [pattern]) | (None, [text, pattern]) => (text, pattern),
+        (this, args) => {
+            let given = args.len() + usize::from(this.is_some());
+            return Err(ExecutionError::invalid_argument_count(2, given));
+        }
+    };
+    match (
+        text.downcast_ref::<CelString>(),
+        pattern.downcast_ref::<CelString>(),
+    ) {
+        (Some(text), Some(pattern)) => Ok(CowVal::owned(CelBool::from(
+            patterns.is_match(text.inner(), pattern.inner())?,
+        ))),
+        _ => {
+            let types = [text, pattern]
+                .iter()
+                .map(|v| v.get_type().name().to_owned())
+                .collect();
+            Err(if ftx.this.is_some() {
+                ExecutionError::no_such_member_overload("matches", types)
+            } else {
+                ExecutionError::no_such_overload("matches", types)
+            })
+        }
+    }
+}
+
+/// At most this many run-time patterns are kept; past it a pattern is
+/// compiled per call rather than growing memory.
 const MAX_CACHED: usize = 4096;
 
 static CACHE: LazyLock<RwLock<HashMap<String, Arc<Regex>>>> =
     LazyLock::new(|| RwLock::new(HashMap::new()));
 
-fn compiled(pattern: &str) -> Result<Arc<Regex>, ExecutionError> {
+/// A pattern computed at run time, compiled once per process.
+fn cached(pattern: &str) -> Result<Arc<Regex>, String> {
     if let Ok(cache) = CACHE.read()
         && let Some(re) = cache.get(pattern)
     {
         return Ok(Arc::clone(re));
     }
-    let re = Regex::new(pattern)
-        .map(Arc::new)
-        .map_err(|err| ExecutionError::FunctionError {
-            function: "matches".to_owned(),
-            message: format!("'{pattern}' not a valid regex:\n{err}"),
-        })?;
+    let re = compile(pattern).map(Arc::new)?;
     if let Ok(mut cache) = CACHE.write()
         && cache.len() < MAX_CACHED
     {
@@ -40,20 +244,6 @@ fn compiled(pattern: &str) -> Result<Arc<Regex>, ExecutionError> {
     Ok(re)
 }
 
-/// `text.matches(pattern)` / `matches(text, pattern)`: RE2-style search, as
-/// the CEL specification defines it.
-pub(crate) fn matches(
-    text: &CelString<'_>,
-    pattern: &CelString<'_>,
-) -> Result<CelBool, ExecutionError> {
-    Ok(CelBool::from(
-        compiled(pattern.inner())?.is_match(text.inner()),
-    ))
-}
-
-/// Registers `matches` (global and member forms) on `env`.
-pub(crate) fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
-    cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches")?;
-    cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>)?;
-    Ok(())
-}
+#[cfg(test)]
+#[path = "regex_test.rs"]
+mod tests;

@@ -1,0 +1,138 @@
+//! The names one evaluation may resolve: the variables and field paths
+//! (`campaign.logo.width`) the rules of a version read, found at load.
+
+use cel::IdedExpr;
+use cel::common::ast::{EntryExpr, Expr};
+
+/// A variable or field path some rule reads: `campaign.logo.width`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct ReadPath {
+    /// The dotted name the interpreter asks for.
+    pub(crate) name: String,
+    /// The variable, then the fields.
+    pub(crate) segments: Vec<String>,
+}
+
+impl ReadPath {
+    /// The paths `expr` reads: each identifier and each chain of field
+    /// selections on one, with its prefixes (of `has(a.b)`, `a`).
+    pub(crate) fn collect(expr: &IdedExpr, out: &mut Vec<ReadPath>) {
+        if let Some(segments) = segments(expr) {
+            // every prefix too: where the interpreter cannot have the whole
+            // path, it asks for the shorter names and selects the rest itself
+            // `params` is served whole; `@result` and the like are the
+            // interpreter's own comprehension variables
+            if segments
+                .first()
+                .is_some_and(|root| root != "params" && !root.starts_with('@'))
+            {
+                for len in 1..=segments.len() {
+                    let segments = segments.get(..len).unwrap_or_default().to_vec();
+                    out.push(ReadPath {
+                        name: segments.join("."),
+                        segments,
+                    });
+                }
+            }
+            return;
+        }
+        match &expr.expr {
+            Expr::Select(select) => ReadPath::collect(&select.operand, out),
+            Expr::Call(call) => {
+                call.target.iter().for_each(|t| ReadPath::collect(t, out));
+                call.args.iter().for_each(|a| ReadPath::collect(a, out));
+            }
+            Expr::Comprehension(c) => {
+                for e in [
+                    &c.iter_range,
+                    &c.accu_init,
+                    &c.loop_cond,
+                    &c.loop_step,
+                    &c.result,
+                ] {
+                    ReadPath::collect(e, out);
+                }
+            }
+            Expr::List(list) => list.elements.iter().for_each(|e| ReadPath::collect(e, out)),
+            Expr::Map(map) => map.entries.iter().for_each(|e| collect_entry(&e.expr, out)),
+            Expr::Struct(s) => s.entries.iter().for_each(|e| collect_entry(&e.expr, out)),
+            Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+}
+
+fn collect_entry(entry: &EntryExpr, out: &mut Vec<ReadPath>) {
+    match entry {
+        EntryExpr::StructField(field) => ReadPath::collect(&field.value, out),
+        EntryExpr::MapEntry(e) => {
+            ReadPath::collect(&e.key, out);
+            ReadPath::collect(&e.value, out);
+        }
+    }
+}
+
+/// `a.b.c` as `[a, b, c]` when `expr` is an identifier or field selections
+/// on one.
+fn segments(expr: &IdedExpr) -> Option<Vec<String>> {
+    match &expr.expr {
+        Expr::Ident(name) => Some(vec![name.clone()]),
+        Expr::Select(select) if !select.test => {
+            let mut segments = segments(&select.operand)?;
+            segments.push(select.field.clone());
+            Some(segments)
+        }
+        _ => None,
+    }
+}
+
+/// The paths of a version, looked up by name without hashing: grouped by
+/// length, so that a lookup compares the few names of its length, most of
+/// them told apart by their last byte (the interpreter asks for every
+/// prefix of a qualified name, and for names no rule reads).
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// Sorted by length, then name, without duplicates.
+    paths: Vec<ReadPath>,
+    /// For each length, the range of `paths` of that length.
+    by_len: Vec<(usize, usize)>,
+}
+
+impl Names {
+    pub(crate) fn new(mut paths: Vec<ReadPath>) -> Names {
+        paths.sort_by(|a, b| (a.name.len(), &a.name).cmp(&(b.name.len(), &b.name)));
+        paths.dedup();
+        let longest = paths.last().map_or(0, |p| p.name.len());
+        let by_len = (0..=longest)
+            .map(|len| {
+                let start = paths.partition_point(|p| p.name.len() < len);
+                let end = paths.partition_point(|p| p.name.len() <= len);
+                (start, end)
+            })
+            .collect();
+        Names { paths, by_len }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// The index and path named `name`.
+    pub(crate) fn find(&self, name: &str) -> Option<(usize, &ReadPath)> {
+        let &(start, end) = self.by_len.get(name.len())?;
+        let last = name.as_bytes().last();
+        (start..end).find_map(|i| {
+            let path = self.paths.get(i)?;
+            (path.name.as_bytes().last() == last && path.name == name).then_some((i, path))
+        })
+    }
+
+    /// Every name, shortest first (for tests).
+    #[cfg(test)]
+    pub(crate) fn names(&self) -> Vec<&str> {
+        self.paths.iter().map(|p| p.name.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "paths_test.rs"]
+mod tests;
