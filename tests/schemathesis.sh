@@ -17,33 +17,9 @@ target=${CARGO_TARGET_DIR:-$root/target}
 engage=${1:-$target/debug/engage}
 seconds=${ENGAGE_SCHEMATHESIS_SECONDS:-120}
 seed=${ENGAGE_SCHEMATHESIS_SEED:-20261126}
-now=2026-11-26T12:00:00Z
 
-[ -x "$engage" ] || { echo "no engage binary at $engage (run cargo test first)"; exit 1; }
-work=$(mktemp -d -t engage-schemathesis.XXXXXX)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-# The development signing key, the same for `engage token` and `engage serve`.
-unset ENGAGE_TOKEN_SECRET
-"$engage" event --data "$work/data" --now "$now" tests/fixtures/sample-events.ndjson >/dev/null
-# A long tick: the fuzzer meets the data as seeded, not a send run halfway.
-"$engage" serve --addr 127.0.0.1:0 --data "$work/data" --outbox "$work/outbox" \
-  --now "$now" --tick 86400 >"$work/serve.out" 2>"$work/serve.log" &
-server_pid=$!
-base=
-for _ in $(seq 1 100); do
-  base=$(sed -n 's/^listening on //p' "$work/serve.out")
-  [ -n "$base" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "engage serve did not start:"; cat "$work/serve.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "engage serve did not print its address"; exit 1; }
-token=$("$engage" token --seller S1 --brand B1 --role brand_representative --role moderator)
+# shellcheck source=tests/sample-server.sh
+. tests/sample-server.sh
 
 # --workers 1: the debug server on a shared 2-core machine; the seed alone fixes the
 # requests only with one worker.
