@@ -111,3 +111,17 @@ pub fn follower(brand: &str, customer: &str, at: DateTime<Utc>) -> Follower {
         updated_at: at,
     }
 }
+
+/// The DynamoDB operation of a request an interceptor sees (`PutItem`, `Query`...),
+/// from its `X-Amz-Target`: what the request-counting tests count by.
+pub fn dynamo_operation(
+    context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+) -> String {
+    context
+        .request()
+        .headers()
+        .get("x-amz-target")
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("?")
+        .to_owned()
+}

@@ -282,13 +282,7 @@ impl aws_sdk_dynamodb::config::Intercept for Counter {
         _components: &aws_sdk_dynamodb::config::RuntimeComponents,
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let op = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
+        let op = crate::common::dynamo_operation(context);
         *self.0.lock().unwrap().entry(op).or_default() += 1;
         Ok(())
     }

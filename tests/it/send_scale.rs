@@ -75,12 +75,7 @@ impl aws_sdk_dynamodb::config::Intercept for Writes {
         _components: &aws_sdk_dynamodb::config::RuntimeComponents,
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let op = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?");
+        let op = crate::common::dynamo_operation(context);
         if op.contains("Put")
             || op.contains("Update")
             || op.contains("Write")
