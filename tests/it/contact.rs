@@ -209,6 +209,11 @@ struct Env {
 }
 
 async fn env() -> Env {
+    env_with(&[]).await
+}
+
+/// The sample world served with `more` arguments after `--now`.
+async fn env_with(more: &[&str]) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-events.ndjson");
@@ -217,7 +222,9 @@ async fn env() -> Env {
     std::fs::write(&extra, extra_events()).unwrap();
     apply_events(&data, &extra);
     let outbox = dir.path().join("outbox");
-    let mut server = Server::start_in(&data, &outbox, &["--now", NOW]);
+    let mut args = vec!["--now", NOW];
+    args.extend_from_slice(more);
+    let mut server = Server::start_in(&data, &outbox, &args);
     server.keep(dir);
     Env {
         server,
@@ -1495,4 +1502,35 @@ async fn the_default_period_starts_at_the_first_date_the_order_rule_accepts() {
         .unwrap();
     assert_eq!(ids(&list), ["R-EDGE"], "{list}");
     assert_eq!(list["items"][0]["contact"]["eligible"], true, "{list}");
+}
+
+/// Policies decide: a rule appended to the contact policy's file, which no Rust code
+/// knows, refuses a contact the shipped policy accepts (422 naming it, nobody emailed).
+#[tokio::test]
+async fn a_rule_added_to_the_contact_policy_file_takes_effect_without_rust() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"))
+        .arg(&policies)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let file = policies.join("contact/2026-11-01.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "{text}\n[[rules]]\nid = \"R-CC-9.added\"\nseverity = \"error\"\n\
+             condition = \"review.rating >= 1\"\nmessage = \"added by this test\"\n"
+        ),
+    )
+    .unwrap();
+    let e = env_with(&["--policies", policies.to_str().unwrap()]).await;
+    let (status, ct, p) = e.contact("R-1001", &e.rep, "customer_support").await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(ct, "application/problem+json");
+    assert_eq!(fired(&p), vec!["R-CC-9.added"]);
+    assert!(e.emails().is_empty());
 }
