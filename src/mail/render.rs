@@ -21,6 +21,8 @@ use crate::domain::campaign::{HeaderStyle, Image};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("campaign.html", include_str!("templates/campaign.html")),
     ("campaign.txt", include_str!("templates/campaign.txt")),
+    // The layout the contact emails and buyer messages extend: one frame, their wording inside.
+    ("letter.html", include_str!("templates/letter.html")),
     // Contact Customer (R-CC-4): fixed, not editable; see `app::contact`.
     (
         "contact_courtesy_refund.html",
