@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::app::App;
 use crate::domain::brand::{Brand, Marketplace};
 use crate::domain::follower::{FollowChange, FollowKind};
 use crate::domain::order::{OrderChange, OrderChangeKind, OrderPlaced, ReturnReceived};
@@ -31,6 +32,7 @@ use crate::domain::promotion::{
 };
 use crate::domain::review::Review;
 use crate::domain::{BrandId, CustomerId, OrderId, PromotionId, ReviewId, SellerId};
+use crate::jobs::delivery::{self, DeliveryError};
 use crate::jobs::sequences::{self, ScheduleError};
 use crate::policy::PolicySet;
 use crate::store::{Entity, EntityChange, Store, StoreError, UpsertOutcome};
@@ -844,26 +846,45 @@ pub enum Delivery {
     },
 }
 
-/// The Lambda handler's logic: applies one EventBridge delivery.
+/// The Lambda handler's logic: applies one EventBridge delivery with the app's store,
+/// policies and clock (the instant it is received).
 ///
-/// Retryable failures (a throttled or unavailable store) return `Err`, so Lambda's
-/// asynchronous retries and then the dead-letter queue take over. Events that can
-/// never succeed (not an envelope, another source, an unknown detail-type, a
-/// malformed detail) are logged and acknowledged as [`Delivery::Rejected`]:
-/// retrying them would only loop until the retry budget is spent and bury real
-/// failures in the dead-letter queue.
-pub async fn handle_delivery<S: Store + ?Sized>(
+/// Retryable failures return `Err`; events that can never succeed (not an envelope,
+/// another source, an unknown detail-type, a malformed detail) are logged and
+/// acknowledged as [`Delivery::Rejected`] ([`delivery::answer`]).
+pub async fn handle_delivery(app: &App, payload: Value) -> Result<Delivery, EventError> {
+    let (store, now) = (app.store.as_ref(), app.clock.now());
+    answer(applied(store, Some(&app.policies), payload, now).await)
+}
+
+/// [`handle_delivery`] over `store` with the bundled policies.
+pub async fn deliver<S: Store + ?Sized>(
     store: &S,
     payload: Value,
     received_at: DateTime<Utc>,
 ) -> Result<Delivery, EventError> {
-    let result = match parse(payload) {
-        Ok(event) => apply(store, &event, received_at)
-            .await
-            .map(|applied| (event.id, applied)),
-        Err(e) => Err(e),
+    answer(applied(store, None, payload, received_at).await)
+}
+
+/// Parses and applies one envelope with `policies` (the bundled ones when `None`): its
+/// id and what it did.
+async fn applied<S: Store + ?Sized>(
+    store: &S,
+    policies: Option<&PolicySet>,
+    payload: Value,
+    received_at: DateTime<Utc>,
+) -> Result<(String, Applied), EventError> {
+    let event = parse(payload)?;
+    let applied = match policies {
+        Some(policies) => apply_with(store, policies, &event, received_at).await?,
+        None => apply(store, &event, received_at).await?,
     };
-    match result {
+    Ok((event.id, applied))
+}
+
+/// What the Lambda reports once the event `(id, applied)` is applied or has failed.
+fn answer(applied: Result<(String, Applied), EventError>) -> Result<Delivery, EventError> {
+    match applied {
         Ok((id, applied)) => {
             tracing::info!(event_id = %id, written = applied.written(), what = %applied.what(), "marketplace event applied");
             Ok(Delivery::Applied {
@@ -872,17 +893,20 @@ pub async fn handle_delivery<S: Store + ?Sized>(
                 what: applied.what(),
             })
         }
-        Err(e) if e.is_retryable() => {
-            tracing::warn!(event_id = e.event_id(), error = %error_chain(&e), "marketplace event failed, will be retried");
-            Err(e)
-        }
-        Err(e) => {
-            tracing::error!(event_id = e.event_id(), error = %error_chain(&e), "marketplace event rejected");
-            Ok(Delivery::Rejected {
-                id: e.event_id().to_owned(),
-                reason: error_chain(&e),
-            })
-        }
+        Err(e) => delivery::answer("marketplace event", e, |id, reason| Delivery::Rejected {
+            id,
+            reason,
+        }),
+    }
+}
+
+impl DeliveryError for EventError {
+    fn is_retryable(&self) -> bool {
+        EventError::is_retryable(self)
+    }
+
+    fn event_id(&self) -> &str {
+        EventError::event_id(self)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Jobs: one function per job, over the ports. The Lambda functions and the
 //! `engage` commands call the same functions.
 
+pub mod delivery;
 pub mod events;
 pub mod metrics;
 pub mod send;

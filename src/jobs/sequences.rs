@@ -70,10 +70,10 @@ use crate::app::App;
 use crate::domain::BrandId;
 use crate::domain::order::Order;
 use crate::domain::suppression::Suppression;
-use crate::mail::{MailError, Mailbox, Mailer, OutgoingEmail, RenderedEmail};
+use crate::mail::{MailError, Mailbox, OutgoingEmail, RenderedEmail};
 use crate::policy::{FactValue, Facts, PolicyError};
 use crate::store::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, StoreError};
-use crate::unsubscribe::{self, Scope, TokenSigner};
+use crate::unsubscribe::{self, Scope};
 
 pub use definition::{
     ContentViolation, DefinitionError, MessageVars, Sequences, Step, Template, Trigger,
@@ -220,12 +220,7 @@ pub fn message_id(order: &str, message_type: &str) -> String {
 /// # Errors
 /// The sequences or message policy cannot be used, or the due index cannot be read.
 /// A failure of one message is reported in [`SequenceReport::failed`] instead.
-pub async fn run(
-    app: &App,
-    mailer: &dyn Mailer,
-    signer: &TokenSigner,
-    options: &SequenceOptions,
-) -> Result<SequenceReport, SequenceError> {
+pub async fn run(app: &App, options: &SequenceOptions) -> Result<SequenceReport, SequenceError> {
     let now = app.clock.now();
     let seq = Sequences::in_force(&app.policies, now)?;
     // Fail the pass early, not per message, when the message policy is missing.
@@ -235,8 +230,6 @@ pub async fn run(
     let from_day = (now - seq.horizon()).date_naive() - chrono::Days::new(1);
     let mut pass = Pass {
         app,
-        mailer,
-        signer,
         options,
         seq: &seq,
         now,
@@ -266,8 +259,6 @@ pub async fn run(
 
 struct Pass<'a> {
     app: &'a App,
-    mailer: &'a dyn Mailer,
-    signer: &'a TokenSigner,
     options: &'a SequenceOptions,
     seq: &'a Sequences,
     now: DateTime<Utc>,
@@ -495,7 +486,7 @@ impl Pass<'_> {
         if let MessageClaim::Held(other) = store.claim_message(&record, lease_now).await? {
             return Ok(held(&other));
         }
-        let fate = match self.mailer.send(&email).await {
+        let fate = match self.app.mailer.send(&email).await {
             Ok(sent) => {
                 record.status = MessageStatus::Sent;
                 record.sent_at = Some(now);
@@ -535,7 +526,7 @@ impl Pass<'_> {
             Some(rest) => format!("https://{rest}"),
             None => base.clone(),
         };
-        let token = self.signer.token(
+        let token = self.app.unsubscribe.token(
             &order.brand_id,
             &order.customer_id,
             Scope::Message,
