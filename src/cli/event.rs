@@ -22,9 +22,6 @@ use super::StateArgs;
 pub struct EventArgs {
     #[command(flatten)]
     state: StateArgs,
-    /// A policy folder to load instead of the bundled policies.
-    #[arg(long)]
-    policies: Option<PathBuf>,
     /// A file of events (one envelope, a JSON array, or one envelope per line), or `-` for stdin.
     input: PathBuf,
 }
@@ -45,7 +42,7 @@ pub fn run(args: EventArgs, config: &Config) -> anyhow::Result<ExitCode> {
         std::fs::read_to_string(&args.input)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.input.display()))?
     };
-    let app = args.state.app(args.policies.as_deref(), config)?;
+    let app = args.state.app(config)?;
     let received_at = app.clock.now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,7 +7,7 @@ mod serve;
 mod tick;
 mod token;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -55,18 +55,21 @@ pub struct StateArgs {
     /// Fixes the business clock (rules, windows, stored instants), RFC 3339.
     #[arg(long, value_parser = parse_instant)]
     pub now: Option<DateTime<Utc>>,
+    /// A policy folder to load instead of the bundled policies (and `ENGAGE_POLICIES`).
+    #[arg(long)]
+    pub policies: Option<PathBuf>,
 }
 
 impl StateArgs {
-    /// The app of a local command over the embedded store: the policies of `policies`
-    /// (a command's `--policies`), else of the configuration; the `--now` clock; the
-    /// configuration's public URL, unsubscribe secret and sender. No mailer, no publisher.
-    pub fn app(&self, policies: Option<&Path>, config: &Config) -> anyhow::Result<App> {
+    /// The app of a local command over the embedded store: the policies of `--policies`,
+    /// else of the configuration; the `--now` clock; the configuration's public URL,
+    /// unsubscribe secret and sender. No mailer, no publisher.
+    pub fn app(&self, config: &Config) -> anyhow::Result<App> {
         let clock: Arc<dyn Clock> = match self.now {
             Some(now) => Arc::new(FixedClock(now)),
             None => Arc::new(SystemClock),
         };
-        let policies = match policies {
+        let policies = match &self.policies {
             Some(dir) => PolicySet::load_dir(dir)?,
             None => engage::runtime::policies(config)?,
         };

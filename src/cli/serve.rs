@@ -25,9 +25,6 @@ pub struct ServeArgs {
     /// Where emails are written as `.eml` files instead of SES.
     #[arg(long, default_value = ".engage/outbox")]
     outbox: PathBuf,
-    /// A policy folder to load instead of the bundled policies.
-    #[arg(long)]
-    policies: Option<PathBuf>,
     /// Seconds between two passes of the scheduled jobs.
     #[arg(long, default_value_t = 60)]
     tick: u64,
@@ -56,7 +53,7 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     // to `<data>/published-events.ndjson`.
     let app = args
         .state
-        .app(args.policies.as_deref(), config)?
+        .app(config)?
         .with_mailer(Arc::new(OutboxMailer::new(&args.outbox)?))
         .with_publisher(Arc::new(FilePublisher::in_dir(&args.state.data)?));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;

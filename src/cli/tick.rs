@@ -25,9 +25,6 @@ pub struct TickArgs {
     /// Where emails are written as `.eml` files instead of SES.
     #[arg(long, default_value = ".engage/outbox")]
     outbox: PathBuf,
-    /// A policy folder to load instead of the bundled policies.
-    #[arg(long)]
-    policies: Option<PathBuf>,
     /// How many local workers drain the send queue (default: the machine's cores).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
@@ -68,7 +65,7 @@ fn local_options(config: &Config, workers: Option<u16>) -> SendOptions {
 pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let app = args
         .state
-        .app(args.policies.as_deref(), config)?
+        .app(config)?
         .with_mailer(local_mailer(&args.outbox, config)?)
         .with_publisher(Arc::new(FilePublisher::in_dir(&args.state.data)?));
     let options = local_options(config, args.workers);

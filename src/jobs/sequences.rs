@@ -199,20 +199,7 @@ impl SequenceReport {
 
 /// The message id of a buyer message: `msg-<order>-<type>`, stable across retries.
 pub fn message_id(order: &str, message_type: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    let mut id = format!("msg-{}-{}", clean(order), clean(message_type));
-    id.truncate(200);
-    id
+    crate::mail::message_id(&["msg", order, message_type])
 }
 
 /// One pass over what is due (see the module docs).

@@ -53,7 +53,7 @@ use crate::app::App;
 use crate::domain::suppression::{Suppression, SuppressionReason};
 use crate::domain::{BrandId, CampaignId, CustomerId};
 use crate::jobs::delivery::{self, DeliveryError};
-use crate::jobs::events::Envelope;
+use crate::jobs::events::{self, Envelope, EventError};
 use crate::policy::{PolicyError, PolicySet};
 use crate::store::{FeedbackCounts, FeedbackKind, FeedbackOutcome, Store, StoreError};
 use crate::unsubscribe::TokenSigner;
@@ -140,24 +140,10 @@ pub struct SesRecord {
 /// Why an SES event was not applied.
 #[derive(Debug, thiserror::Error)]
 pub enum SesEventError {
-    /// Not an SES event: not an EventBridge envelope, another source, or a detail that is
-    /// not an SES event record.
-    #[error("event {id}: {reason}")]
-    NotSes {
-        /// The event id, if one could be read.
-        id: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The store failed; [`DeliveryError::is_retryable`] says whether a retry may help.
-    #[error("event {id}: cannot store it")]
-    Store {
-        /// The event id.
-        id: String,
-        /// The store error.
-        #[source]
-        source: StoreError,
-    },
+    /// What a marketplace event can fail with too: not an EventBridge envelope, another
+    /// source, a detail that is not an SES event record, the store.
+    #[error(transparent)]
+    Event(#[from] EventError),
     /// The send policy in force lacks the complaint params.
     #[error("event {id}: the send policy cannot be read")]
     Policy {
@@ -172,12 +158,13 @@ pub enum SesEventError {
 impl DeliveryError for SesEventError {
     /// Transient store failures only.
     fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store { source, .. } if source.is_retryable())
+        matches!(self, Self::Event(e) if e.is_retryable())
     }
 
     fn event_id(&self) -> &str {
         match self {
-            Self::NotSes { id, .. } | Self::Store { id, .. } | Self::Policy { id, .. } => id,
+            Self::Event(e) => e.event_id(),
+            Self::Policy { id, .. } => id,
         }
     }
 }
@@ -235,31 +222,19 @@ pub struct SesEvent {
 
 /// Parses an EventBridge envelope carrying an SES event.
 pub fn parse(value: Value) -> Result<SesEvent, SesEventError> {
-    let id = value
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let not_ses = |id: &str, reason: String| SesEventError::NotSes {
-        id: id.to_owned(),
-        reason,
-    };
-    let env: Envelope = serde_json::from_value(value)
-        .map_err(|e| not_ses(&id, format!("not an eventbridge envelope: {e}")))?;
+    let env = Envelope::read(value, SOURCE)?;
     let id = env.id.unwrap_or_default();
-    if env.source != SOURCE {
-        let reason = format!("source {:?} is not \"{SOURCE}\"", env.source);
-        return Err(not_ses(&id, reason));
-    }
-    let malformed =
-        |why: &str| not_ses(&id, format!("malformed {} detail: {why}", env.detail_type));
-    let record: SesRecord =
-        serde_json::from_value(env.detail).map_err(|e| malformed(&e.to_string()))?;
+    let record: SesRecord = events::detail(&id, &env.detail_type, env.detail)?;
+    let invalid = |reason: &str| EventError::Invalid {
+        id: id.clone(),
+        detail_type: env.detail_type.clone(),
+        reason: reason.to_owned(),
+    };
     if record.mail.message_id.trim().is_empty() {
-        return Err(malformed("mail.messageId is empty"));
+        return Err(invalid("mail.messageId is empty").into());
     }
     if record.event_type == "Bounce" && record.bounce.is_none() {
-        return Err(malformed("a Bounce event has no bounce object"));
+        return Err(invalid("a Bounce event has no bounce object").into());
     }
     Ok(SesEvent {
         id,
@@ -359,9 +334,11 @@ pub async fn apply<S: Store + ?Sized>(
     now: DateTime<Utc>,
 ) -> Result<SesDelivery, SesEventError> {
     let id = event.id.clone();
-    let store_err = |source: StoreError| SesEventError::Store {
-        id: id.clone(),
-        source,
+    let store_err = |source: StoreError| {
+        SesEventError::Event(EventError::Store {
+            id: id.clone(),
+            source,
+        })
     };
     let rec = &event.record;
     let ignored = |reason: String| SesDelivery::Ignored {
@@ -418,10 +395,7 @@ pub async fn apply<S: Store + ?Sized>(
         pause_if_over_threshold(store, policies, &brand, counts, now)
             .await
             .map_err(|e| match e {
-                PauseError::Store(source) => SesEventError::Store {
-                    id: id.clone(),
-                    source,
-                },
+                PauseError::Store(source) => store_err(source),
                 PauseError::Policy(source) => SesEventError::Policy {
                     id: id.clone(),
                     source,

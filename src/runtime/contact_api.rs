@@ -23,15 +23,11 @@ pub const SECRETS: &[Secret] = &[Secret::Token, Secret::Unsubscribe];
 /// # Errors
 /// The runtime failed.
 pub async fn run(cold: ColdStart) -> Result<(), Error> {
-    let ColdStart {
-        config,
-        clients,
-        app,
-    } = cold;
+    let (config, clients) = (&cold.config, &cold.clients);
     let bus = EventBridgePublisher::new(clients.eventbridge.clone(), &config.event_bus);
-    let app = app
-        .with_mailer(Arc::new(clients.mailer(&config)))
-        .with_from_address(config.from_address.as_deref())
-        .with_publisher(Arc::new(bus));
-    http::serve(&config, app, contact_routes().merge(health_routes())).await
+    let app = cold.app.with_publisher(Arc::new(bus));
+    // Contact emails: through SES, from the configured sender.
+    let app = app.with_mailer(Arc::new(clients.mailer(config)));
+    let app = app.with_from_address(config.from_address.as_deref());
+    http::serve(config, app, contact_routes().merge(health_routes())).await
 }

@@ -28,13 +28,11 @@ pub const SECRETS: &[Secret] = &[Secret::Unsubscribe];
 /// `ENGAGE_SEND_QUEUE_URL` is not set, or the runtime failed.
 pub async fn run(cold: ColdStart) -> Result<(), Error> {
     let queue = Arc::new(send_queue(&cold)?);
-    let ColdStart {
-        config,
-        clients,
-        app,
-    } = cold;
-    let app = app.with_mailer(Arc::new(clients.mailer(&config)));
-    let worker = &Worker::new(app, queue, SendOptions::from_config(&config));
+    let options = SendOptions::from_config(&cold.config);
+    let app = cold
+        .app
+        .with_mailer(Arc::new(cold.clients.mailer(&cold.config)));
+    let worker = &Worker::new(app, queue, options);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let records = event.payload.records.into_iter();
         let bodies: Vec<String> = records.filter_map(|r| r.body).collect();

@@ -33,17 +33,18 @@ pub const SECRETS: &[Secret] = &[Secret::Unsubscribe];
 /// # Errors
 /// The runtime failed.
 pub async fn run(cold: ColdStart) -> Result<(), Error> {
-    let ColdStart {
-        config,
-        clients,
-        app,
-    } = cold;
-    let bus = EventBridgePublisher::new(clients.eventbridge.clone(), &config.event_bus);
-    let app = &app
-        .with_mailer(Arc::new(clients.mailer(&config)))
+    let (config, clients) = (&cold.config, &cold.clients);
+    // Buyer messages and resumed contact emails through SES; a resumed courtesy refund
+    // publishes on the bus.
+    let app = &cold
+        .app
+        .with_mailer(Arc::new(clients.mailer(config)))
         .with_from_address(config.from_address.as_deref())
-        .with_publisher(Arc::new(bus));
-    let options = &SequenceOptions::from_config(&config);
+        .with_publisher(Arc::new(EventBridgePublisher::new(
+            clients.eventbridge.clone(),
+            &config.event_bus,
+        )));
+    let options = &SequenceOptions::from_config(config);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| pass(app, options))).await
 }
 

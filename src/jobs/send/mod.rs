@@ -199,22 +199,5 @@ impl RunReport {
 
 /// The message id of a campaign email: stable, so a retry is the same message.
 pub fn message_id(campaign: &CampaignId, customer: &crate::domain::CustomerId) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    let mut id = format!(
-        "campaign-{}-{}",
-        clean(campaign.as_str()),
-        clean(customer.as_str())
-    );
-    id.truncate(200);
-    id
+    crate::mail::message_id(&["campaign", campaign.as_str(), customer.as_str()])
 }
