@@ -133,25 +133,7 @@ impl SequenceOptions {
 }
 
 /// Why a pass could not run at all (per-message failures are in the report).
-#[derive(Debug, thiserror::Error)]
-pub enum SequenceError {
-    /// The sequences policy is missing or malformed.
-    #[error("sequences policy unusable")]
-    Definition(#[from] DefinitionError),
-    /// Another policy could not be applied.
-    #[error("policy failed")]
-    Policy(#[from] PolicyError),
-    /// The due index could not be read.
-    #[error("storage failed")]
-    Store(#[from] StoreError),
-}
-
-impl SequenceError {
-    /// Whether retrying the pass may help.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_retryable())
-    }
-}
+pub type SequenceError = crate::jobs::PassError;
 
 /// One message the pass handled.
 #[derive(Debug, Clone, PartialEq, Serialize)]
