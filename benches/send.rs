@@ -139,16 +139,15 @@ fn pipeline(c: &mut Criterion) {
                     Arc::new(FixedClock(at("2026-12-07T08:00:00Z"))),
                 )
                 .unwrap()
-                .with_public_url("https://engage.example");
+                .with_public_url("https://engage.example")
+                .with_mailer(Arc::new(NullMailer));
                 let options = SendOptions {
                     page_size: 500,
                     wave: 25,
                     ..SendOptions::default()
                 };
                 let start = Instant::now();
-                let report = rt
-                    .block_on(send_window::run(&app, &NullMailer, &options))
-                    .unwrap();
+                let report = rt.block_on(send_window::run(&app, &options)).unwrap();
                 total += start.elapsed();
                 assert_eq!(report.totals().sent, RECIPIENTS as u64);
             }
@@ -200,7 +199,7 @@ fn workers(c: &mut Criterion) {
         .build()
         .unwrap();
     let policies = Arc::new(PolicySet::bundled().unwrap());
-    let mailer = LatencyMailer(Duration::from_millis(40));
+    let mailer = Arc::new(LatencyMailer(Duration::from_millis(40)));
     let mut group = c.benchmark_group("send_workers");
     group.throughput(Throughput::Elements(FOLLOWERS as u64));
     group.sample_size(10);
@@ -218,16 +217,15 @@ fn workers(c: &mut Criterion) {
                         Arc::new(FixedClock(at("2026-12-07T08:00:00Z"))),
                     )
                     .unwrap()
-                    .with_public_url("https://engage.example");
+                    .with_public_url("https://engage.example")
+                    .with_mailer(mailer.clone());
                     let options = SendOptions {
                         workers: n,
                         segment_followers: (FOLLOWERS / 8) as u64,
                         ..SendOptions::default()
                     };
                     let start = Instant::now();
-                    let report = rt
-                        .block_on(send_window::run(&app, &mailer, &options))
-                        .unwrap();
+                    let report = rt.block_on(send_window::run(&app, &options)).unwrap();
                     total += start.elapsed();
                     assert_eq!(report.totals().sent, FOLLOWERS as u64);
                 }

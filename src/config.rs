@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use crate::auth::LOCAL_DEVELOPMENT_SECRET;
 
+/// The bus `ENGAGE_EVENT_BUS` names when unset: the account's default bus.
+pub const DEFAULT_EVENT_BUS: &str = "default";
+
 /// Settings every entry point shares.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,6 +31,9 @@ pub struct Config {
     pub from_address: Option<String>,
     /// SES configuration set for bounce and complaint events (`ENGAGE_SES_CONFIGURATION_SET`).
     pub ses_configuration_set: Option<String>,
+    /// The EventBridge bus events are published to, a name or an ARN (`ENGAGE_EVENT_BUS`;
+    /// the account's `default` bus when unset).
+    pub event_bus: String,
     /// How sending is cut and shared (`ENGAGE_SEND_*`).
     pub send: SendSettings,
     /// Fraction of local outbox sends refused as transient failures, as SES
@@ -188,6 +194,9 @@ impl Config {
             },
             from_address: lookup("ENGAGE_FROM_ADDRESS").filter(|s| !s.is_empty()),
             ses_configuration_set: lookup("ENGAGE_SES_CONFIGURATION_SET").filter(|s| !s.is_empty()),
+            event_bus: lookup("ENGAGE_EVENT_BUS")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| DEFAULT_EVENT_BUS.to_owned()),
             send: SendSettings::from_lookup(&lookup)?,
             outbox_transient_failures: parsed(
                 &lookup,

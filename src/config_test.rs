@@ -36,3 +36,25 @@ fn required_secrets_refuse_the_public_development_ones() {
             .is_ok()
     );
 }
+
+#[test]
+fn event_bus_and_ses_configuration_set() {
+    let c = Config::from_lookup(|_| None).unwrap();
+    assert_eq!(c.event_bus, DEFAULT_EVENT_BUS);
+    assert_eq!(c.ses_configuration_set, None);
+    let c = Config::from_lookup(|n| match n {
+        "ENGAGE_EVENT_BUS" | "ENGAGE_SES_CONFIGURATION_SET" => Some(String::new()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(c.event_bus, "default", "an empty variable is unset");
+    assert_eq!(c.ses_configuration_set, None);
+    let c = Config::from_lookup(|n| match n {
+        "ENGAGE_EVENT_BUS" => Some("arn:aws:events:us-east-1:1:event-bus/engage".into()),
+        "ENGAGE_SES_CONFIGURATION_SET" => Some("engage-feedback".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(c.event_bus, "arn:aws:events:us-east-1:1:event-bus/engage");
+    assert_eq!(c.ses_configuration_set.as_deref(), Some("engage-feedback"));
+}

@@ -113,9 +113,12 @@ impl App {
         self
     }
 
-    /// The same app sending contact emails from `address` (`Config::from_address`).
-    pub fn with_from_address(mut self, address: &str) -> Self {
-        self.from_address = address.to_owned();
+    /// The same app sending contact emails from `address` (`Config::from_address`); the
+    /// local default stays when it is `None`.
+    pub fn with_from_address<'a>(mut self, address: impl Into<Option<&'a str>>) -> Self {
+        if let Some(address) = address.into() {
+            self.from_address = address.to_owned();
+        }
         self
     }
 

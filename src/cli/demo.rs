@@ -26,7 +26,6 @@ use engage::jobs::{events, send_window, sequences};
 use engage::mail::OutboxMailer;
 use engage::policy::PolicySet;
 use engage::store::{EmbeddedStore, Store};
-use engage::unsubscribe::TokenSigner;
 
 use super::tick::{print_report, print_sequences};
 
@@ -51,7 +50,6 @@ struct Demo {
     policies: Arc<PolicySet>,
     mailer: Arc<OutboxMailer>,
     publisher: Arc<FilePublisher>,
-    signer: TokenSigner,
     config: Config,
 }
 
@@ -71,15 +69,10 @@ impl Demo {
     async fn tick(&self, now: &str) -> anyhow::Result<()> {
         let app = self.app(now)?;
         let options = send_window::SendOptions::from_config(&self.config).fresh_run();
-        let report = send_window::run(&app, self.mailer.as_ref(), &options).await?;
+        let report = send_window::run(&app, &options).await?;
         print_report(&report);
-        let seq = sequences::run(
-            &app,
-            self.mailer.as_ref(),
-            &self.signer,
-            &sequences::SequenceOptions::from_config(&self.config),
-        )
-        .await?;
+        let options = sequences::SequenceOptions::from_config(&self.config);
+        let seq = sequences::run(&app, &options).await?;
         print_sequences(&seq);
         Ok(())
     }
@@ -129,7 +122,6 @@ pub fn run(args: DemoArgs, config: &Config) -> anyhow::Result<ExitCode> {
         policies: Arc::new(PolicySet::bundled()?),
         mailer: Arc::new(OutboxMailer::new(&outbox)?),
         publisher: Arc::new(FilePublisher::in_dir(&data)?),
-        signer: TokenSigner::new(config.unsubscribe_secret.as_bytes()),
         config: config.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -9,12 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
+use engage::app::App;
 use engage::config::Config;
 use engage::jobs::events::{self, Applied, error_chain};
 use engage::jobs::ses_events::{self, SesDelivery};
-use engage::policy::PolicySet;
-use engage::store::EmbeddedStore;
-use engage::unsubscribe::TokenSigner;
 use serde_json::Value;
 
 use super::StateArgs;
@@ -24,9 +22,6 @@ use super::StateArgs;
 pub struct EventArgs {
     #[command(flatten)]
     state: StateArgs,
-    /// A policy folder to load instead of the bundled policies.
-    #[arg(long)]
-    policies: Option<PathBuf>,
     /// A file of events (one envelope, a JSON array, or one envelope per line), or `-` for stdin.
     input: PathBuf,
 }
@@ -47,13 +42,8 @@ pub fn run(args: EventArgs, config: &Config) -> anyhow::Result<ExitCode> {
         std::fs::read_to_string(&args.input)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.input.display()))?
     };
-    let policies = match args.policies.as_ref().or(config.policies_dir.as_ref()) {
-        Some(dir) => PolicySet::load_dir(dir)?,
-        None => PolicySet::bundled()?,
-    };
-    let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
-    let store = EmbeddedStore::open(&args.state.data)?;
-    let received_at = args.state.now.unwrap_or_else(Utc::now);
+    let app = args.state.app(config)?;
+    let received_at = app.clock.now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -62,10 +52,8 @@ pub fn run(args: EventArgs, config: &Config) -> anyhow::Result<ExitCode> {
         for (n, item) in events::parse_input(&text).into_iter().enumerate() {
             let n = n + 1;
             let outcome = match item {
-                Ok(value) if is_ses(&value) => {
-                    ses(&store, &policies, &signer, value, received_at).await
-                }
-                Ok(value) => marketplace(&store, &policies, value, received_at).await,
+                Ok(value) if is_ses(&value) => ses(&app, value).await,
+                Ok(value) => marketplace(&app, value, received_at).await,
                 Err(e) => Outcome::Failed(error_chain(&e)),
             };
             match outcome {
@@ -100,17 +88,12 @@ fn is_ses(value: &Value) -> bool {
     value.get("source").and_then(Value::as_str) == Some(ses_events::SOURCE)
 }
 
-async fn marketplace(
-    store: &EmbeddedStore,
-    policies: &PolicySet,
-    value: Value,
-    received_at: DateTime<Utc>,
-) -> Outcome {
+async fn marketplace(app: &App, value: Value, received_at: DateTime<Utc>) -> Outcome {
     let event = match events::parse(value) {
         Ok(e) => e,
         Err(e) => return Outcome::Failed(error_chain(&e)),
     };
-    match events::apply_with(store, policies, &event, received_at).await {
+    match events::apply_with(app.store.as_ref(), &app.policies, &event, received_at).await {
         Ok(applied) => {
             let line = format!("{} {} ({})", event.id, event.detail_type, applied.what());
             match &applied {
@@ -126,14 +109,8 @@ async fn marketplace(
 
 /// One SES event through the `ses-events` handler: a repeat is stale; an event
 /// that is not engage's (or a transient bounce) is stale with its reason.
-async fn ses(
-    store: &EmbeddedStore,
-    policies: &PolicySet,
-    signer: &TokenSigner,
-    value: Value,
-    received_at: DateTime<Utc>,
-) -> Outcome {
-    match ses_events::handle_delivery(store, policies, signer, value, received_at).await {
+async fn ses(app: &App, value: Value) -> Outcome {
+    match ses_events::handle_delivery(app, value).await {
         Ok(SesDelivery::Applied {
             id,
             event_type,

@@ -9,9 +9,15 @@ mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use engage::app::{App, LOCAL_PUBLIC_URL};
+use engage::clock::{Clock, FixedClock, SystemClock};
+use engage::config::Config;
+use engage::policy::PolicySet;
+use engage::store::EmbeddedStore;
 
 /// engage: follower campaigns, review contacts and buyer messages for brand owners.
 #[derive(Debug, Parser)]
@@ -49,6 +55,30 @@ pub struct StateArgs {
     /// Fixes the business clock (rules, windows, stored instants), RFC 3339.
     #[arg(long, value_parser = parse_instant)]
     pub now: Option<DateTime<Utc>>,
+    /// A policy folder to load instead of the bundled policies (and `ENGAGE_POLICIES`).
+    #[arg(long)]
+    pub policies: Option<PathBuf>,
+}
+
+impl StateArgs {
+    /// The app of a local command over the embedded store: the policies of `--policies`,
+    /// else of the configuration; the `--now` clock; the configuration's public URL,
+    /// unsubscribe secret and sender. No mailer, no publisher.
+    pub fn app(&self, config: &Config) -> anyhow::Result<App> {
+        let clock: Arc<dyn Clock> = match self.now {
+            Some(now) => Arc::new(FixedClock(now)),
+            None => Arc::new(SystemClock),
+        };
+        let policies = match &self.policies {
+            Some(dir) => PolicySet::load_dir(dir)?,
+            None => engage::runtime::policies(config)?,
+        };
+        let store = EmbeddedStore::open(&self.data)?;
+        Ok(App::new(Arc::new(store), Arc::new(policies), clock)?
+            .with_public_url(config.public_url.as_deref().unwrap_or(LOCAL_PUBLIC_URL))
+            .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
+            .with_from_address(config.from_address.as_deref()))
+    }
 }
 
 fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {

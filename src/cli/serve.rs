@@ -7,14 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use engage::api::{AppState, router};
-use engage::app::App;
 use engage::auth::TokenKeys;
 use engage::bus::FilePublisher;
-use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::{Config, Secret};
 use engage::mail::OutboxMailer;
-use engage::policy::PolicySet;
-use engage::store::EmbeddedStore;
 
 use super::StateArgs;
 
@@ -29,9 +25,6 @@ pub struct ServeArgs {
     /// Where emails are written as `.eml` files instead of SES.
     #[arg(long, default_value = ".engage/outbox")]
     outbox: PathBuf,
-    /// A policy folder to load instead of the bundled policies.
-    #[arg(long)]
-    policies: Option<PathBuf>,
     /// Seconds between two passes of the scheduled jobs.
     #[arg(long, default_value_t = 60)]
     tick: u64,
@@ -56,33 +49,15 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
             )
         })?;
     }
-    let clock: Arc<dyn Clock> = match args.state.now {
-        Some(now) => Arc::new(FixedClock(now)),
-        None => Arc::new(SystemClock),
-    };
-    let policies = match args.policies.as_ref().or(config.policies_dir.as_ref()) {
-        Some(dir) => PolicySet::load_dir(dir)?,
-        None => PolicySet::bundled()?,
-    };
-    let store = EmbeddedStore::open(&args.state.data)?;
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    let local = listener.local_addr()?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| engage::app::LOCAL_PUBLIC_URL.to_owned());
     // Contact emails go to the `.eml` outbox; published events (Courtesy Refund Requested)
     // to `<data>/published-events.ndjson`.
-    let mailer = OutboxMailer::new(&args.outbox)?;
-    let publisher = FilePublisher::in_dir(&args.state.data)?;
-    let mut app = App::new(Arc::new(store), Arc::new(policies), clock)?
-        .with_public_url(&public_url)
-        .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
-        .with_mailer(Arc::new(mailer))
-        .with_publisher(Arc::new(publisher));
-    if let Some(from) = &config.from_address {
-        app = app.with_from_address(from);
-    }
+    let app = args
+        .state
+        .app(config)?
+        .with_mailer(Arc::new(OutboxMailer::new(&args.outbox)?))
+        .with_publisher(Arc::new(FilePublisher::in_dir(&args.state.data)?));
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let local = listener.local_addr()?;
     // The send window on a timer, with the server's store and clock (`--tick`, 0 disables it).
     super::tick::spawn_timer(app.clone(), args.outbox.clone(), args.tick, config)?;
     let state = AppState {

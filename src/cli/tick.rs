@@ -9,15 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use engage::app::{App, LOCAL_PUBLIC_URL};
+use engage::app::App;
 use engage::bus::FilePublisher;
-use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::Config;
 use engage::jobs::send::{self, Pacer, RunReport, SendOptions};
 use engage::mail::{FlakyMailer, Mailer, OutboxMailer};
-use engage::policy::PolicySet;
-use engage::store::EmbeddedStore;
-use engage::unsubscribe::TokenSigner;
 
 use super::StateArgs;
 
@@ -29,9 +25,6 @@ pub struct TickArgs {
     /// Where emails are written as `.eml` files instead of SES.
     #[arg(long, default_value = ".engage/outbox")]
     outbox: PathBuf,
-    /// A policy folder to load instead of the bundled policies.
-    #[arg(long)]
-    policies: Option<PathBuf>,
     /// How many local workers drain the send queue (default: the machine's cores).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
@@ -70,43 +63,23 @@ fn local_options(config: &Config, workers: Option<u16>) -> SendOptions {
 }
 
 pub fn run(args: TickArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let clock: Arc<dyn Clock> = match args.state.now {
-        Some(now) => Arc::new(FixedClock(now)),
-        None => Arc::new(SystemClock),
-    };
-    let policies = match args.policies.as_ref().or(config.policies_dir.as_ref()) {
-        Some(dir) => PolicySet::load_dir(dir)?,
-        None => PolicySet::bundled()?,
-    };
-    let store = EmbeddedStore::open(&args.state.data)?;
-    let public_url = config.public_url.as_deref().unwrap_or(LOCAL_PUBLIC_URL);
-    let mailer = local_mailer(&args.outbox, config)?;
-    let mut app = App::new(Arc::new(store), Arc::new(policies), clock)?
-        .with_public_url(public_url)
-        .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
-        .with_mailer(mailer.clone())
+    let app = args
+        .state
+        .app(config)?
+        .with_mailer(local_mailer(&args.outbox, config)?)
         .with_publisher(Arc::new(FilePublisher::in_dir(&args.state.data)?));
-    if let Some(from) = &config.from_address {
-        app = app.with_from_address(from);
-    }
-    let signer = TokenSigner::new(config.unsubscribe_secret.as_bytes());
     let options = local_options(config, args.workers);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
         let pacer = Pacer::new(options.rate_per_second);
-        send::run_with_queue(&app, mailer.as_ref(), &options, &pacer, args.budget).await
+        send::run_with_queue(&app, &options, &pacer, args.budget).await
     })?;
     print_report(&report);
     // Buyer-message sequences, after the send window.
     let seq_options = engage::jobs::sequences::SequenceOptions::from_config(config);
-    let seq = runtime.block_on(engage::jobs::sequences::run(
-        &app,
-        mailer.as_ref(),
-        &signer,
-        &seq_options,
-    ))?;
+    let seq = runtime.block_on(engage::jobs::sequences::run(&app, &seq_options))?;
     print_sequences(&seq);
     // Contacts whose email a crashed or failed request left pending (the
     // deterministic message id makes a resend the same message).
@@ -199,13 +172,14 @@ pub fn print_sequences(report: &engage::jobs::sequences::SequenceReport) {
 }
 
 /// Runs the send pass every `seconds` (0: never) in the background, with the
-/// server's app (its store and clock) and the outbox mailer; one pacer for all
-/// passes, and a pass never overlaps the previous one.
+/// server's app (its store and clock) and the outbox mailer (with its simulated
+/// throttling: the server's contact emails have none); one pacer for all passes, and a
+/// pass never overlaps the previous one.
 pub fn spawn_timer(app: App, outbox: PathBuf, seconds: u64, config: &Config) -> anyhow::Result<()> {
     if seconds == 0 {
         return Ok(());
     }
-    let mailer = local_mailer(&outbox, config)?;
+    let app = app.with_mailer(local_mailer(&outbox, config)?);
     let options = local_options(config, None);
     tokio::spawn(async move {
         let pacer = Pacer::new(options.rate_per_second);
@@ -215,7 +189,7 @@ pub fn spawn_timer(app: App, outbox: PathBuf, seconds: u64, config: &Config) -> 
             interval.tick().await;
             // A pass stops taking waves before the next one is due.
             let budget = Some(Duration::from_secs(seconds));
-            match send::run_with_queue(&app, mailer.as_ref(), &options, &pacer, budget).await {
+            match send::run_with_queue(&app, &options, &pacer, budget).await {
                 Ok(report) => {
                     for c in &report.campaigns {
                         tracing::info!(campaign = %c.campaign_id, from = %c.from, to = %c.to, sent = c.counters.sent,

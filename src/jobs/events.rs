@@ -23,14 +23,14 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::app::App;
 use crate::domain::brand::{Brand, Marketplace};
 use crate::domain::follower::{FollowChange, FollowKind};
 use crate::domain::order::{OrderChange, OrderChangeKind, OrderPlaced, ReturnReceived};
-use crate::domain::promotion::{
-    PromotionChange, PromotionChangeKind, PromotionState, PromotionType,
-};
+use crate::domain::promotion::{Promotion, PromotionChange, PromotionChangeKind, PromotionState};
 use crate::domain::review::Review;
-use crate::domain::{BrandId, CustomerId, OrderId, PromotionId, ReviewId, SellerId};
+use crate::domain::{BrandId, CustomerId, OrderId, PromotionId, SellerId};
+use crate::jobs::delivery::{self, DeliveryError};
 use crate::jobs::sequences::{self, ScheduleError};
 use crate::policy::PolicySet;
 use crate::store::{Entity, EntityChange, Store, StoreError, UpsertOutcome};
@@ -67,6 +67,27 @@ pub struct Envelope {
     pub resources: Vec<String>,
     /// The payload.
     pub detail: Value,
+}
+
+impl Envelope {
+    /// Reads the envelope of an event `source` sent.
+    ///
+    /// # Errors
+    /// [`EventError::Envelope`] or [`EventError::WrongSource`].
+    pub fn read(value: Value, source: &'static str) -> Result<Self, EventError> {
+        let id = value.get("id").and_then(Value::as_str).unwrap_or_default();
+        let id = id.to_owned();
+        let env: Self =
+            serde_json::from_value(value).map_err(|e| EventError::Envelope { id, source: e })?;
+        if env.source != source {
+            return Err(EventError::WrongSource {
+                id: env.id.unwrap_or_default(),
+                source_name: env.source,
+                expected: source,
+            });
+        }
+        Ok(env)
+    }
 }
 
 /// Brand Registered.
@@ -111,27 +132,6 @@ pub struct BrandUnfollowed {
     pub customer_id: CustomerId,
 }
 
-/// Promotion Created or Promotion Updated.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PromotionDefined {
-    /// The promotion.
-    pub promotion_id: PromotionId,
-    /// Its brand.
-    pub brand_id: BrandId,
-    /// The product.
-    pub asin: String,
-    /// `seven_day_deal`, `coupon` or any other type.
-    #[serde(rename = "type")]
-    pub promotion_type: PromotionType,
-    /// First instant.
-    pub starts_at: DateTime<Utc>,
-    /// Last instant.
-    pub ends_at: DateTime<Utc>,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-}
-
 /// Promotion Canceled or Promotion Rejected.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -151,32 +151,6 @@ pub struct OrderPlacedEvent {
     /// What was placed.
     #[serde(flatten)]
     pub placed: OrderPlaced,
-}
-
-/// Review Posted.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewPosted {
-    /// The review.
-    pub review_id: ReviewId,
-    /// Brand of the product.
-    pub brand_id: BrandId,
-    /// The product.
-    pub asin: String,
-    /// The order behind it.
-    pub order_id: OrderId,
-    /// The reviewer.
-    pub customer_id: CustomerId,
-    /// Stars, 1 to 5.
-    pub rating: u8,
-    /// Title.
-    pub title: String,
-    /// Text.
-    pub body: String,
-    /// Verified purchase.
-    pub verified_purchase: bool,
-    /// When.
-    pub posted_at: DateTime<Utc>,
 }
 
 /// Order Shipped.
@@ -227,18 +201,19 @@ pub enum MarketplaceEvent {
     BrandFollowed(BrandFollowed),
     /// `Brand Unfollowed`.
     BrandUnfollowed(BrandUnfollowed),
-    /// `Promotion Created`.
-    PromotionCreated(PromotionDefined),
-    /// `Promotion Updated`.
-    PromotionUpdated(PromotionDefined),
+    /// `Promotion Created`: the promotion as defined (its `updatedAt` is its `createdAt`).
+    PromotionCreated(Promotion),
+    /// `Promotion Updated`: the promotion as redefined (versioned by the envelope's `time`
+    /// when applied; its `updatedAt` here is its `createdAt`).
+    PromotionUpdated(Promotion),
     /// `Promotion Canceled`.
     PromotionCanceled(PromotionEnded),
     /// `Promotion Rejected`.
     PromotionRejected(PromotionEnded),
     /// `Order Placed`.
     OrderPlaced(OrderPlacedEvent),
-    /// `Review Posted`.
-    ReviewPosted(ReviewPosted),
+    /// `Review Posted`: the review (its `updatedAt` is its `postedAt`).
+    ReviewPosted(Review),
     /// `Order Shipped`.
     OrderShipped(OrderShipped),
     /// `Order Delivered`.
@@ -297,13 +272,15 @@ pub enum EventError {
         #[source]
         source: serde_json::Error,
     },
-    /// The source is not [`SOURCE`].
-    #[error("event {id}: source {source_name:?} is not \"marketplace\"")]
+    /// The source is not the one expected ([`SOURCE`] for a marketplace event).
+    #[error("event {id}: source {source_name:?} is not {expected:?}")]
     WrongSource {
         /// The event id.
         id: String,
         /// The source it named.
         source_name: String,
+        /// The source expected.
+        expected: &'static str,
     },
     /// A detail-type CONTRACT.md does not define.
     #[error("event {id}: unknown detail-type {detail_type:?}")]
@@ -429,7 +406,12 @@ impl Applied {
     }
 }
 
-fn detail<T: DeserializeOwned>(id: &str, detail_type: &str, v: Value) -> Result<T, EventError> {
+/// The detail of event `id` as a `T`.
+pub(crate) fn detail<T: DeserializeOwned>(
+    id: &str,
+    detail_type: &str,
+    v: Value,
+) -> Result<T, EventError> {
     serde_json::from_value(v).map_err(|source| EventError::MalformedDetail {
         id: id.to_owned(),
         detail_type: detail_type.to_owned(),
@@ -437,36 +419,45 @@ fn detail<T: DeserializeOwned>(id: &str, detail_type: &str, v: Value) -> Result<
     })
 }
 
+/// A detail with `updatedAt` set to its own instant `field`, so that it reads as the
+/// domain entity it describes (when the instant is missing, decoding names it).
+fn versioned(mut detail: Value, field: &str) -> Value {
+    if let Some(map) = detail.as_object_mut()
+        && let Some(at) = map.get(field).cloned()
+    {
+        map.insert("updatedAt".to_owned(), at);
+    }
+    detail
+}
+
+/// A Promotion Created or Updated detail as a [`Promotion`]: active (a promotion's end
+/// comes by its own events, so a `state` the detail carries is not read), versioned by
+/// its `createdAt`.
+fn definition(mut detail: Value) -> Value {
+    if let Some(map) = detail.as_object_mut() {
+        map.remove("state");
+    }
+    versioned(detail, "createdAt")
+}
+
 /// Parses one EventBridge envelope.
 pub fn parse(value: Value) -> Result<Event, EventError> {
-    let id_hint = value
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let env: Envelope = serde_json::from_value(value).map_err(|source| EventError::Envelope {
-        id: id_hint,
-        source,
-    })?;
+    let env = Envelope::read(value, SOURCE)?;
     let id = env.id.clone().unwrap_or_default();
-    if env.source != SOURCE {
-        return Err(EventError::WrongSource {
-            id,
-            source_name: env.source,
-        });
-    }
     let dt = env.detail_type.as_str();
     let d = env.detail;
     let event = match dt {
         "Brand Registered" => MarketplaceEvent::BrandRegistered(detail(&id, dt, d)?),
         "Brand Followed" => MarketplaceEvent::BrandFollowed(detail(&id, dt, d)?),
         "Brand Unfollowed" => MarketplaceEvent::BrandUnfollowed(detail(&id, dt, d)?),
-        "Promotion Created" => MarketplaceEvent::PromotionCreated(detail(&id, dt, d)?),
-        "Promotion Updated" => MarketplaceEvent::PromotionUpdated(detail(&id, dt, d)?),
+        "Promotion Created" => MarketplaceEvent::PromotionCreated(detail(&id, dt, definition(d))?),
+        "Promotion Updated" => MarketplaceEvent::PromotionUpdated(detail(&id, dt, definition(d))?),
         "Promotion Canceled" => MarketplaceEvent::PromotionCanceled(detail(&id, dt, d)?),
         "Promotion Rejected" => MarketplaceEvent::PromotionRejected(detail(&id, dt, d)?),
         "Order Placed" => MarketplaceEvent::OrderPlaced(detail(&id, dt, d)?),
-        "Review Posted" => MarketplaceEvent::ReviewPosted(detail(&id, dt, d)?),
+        "Review Posted" => {
+            MarketplaceEvent::ReviewPosted(detail(&id, dt, versioned(d, "postedAt"))?)
+        }
         "Order Shipped" => MarketplaceEvent::OrderShipped(detail(&id, dt, d)?),
         "Order Delivered" => MarketplaceEvent::OrderDelivered(detail(&id, dt, d)?),
         "Return Received" => MarketplaceEvent::ReturnReceived(detail(&id, dt, d)?),
@@ -723,19 +714,7 @@ pub async fn apply_with<S: Store + ?Sized>(
             (format!("order {}", d.order_id), o)
         }
         MarketplaceEvent::ReviewPosted(d) => {
-            let review = Review {
-                review_id: d.review_id.clone(),
-                brand_id: d.brand_id.clone(),
-                asin: d.asin.clone(),
-                order_id: d.order_id.clone(),
-                customer_id: d.customer_id.clone(),
-                rating: d.rating,
-                title: d.title.clone(),
-                body: d.body.clone(),
-                verified_purchase: d.verified_purchase,
-                posted_at: d.posted_at,
-                updated_at: d.posted_at,
-            };
+            let review = d.clone();
             let o = store.upsert(&Entity::Review(review)).await;
             (format!("review {}", d.review_id), o)
         }
@@ -844,26 +823,45 @@ pub enum Delivery {
     },
 }
 
-/// The Lambda handler's logic: applies one EventBridge delivery.
+/// The Lambda handler's logic: applies one EventBridge delivery with the app's store,
+/// policies and clock (the instant it is received).
 ///
-/// Retryable failures (a throttled or unavailable store) return `Err`, so Lambda's
-/// asynchronous retries and then the dead-letter queue take over. Events that can
-/// never succeed (not an envelope, another source, an unknown detail-type, a
-/// malformed detail) are logged and acknowledged as [`Delivery::Rejected`]:
-/// retrying them would only loop until the retry budget is spent and bury real
-/// failures in the dead-letter queue.
-pub async fn handle_delivery<S: Store + ?Sized>(
+/// Retryable failures return `Err`; events that can never succeed (not an envelope,
+/// another source, an unknown detail-type, a malformed detail) are logged and
+/// acknowledged as [`Delivery::Rejected`] ([`delivery::answer`]).
+pub async fn handle_delivery(app: &App, payload: Value) -> Result<Delivery, EventError> {
+    let (store, now) = (app.store.as_ref(), app.clock.now());
+    answer(applied(store, Some(&app.policies), payload, now).await)
+}
+
+/// [`handle_delivery`] over `store` with the bundled policies.
+pub async fn deliver<S: Store + ?Sized>(
     store: &S,
     payload: Value,
     received_at: DateTime<Utc>,
 ) -> Result<Delivery, EventError> {
-    let result = match parse(payload) {
-        Ok(event) => apply(store, &event, received_at)
-            .await
-            .map(|applied| (event.id, applied)),
-        Err(e) => Err(e),
+    answer(applied(store, None, payload, received_at).await)
+}
+
+/// Parses and applies one envelope with `policies` (the bundled ones when `None`): its
+/// id and what it did.
+async fn applied<S: Store + ?Sized>(
+    store: &S,
+    policies: Option<&PolicySet>,
+    payload: Value,
+    received_at: DateTime<Utc>,
+) -> Result<(String, Applied), EventError> {
+    let event = parse(payload)?;
+    let applied = match policies {
+        Some(policies) => apply_with(store, policies, &event, received_at).await?,
+        None => apply(store, &event, received_at).await?,
     };
-    match result {
+    Ok((event.id, applied))
+}
+
+/// What the Lambda reports once the event `(id, applied)` is applied or has failed.
+fn answer(applied: Result<(String, Applied), EventError>) -> Result<Delivery, EventError> {
+    match applied {
         Ok((id, applied)) => {
             tracing::info!(event_id = %id, written = applied.written(), what = %applied.what(), "marketplace event applied");
             Ok(Delivery::Applied {
@@ -872,17 +870,20 @@ pub async fn handle_delivery<S: Store + ?Sized>(
                 what: applied.what(),
             })
         }
-        Err(e) if e.is_retryable() => {
-            tracing::warn!(event_id = e.event_id(), error = %error_chain(&e), "marketplace event failed, will be retried");
-            Err(e)
-        }
-        Err(e) => {
-            tracing::error!(event_id = e.event_id(), error = %error_chain(&e), "marketplace event rejected");
-            Ok(Delivery::Rejected {
-                id: e.event_id().to_owned(),
-                reason: error_chain(&e),
-            })
-        }
+        Err(e) => delivery::answer("marketplace event", e, |id, reason| Delivery::Rejected {
+            id,
+            reason,
+        }),
+    }
+}
+
+impl DeliveryError for EventError {
+    fn is_retryable(&self) -> bool {
+        EventError::is_retryable(self)
+    }
+
+    fn event_id(&self) -> &str {
+        EventError::event_id(self)
     }
 }
 

@@ -1,12 +1,16 @@
 //! Jobs: one function per job, over the ports. The Lambda functions and the
 //! `engage` commands call the same functions.
 
+pub mod delivery;
+mod error;
 pub mod events;
 pub mod metrics;
 pub mod send;
 pub mod sequences;
 pub mod ses_events;
 pub mod suspend;
+
+pub use error::PassError;
 
 /// The former name of [`send`]: one local pass of the planner and its workers.
 pub use send as send_window;

@@ -70,10 +70,10 @@ use crate::app::App;
 use crate::domain::BrandId;
 use crate::domain::order::Order;
 use crate::domain::suppression::Suppression;
-use crate::mail::{MailError, Mailbox, Mailer, OutgoingEmail, RenderedEmail};
+use crate::mail::{MailError, Mailbox, OutgoingEmail, RenderedEmail};
 use crate::policy::{FactValue, Facts, PolicyError};
 use crate::store::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, StoreError};
-use crate::unsubscribe::{self, Scope, TokenSigner};
+use crate::unsubscribe::{self, Scope};
 
 pub use definition::{
     ContentViolation, DefinitionError, MessageVars, Sequences, Step, Template, Trigger,
@@ -133,25 +133,7 @@ impl SequenceOptions {
 }
 
 /// Why a pass could not run at all (per-message failures are in the report).
-#[derive(Debug, thiserror::Error)]
-pub enum SequenceError {
-    /// The sequences policy is missing or malformed.
-    #[error("sequences policy unusable")]
-    Definition(#[from] DefinitionError),
-    /// Another policy could not be applied.
-    #[error("policy failed")]
-    Policy(#[from] PolicyError),
-    /// The due index could not be read.
-    #[error("storage failed")]
-    Store(#[from] StoreError),
-}
-
-impl SequenceError {
-    /// Whether retrying the pass may help.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_retryable())
-    }
-}
+pub type SequenceError = crate::jobs::PassError;
 
 /// One message the pass handled.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -199,20 +181,7 @@ impl SequenceReport {
 
 /// The message id of a buyer message: `msg-<order>-<type>`, stable across retries.
 pub fn message_id(order: &str, message_type: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    let mut id = format!("msg-{}-{}", clean(order), clean(message_type));
-    id.truncate(200);
-    id
+    crate::mail::message_id(&["msg", order, message_type])
 }
 
 /// One pass over what is due (see the module docs).
@@ -220,12 +189,7 @@ pub fn message_id(order: &str, message_type: &str) -> String {
 /// # Errors
 /// The sequences or message policy cannot be used, or the due index cannot be read.
 /// A failure of one message is reported in [`SequenceReport::failed`] instead.
-pub async fn run(
-    app: &App,
-    mailer: &dyn Mailer,
-    signer: &TokenSigner,
-    options: &SequenceOptions,
-) -> Result<SequenceReport, SequenceError> {
+pub async fn run(app: &App, options: &SequenceOptions) -> Result<SequenceReport, SequenceError> {
     let now = app.clock.now();
     let seq = Sequences::in_force(&app.policies, now)?;
     // Fail the pass early, not per message, when the message policy is missing.
@@ -235,8 +199,6 @@ pub async fn run(
     let from_day = (now - seq.horizon()).date_naive() - chrono::Days::new(1);
     let mut pass = Pass {
         app,
-        mailer,
-        signer,
         options,
         seq: &seq,
         now,
@@ -266,8 +228,6 @@ pub async fn run(
 
 struct Pass<'a> {
     app: &'a App,
-    mailer: &'a dyn Mailer,
-    signer: &'a TokenSigner,
     options: &'a SequenceOptions,
     seq: &'a Sequences,
     now: DateTime<Utc>,
@@ -495,7 +455,7 @@ impl Pass<'_> {
         if let MessageClaim::Held(other) = store.claim_message(&record, lease_now).await? {
             return Ok(held(&other));
         }
-        let fate = match self.mailer.send(&email).await {
+        let fate = match self.app.mailer.send(&email).await {
             Ok(sent) => {
                 record.status = MessageStatus::Sent;
                 record.sent_at = Some(now);
@@ -535,7 +495,7 @@ impl Pass<'_> {
             Some(rest) => format!("https://{rest}"),
             None => base.clone(),
         };
-        let token = self.signer.token(
+        let token = self.app.unsubscribe.token(
             &order.brand_id,
             &order.customer_id,
             Scope::Message,

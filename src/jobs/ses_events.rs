@@ -49,8 +49,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::app::App;
 use crate::domain::suppression::{Suppression, SuppressionReason};
 use crate::domain::{BrandId, CampaignId, CustomerId};
+use crate::jobs::delivery::{self, DeliveryError};
+use crate::jobs::events::{self, Envelope, EventError};
 use crate::policy::{PolicyError, PolicySet};
 use crate::store::{FeedbackCounts, FeedbackKind, FeedbackOutcome, Store, StoreError};
 use crate::unsubscribe::TokenSigner;
@@ -69,17 +72,6 @@ pub const HEADER_LIST_UNSUBSCRIBE: &str = "List-Unsubscribe";
 pub const POLICY: &str = "send";
 /// Param: deliveries a brand needs before its complaint rate can suspend anything.
 pub const PARAM_MIN_DELIVERIES: &str = "complaint_min_deliveries";
-
-/// An EventBridge envelope of an SES event.
-#[derive(Debug, Clone, Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(rename = "detail-type")]
-    detail_type: String,
-    source: String,
-    detail: Value,
-}
 
 /// One header of `mail.headers`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -148,42 +140,10 @@ pub struct SesRecord {
 /// Why an SES event was not applied.
 #[derive(Debug, thiserror::Error)]
 pub enum SesEventError {
-    /// Not an EventBridge envelope.
-    #[error("event {id}: not an eventbridge envelope: {source}")]
-    Envelope {
-        /// The event id, if one could be read.
-        id: String,
-        /// The decoding error.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// The source is not [`SOURCE`].
-    #[error("event {id}: source {source_name:?} is not \"aws.ses\"")]
-    WrongSource {
-        /// The event id.
-        id: String,
-        /// The source it named.
-        source_name: String,
-    },
-    /// The detail is not an SES event record.
-    #[error("event {id}: malformed {detail_type} detail: {reason}")]
-    MalformedDetail {
-        /// The event id.
-        id: String,
-        /// The detail-type.
-        detail_type: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The store failed; [`SesEventError::is_retryable`] says whether a retry may help.
-    #[error("event {id}: cannot store it")]
-    Store {
-        /// The event id.
-        id: String,
-        /// The store error.
-        #[source]
-        source: StoreError,
-    },
+    /// What a marketplace event can fail with too: not an EventBridge envelope, another
+    /// source, a detail that is not an SES event record, the store.
+    #[error(transparent)]
+    Event(#[from] EventError),
     /// The send policy in force lacks the complaint params.
     #[error("event {id}: the send policy cannot be read")]
     Policy {
@@ -195,20 +155,16 @@ pub enum SesEventError {
     },
 }
 
-impl SesEventError {
-    /// Whether delivering the same event again may succeed (transient store failures only).
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store { source, .. } if source.is_retryable())
+impl DeliveryError for SesEventError {
+    /// Transient store failures only.
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Event(e) if e.is_retryable())
     }
 
-    /// The id of the event concerned (empty when unknown).
-    pub fn event_id(&self) -> &str {
+    fn event_id(&self) -> &str {
         match self {
-            Self::Envelope { id, .. }
-            | Self::WrongSource { id, .. }
-            | Self::MalformedDetail { id, .. }
-            | Self::Store { id, .. }
-            | Self::Policy { id, .. } => id,
+            Self::Event(e) => e.event_id(),
+            Self::Policy { id, .. } => id,
         }
     }
 }
@@ -266,35 +222,19 @@ pub struct SesEvent {
 
 /// Parses an EventBridge envelope carrying an SES event.
 pub fn parse(value: Value) -> Result<SesEvent, SesEventError> {
-    let id = value
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let env: Envelope =
-        serde_json::from_value(value).map_err(|source| SesEventError::Envelope {
-            id: id.clone(),
-            source,
-        })?;
+    let env = Envelope::read(value, SOURCE)?;
     let id = env.id.unwrap_or_default();
-    if env.source != SOURCE {
-        return Err(SesEventError::WrongSource {
-            id,
-            source_name: env.source,
-        });
-    }
-    let malformed = |reason: String| SesEventError::MalformedDetail {
+    let record: SesRecord = events::detail(&id, &env.detail_type, env.detail)?;
+    let invalid = |reason: &str| EventError::Invalid {
         id: id.clone(),
         detail_type: env.detail_type.clone(),
-        reason,
+        reason: reason.to_owned(),
     };
-    let record: SesRecord =
-        serde_json::from_value(env.detail).map_err(|e| malformed(e.to_string()))?;
     if record.mail.message_id.trim().is_empty() {
-        return Err(malformed("mail.messageId is empty".to_owned()));
+        return Err(invalid("mail.messageId is empty").into());
     }
     if record.event_type == "Bounce" && record.bounce.is_none() {
-        return Err(malformed("a Bounce event has no bounce object".to_owned()));
+        return Err(invalid("a Bounce event has no bounce object").into());
     }
     Ok(SesEvent {
         id,
@@ -384,7 +324,8 @@ pub enum PauseError {
     Policy(#[from] PolicyError),
 }
 
-/// Applies one parsed SES event.
+/// Applies one parsed SES event received at `now`; `signer` verifies the unsubscribe
+/// tokens that name an email's customer.
 pub async fn apply<S: Store + ?Sized>(
     store: &S,
     policies: &PolicySet,
@@ -393,9 +334,11 @@ pub async fn apply<S: Store + ?Sized>(
     now: DateTime<Utc>,
 ) -> Result<SesDelivery, SesEventError> {
     let id = event.id.clone();
-    let store_err = |source: StoreError| SesEventError::Store {
-        id: id.clone(),
-        source,
+    let store_err = |source: StoreError| {
+        SesEventError::Event(EventError::Store {
+            id: id.clone(),
+            source,
+        })
     };
     let rec = &event.record;
     let ignored = |reason: String| SesDelivery::Ignored {
@@ -452,10 +395,7 @@ pub async fn apply<S: Store + ?Sized>(
         pause_if_over_threshold(store, policies, &brand, counts, now)
             .await
             .map_err(|e| match e {
-                PauseError::Store(source) => SesEventError::Store {
-                    id: id.clone(),
-                    source,
-                },
+                PauseError::Store(source) => store_err(source),
                 PauseError::Policy(source) => SesEventError::Policy {
                     id: id.clone(),
                     source,
@@ -476,11 +416,19 @@ pub async fn apply<S: Store + ?Sized>(
     })
 }
 
-/// The Lambda handler's logic: applies one EventBridge delivery of an SES event.
+/// The Lambda handler's logic: applies one EventBridge delivery of an SES event with
+/// the app's store, policies, unsubscribe signer and clock (the instant it is received).
 ///
 /// Retryable failures (a throttled or unavailable store) return `Err`; events that
-/// can never succeed are logged and acknowledged as [`SesDelivery::Rejected`].
-pub async fn handle_delivery<S: Store + ?Sized>(
+/// can never succeed are logged and acknowledged as [`SesDelivery::Rejected`]
+/// ([`delivery::answer`]).
+pub async fn handle_delivery(app: &App, payload: Value) -> Result<SesDelivery, SesEventError> {
+    let (store, signer, now) = (app.store.as_ref(), &app.unsubscribe, app.clock.now());
+    deliver(store, &app.policies, signer, payload, now).await
+}
+
+/// [`handle_delivery`] over these parts.
+pub async fn deliver<S: Store + ?Sized>(
     store: &S,
     policies: &PolicySet,
     signer: &TokenSigner,
@@ -511,18 +459,10 @@ pub async fn handle_delivery<S: Store + ?Sized>(
             }
             Ok(delivery)
         }
-        Err(e) if e.is_retryable() => {
-            tracing::warn!(event_id = e.event_id(), error = %super::events::error_chain(&e), "ses event failed, will be retried");
-            Err(e)
-        }
-        Err(e) => {
-            let reason = super::events::error_chain(&e);
-            tracing::error!(event_id = e.event_id(), error = %reason, "ses event rejected");
-            Ok(SesDelivery::Rejected {
-                id: e.event_id().to_owned(),
-                reason,
-            })
-        }
+        Err(e) => delivery::answer("ses event", e, |id, reason| SesDelivery::Rejected {
+            id,
+            reason,
+        }),
     }
 }
 

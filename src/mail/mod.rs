@@ -243,6 +243,23 @@ impl OutgoingEmail {
     }
 }
 
+/// A message id stable across retries: `parts` joined with `-`, each with every
+/// character but ASCII letters, digits, `-` and `_` replaced by `_`, cut to the longest
+/// id accepted.
+pub fn message_id(parts: &[&str]) -> String {
+    let clean = |part: &&str| -> String {
+        part.chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
+                _ => '_',
+            })
+            .collect()
+    };
+    let mut id = parts.iter().map(clean).collect::<Vec<_>>().join("-");
+    id.truncate(MAX_MESSAGE_ID_LEN);
+    id
+}
+
 /// `text` with every word that contains `@` replaced by `<address>`: for log
 /// lines, which must never carry a customer's address (a provider's error
 /// message may quote the recipient).

@@ -43,6 +43,20 @@ pub enum QueueError {
 }
 
 impl QueueError {
+    /// A failure of `op`, transient when retrying later may help.
+    pub fn new(
+        op: &'static str,
+        transient: bool,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let source = source.into();
+        if transient {
+            Self::Transient { op, source }
+        } else {
+            Self::Permanent { op, source }
+        }
+    }
+
     /// Whether retrying later may help.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Transient { .. })

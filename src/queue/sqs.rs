@@ -49,24 +49,19 @@ impl SqsQueue {
     }
 }
 
+/// An SQS failure, transient when SQS gave no answer (a timeout, a failed dispatch, an
+/// unreadable response) or answered with one of [`RETRYABLE_CODES`].
 fn sdk_error<E, R>(op: &'static str, err: SdkError<E, R>) -> QueueError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let retryable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(e) => e.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c)),
-        _ => false,
-    };
-    let source = Box::new(err);
-    if retryable {
-        QueueError::Transient { op, source }
-    } else {
-        QueueError::Permanent { op, source }
-    }
+    let unanswered = matches!(
+        err,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    );
+    let transient = unanswered || err.code().is_some_and(|c| RETRYABLE_CODES.contains(&c));
+    QueueError::new(op, transient, err)
 }
 
 #[async_trait]
@@ -108,17 +103,7 @@ impl SendQueue for SqsQueue {
                     failed.code(),
                     failed.message().unwrap_or_default()
                 );
-                return Err(if failed.sender_fault() {
-                    QueueError::Permanent {
-                        op: "enqueue",
-                        source: what.into(),
-                    }
-                } else {
-                    QueueError::Transient {
-                        op: "enqueue",
-                        source: what.into(),
-                    }
-                });
+                return Err(QueueError::new("enqueue", !failed.sender_fault(), what));
             }
         }
         Ok(())

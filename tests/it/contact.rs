@@ -1425,10 +1425,9 @@ async fn a_contact_emails_bounce_is_counted_and_suppresses_through_its_tags() {
         engage::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.as_bytes(),
     );
     let policies = PolicySet::bundled().unwrap();
-    let outcome =
-        ses_events::handle_delivery(store.as_ref(), &policies, &signer, event, common::t(NOW))
-            .await
-            .unwrap();
+    let outcome = ses_events::deliver(store.as_ref(), &policies, &signer, event, common::t(NOW))
+        .await
+        .unwrap();
     match outcome {
         SesDelivery::Applied {
             brand_id,

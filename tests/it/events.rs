@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use engage::domain::promotion::{PromotionState, PromotionType};
 use engage::domain::{BrandId, CustomerId, OrderId, PromotionId, ReviewId};
 use engage::jobs::events::{
-    self, Applied, Delivery, EventError, MarketplaceEvent, handle_delivery, parse, parse_input,
+    self, Applied, Delivery, EventError, MarketplaceEvent, deliver, parse, parse_input,
 };
 use engage::store::{EmbeddedStore, EntityStore, Store, StoreError};
 use serde_json::{Value, json};
@@ -68,7 +68,7 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
         "one fixture per detail-type"
     );
     for (name, payload) in &fixtures {
-        match handle_delivery(store, payload.clone(), now).await.unwrap() {
+        match deliver(store, payload.clone(), now).await.unwrap() {
             Delivery::Applied { id, written, .. } => {
                 assert!(written, "{name} stored");
                 assert!(id.starts_with("fx-"), "{name}: the event id is reported");
@@ -77,7 +77,7 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
         }
     }
     for (name, payload) in &fixtures {
-        match handle_delivery(store, payload.clone(), now).await.unwrap() {
+        match deliver(store, payload.clone(), now).await.unwrap() {
             Delivery::Applied { written, .. } => assert!(!written, "{name} repeated is stale"),
             Delivery::Rejected { reason, .. } => panic!("{name} rejected: {reason}"),
         }
@@ -154,7 +154,7 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
                "customerId": "c006", "relayEmail": "c006@relay.marketplace.example",
                "locale": "en-US", "purchasedAt": "2026-11-10T19:00:00Z"}),
     );
-    handle_delivery(store, late_placed, now).await.unwrap();
+    deliver(store, late_placed, now).await.unwrap();
     let order = store.get_order(&o1006).await.unwrap().unwrap();
     assert_eq!(order.shipped_at, Some(t("2026-11-11T14:00:00Z")));
     assert_eq!(order.carrier.as_deref(), Some("UPS"));
@@ -175,7 +175,7 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
                "customerId": "c007", "relayEmail": "c007@relay.marketplace.example",
                "locale": "en-CA", "purchasedAt": "2026-11-12T19:00:00Z"}),
     );
-    handle_delivery(store, late, now).await.unwrap();
+    deliver(store, late, now).await.unwrap();
     let ret = store
         .get_order(&OrderId::new("O-1007"))
         .await
@@ -205,7 +205,7 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
                    "type": "seven_day_deal", "startsAt": "2026-12-01T08:00:00Z",
                    "endsAt": "2026-12-15T08:00:00Z", "createdAt": "2026-11-05T15:00:00Z"}),
         );
-        handle_delivery(store, created, now).await.unwrap();
+        deliver(store, created, now).await.unwrap();
         let p = store
             .get_promotion(&PromotionId::new(id))
             .await
@@ -528,7 +528,7 @@ async fn malformed_and_unknown_events_are_clear_non_retryable_errors() {
             assert!(message.contains(err.event_id()));
         }
         // The Lambda path acknowledges it (no infinite retry) and says why.
-        match handle_delivery(store, payload, now).await.unwrap() {
+        match deliver(store, payload, now).await.unwrap() {
             Delivery::Rejected { reason, .. } => assert!(reason.contains(text), "{reason}"),
             other => panic!("accepted: {other:?}"),
         }
@@ -849,10 +849,7 @@ async fn instants_outside_2000_to_2100_are_refused_naming_the_field() {
         assert!(message.contains(field), "{message}");
         assert!(message.contains("2000 to 2100"), "{message}");
         assert!(!err.is_retryable());
-        match handle_delivery(store.as_ref(), payload, t(NOW))
-            .await
-            .unwrap()
-        {
+        match deliver(store.as_ref(), payload, t(NOW)).await.unwrap() {
             Delivery::Rejected { reason, .. } => assert!(reason.contains(field), "{reason}"),
             other => panic!("accepted: {other:?}"),
         }

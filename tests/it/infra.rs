@@ -80,7 +80,12 @@ fn function_crates() -> BTreeSet<String> {
 }
 
 fn main_rs(binary: &str) -> String {
-    std::fs::read_to_string(root().join("functions").join(binary).join("src/main.rs")).unwrap()
+    let main = root().join("functions").join(binary).join("src/main.rs");
+    // The wiring behind the main: its module of `src/runtime/`.
+    let module = root()
+        .join("src/runtime")
+        .join(format!("{}.rs", binary.replace('-', "_")));
+    std::fs::read_to_string(main).unwrap() + &std::fs::read_to_string(module).unwrap()
 }
 
 /// Whether a function's main.rs builds an SES mailer, directly or through the shared

@@ -80,12 +80,12 @@ async fn scenario(
     let store: Arc<dyn Store> = faulty.clone();
     let mailer = FaultMailer::failing(mail_k);
     let clock = ManualClock::new(t(TIMES[0]));
-    let app = app(store.clone(), clock.clone());
+    let app = app(store.clone(), clock.clone()).with_mailer(Arc::new(mailer.clone()));
     for at in TIMES {
         clock.set(t(at));
         for attempt in 0.. {
             assert!(attempt < 20, "tick at {at} never finished");
-            match send_window::run(&app, &mailer, &options().fresh_run()).await {
+            match send_window::run(&app, &options().fresh_run()).await {
                 Err(_) => continue,
                 Ok(r)
                     if r.campaigns
@@ -253,12 +253,12 @@ proptest! {
                 create(&*store, &c).await;
             }
             let clock = ManualClock::new(t("2026-12-01T00:00:00Z"));
-            let app = app(store.clone(), clock.clone());
             let mailer = FaultMailer::default();
+            let app = app(store.clone(), clock.clone()).with_mailer(Arc::new(mailer.clone()));
             let mut at = t("2026-12-01T00:00:00Z");
             while at < t("2027-01-01T00:00:00Z") {
                 clock.set(at);
-                send_window::run(&app, &mailer, &options().fresh_run()).await.unwrap();
+                send_window::run(&app, &options().fresh_run()).await.unwrap();
                 at += Duration::hours(6);
             }
             let brand_of_campaign = Mutex::new(brand_of_campaign);
@@ -310,10 +310,10 @@ async fn dynamodb_requests_per_recipient() {
         table,
     ));
     let clock = ManualClock::new(t("2026-12-07T08:00:00Z"));
-    let app = app(store.clone(), clock);
     let mailer = FaultMailer::default();
+    let app = app(store.clone(), clock).with_mailer(Arc::new(mailer.clone()));
     let opts = SendOptions::default();
-    let report = send_window::run(&app, &mailer, &opts).await.unwrap();
+    let report = send_window::run(&app, &opts).await.unwrap();
     assert_eq!(report.campaigns[0].to, CampaignStatus::Sent);
     assert_eq!(mailer.mails().len(), N);
 

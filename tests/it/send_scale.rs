@@ -173,8 +173,7 @@ async fn planner_and_four_workers_on_moto_email_everyone_once() {
         ..SendOptions::default()
     };
     let worker = Arc::new(Worker::new(
-        app.clone(),
-        mailer,
+        app.clone().with_mailer(mailer),
         queue.clone(),
         options.clone(),
     ));

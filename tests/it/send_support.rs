@@ -175,12 +175,13 @@ pub struct Mail {
 }
 
 /// A mailer that records what it accepted and fails call number `fail_at` (1-based,
-/// 0: never) transiently, before sending anything.
-#[derive(Debug, Default)]
+/// 0: never) transiently, before sending anything. Clones share their counters and
+/// records (one goes into the app, the test reads another).
+#[derive(Debug, Default, Clone)]
 pub struct FaultMailer {
-    pub calls: AtomicUsize,
-    pub fail_at: AtomicUsize,
-    pub sent: Mutex<Vec<Mail>>,
+    pub calls: Arc<AtomicUsize>,
+    pub fail_at: Arc<AtomicUsize>,
+    pub sent: Arc<Mutex<Vec<Mail>>>,
 }
 
 impl FaultMailer {

@@ -36,8 +36,8 @@ async fn tick(
     at: &str,
 ) -> send_window::RunReport {
     clock.set(t(at));
-    let app = app(store.clone(), clock.clone());
-    send_window::run(&app, mailer, &options().fresh_run())
+    let app = app(store.clone(), clock.clone()).with_mailer(Arc::new(mailer.clone()));
+    send_window::run(&app, &options().fresh_run())
         .await
         .unwrap()
 }
@@ -199,7 +199,7 @@ async fn cancel_while_sending_stops_within_one_wave() {
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
     let clock = ManualClock::new(t("2026-12-07T09:00:00Z"));
     let mailer = Arc::new(FaultMailer::default());
-    let app = app(store.clone(), clock.clone());
+    let app = app(store.clone(), clock.clone()).with_mailer(mailer.clone());
     let opts = SendOptions {
         page_size: 20,
         wave: 5,
@@ -207,8 +207,8 @@ async fn cancel_while_sending_stops_within_one_wave() {
         ..SendOptions::default()
     };
     let job = {
-        let (app, mailer, opts) = (app.clone(), mailer.clone(), opts.clone());
-        tokio::spawn(async move { send_window::run(&app, &*mailer, &opts).await.unwrap() })
+        let (app, opts) = (app.clone(), opts.clone());
+        tokio::spawn(async move { send_window::run(&app, &opts).await.unwrap() })
     };
     while mailer.calls.load(Ordering::SeqCst) < 12 {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;

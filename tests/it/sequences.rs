@@ -63,6 +63,7 @@ fn app(store: &Arc<dyn Store>, policies: &Arc<PolicySet>, now: &str) -> App {
     )
     .unwrap()
     .with_public_url("https://engage.example")
+    .with_unsubscribe_secret(b"test-unsubscribe-secret")
 }
 
 async fn tick(
@@ -71,14 +72,10 @@ async fn tick(
     now: &str,
     mailer: &RecordingMailer,
 ) -> SequenceReport {
-    sequences::run(
-        &app(store, policies, now),
-        mailer,
-        &signer(),
-        &SequenceOptions::default(),
-    )
-    .await
-    .unwrap()
+    let app = app(store, policies, now).with_mailer(Arc::new(mailer.clone()));
+    sequences::run(&app, &SequenceOptions::default())
+        .await
+        .unwrap()
 }
 
 async fn seed_brand(store: &Arc<dyn Store>, name: &str) {
@@ -483,8 +480,8 @@ async fn once_per_order_and_type_across_runs_and_concurrent_runs() {
     for _ in 0..8 {
         let (s, policies, mail) = (Arc::clone(&s), Arc::clone(&policies), Arc::clone(&mail));
         handles.push(tokio::spawn(async move {
-            let app = app(&s, &policies, "2026-11-17T20:00:00Z");
-            sequences::run(&app, mail.as_ref(), &signer(), &SequenceOptions::default())
+            let app = app(&s, &policies, "2026-11-17T20:00:00Z").with_mailer(mail);
+            sequences::run(&app, &SequenceOptions::default())
                 .await
                 .unwrap()
         }));

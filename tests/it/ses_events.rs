@@ -12,7 +12,7 @@ use std::path::Path;
 use engage::domain::campaign::CampaignStatus;
 use engage::domain::suppression::SuppressionReason;
 use engage::domain::{BrandId, CampaignId, CustomerId};
-use engage::jobs::ses_events::{SesDelivery, handle_delivery};
+use engage::jobs::ses_events::{SesDelivery, deliver};
 use engage::policy::{PolicySet, SourceFile};
 use engage::store::{Entity, FeedbackCounts, Store};
 use engage::unsubscribe::{LOCAL_UNSUBSCRIBE_SECRET, TokenSigner};
@@ -86,7 +86,7 @@ async fn seed(store: &dyn Store) {
 }
 
 async fn handle(store: &dyn Store, policies: &PolicySet, payload: Value) -> SesDelivery {
-    handle_delivery(store, policies, &signer(), payload, t(NOW))
+    deliver(store, policies, &signer(), payload, t(NOW))
         .await
         .unwrap()
 }

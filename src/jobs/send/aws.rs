@@ -9,13 +9,11 @@ use super::worker::{SliceReport, run_slice};
 use super::{Pacer, RunReport, SendError, SendOptions, planner};
 use crate::app::App;
 use crate::domain::segment::SegmentRef;
-use crate::mail::Mailer;
 use crate::queue::{QueueError, SendQueue};
 
 /// What a worker invocation holds across invocations: built once at cold start.
 pub struct Worker {
     app: App,
-    mailer: Arc<dyn Mailer>,
     queue: Arc<dyn SendQueue>,
     options: SendOptions,
     /// One pacer per process: this worker's share of the account's rate.
@@ -23,17 +21,11 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker sending through `mailer` and re-queueing on `queue`.
-    pub fn new(
-        app: App,
-        mailer: Arc<dyn Mailer>,
-        queue: Arc<dyn SendQueue>,
-        options: SendOptions,
-    ) -> Self {
+    /// A worker sending through the app's mailer and re-queueing on `queue`.
+    pub fn new(app: App, queue: Arc<dyn SendQueue>, options: SendOptions) -> Self {
         let pacer = Pacer::new(options.rate_per_second);
         Self {
             app,
-            mailer,
             queue,
             options,
             pacer,
@@ -63,15 +55,7 @@ impl Worker {
                 })
             })?;
             let options = self.options.fresh_run();
-            let report = run_slice(
-                &self.app,
-                self.mailer.as_ref(),
-                &options,
-                &self.pacer,
-                &r,
-                Some(deadline),
-            )
-            .await?;
+            let report = run_slice(&self.app, &options, &self.pacer, &r, Some(deadline)).await?;
             if let Some(delay) = report.end.requeue() {
                 self.queue.enqueue(std::slice::from_ref(&r), delay).await?;
             }

@@ -12,20 +12,15 @@ use tokio::time::Instant;
 use super::worker::{SliceEnd, run_slice};
 use super::{Pacer, RunReport, SendError, SendOptions, planner};
 use crate::app::App;
-use crate::mail::Mailer;
 use crate::queue::{LocalQueue, SendQueue};
 
 /// [`run_with_queue`] with a fresh pacer and no budget.
 ///
 /// # Errors
 /// As [`run_with_queue`].
-pub async fn run(
-    app: &App,
-    mailer: &dyn Mailer,
-    options: &SendOptions,
-) -> Result<RunReport, SendError> {
+pub async fn run(app: &App, options: &SendOptions) -> Result<RunReport, SendError> {
     let pacer = Pacer::new(options.rate_per_second);
-    run_with_queue(app, mailer, options, &pacer, None).await
+    run_with_queue(app, options, &pacer, None).await
 }
 
 /// One pass; workers take no new wave once `budget` (real time) is spent and
@@ -36,7 +31,6 @@ pub async fn run(
 /// per-campaign problems are notes of the report.
 pub async fn run_with_queue(
     app: &App,
-    mailer: &dyn Mailer,
     options: &SendOptions,
     pacer: &Pacer,
     budget: Option<StdDuration>,
@@ -64,7 +58,7 @@ pub async fn run_with_queue(
                     tokio::time::sleep(StdDuration::from_millis(5)).await;
                     continue;
                 };
-                let slice = run_slice(app, mailer, &options, pacer, &r, deadline).await;
+                let slice = run_slice(app, &options, pacer, &r, deadline).await;
                 let mut requeue = None;
                 {
                     let mut report = report.lock().await;

@@ -74,45 +74,15 @@ pub use options::SendOptions;
 pub use pace::Pacer;
 pub use testing::{NullMailer, RecordingMailer};
 
-use crate::app::AppError;
 use crate::domain::CampaignId;
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::send::SendCounters;
-use crate::policy::PolicyError;
-use crate::queue::QueueError;
-use crate::store::StoreError;
 
 /// The sender address used when none is configured (`ENGAGE_FROM_ADDRESS`).
 pub const DEFAULT_FROM_ADDRESS: &str = "campaigns@engage.localhost";
 
 /// Why a pass or a slice could not run (per-campaign outcomes are reported, not raised).
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// The store failed.
-    #[error("send: store failed")]
-    Store(#[from] StoreError),
-    /// The `send` policy in force could not be read or evaluated.
-    #[error("send: policy failed")]
-    Policy(#[from] PolicyError),
-    /// The email could not be built.
-    #[error("send: cannot build the email")]
-    App(#[from] AppError),
-    /// The queue refused the messages.
-    #[error("send: queue failed")]
-    Queue(#[from] QueueError),
-}
-
-impl SendError {
-    /// Whether running again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Store(e) => e.is_retryable(),
-            Self::App(e) => e.is_retryable(),
-            Self::Queue(e) => e.is_retryable(),
-            Self::Policy(_) => false,
-        }
-    }
-}
+pub type SendError = crate::jobs::PassError;
 
 /// What happened to one campaign in one pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -199,22 +169,5 @@ impl RunReport {
 
 /// The message id of a campaign email: stable, so a retry is the same message.
 pub fn message_id(campaign: &CampaignId, customer: &crate::domain::CustomerId) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    let mut id = format!(
-        "campaign-{}-{}",
-        clean(campaign.as_str()),
-        clean(customer.as_str())
-    );
-    id.truncate(200);
-    id
+    crate::mail::message_id(&["campaign", campaign.as_str(), customer.as_str()])
 }

@@ -1,7 +1,7 @@
 //! Mailers for tests and benchmarks: one that drops every message and one
 //! that keeps what it was given.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
@@ -22,9 +22,10 @@ impl Mailer for NullMailer {
 }
 
 /// Accepts every message (after validating it like a real adapter) and keeps it.
-#[derive(Debug, Default)]
+/// Clones keep into the same list: one goes into an [`crate::app::App`], another reads.
+#[derive(Debug, Clone, Default)]
 pub struct RecordingMailer {
-    sent: Mutex<Vec<OutgoingEmail>>,
+    sent: Arc<Mutex<Vec<OutgoingEmail>>>,
 }
 
 impl RecordingMailer {

@@ -17,7 +17,7 @@ use crate::domain::follower::Follower;
 use crate::domain::promotion::Promotion;
 use crate::domain::segment::{Segment, SegmentRef};
 use crate::domain::send::SendCounters;
-use crate::mail::{MailError, Mailer};
+use crate::mail::MailError;
 use crate::policy::Violation;
 use crate::store::{
     CapOutcome, CapTake, CheckpointOutcome, SegmentClaim, StoreError, checkpoint_segment,
@@ -89,7 +89,6 @@ pub struct SliceReport {
 /// (best effort), so a later slice resumes from the last checkpoint.
 pub async fn run_slice(
     app: &App,
-    mailer: &dyn Mailer,
     options: &SendOptions,
     pacer: &Pacer,
     r: &SegmentRef,
@@ -133,7 +132,6 @@ pub async fn run_slice(
     };
     let mut slice = Slice {
         app,
-        mailer,
         options,
         pacer,
         deadline,
@@ -184,7 +182,6 @@ fn lease(options: &SendOptions) -> Duration {
 
 struct Slice<'a> {
     app: &'a App,
-    mailer: &'a dyn Mailer,
     options: &'a SendOptions,
     pacer: &'a Pacer,
     deadline: Option<Instant>,
@@ -522,11 +519,11 @@ impl Slice<'_> {
             }
         }
 
-        let (app, options, pacer, mailer) = (self.app, self.options, self.pacer, self.mailer);
+        let (app, options, pacer) = (self.app, self.options, self.pacer);
         let fates = futures::future::join_all(to_send.iter().map(|f| async move {
             pacer.wait().await;
             let email = ctx.template.email(app, options, f, now);
-            match mailer.send(&email).await {
+            match app.mailer.send(&email).await {
                 Ok(_) => Fate::Sent,
                 Err(MailError::Transient { .. }) => Fate::Retry,
                 Err(e) => {
