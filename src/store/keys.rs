@@ -59,6 +59,23 @@ impl Keys {
             ..Self::default()
         }
     }
+
+    /// The primary key alone.
+    pub fn key(&self) -> (String, String) {
+        (self.pk.clone(), self.sk.clone())
+    }
+}
+
+impl From<(String, String)> for Keys {
+    /// A primary key without index keys (an item not yet known well enough to index).
+    fn from((pk, sk): (String, String)) -> Self {
+        Self::primary(pk, &sk)
+    }
+}
+
+/// An index sort key placing `id` at an instant: `AT#{instant}#{kind}#{id}`.
+fn at_key(at: DateTime<Utc>, kind: &str, id: &str) -> String {
+    format!("AT#{}#{kind}#{id}", sortable_instant(at))
 }
 
 /// An instant as fixed-width RFC 3339 UTC with microseconds: sorts as text.
@@ -76,14 +93,18 @@ pub fn brand(brand: &BrandId) -> Keys {
     Keys::primary(format!("BRAND#{brand}"), "PROFILE")
 }
 
-/// FNV-1a of a customer id: stable across processes and versions.
-fn customer_hash(customer: &CustomerId) -> u32 {
+/// FNV-1a: stable across processes and versions.
+fn fnv1a(text: &str) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;
-    for byte in customer.as_str().bytes() {
+    for byte in text.bytes() {
         hash ^= u32::from(byte);
         hash = hash.wrapping_mul(0x0100_0193);
     }
     hash
+}
+
+fn customer_hash(customer: &CustomerId) -> u32 {
+    fnv1a(customer.as_str())
 }
 
 /// The follower shard a customer lives in (the hash's low bits).
@@ -198,12 +219,17 @@ pub fn promotions_of_brand(brand: &BrandId) -> String {
     format!("BRAND#{brand}#PROMOTIONS")
 }
 
+/// GSI1 sort-key prefix of a brand's promotions on one product.
+pub fn promotion_asin_prefix(asin: &str) -> String {
+    format!("ASIN#{asin}#")
+}
+
 /// A promotion.
 pub fn promotion(id: &PromotionId, brand: &BrandId, asin: &str) -> Keys {
     Keys {
         gsi1: Some((
             promotions_of_brand(brand),
-            format!("ASIN#{asin}#PROMOTION#{id}"),
+            format!("{}PROMOTION#{id}", promotion_asin_prefix(asin)),
         )),
         ..Keys::primary(format!("PROMOTION#{id}"), "PROMOTION")
     }
@@ -225,7 +251,7 @@ pub fn order(id: &OrderId, brand: &BrandId, purchased_at: DateTime<Utc>) -> Keys
     Keys {
         gsi1: Some((
             orders_of_brand(brand),
-            format!("AT#{}#ORDER#{id}", sortable_instant(purchased_at)),
+            at_key(purchased_at, "ORDER", id.as_str()),
         )),
         ..Keys::primary(format!("ORDER#{id}"), "ORDER")
     }
@@ -252,7 +278,7 @@ pub fn review(id: &ReviewId, brand: &BrandId, posted_at: DateTime<Utc>) -> Keys 
     Keys {
         gsi1: Some((
             reviews_of_brand(brand),
-            format!("AT#{}#REVIEW#{id}", sortable_instant(posted_at)),
+            at_key(posted_at, "REVIEW", id.as_str()),
         )),
         ..Keys::primary(format!("REVIEW#{id}"), "REVIEW")
     }
@@ -285,7 +311,7 @@ pub fn contact_item(review: &ReviewId, sent_at: DateTime<Utc>) -> Keys {
     Keys {
         gsi1: Some((
             CONTACTS.to_owned(),
-            format!("AT#{}#REVIEW#{review}", sortable_instant(sent_at)),
+            at_key(sent_at, "REVIEW", review.as_str()),
         )),
         ..contact(review)
     }
@@ -324,12 +350,7 @@ pub fn cap_ttl_margin() -> chrono::Duration {
 
 /// The due-index shard of an order (FNV-1a, as [`follower_shard`]).
 pub fn due_shard(order: &OrderId) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in order.as_str().bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash % DUE_SHARDS
+    fnv1a(order.as_str()) % DUE_SHARDS
 }
 
 /// GSI2 partition of the buyer messages due on a (UTC) day, one shard of it.
@@ -344,7 +365,7 @@ pub fn message_entry(order: &OrderId, message_type: &str, due: Option<DateTime<U
         gsi2: due.map(|at| {
             (
                 due_partition(at.date_naive(), due_shard(order)),
-                format!("AT#{}#ORDER#{order}#{message_type}", sortable_instant(at)),
+                at_key(at, "ORDER", &format!("{order}#{message_type}")),
             )
         }),
         ..message(order, message_type)
