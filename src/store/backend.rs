@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::entities::Entity;
-use super::feedback::{FeedbackKind, FeedbackOutcome, MailEventRecord};
+use super::feedback::{FeedbackOutcome, MailEventRecord};
 use super::item::Item;
 use super::sending::SegmentWrite;
 use super::{StoreError, keys};
@@ -75,9 +75,11 @@ pub(crate) enum Put<T> {
     Refused(Option<Item<T>>),
 }
 
-/// Attributes a patch sets (`null` included) and removes; the others are kept.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Attributes a patch of one item sets (`null` included) and removes; the
+/// others are kept.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Patch {
+    pub key: Key,
     pub set: Vec<(&'static str, Value)>,
     pub remove: Vec<&'static str>,
     /// A counter to add one to (created at one).
@@ -85,6 +87,15 @@ pub(crate) struct Patch {
 }
 
 impl Patch {
+    pub fn of(key: Key) -> Self {
+        Self {
+            key,
+            set: Vec::new(),
+            remove: Vec::new(),
+            increment: None,
+        }
+    }
+
     pub fn set(mut self, name: &'static str, value: impl Serialize) -> Result<Self, StoreError> {
         let value =
             serde_json::to_value(value).map_err(|e| StoreError::encode("patched attribute", e))?;
@@ -235,6 +246,14 @@ pub(crate) struct After {
     pub sk: String,
 }
 
+/// A page to read: at most `limit` (at least one) items of a partition after `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub part: Partition,
+    pub after: Option<After>,
+    pub limit: usize,
+}
+
 /// One page of a partition: the items with where each stands, and whether more may follow.
 #[derive(Debug)]
 pub(crate) struct Chunk<T> {
@@ -242,99 +261,103 @@ pub(crate) struct Chunk<T> {
     pub more: bool,
 }
 
+/// The operation a request serves (named in its errors).
+pub(crate) type Op = &'static str;
+
+/// A primary key: partition key, sort key.
+pub(crate) type Key = (String, String);
+
+/// What a primitive answers.
+pub(crate) type Answer<T> = Result<T, StoreError>;
+
+/// The item after a patch (`Ok`), or the stored one it refused (`Err`, `None`:
+/// there is none).
+pub(crate) type Patched<T> = Result<Item<T>, Option<Item<T>>>;
+
 /// The primitives every adapter provides (see the module docs).
 #[async_trait]
 pub(crate) trait Backend: Send + Sync {
     /// Strongly consistent point read.
-    async fn get<T: Doc>(
-        &self,
-        op: &'static str,
-        pk: &str,
-        sk: &str,
-    ) -> Result<Option<Item<T>>, StoreError>;
+    async fn get<T: Doc>(&self, op: Op, pk: &str, sk: &str) -> Answer<Option<Item<T>>>;
 
     /// Writes the whole item when `when` holds.
-    async fn put_if<T: Doc>(
-        &self,
-        op: &'static str,
-        item: Item<T>,
-        when: When,
-    ) -> Result<Put<T>, StoreError>;
+    async fn put_if<T: Doc>(&self, op: Op, item: Item<T>, when: When) -> Answer<Put<T>>;
 
     /// Several conditional puts, one result each, in order (SQLite: one transaction).
-    async fn put_all_if<T: Doc>(
-        &self,
-        op: &'static str,
-        puts: Vec<(Item<T>, When)>,
-    ) -> Vec<Result<Put<T>, StoreError>>;
+    async fn put_all_if<T: Doc>(&self, op: Op, puts: Vec<(Item<T>, When)>) -> Vec<Answer<Put<T>>>;
 
-    /// Changes the attributes of `patch` when `when` holds: the item after
-    /// (`Ok`), or the stored one it refused (`Err`, `None` when there is none).
-    async fn patch_if<T: Doc>(
-        &self,
-        op: &'static str,
-        key: (String, String),
-        patch: Patch,
-        when: When,
-    ) -> Result<Result<Item<T>, Option<Item<T>>>, StoreError>;
+    /// Changes the attributes of `patch` when `when` holds.
+    async fn patch_if<T: Doc>(&self, op: Op, patch: Patch, when: When) -> Answer<Patched<T>>;
 
     /// Deletes the item when `when` holds (else leaves it).
-    async fn delete_if(
-        &self,
-        op: &'static str,
-        key: (String, String),
-        when: When,
-    ) -> Result<(), StoreError>;
+    async fn delete_if(&self, op: Op, key: Key, when: When) -> Answer<()>;
 
     /// Newest-wins write of an entity: when there is no item or its
-    /// `updatedAtMicros` is older, keeping the `preserved` attributes of an existing
-    /// one. `false` when the stored one is as new or newer.
-    async fn upsert_item(
-        &self,
-        op: &'static str,
-        item: Item<Entity>,
-        preserved: &'static [&'static str],
-    ) -> Result<bool, StoreError>;
+    /// `updatedAtMicros` is older, keeping the [`Entity::preserved`] attributes of
+    /// an existing one. `false` when the stored one is as new or newer.
+    async fn upsert_item(&self, op: Op, item: Item<Entity>) -> Answer<bool>;
 
     /// Every item of a partition, in sort-key order.
-    async fn query<T: Doc>(&self, op: &'static str, part: Partition) -> Result<Vec<T>, StoreError>;
+    async fn query<T: Doc>(&self, op: Op, part: Partition) -> Answer<Vec<T>>;
 
-    /// At most `limit` (at least one) items of a partition after `after`, in sort-key order.
-    async fn page<T: Doc>(
-        &self,
-        op: &'static str,
-        part: Partition,
-        after: Option<After>,
-        limit: usize,
-    ) -> Result<Chunk<T>, StoreError>;
+    /// One page of a partition, in sort-key order.
+    async fn page<T: Doc>(&self, op: Op, span: Span) -> Answer<Chunk<T>>;
 
     /// How many items a partition holds, counting no further than `up_to`.
-    async fn count(&self, op: &'static str, part: Partition, up_to: u64)
-    -> Result<u64, StoreError>;
+    async fn count(&self, op: Op, part: Partition, up_to: u64) -> Answer<u64>;
 
     /// Writes `segment` when the stored one's `seq` is `expected` and its campaign
     /// is `SENDING`, as one atomic step.
-    async fn checkpoint(
-        &self,
-        segment: Item<Segment>,
-        expected: u64,
-    ) -> Result<SegmentWrite, StoreError>;
+    async fn checkpoint(&self, segment: Item<Segment>, expected: u64) -> Answer<SegmentWrite>;
 
     /// Stores the marker of one mail event unless it is there, and adds one to
-    /// the `kind` counter of its brand when it was not, as one atomic step.
-    async fn count_event(
-        &self,
-        marker: Item<MailEventRecord>,
-        kind: FeedbackKind,
-        at: DateTime<Utc>,
-    ) -> Result<FeedbackOutcome, StoreError>;
+    /// its brand's counter of its kind when it was not, as one atomic step.
+    async fn count_event(&self, marker: Item<MailEventRecord>) -> Answer<FeedbackOutcome>;
+}
+
+/// A listing that reads partitions in turn (follower shards, due-index days and
+/// shards), resumable from where it stopped.
+pub(crate) trait Walk: Send {
+    /// The partition to read now and where in it; `None` past the last one.
+    fn partition(&self) -> Option<(Partition, Option<After>)>;
+    /// The last item read.
+    fn read(&mut self, at: After);
+    /// Moves to the start of the next partition.
+    fn next_partition(&mut self);
+}
+
+/// Up to `limit` (at least one) items of a walk, partition after partition.
+pub(crate) async fn walk<T: Doc>(
+    b: &impl Backend,
+    op: Op,
+    walk: &mut impl Walk,
+    limit: usize,
+) -> Answer<Vec<T>> {
+    let limit = limit.max(1);
+    let mut items = Vec::new();
+    while items.len() < limit {
+        let Some((part, after)) = walk.partition() else {
+            break;
+        };
+        let span = Span {
+            part,
+            after,
+            limit: limit - items.len(),
+        };
+        let chunk = b.page::<T>(op, span).await?;
+        let more = chunk.more && !chunk.items.is_empty();
+        for (at, item) in chunk.items {
+            walk.read(at);
+            items.push(item);
+        }
+        if !more {
+            walk.next_partition();
+        }
+    }
+    Ok(items)
 }
 
 /// The body of a point read.
-pub(crate) async fn body<T: Doc>(
-    b: &impl Backend,
-    op: &'static str,
-    (pk, sk): (String, String),
-) -> Result<Option<T>, StoreError> {
+pub(crate) async fn body<T: Doc>(b: &impl Backend, op: Op, (pk, sk): Key) -> Answer<Option<T>> {
     Ok(b.get::<T>(op, &pk, &sk).await?.map(|i| i.body))
 }

@@ -96,7 +96,7 @@ fn transition_patch(
     at: DateTime<Utc>,
 ) -> Result<Patch, StoreError> {
     let (gsi2pk, gsi2sk) = keys::campaign_gsi2(id, to).unzip();
-    Patch::default()
+    Patch::of(keys::campaign_primary(id))
         .set("status", to)?
         .set("statusReason", reason)?
         .set("updatedAt", at)?
@@ -153,12 +153,8 @@ impl<B: Backend> CampaignStore for B {
         check_edges(expected_from, to)?;
         let patch = transition_patch(id, to, reason, at)?;
         let when = When::StatusIn(expected_from.to_vec());
-        let key = keys::campaign_primary(id);
         Ok(
-            match self
-                .patch_if::<Campaign>("transition", key, patch, when)
-                .await?
-            {
+            match self.patch_if::<Campaign>("transition", patch, when).await? {
                 Ok(moved) => TransitionOutcome::Moved(moved.body),
                 Err(Some(stored)) => TransitionOutcome::Conflict {
                     current: stored.body.status,

@@ -35,18 +35,20 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Select,
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem,
 };
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use table::{TABLE_JSON, TableDefinition, table_definition};
 
 use super::StoreError;
-use super::backend::{After, Backend, Chunk, Doc, Index, Partition, Patch, Put, SortKeys, When};
+use super::backend::{
+    After, Answer, Backend, Chunk, Doc, Index, Key, Op, Partition, Patch, Patched, Put, SortKeys,
+    Span, When,
+};
 use super::entities::Entity;
-use super::feedback::{FeedbackKind, FeedbackOutcome, MailEventRecord};
+use super::feedback::{FeedbackOutcome, MailEventRecord};
 use super::item::Item;
 use super::sending::SegmentWrite;
 use crate::domain::segment::Segment;
@@ -82,6 +84,43 @@ where
     } else {
         StoreError::Permanent { op, source }
     }
+}
+
+/// A conditional request's answer: `Ok` when applied, `Err` with the old item
+/// DynamoDB reported when `failed` recognises the error as a failed condition.
+fn applied<O, E, R>(
+    op: Op,
+    res: Result<O, SdkError<E, R>>,
+    failed: impl FnOnce(&E) -> Option<Option<Attrs>>,
+) -> Answer<Result<O, Option<Attrs>>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match res {
+        Ok(out) => Ok(Ok(out)),
+        Err(e) => match e.as_service_error().and_then(failed) {
+            Some(old) => Ok(Err(old)),
+            None => Err(sdk_error(op, e)),
+        },
+    }
+}
+
+/// A conditional put as one item of a `TransactWriteItems`.
+fn transact_put(
+    table: &str,
+    attrs: Attrs,
+    (condition, expr): Condition,
+) -> Answer<TransactWriteItem> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(attrs))
+        .condition_expression(condition)
+        .set_expression_attribute_names(expr.names())
+        .set_expression_attribute_values(expr.values())
+        .build()
+        .map_err(|e| StoreError::encode("transaction item", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 fn av<T: Serialize + ?Sized>(value: &T) -> Result<AttributeValue, StoreError> {
@@ -250,15 +289,11 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => match e.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(c)) => {
-                    Ok(Err(c.item().cloned()))
-                }
-                _ => Err(sdk_error(op, e)),
-            },
-        }
+        let applied = applied(op, res, |e| match e {
+            PutItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
+            _ => None,
+        })?;
+        Ok(applied.map(|_| ()))
     }
 
     /// Conditional update: `Ok(Ok(new item))` or `Ok(Err(old item))`.
@@ -283,15 +318,11 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match res {
-            Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    Ok(Err(c.item().cloned()))
-                }
-                _ => Err(sdk_error(op, e)),
-            },
-        }
+        let applied = applied(op, res, |e| match e {
+            UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
+            _ => None,
+        })?;
+        Ok(applied.map(|out| out.attributes.unwrap_or_default()))
     }
 
     /// The old item a failed condition reported, or a fresh read when it reported none.
@@ -367,12 +398,7 @@ fn more(last: Option<&Attrs>) -> bool {
 
 #[async_trait]
 impl Backend for DynamoStore {
-    async fn get<T: Doc>(
-        &self,
-        op: &'static str,
-        pk: &str,
-        sk: &str,
-    ) -> Result<Option<Item<T>>, StoreError> {
+    async fn get<T: Doc>(&self, op: Op, pk: &str, sk: &str) -> Answer<Option<Item<T>>> {
         let out = self
             .client
             .get_item()
@@ -385,12 +411,7 @@ impl Backend for DynamoStore {
         out.item.map(from_attrs).transpose()
     }
 
-    async fn put_if<T: Doc>(
-        &self,
-        op: &'static str,
-        item: Item<T>,
-        when: When,
-    ) -> Result<Put<T>, StoreError> {
+    async fn put_if<T: Doc>(&self, op: Op, item: Item<T>, when: When) -> Answer<Put<T>> {
         let attrs = to_attrs(&item)?;
         match self.put_raw(op, attrs, condition(&when)?).await? {
             Ok(()) => Ok(Put::Written),
@@ -400,41 +421,26 @@ impl Backend for DynamoStore {
         }
     }
 
-    async fn put_all_if<T: Doc>(
-        &self,
-        op: &'static str,
-        puts: Vec<(Item<T>, When)>,
-    ) -> Vec<Result<Put<T>, StoreError>> {
-        futures::future::join_all(
-            puts.into_iter()
-                .map(|(item, when)| self.put_if(op, item, when)),
-        )
-        .await
+    async fn put_all_if<T: Doc>(&self, op: Op, puts: Vec<(Item<T>, When)>) -> Vec<Answer<Put<T>>> {
+        let each = puts
+            .into_iter()
+            .map(|(item, when)| self.put_if(op, item, when));
+        futures::future::join_all(each).await
     }
 
-    async fn patch_if<T: Doc>(
-        &self,
-        op: &'static str,
-        (pk, sk): (String, String),
-        patch: Patch,
-        when: When,
-    ) -> Result<Result<Item<T>, Option<Item<T>>>, StoreError> {
+    async fn patch_if<T: Doc>(&self, op: Op, patch: Patch, when: When) -> Answer<Patched<T>> {
+        let (pk, sk) = (patch.key.0.as_str(), patch.key.1.as_str());
         let update = update_of(&patch)?;
         match self
-            .update_raw(op, (&pk, &sk), update, condition(&when)?)
+            .update_raw(op, (pk, sk), update, condition(&when)?)
             .await?
         {
             Ok(new) => Ok(Ok(from_attrs(new)?)),
-            Err(old) => Ok(Err(self.old_or_read(op, old, &pk, &sk).await?)),
+            Err(old) => Ok(Err(self.old_or_read(op, old, pk, sk).await?)),
         }
     }
 
-    async fn delete_if(
-        &self,
-        op: &'static str,
-        (pk, sk): (String, String),
-        when: When,
-    ) -> Result<(), StoreError> {
+    async fn delete_if(&self, op: Op, (pk, sk): Key, when: When) -> Answer<()> {
         let (condition, expr) = condition(&when)?;
         let res = self
             .client
@@ -446,25 +452,20 @@ impl Backend for DynamoStore {
             .set_expression_attribute_values(expr.values())
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) => match e.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                _ => Err(sdk_error(op, e)),
-            },
-        }
+        // Nothing to release is fine: the condition failing is an answer, not an error.
+        applied(op, res, |e| match e {
+            DeleteItemError::ConditionalCheckFailedException(_) => Some(None),
+            _ => None,
+        })?
+        .ok();
+        Ok(())
     }
 
-    async fn upsert_item(
-        &self,
-        op: &'static str,
-        item: Item<Entity>,
-        preserved: &'static [&'static str],
-    ) -> Result<bool, StoreError> {
-        self.upsert_entity(op, item, preserved).await
+    async fn upsert_item(&self, op: Op, item: Item<Entity>) -> Answer<bool> {
+        self.upsert_entity(op, item).await
     }
 
-    async fn query<T: Doc>(&self, op: &'static str, part: Partition) -> Result<Vec<T>, StoreError> {
+    async fn query<T: Doc>(&self, op: Op, part: Partition) -> Answer<Vec<T>> {
         let mut out = Vec::new();
         let mut start: Option<Attrs> = None;
         loop {
@@ -484,18 +485,13 @@ impl Backend for DynamoStore {
         }
     }
 
-    async fn page<T: Doc>(
-        &self,
-        op: &'static str,
-        part: Partition,
-        after: Option<After>,
-        limit: usize,
-    ) -> Result<Chunk<T>, StoreError> {
+    async fn page<T: Doc>(&self, op: Op, span: Span) -> Answer<Chunk<T>> {
+        let part = &span.part;
         let (_, sk_attr) = part.index.attributes();
         let page = self
-            .query_of(&part)
-            .set_exclusive_start_key(after.map(|a| start_key(&part, &a)))
-            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            .query_of(part)
+            .set_exclusive_start_key(span.after.as_ref().map(|a| start_key(part, a)))
+            .limit(i32::try_from(span.limit.max(1)).unwrap_or(i32::MAX))
             .send()
             .await
             .map_err(|e| sdk_error(op, e))?;
@@ -516,12 +512,7 @@ impl Backend for DynamoStore {
         })
     }
 
-    async fn count(
-        &self,
-        op: &'static str,
-        part: Partition,
-        up_to: u64,
-    ) -> Result<u64, StoreError> {
+    async fn count(&self, op: Op, part: Partition, up_to: u64) -> Answer<u64> {
         let mut count: u64 = 0;
         let mut start: Option<Attrs> = None;
         loop {
@@ -540,20 +531,11 @@ impl Backend for DynamoStore {
         }
     }
 
-    async fn checkpoint(
-        &self,
-        segment: Item<Segment>,
-        expected: u64,
-    ) -> Result<SegmentWrite, StoreError> {
+    async fn checkpoint(&self, segment: Item<Segment>, expected: u64) -> Answer<SegmentWrite> {
         self.checkpoint_segment(segment, expected).await
     }
 
-    async fn count_event(
-        &self,
-        marker: Item<MailEventRecord>,
-        kind: FeedbackKind,
-        at: DateTime<Utc>,
-    ) -> Result<FeedbackOutcome, StoreError> {
-        self.count_mail_event(marker, kind, at).await
+    async fn count_event(&self, marker: Item<MailEventRecord>) -> Answer<FeedbackOutcome> {
+        self.count_mail_event(marker).await
     }
 }

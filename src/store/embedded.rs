@@ -35,16 +35,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::StoreError;
-use super::backend::{After, Backend, Chunk, Doc, Partition, Patch, Put, When};
+use super::backend::{
+    After, Answer, Backend, Chunk, Doc, Key, Op, Partition, Patch, Patched, Put, Span, When,
+};
 use super::entities::Entity;
-use super::feedback::{FeedbackKind, FeedbackOutcome, MailEventRecord};
+use super::feedback::{FeedbackOutcome, MailEventRecord};
 use super::item::Item;
 use super::sending::SegmentWrite;
 use crate::domain::segment::Segment;
@@ -334,31 +335,17 @@ fn shared<T>(op: &'static str, e: StoreError, n: usize) -> Vec<Result<T, StoreEr
 
 #[async_trait]
 impl Backend for EmbeddedStore {
-    async fn get<T: Doc>(
-        &self,
-        op: &'static str,
-        pk: &str,
-        sk: &str,
-    ) -> Result<Option<Item<T>>, StoreError> {
+    async fn get<T: Doc>(&self, op: Op, pk: &str, sk: &str) -> Answer<Option<Item<T>>> {
         let (pk, sk) = (pk.to_owned(), sk.to_owned());
         self.run(op, move |conn| read(conn, op, &pk, &sk)).await
     }
 
-    async fn put_if<T: Doc>(
-        &self,
-        op: &'static str,
-        item: Item<T>,
-        when: When,
-    ) -> Result<Put<T>, StoreError> {
+    async fn put_if<T: Doc>(&self, op: Op, item: Item<T>, when: When) -> Answer<Put<T>> {
         self.tx(op, move |conn| put_checked(conn, op, &item, &when))
             .await
     }
 
-    async fn put_all_if<T: Doc>(
-        &self,
-        op: &'static str,
-        puts: Vec<(Item<T>, When)>,
-    ) -> Vec<Result<Put<T>, StoreError>> {
+    async fn put_all_if<T: Doc>(&self, op: Op, puts: Vec<(Item<T>, When)>) -> Vec<Answer<Put<T>>> {
         let n = puts.len();
         let all = self
             .tx(op, move |conn| {
@@ -374,17 +361,12 @@ impl Backend for EmbeddedStore {
         }
     }
 
-    async fn patch_if<T: Doc>(
-        &self,
-        op: &'static str,
-        (pk, sk): (String, String),
-        patch: Patch,
-        when: When,
-    ) -> Result<Result<Item<T>, Option<Item<T>>>, StoreError> {
+    async fn patch_if<T: Doc>(&self, op: Op, patch: Patch, when: When) -> Answer<Patched<T>> {
         self.tx(op, move |conn| {
-            let stored = read_raw(conn, op, &pk, &sk)?;
+            let (pk, sk) = (patch.key.0.as_str(), patch.key.1.as_str());
+            let stored = read_raw(conn, op, pk, sk)?;
             if !holds(&when, stored.as_ref()) {
-                return Ok(Err(stored.map(|d| decode(&pk, &sk, d)).transpose()?));
+                return Ok(Err(stored.map(|d| decode(pk, sk, d)).transpose()?));
             }
             let Some(mut doc) = stored else {
                 return Err(StoreError::Missing {
@@ -393,17 +375,12 @@ impl Backend for EmbeddedStore {
             };
             patch.apply(&mut doc);
             write_raw(conn, op, &doc)?;
-            Ok(Ok(decode(&pk, &sk, doc)?))
+            Ok(Ok(decode(pk, sk, doc)?))
         })
         .await
     }
 
-    async fn delete_if(
-        &self,
-        op: &'static str,
-        (pk, sk): (String, String),
-        when: When,
-    ) -> Result<(), StoreError> {
+    async fn delete_if(&self, op: Op, (pk, sk): Key, when: When) -> Answer<()> {
         self.tx(op, move |conn| {
             if holds(&when, read_raw(conn, op, &pk, &sk)?.as_ref()) {
                 conn.execute(
@@ -417,12 +394,8 @@ impl Backend for EmbeddedStore {
         .await
     }
 
-    async fn upsert_item(
-        &self,
-        op: &'static str,
-        item: Item<Entity>,
-        preserved: &'static [&'static str],
-    ) -> Result<bool, StoreError> {
+    async fn upsert_item(&self, op: Op, item: Item<Entity>) -> Answer<bool> {
+        let preserved = item.body.preserved();
         let doc = to_doc(&item)?;
         self.tx(op, move |conn| {
             entities::upsert_doc(conn, op, doc, preserved)
@@ -457,21 +430,15 @@ impl Backend for EmbeddedStore {
         .await
     }
 
-    async fn page<T: Doc>(
-        &self,
-        op: &'static str,
-        part: Partition,
-        after: Option<After>,
-        limit: usize,
-    ) -> Result<Chunk<T>, StoreError> {
-        let (filter, [pk, lo, hi]) = range_sql(&part);
-        let (_, sk_col) = part.index.attributes();
+    async fn page<T: Doc>(&self, op: Op, span: Span) -> Answer<Chunk<T>> {
+        let (filter, [pk, lo, hi]) = range_sql(&span.part);
+        let (_, sk_col) = span.part.index.attributes();
         let text = format!(
             "SELECT pk, sk, {sk_col}, doc FROM items WHERE {filter} AND {sk_col} > ?4 \
              ORDER BY {sk_col} LIMIT ?5"
         );
-        let after = after.map(|a| a.index_sk).unwrap_or_default();
-        let limit = limit.max(1);
+        let after = span.after.map(|a| a.index_sk).unwrap_or_default();
+        let limit = span.limit.max(1);
         let want = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(op, move |conn| {
             let mut stmt = conn.prepare_cached(&text).map_err(sql(op))?;
@@ -494,12 +461,7 @@ impl Backend for EmbeddedStore {
         .await
     }
 
-    async fn count(
-        &self,
-        op: &'static str,
-        part: Partition,
-        up_to: u64,
-    ) -> Result<u64, StoreError> {
+    async fn count(&self, op: Op, part: Partition, up_to: u64) -> Answer<u64> {
         let (filter, [pk, lo, hi]) = range_sql(&part);
         let text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE {filter} LIMIT ?4)");
         let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
@@ -512,25 +474,16 @@ impl Backend for EmbeddedStore {
         .await
     }
 
-    async fn checkpoint(
-        &self,
-        segment: Item<Segment>,
-        expected: u64,
-    ) -> Result<SegmentWrite, StoreError> {
+    async fn checkpoint(&self, segment: Item<Segment>, expected: u64) -> Answer<SegmentWrite> {
         self.tx("checkpoint_while_sending", move |conn| {
             sending::checkpoint(conn, &segment, expected)
         })
         .await
     }
 
-    async fn count_event(
-        &self,
-        marker: Item<MailEventRecord>,
-        kind: FeedbackKind,
-        at: DateTime<Utc>,
-    ) -> Result<FeedbackOutcome, StoreError> {
+    async fn count_event(&self, marker: Item<MailEventRecord>) -> Answer<FeedbackOutcome> {
         self.tx("count_feedback", move |conn| {
-            feedback::count_event(conn, &marker, kind, at)
+            feedback::count_event(conn, &marker)
         })
         .await
     }

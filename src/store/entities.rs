@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::backend::{self, After, Backend, Partition, Patch, SortKeys, When};
+use super::backend::{self, After, Backend, Partition, Patch, SortKeys, Walk, When};
 use super::item::Item;
 use super::keys::{self, Keys};
 use super::merge::{self, merge_item};
@@ -172,6 +172,36 @@ pub trait EntityStore: Send + Sync {
     ) -> Result<Vec<Review>, StoreError>;
 }
 
+/// A walk over a brand's follower shards.
+struct FollowerWalk<'a> {
+    brand: &'a BrandId,
+    cursor: FollowerCursor,
+}
+
+impl Walk for FollowerWalk<'_> {
+    fn partition(&self) -> Option<(Partition, Option<After>)> {
+        let c = &self.cursor;
+        (c.shard < keys::FOLLOWER_SHARDS).then(|| {
+            let pk = keys::follower_partition(self.brand, c.shard);
+            let after = c.after.clone().map(|sk| After {
+                index_sk: sk.clone(),
+                pk: pk.clone(),
+                sk,
+            });
+            (Partition::table(pk, SortKeys::All), after)
+        })
+    }
+
+    fn read(&mut self, at: After) {
+        self.cursor.after = Some(at.sk);
+    }
+
+    fn next_partition(&mut self) {
+        self.cursor.shard += 1;
+        self.cursor.after = None;
+    }
+}
+
 /// A follower page position: the shard and the last sort key read in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FollowerCursor {
@@ -209,7 +239,7 @@ impl FollowerCursor {
 impl<B: Backend> EntityStore for B {
     async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
         let item = Item::new(entity.keys(), entity.clone()).versioned(entity.updated_at());
-        let written = self.upsert_item("upsert", item, entity.preserved()).await?;
+        let written = self.upsert_item("upsert", item).await?;
         Ok(if written {
             UpsertOutcome::Written
         } else {
@@ -230,11 +260,11 @@ impl<B: Backend> EntityStore for B {
         // Flag the follower if there is one (none is fine: the condition fails). The
         // revision moves too, so a concurrent merge of the follower re-reads the flag.
         let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
-        let flag = Patch::default()
+        let flag = Patch::of(k.key())
             .set("suppressed", true)?
             .increment("revision");
         let _flagged = self
-            .patch_if::<Follower>("suppress", k.key(), flag, When::Exists)
+            .patch_if::<Follower>("suppress", flag, When::Exists)
             .await?;
         Ok(outcome)
     }
@@ -282,33 +312,14 @@ impl<B: Backend> EntityStore for B {
         page_token: Option<&str>,
         limit: usize,
     ) -> Result<Page<Follower>, StoreError> {
-        let mut cursor = FollowerCursor::parse(page_token)?;
-        let limit = limit.max(1);
-        let mut items = Vec::new();
-        while cursor.shard < keys::FOLLOWER_SHARDS && items.len() < limit {
-            let pk = keys::follower_partition(brand, cursor.shard);
-            let after = cursor.after.take().map(|sk| After {
-                index_sk: sk.clone(),
-                pk: pk.clone(),
-                sk,
-            });
-            let part = Partition::table(pk, SortKeys::All);
-            let chunk = self
-                .page::<Follower>("list_followers", part, after, limit - items.len())
-                .await?;
-            let more = chunk.more && !chunk.items.is_empty();
-            for (at, follower) in chunk.items {
-                cursor.after = Some(at.sk);
-                items.push(follower);
-            }
-            if !more {
-                cursor.shard += 1;
-                cursor.after = None;
-            }
-        }
+        let mut walk = FollowerWalk {
+            brand,
+            cursor: FollowerCursor::parse(page_token)?,
+        };
+        let items = backend::walk(self, "list_followers", &mut walk, limit).await?;
         Ok(Page {
             items,
-            next: cursor.token(),
+            next: walk.cursor.token(),
         })
     }
 

@@ -154,7 +154,7 @@ impl<B: Backend> FeedbackStore for B {
         };
         let marker = Item::new(keys::mail_event(event_key), record)
             .expiring(at + Duration::days(MARKER_TTL_DAYS));
-        self.count_event(marker, kind, at).await
+        self.count_event(marker).await
     }
 
     async fn feedback_counts(&self, brand: &BrandId) -> Result<FeedbackCounts, StoreError> {

@@ -114,13 +114,12 @@ impl<B: Backend> IdempotencyStore for B {
         key: &str,
         response: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        let patch = Patch::default()
+        let patch = Patch::of(keys::idempotency(scope, key).key())
             .set("state", IdemState::Complete)?
             .set("response", response.to_string())?
             .remove("leaseUntil");
-        let key_of = keys::idempotency(scope, key).key();
         match self
-            .patch_if::<IdemRecord>("idempotency_complete", key_of, patch, When::Exists)
+            .patch_if::<IdemRecord>("idempotency_complete", patch, When::Exists)
             .await?
         {
             Ok(_) => Ok(()),

@@ -73,6 +73,14 @@ impl From<(String, String)> for Keys {
     }
 }
 
+/// A primary key listed in GSI1.
+fn listed(primary: (String, String), gsi1: (String, String)) -> Keys {
+    Keys {
+        gsi1: Some(gsi1),
+        ..primary.into()
+    }
+}
+
 /// An index sort key placing `id` at an instant: `AT#{instant}#{kind}#{id}`.
 fn at_key(at: DateTime<Utc>, kind: &str, id: &str) -> String {
     format!("AT#{}#{kind}#{id}", sortable_instant(at))
@@ -226,13 +234,8 @@ pub fn promotion_asin_prefix(asin: &str) -> String {
 
 /// A promotion.
 pub fn promotion(id: &PromotionId, brand: &BrandId, asin: &str) -> Keys {
-    Keys {
-        gsi1: Some((
-            promotions_of_brand(brand),
-            format!("{}PROMOTION#{id}", promotion_asin_prefix(asin)),
-        )),
-        ..Keys::primary(format!("PROMOTION#{id}"), "PROMOTION")
-    }
+    let sk = format!("{}PROMOTION#{id}", promotion_asin_prefix(asin));
+    listed(promotion_primary(id), (promotions_of_brand(brand), sk))
 }
 
 /// The primary key of a promotion.
@@ -248,13 +251,8 @@ pub fn orders_of_brand(brand: &BrandId) -> String {
 /// An order: listed by brand and purchase instant (GSI1). Orders are not indexed by
 /// day any more: the sequences job reads the due index of buyer messages instead.
 pub fn order(id: &OrderId, brand: &BrandId, purchased_at: DateTime<Utc>) -> Keys {
-    Keys {
-        gsi1: Some((
-            orders_of_brand(brand),
-            at_key(purchased_at, "ORDER", id.as_str()),
-        )),
-        ..Keys::primary(format!("ORDER#{id}"), "ORDER")
-    }
+    let sk = at_key(purchased_at, "ORDER", id.as_str());
+    listed(order_primary(id), (orders_of_brand(brand), sk))
 }
 
 /// The buyer-message ledger entry of (order, message type): one per pair
@@ -275,13 +273,8 @@ pub fn reviews_of_brand(brand: &BrandId) -> String {
 
 /// A review.
 pub fn review(id: &ReviewId, brand: &BrandId, posted_at: DateTime<Utc>) -> Keys {
-    Keys {
-        gsi1: Some((
-            reviews_of_brand(brand),
-            at_key(posted_at, "REVIEW", id.as_str()),
-        )),
-        ..Keys::primary(format!("REVIEW#{id}"), "REVIEW")
-    }
+    let sk = at_key(posted_at, "REVIEW", id.as_str());
+    listed(review_primary(id), (reviews_of_brand(brand), sk))
 }
 
 /// The primary key of a review.
@@ -308,13 +301,8 @@ pub const CONTACTS: &str = "CONTACTS";
 
 /// A contact as stored: its primary key and its place among [`CONTACTS`].
 pub fn contact_item(review: &ReviewId, sent_at: DateTime<Utc>) -> Keys {
-    Keys {
-        gsi1: Some((
-            CONTACTS.to_owned(),
-            at_key(sent_at, "REVIEW", review.as_str()),
-        )),
-        ..contact(review)
-    }
+    let sk = at_key(sent_at, "REVIEW", review.as_str());
+    listed(contact(review).key(), (CONTACTS.to_owned(), sk))
 }
 
 /// The frequency-cap record of a (brand, customer).

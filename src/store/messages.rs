@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::backend::{self, After, Backend, Partition, Put, SortKeys, When};
+use super::backend::{self, After, Backend, Partition, Put, SortKeys, Walk, When};
 use super::item::Item;
 use super::keys::{self, Keys};
 use super::{Page, StoreError, UpsertOutcome};
@@ -221,6 +221,34 @@ pub trait MessageStore: Send + Sync {
 /// year), so a mistaken period cannot read without end.
 pub(crate) const MAX_DUE_DAYS: i64 = 366;
 
+/// A walk over the due index, partition after partition, up to `until`.
+struct DueWalk {
+    cursor: DueCursor,
+    until: DateTime<Utc>,
+    due: SortKeys,
+}
+
+impl Walk for DueWalk {
+    fn partition(&self) -> Option<(Partition, Option<After>)> {
+        let c = &self.cursor;
+        (!c.done(self.until)).then(|| {
+            let after = c
+                .after
+                .clone()
+                .map(|(index_sk, pk, sk)| After { index_sk, pk, sk });
+            (Partition::gsi2(c.partition(), self.due.clone()), after)
+        })
+    }
+
+    fn read(&mut self, at: After) {
+        self.cursor.after = Some((at.index_sk, at.pk, at.sk));
+    }
+
+    fn next_partition(&mut self) {
+        self.cursor.next_partition();
+    }
+}
+
 /// A position in the due index: the partition (day, shard) and the last entry read
 /// in it (its index sort key and primary key, what DynamoDB resumes from).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,31 +370,15 @@ impl<B: Backend> MessageStore for B {
         page_token: Option<&str>,
         limit: usize,
     ) -> Result<Page<MessageRecord>, StoreError> {
-        let mut cursor = DueCursor::parse(page_token, from_day, until)?;
-        let limit = limit.max(1);
-        let due = SortKeys::between(keys::due_until(until));
-        let mut items = Vec::new();
-        while !cursor.done(until) && items.len() < limit {
-            let after = cursor
-                .after
-                .take()
-                .map(|(index_sk, pk, sk)| After { index_sk, pk, sk });
-            let part = Partition::gsi2(cursor.partition(), due.clone());
-            let chunk = self
-                .page::<MessageRecord>("list_due_messages", part, after, limit - items.len())
-                .await?;
-            let more = chunk.more && !chunk.items.is_empty();
-            for (at, entry) in chunk.items {
-                cursor.after = Some((at.index_sk, at.pk, at.sk));
-                items.push(entry);
-            }
-            if !more {
-                cursor.next_partition();
-            }
-        }
+        let mut walk = DueWalk {
+            cursor: DueCursor::parse(page_token, from_day, until)?,
+            until,
+            due: SortKeys::between(keys::due_until(until)),
+        };
+        let items = backend::walk(self, "list_due_messages", &mut walk, limit).await?;
         Ok(Page {
             items,
-            next: cursor.token(until),
+            next: walk.cursor.token(until),
         })
     }
 }

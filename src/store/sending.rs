@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use super::backend::{self, After, Backend, Partition, Put, SortKeys, When};
+use super::backend::{self, After, Backend, Partition, Put, SortKeys, Span, When};
 use super::item::Item;
 use super::{CapOutcome, Page, StoreError, keys};
 use crate::domain::campaign::{Campaign, CampaignStatus};
@@ -273,9 +273,12 @@ impl<B: Backend> SendStore for B {
                 sk,
             }
         });
-        let chunk = self
-            .page::<Follower>("list_follower_range", part, after, limit.max(1))
-            .await?;
+        let span = Span {
+            part,
+            after,
+            limit: limit.max(1),
+        };
+        let chunk = self.page::<Follower>("list_follower_range", span).await?;
         let items: Vec<Follower> = chunk.items.into_iter().map(|(_, f)| f).collect();
         let next = chunk
             .more

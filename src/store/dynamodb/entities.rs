@@ -25,8 +25,8 @@ impl DynamoStore {
         &self,
         op: &'static str,
         item: Item<Entity>,
-        preserved: &'static [&'static str],
     ) -> Result<bool, StoreError> {
+        let preserved = item.body.preserved();
         let version = av(&item.updated_at_micros.unwrap_or(0))?;
         let attrs = to_attrs(&item)?;
         let condition = "attribute_not_exists(pk) OR updatedAtMicros < :version";

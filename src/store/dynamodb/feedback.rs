@@ -4,11 +4,10 @@
 //! the counters.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use chrono::{DateTime, Utc};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
-use super::{DynamoStore, Expr, av, item_key, sdk_error, to_attrs};
-use crate::store::feedback::{FeedbackKind, FeedbackOutcome, FeedbackStore, MailEventRecord};
+use super::{DynamoStore, Expr, av, item_key, plain, sdk_error, to_attrs, transact_put};
+use crate::store::feedback::{FeedbackOutcome, FeedbackStore, MailEventRecord};
 use crate::store::item::Item;
 use crate::store::{StoreError, keys};
 
@@ -27,17 +26,18 @@ impl DynamoStore {
     pub(super) async fn count_mail_event(
         &self,
         marker: Item<MailEventRecord>,
-        kind: FeedbackKind,
-        at: DateTime<Utc>,
     ) -> Result<FeedbackOutcome, StoreError> {
         let op = "count_feedback";
-        let brand = marker.body.brand_id.clone();
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_attrs(&marker)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
+        let (brand, kind, at) = (
+            marker.body.brand_id.clone(),
+            marker.body.kind,
+            marker.body.counted_at,
+        );
+        let put = transact_put(
+            &self.table,
+            to_attrs(&marker)?,
+            plain("attribute_not_exists(pk)"),
+        )?;
         let k = keys::feedback(&brand);
         let expr = Expr::default()
             .name("#n", kind.attribute())
@@ -57,7 +57,7 @@ impl DynamoStore {
         let res = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(put)
             .transact_items(TransactWriteItem::builder().update(update).build())
             .send()
             .await;

@@ -3,9 +3,9 @@
 //! `ConditionCheck` on the campaign's status in the same `TransactWriteItems`.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 
-use super::{Condition, DynamoStore, Expr, av, item_key, plain, to_attrs};
+use super::{Condition, DynamoStore, Expr, av, item_key, plain, to_attrs, transact_put};
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::segment::Segment;
 use crate::store::StoreError;
@@ -44,20 +44,12 @@ impl DynamoStore {
             .expression_attribute_values(":sending", av(&CampaignStatus::Sending)?)
             .build()
             .map_err(build)?;
-        let (condition, expr) = seq_is(Some(expected));
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_attrs(&segment)?))
-            .condition_expression(condition)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .build()
-            .map_err(build)?;
+        let put = transact_put(&self.table, to_attrs(&segment)?, seq_is(Some(expected)))?;
         let res = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(put)
             .send()
             .await;
         let Err(e) = res else {

@@ -1,11 +1,10 @@
 //! Mail feedback on SQLite: the marker and the counter in one `BEGIN IMMEDIATE`
 //! transaction.
 
-use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::{read, write};
-use crate::store::feedback::{FeedbackKind, FeedbackOutcome, FeedbackRecord, MailEventRecord};
+use crate::store::feedback::{FeedbackOutcome, FeedbackRecord, MailEventRecord};
 use crate::store::item::Item;
 use crate::store::{StoreError, keys};
 
@@ -13,8 +12,6 @@ use crate::store::{StoreError, keys};
 pub(super) fn count_event(
     conn: &Connection,
     marker: &Item<MailEventRecord>,
-    kind: FeedbackKind,
-    at: DateTime<Utc>,
 ) -> Result<FeedbackOutcome, StoreError> {
     const OP: &str = "count_feedback";
     let brand = &marker.body.brand_id;
@@ -25,12 +22,12 @@ pub(super) fn count_event(
     if read::<MailEventRecord>(conn, OP, &marker.pk, &marker.sk)?.is_some() {
         return Ok(FeedbackOutcome::Repeat(current));
     }
-    let counts = current.add(kind);
+    let counts = current.add(marker.body.kind);
     write(conn, OP, marker)?;
     let record = FeedbackRecord {
         brand_id: brand.clone(),
         counts,
-        updated_at: Some(at),
+        updated_at: Some(marker.body.counted_at),
     };
     write(conn, OP, &Item::new(k, record))?;
     Ok(FeedbackOutcome::Counted(counts))
