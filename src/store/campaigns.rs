@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StoreError;
+use super::backend::{self, Backend, Partition, Patch, Put, SortKeys, When};
+use super::item::Item;
+use super::{StoreError, keys};
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::{BrandId, CampaignId};
 
@@ -74,10 +76,7 @@ pub trait CampaignStore: Send + Sync {
 }
 
 /// Checks that every requested edge is on the lifecycle.
-pub(crate) fn check_edges(
-    expected_from: &[CampaignStatus],
-    to: CampaignStatus,
-) -> Result<(), StoreError> {
+fn check_edges(expected_from: &[CampaignStatus], to: CampaignStatus) -> Result<(), StoreError> {
     if expected_from.is_empty() || !expected_from.iter().all(|f| f.can_transition(to)) {
         return Err(StoreError::IllegalTransition {
             from: expected_from.to_vec(),
@@ -85,4 +84,83 @@ pub(crate) fn check_edges(
         });
     }
     Ok(())
+}
+
+/// What a transition writes: the status, its reason and instant, and the index
+/// keys that follow the status (out of the live index once terminal). Every
+/// other attribute of the stored item is kept.
+fn transition_patch(
+    id: &CampaignId,
+    to: CampaignStatus,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Patch, StoreError> {
+    let (gsi2pk, gsi2sk) = keys::campaign_gsi2(id, to).unzip();
+    Patch::of(keys::campaign_primary(id))
+        .set("status", to)?
+        .set("statusReason", reason)?
+        .set("updatedAt", at)?
+        .set("gsi1sk", keys::campaign_gsi1sk(id, to))?
+        .set_or_remove("gsi2pk", gsi2pk)?
+        .set_or_remove("gsi2sk", gsi2sk)
+}
+
+#[async_trait]
+impl<B: Backend> CampaignStore for B {
+    async fn create_campaign(&self, campaign: &Campaign) -> Result<CreateOutcome, StoreError> {
+        let keys = keys::campaign(&campaign.id, &campaign.brand_id, campaign.status);
+        let item = Item::new(keys, campaign.clone());
+        Ok(
+            match self.put_if("create_campaign", item, When::Absent).await? {
+                Put::Written => CreateOutcome::Created,
+                Put::Refused(_) => CreateOutcome::AlreadyExists,
+            },
+        )
+    }
+
+    async fn get_campaign(&self, id: &CampaignId) -> Result<Option<Campaign>, StoreError> {
+        backend::body(self, "get_campaign", keys::campaign_primary(id)).await
+    }
+
+    async fn list_campaigns(
+        &self,
+        brand: &BrandId,
+        status: Option<CampaignStatus>,
+    ) -> Result<Vec<Campaign>, StoreError> {
+        let sort = SortKeys::prefix(status.map(keys::campaign_status_prefix));
+        let part = Partition::gsi1(keys::campaigns_of_brand(brand), sort);
+        let mut items: Vec<Campaign> = self.query("list_campaigns", part).await?;
+        items.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(items)
+    }
+
+    async fn list_live_campaigns(
+        &self,
+        status: CampaignStatus,
+    ) -> Result<Vec<Campaign>, StoreError> {
+        let part = Partition::gsi2(keys::live_campaigns(status), SortKeys::All);
+        self.query("list_live_campaigns", part).await
+    }
+
+    async fn transition(
+        &self,
+        id: &CampaignId,
+        expected_from: &[CampaignStatus],
+        to: CampaignStatus,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<TransitionOutcome, StoreError> {
+        check_edges(expected_from, to)?;
+        let patch = transition_patch(id, to, reason, at)?;
+        let when = When::StatusIn(expected_from.to_vec());
+        Ok(
+            match self.patch_if::<Campaign>("transition", patch, when).await? {
+                Ok(moved) => TransitionOutcome::Moved(moved.body),
+                Err(Some(stored)) => TransitionOutcome::Conflict {
+                    current: stored.body.status,
+                },
+                Err(None) => TransitionOutcome::NotFound,
+            },
+        )
+    }
 }

@@ -10,9 +10,17 @@
 //!
 //! GSI reads (listings) are eventually consistent; point reads are strongly
 //! consistent.
+//!
+//! This file is the plumbing (client, table, item encoding, the generic
+//! requests); each port module's conditions and requests of its own are in the
+//! file of the same name.
 
+mod campaigns;
+mod entities;
 mod feedback;
+mod idempotency;
 mod messages;
+mod records;
 mod sending;
 pub mod table;
 
@@ -24,35 +32,26 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use chrono::{DateTime, Duration, Utc};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use table::{TABLE_JSON, TableDefinition, table_definition};
 
-use super::campaigns::check_edges;
-use super::entities::FollowerCursor;
-use super::idempotency::{Found, outcome_of};
-use super::item::{CapRecord, IdemRecord, IdemState, Item, from_micros};
-use super::keys;
-use super::merge::{self, Merged};
-use super::{
-    CampaignStore, CapOutcome, CapStore, ContactOutcome, ContactStore, CreateOutcome, Entity,
-    EntityChange, EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome, LedgerStore,
-    Page, StoreError, TransitionOutcome, UpsertOutcome,
+use super::StoreError;
+use super::backend::{
+    After, Answer, Backend, Chunk, Doc, Index, Key, Op, Partition, Patch, Patched, Put, SortKeys,
+    Span, When,
 };
-use crate::domain::brand::Brand;
-use crate::domain::campaign::{Campaign, CampaignStatus};
-use crate::domain::contact::Contact;
-use crate::domain::follower::Follower;
-use crate::domain::order::{Order, OrderRecord};
-use crate::domain::promotion::{Promotion, PromotionRecord};
-use crate::domain::review::Review;
-use crate::domain::send::SendRecord;
-use crate::domain::suppression::Suppression;
-use crate::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId};
+use super::entities::Entity;
+use super::feedback::{FeedbackOutcome, MailEventRecord};
+use super::item::Item;
+use super::sending::SegmentWrite;
+use crate::domain::segment::Segment;
 
 type Attrs = HashMap<String, AttributeValue>;
 
@@ -85,6 +84,43 @@ where
     } else {
         StoreError::Permanent { op, source }
     }
+}
+
+/// A conditional request's answer: `Ok` when applied, `Err` with the old item
+/// DynamoDB reported when `failed` recognises the error as a failed condition.
+fn applied<O, E, R>(
+    op: Op,
+    res: Result<O, SdkError<E, R>>,
+    failed: impl FnOnce(&E) -> Option<Option<Attrs>>,
+) -> Answer<Result<O, Option<Attrs>>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match res {
+        Ok(out) => Ok(Ok(out)),
+        Err(e) => match e.as_service_error().and_then(failed) {
+            Some(old) => Ok(Err(old)),
+            None => Err(sdk_error(op, e)),
+        },
+    }
+}
+
+/// A conditional put as one item of a `TransactWriteItems`.
+fn transact_put(
+    table: &str,
+    attrs: Attrs,
+    (condition, expr): Condition,
+) -> Answer<TransactWriteItem> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(attrs))
+        .condition_expression(condition)
+        .set_expression_attribute_names(expr.names())
+        .set_expression_attribute_values(expr.values())
+        .build()
+        .map_err(|e| StoreError::encode("transaction item", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 fn av<T: Serialize + ?Sized>(value: &T) -> Result<AttributeValue, StoreError> {
@@ -133,6 +169,13 @@ impl Expr {
         self
     }
 
+    /// Both sets of placeholders (they never share one).
+    fn and(mut self, other: Self) -> Self {
+        self.names.extend(other.names);
+        self.values.extend(other.values);
+        self
+    }
+
     fn names(&self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
@@ -142,11 +185,59 @@ impl Expr {
     }
 }
 
-/// A sort-key condition for queries.
-enum Range {
-    All,
-    Prefix(String),
-    Between(String, String),
+/// A condition expression and its placeholders.
+type Condition = (String, Expr);
+
+fn plain(text: &str) -> Condition {
+    (text.to_owned(), Expr::default())
+}
+
+/// The condition expression of `when`.
+fn condition(when: &When) -> Result<Condition, StoreError> {
+    match when {
+        When::Absent => Ok(plain("attribute_not_exists(pk)")),
+        When::Exists => Ok(plain("attribute_exists(pk)")),
+        When::CapFree(now) => records::cap_free(*now),
+        When::KeyFree(now) => idempotency::key_free(*now),
+        When::InProgress => idempotency::in_progress(),
+        When::StatusIn(statuses) => campaigns::status_in(statuses),
+        When::Seq(expected) => Ok(sending::seq_is(*expected)),
+        When::Revision { exists, revision } => entities::revision_is(*exists, *revision),
+        When::Reschedulable(triggered) => messages::reschedulable(*triggered),
+        When::Claimable(now) => messages::claimable(*now),
+        When::ClaimedBy(owner) => messages::claimed_by(owner),
+    }
+}
+
+/// The update expression of a patch.
+fn update_of(patch: &Patch) -> Result<Condition, StoreError> {
+    let mut expr = Expr::default();
+    let mut sets = Vec::new();
+    for (i, (name, value)) in patch.set.iter().enumerate() {
+        let (n, v) = (format!("#s{i}"), format!(":s{i}"));
+        sets.push(format!("{n} = {v}"));
+        expr = expr.name(&n, name).value(&v, av(value)?);
+    }
+    let mut removes = Vec::new();
+    for (i, name) in patch.remove.iter().enumerate() {
+        let n = format!("#r{i}");
+        removes.push(n.clone());
+        expr = expr.name(&n, name);
+    }
+    let mut update = String::new();
+    if !sets.is_empty() {
+        update = format!("SET {}", sets.join(", "));
+    }
+    if !removes.is_empty() {
+        update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    if let Some(name) = patch.increment {
+        update.push_str(" ADD #inc :one");
+        expr = expr
+            .name("#inc", name)
+            .value(":one", AttributeValue::N("1".to_owned()));
+    }
+    Ok((update, expr))
 }
 
 /// The DynamoDB store.
@@ -181,12 +272,11 @@ impl DynamoStore {
     }
 
     /// Conditional put: `Ok(Ok(()))` when written, `Ok(Err(old item))` when the condition failed.
-    async fn put_if(
+    async fn put_raw(
         &self,
         op: &'static str,
         item: Attrs,
-        condition: &str,
-        expr: Expr,
+        (condition, expr): Condition,
     ) -> Result<Result<(), Option<Attrs>>, StoreError> {
         let res = self
             .client
@@ -199,27 +289,22 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => match e.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(c)) => {
-                    Ok(Err(c.item().cloned()))
-                }
-                _ => Err(sdk_error(op, e)),
-            },
-        }
+        let applied = applied(op, res, |e| match e {
+            PutItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
+            _ => None,
+        })?;
+        Ok(applied.map(|_| ()))
     }
 
     /// Conditional update: `Ok(Ok(new item))` or `Ok(Err(old item))`.
-    async fn update_if(
+    async fn update_raw(
         &self,
         op: &'static str,
-        pk: &str,
-        sk: &str,
-        update: &str,
-        condition: &str,
-        expr: Expr,
+        (pk, sk): (&str, &str),
+        (update, update_expr): Condition,
+        (condition, expr): Condition,
     ) -> Result<Result<Attrs, Option<Attrs>>, StoreError> {
+        let expr = expr.and(update_expr);
         let res = self
             .client
             .update_item()
@@ -233,38 +318,15 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match res {
-            Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    Ok(Err(c.item().cloned()))
-                }
-                _ => Err(sdk_error(op, e)),
-            },
-        }
-    }
-
-    /// Strongly consistent point read.
-    async fn get<T: DeserializeOwned>(
-        &self,
-        op: &'static str,
-        pk: &str,
-        sk: &str,
-    ) -> Result<Option<Item<T>>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(item_key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error(op, e))?;
-        out.item.map(from_attrs).transpose()
+        let applied = applied(op, res, |e| match e {
+            UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
+            _ => None,
+        })?;
+        Ok(applied.map(|out| out.attributes.unwrap_or_default()))
     }
 
     /// The old item a failed condition reported, or a fresh read when it reported none.
-    async fn old_or_read<T: DeserializeOwned>(
+    async fn old_or_read<T: Doc>(
         &self,
         op: &'static str,
         old: Option<Attrs>,
@@ -277,44 +339,138 @@ impl DynamoStore {
         }
     }
 
-    /// Every item of an index (or table) partition in a sort-key range, all pages.
-    async fn query<T: DeserializeOwned>(
-        &self,
-        op: &'static str,
-        index: Option<&str>,
-        pk_attr: &str,
-        sk_attr: &str,
-        pk: &str,
-        range: Range,
-    ) -> Result<Vec<T>, StoreError> {
+    /// A query of one partition of `part`'s index in its sort-key range.
+    fn query_of(&self, part: &Partition) -> QueryFluentBuilder {
+        let (pk_attr, sk_attr) = part.index.attributes();
         let mut expr = Expr::default()
             .name("#pk", pk_attr)
-            .value(":pk", AttributeValue::S(pk.to_owned()));
-        let condition = match range {
-            Range::All => "#pk = :pk".to_owned(),
-            Range::Prefix(p) => {
-                expr = expr.name("#sk", sk_attr).value(":p", AttributeValue::S(p));
-                "#pk = :pk AND begins_with(#sk, :p)".to_owned()
-            }
-            Range::Between(a, b) => {
+            .value(":pk", AttributeValue::S(part.pk.clone()));
+        let condition = match &part.sort {
+            SortKeys::All => "#pk = :pk",
+            SortKeys::Prefix(p) => {
                 expr = expr
                     .name("#sk", sk_attr)
-                    .value(":a", AttributeValue::S(a))
-                    .value(":b", AttributeValue::S(b));
-                "#pk = :pk AND #sk BETWEEN :a AND :b".to_owned()
+                    .value(":p", AttributeValue::S(p.clone()));
+                "#pk = :pk AND begins_with(#sk, :p)"
+            }
+            SortKeys::Between(a, b) => {
+                expr = expr
+                    .name("#sk", sk_attr)
+                    .value(":a", AttributeValue::S(a.clone()))
+                    .value(":b", AttributeValue::S(b.clone()));
+                "#pk = :pk AND #sk BETWEEN :a AND :b"
             }
         };
+        let index = match part.index {
+            Index::Table => None,
+            Index::Gsi1 => Some("gsi1"),
+            Index::Gsi2 => Some("gsi2"),
+        };
+        self.client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .set_consistent_read(part.consistent.then_some(true))
+    }
+}
+
+/// The start key a query resumes after.
+fn start_key(part: &Partition, after: &After) -> Attrs {
+    let mut key = item_key(&after.pk, &after.sk);
+    if part.index != Index::Table {
+        let (pk_attr, sk_attr) = part.index.attributes();
+        key.insert(pk_attr.to_owned(), AttributeValue::S(part.pk.clone()));
+        key.insert(
+            sk_attr.to_owned(),
+            AttributeValue::S(after.index_sk.clone()),
+        );
+    }
+    key
+}
+
+/// Whether a page's `LastEvaluatedKey` says more may follow.
+fn more(last: Option<&Attrs>) -> bool {
+    last.is_some_and(|k| !k.is_empty())
+}
+
+#[async_trait]
+impl Backend for DynamoStore {
+    async fn get<T: Doc>(&self, op: Op, pk: &str, sk: &str) -> Answer<Option<Item<T>>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(op, e))?;
+        out.item.map(from_attrs).transpose()
+    }
+
+    async fn put_if<T: Doc>(&self, op: Op, item: Item<T>, when: When) -> Answer<Put<T>> {
+        let attrs = to_attrs(&item)?;
+        match self.put_raw(op, attrs, condition(&when)?).await? {
+            Ok(()) => Ok(Put::Written),
+            Err(old) => Ok(Put::Refused(
+                self.old_or_read(op, old, &item.pk, &item.sk).await?,
+            )),
+        }
+    }
+
+    async fn put_all_if<T: Doc>(&self, op: Op, puts: Vec<(Item<T>, When)>) -> Vec<Answer<Put<T>>> {
+        let each = puts
+            .into_iter()
+            .map(|(item, when)| self.put_if(op, item, when));
+        futures::future::join_all(each).await
+    }
+
+    async fn patch_if<T: Doc>(&self, op: Op, patch: Patch, when: When) -> Answer<Patched<T>> {
+        let (pk, sk) = (patch.key.0.as_str(), patch.key.1.as_str());
+        let update = update_of(&patch)?;
+        match self
+            .update_raw(op, (pk, sk), update, condition(&when)?)
+            .await?
+        {
+            Ok(new) => Ok(Ok(from_attrs(new)?)),
+            Err(old) => Ok(Err(self.old_or_read(op, old, pk, sk).await?)),
+        }
+    }
+
+    async fn delete_if(&self, op: Op, (pk, sk): Key, when: When) -> Answer<()> {
+        let (condition, expr) = condition(&when)?;
+        let res = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(&pk, &sk)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .send()
+            .await;
+        // Nothing to release is fine: the condition failing is an answer, not an error.
+        applied(op, res, |e| match e {
+            DeleteItemError::ConditionalCheckFailedException(_) => Some(None),
+            _ => None,
+        })?
+        .ok();
+        Ok(())
+    }
+
+    async fn upsert_item(&self, op: Op, item: Item<Entity>) -> Answer<bool> {
+        self.upsert_entity(op, item).await
+    }
+
+    async fn query<T: Doc>(&self, op: Op, part: Partition) -> Answer<Vec<T>> {
         let mut out = Vec::new();
         let mut start: Option<Attrs> = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_owned))
-                .key_condition_expression(&condition)
-                .set_expression_attribute_names(expr.names())
-                .set_expression_attribute_values(expr.values())
+                .query_of(&part)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -322,689 +478,64 @@ impl DynamoStore {
             for attrs in page.items.unwrap_or_default() {
                 out.push(from_attrs::<T>(attrs)?.body);
             }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+            if !more(page.last_evaluated_key.as_ref()) {
+                return Ok(out);
             }
-        }
-        Ok(out)
-    }
-
-    /// Newest-wins write of an entity.
-    async fn upsert_entity(
-        &self,
-        op: &'static str,
-        entity: &Entity,
-    ) -> Result<UpsertOutcome, StoreError> {
-        let at = entity.updated_at();
-        let attrs = to_attrs(&Item::new(entity.keys(), entity).versioned(at))?;
-        let condition = "attribute_not_exists(pk) OR updatedAtMicros < :version";
-        let version = av(&keys::micros(at))?;
-        let preserved = entity.preserved();
-        let written = if preserved.is_empty() {
-            self.put_if(
-                op,
-                attrs,
-                condition,
-                Expr::default().value(":version", version),
-            )
-            .await?
-            .is_ok()
-        } else {
-            // An update, so preserved attributes keep their stored value.
-            let (pk, sk) = (text_of(&attrs, "pk"), text_of(&attrs, "sk"));
-            let mut expr = Expr::default().value(":version", version);
-            let mut sets = Vec::new();
-            for (i, (name, value)) in attrs.into_iter().enumerate() {
-                if name == "pk" || name == "sk" {
-                    continue;
-                }
-                let (n, v) = (format!("#a{i}"), format!(":a{i}"));
-                if preserved.contains(&name.as_str()) {
-                    sets.push(format!("{n} = if_not_exists({n}, {v})"));
-                } else {
-                    sets.push(format!("{n} = {v}"));
-                }
-                expr = expr.name(&n, &name).value(&v, value);
-            }
-            let update = format!("SET {}", sets.join(", "));
-            self.update_if(op, &pk, &sk, &update, condition, expr)
-                .await?
-                .is_ok()
-        };
-        Ok(if written {
-            UpsertOutcome::Written
-        } else {
-            UpsertOutcome::Stale
-        })
-    }
-}
-
-#[async_trait]
-impl CampaignStore for DynamoStore {
-    async fn create_campaign(&self, campaign: &Campaign) -> Result<CreateOutcome, StoreError> {
-        let keys = keys::campaign(&campaign.id, &campaign.brand_id, campaign.status);
-        let attrs = to_attrs(&Item::new(keys, campaign))?;
-        Ok(
-            match self
-                .put_if(
-                    "create_campaign",
-                    attrs,
-                    "attribute_not_exists(pk)",
-                    Expr::default(),
-                )
-                .await?
-            {
-                Ok(()) => CreateOutcome::Created,
-                Err(_) => CreateOutcome::AlreadyExists,
-            },
-        )
-    }
-
-    async fn get_campaign(&self, id: &CampaignId) -> Result<Option<Campaign>, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        Ok(self.get("get_campaign", &pk, &sk).await?.map(|i| i.body))
-    }
-
-    async fn list_campaigns(
-        &self,
-        brand: &BrandId,
-        status: Option<CampaignStatus>,
-    ) -> Result<Vec<Campaign>, StoreError> {
-        let range = status.map_or(Range::All, |s| {
-            Range::Prefix(keys::campaign_status_prefix(s))
-        });
-        let pk = keys::campaigns_of_brand(brand);
-        let mut items: Vec<Campaign> = self
-            .query(
-                "list_campaigns",
-                Some("gsi1"),
-                "gsi1pk",
-                "gsi1sk",
-                &pk,
-                range,
-            )
-            .await?;
-        items.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        Ok(items)
-    }
-
-    async fn list_live_campaigns(
-        &self,
-        status: CampaignStatus,
-    ) -> Result<Vec<Campaign>, StoreError> {
-        let pk = keys::live_campaigns(status);
-        self.query(
-            "list_live_campaigns",
-            Some("gsi2"),
-            "gsi2pk",
-            "gsi2sk",
-            &pk,
-            Range::All,
-        )
-        .await
-    }
-
-    async fn transition(
-        &self,
-        id: &CampaignId,
-        expected_from: &[CampaignStatus],
-        to: CampaignStatus,
-        reason: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<TransitionOutcome, StoreError> {
-        check_edges(expected_from, to)?;
-        let (pk, sk) = keys::campaign_primary(id);
-        let mut expr = Expr::default()
-            .name("#status", "status")
-            .name("#reason", "statusReason")
-            .name("#updatedAt", "updatedAt")
-            .name("#gsi1sk", "gsi1sk")
-            .name("#gsi2pk", "gsi2pk")
-            .name("#gsi2sk", "gsi2sk")
-            .value(":to", av(&to)?)
-            .value(":reason", av(&reason)?)
-            .value(":at", av(&at)?)
-            .value(":gsi1sk", AttributeValue::S(keys::campaign_gsi1sk(id, to)));
-        let mut update =
-            "SET #status = :to, #reason = :reason, #updatedAt = :at, #gsi1sk = :gsi1sk".to_owned();
-        match keys::campaign_gsi2(id, to) {
-            Some((g2pk, g2sk)) => {
-                update.push_str(", #gsi2pk = :gsi2pk, #gsi2sk = :gsi2sk");
-                expr = expr
-                    .value(":gsi2pk", AttributeValue::S(g2pk))
-                    .value(":gsi2sk", AttributeValue::S(g2sk));
-            }
-            None => update.push_str(" REMOVE #gsi2pk, #gsi2sk"),
-        }
-        let mut placeholders = Vec::new();
-        for (i, from) in expected_from.iter().enumerate() {
-            let p = format!(":from{i}");
-            expr = expr.value(&p, av(from)?);
-            placeholders.push(p);
-        }
-        let condition = format!(
-            "attribute_exists(pk) AND #status IN ({})",
-            placeholders.join(", ")
-        );
-        match self
-            .update_if("transition", &pk, &sk, &update, &condition, expr)
-            .await?
-        {
-            Ok(new) => Ok(TransitionOutcome::Moved(from_attrs::<Campaign>(new)?.body)),
-            Err(old) => Ok(
-                match self
-                    .old_or_read::<Campaign>("transition", old, &pk, &sk)
-                    .await?
-                {
-                    Some(item) => TransitionOutcome::Conflict {
-                        current: item.body.status,
-                    },
-                    None => TransitionOutcome::NotFound,
-                },
-            ),
-        }
-    }
-}
-
-#[async_trait]
-impl CapStore for DynamoStore {
-    async fn take_cap(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-        campaign: &CampaignId,
-        at: DateTime<Utc>,
-        cap: Duration,
-    ) -> Result<CapOutcome, StoreError> {
-        let next = at + cap;
-        let record = CapRecord {
-            brand_id: brand.clone(),
-            customer_id: customer.clone(),
-            campaign_id: campaign.clone(),
-            taken_at: at,
-            next_allowed_at: keys::micros(next),
-        };
-        let item =
-            Item::new(keys::cap(brand, customer), record).expiring(next + keys::cap_ttl_margin());
-        let (pk, sk) = (item.pk.clone(), item.sk.clone());
-        let attrs = to_attrs(&item)?;
-        let expr = Expr::default().value(":now", av(&keys::micros(at))?);
-        match self
-            .put_if(
-                "take_cap",
-                attrs,
-                "attribute_not_exists(pk) OR nextAllowedAt <= :now",
-                expr,
-            )
-            .await?
-        {
-            Ok(()) => Ok(CapOutcome::Taken),
-            Err(old) => {
-                let Some(old) = self
-                    .old_or_read::<CapRecord>("take_cap", old, &pk, &sk)
-                    .await?
-                else {
-                    // Deleted between the write and the read: the cap is free again.
-                    return self.take_cap(brand, customer, campaign, at, cap).await;
-                };
-                Ok(if old.body.campaign_id == *campaign {
-                    CapOutcome::AlreadyHeld
-                } else {
-                    CapOutcome::Capped {
-                        until: from_micros(old.body.next_allowed_at),
-                    }
-                })
-            }
-        }
-    }
-}
-
-#[async_trait]
-impl LedgerStore for DynamoStore {
-    async fn record_send(&self, record: &SendRecord) -> Result<LedgerOutcome, StoreError> {
-        let item = Item::new(keys::send(&record.campaign_id, &record.customer_id), record);
-        let (pk, sk) = (item.pk.clone(), item.sk.clone());
-        match self
-            .put_if(
-                "record_send",
-                to_attrs(&item)?,
-                "attribute_not_exists(pk)",
-                Expr::default(),
-            )
-            .await?
-        {
-            Ok(()) => Ok(LedgerOutcome::Inserted),
-            Err(old) => match self
-                .old_or_read::<SendRecord>("record_send", old, &pk, &sk)
-                .await?
-            {
-                Some(old) => Ok(LedgerOutcome::AlreadyRecorded(old.body)),
-                None => Err(StoreError::Missing {
-                    what: format!("send record {pk}/{sk} reported as existing"),
-                }),
-            },
+            start = page.last_evaluated_key;
         }
     }
 
-    async fn get_send(
-        &self,
-        campaign: &CampaignId,
-        customer: &CustomerId,
-    ) -> Result<Option<SendRecord>, StoreError> {
-        let k = keys::send(campaign, customer);
-        Ok(self.get("get_send", &k.pk, &k.sk).await?.map(|i| i.body))
-    }
-}
-
-#[async_trait]
-impl ContactStore for DynamoStore {
-    async fn put_contact(&self, contact: &Contact) -> Result<ContactOutcome, StoreError> {
-        let item = Item::new(
-            keys::contact_item(&contact.review_id, contact.sent_at),
-            contact,
-        );
-        let (pk, sk) = (item.pk.clone(), item.sk.clone());
-        match self
-            .put_if(
-                "put_contact",
-                to_attrs(&item)?,
-                "attribute_not_exists(pk)",
-                Expr::default(),
-            )
-            .await?
-        {
-            Ok(()) => Ok(ContactOutcome::Inserted),
-            Err(old) => match self
-                .old_or_read::<Contact>("put_contact", old, &pk, &sk)
-                .await?
-            {
-                Some(old) => Ok(ContactOutcome::AlreadyContacted(old.body)),
-                None => Err(StoreError::Missing {
-                    what: format!("contact {pk}/{sk} reported as existing"),
-                }),
-            },
-        }
-    }
-
-    async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError> {
-        let k = keys::contact(review);
-        Ok(self.get("get_contact", &k.pk, &k.sk).await?.map(|i| i.body))
-    }
-
-    async fn list_contacts(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Contact>, StoreError> {
-        let (a, b) = keys::at_range(from, to);
-        self.query(
-            "list_contacts",
-            Some("gsi1"),
-            "gsi1pk",
-            "gsi1sk",
-            keys::CONTACTS,
-            Range::Between(a, b),
-        )
-        .await
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for DynamoStore {
-    async fn begin(
-        &self,
-        scope: &str,
-        key: &str,
-        request_hash: &str,
-        at: DateTime<Utc>,
-        lease: Duration,
-        ttl: Duration,
-    ) -> Result<IdempotencyOutcome, StoreError> {
-        let record = IdemRecord {
-            scope: scope.to_owned(),
-            key: key.to_owned(),
-            request_hash: request_hash.to_owned(),
-            state: IdemState::InProgress,
-            response: None,
-            created_at: at,
-            lease_until: Some((at + lease).timestamp()),
-        };
-        let item = Item::new(keys::idempotency(scope, key), record).expiring(at + ttl);
-        let (pk, sk) = (item.pk.clone(), item.sk.clone());
-        let expr = Expr::default()
-            .name("#state", "state")
-            .value(":now", av(&at.timestamp())?)
-            .value(":in_progress", av(&IdemState::InProgress)?);
-        let found = match self
-            .put_if(
-                "idempotency_begin",
-                to_attrs(&item)?,
-                "attribute_not_exists(pk) OR expiresAt <= :now \
-                 OR (#state = :in_progress AND leaseUntil <= :now)",
-                expr,
-            )
-            .await?
-        {
-            Ok(()) => Found::New,
-            Err(old) => {
-                match self
-                    .old_or_read::<IdemRecord>("idempotency_begin", old, &pk, &sk)
-                    .await?
-                {
-                    Some(old) => outcome_of(&old)?,
-                    None => return self.begin(scope, key, request_hash, at, lease, ttl).await,
-                }
-            }
-        };
-        found.resolve(request_hash)
-    }
-
-    async fn complete(
-        &self,
-        scope: &str,
-        key: &str,
-        response: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let k = keys::idempotency(scope, key);
-        let expr = Expr::default()
-            .name("#state", "state")
-            .name("#response", "response")
-            .value(":complete", av(&IdemState::Complete)?)
-            .value(":response", AttributeValue::S(response.to_string()));
-        match self
-            .update_if(
-                "idempotency_complete",
-                &k.pk,
-                &k.sk,
-                "SET #state = :complete, #response = :response REMOVE leaseUntil",
-                "attribute_exists(pk)",
-                expr,
-            )
-            .await?
-        {
-            Ok(_) => Ok(()),
-            Err(_) => Err(StoreError::Missing {
-                what: format!("idempotency record {scope}/{key}"),
-            }),
-        }
-    }
-
-    async fn release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
-        let k = keys::idempotency(scope, key);
-        let res = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(item_key(&k.pk, &k.sk)))
-            .condition_expression("#state = :in_progress")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_progress", av(&IdemState::InProgress)?)
+    async fn page<T: Doc>(&self, op: Op, span: Span) -> Answer<Chunk<T>> {
+        let part = &span.part;
+        let (_, sk_attr) = part.index.attributes();
+        let page = self
+            .query_of(part)
+            .set_exclusive_start_key(span.after.as_ref().map(|a| start_key(part, a)))
+            .limit(i32::try_from(span.limit.max(1)).unwrap_or(i32::MAX))
             .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) => match e.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                _ => Err(sdk_error("idempotency_release", e)),
-            },
-        }
-    }
-}
-
-/// How many times a merge re-reads and retries after losing a concurrent write.
-const MERGE_ATTEMPTS: usize = 16;
-
-impl DynamoStore {
-    /// Optimistic read-fold-write: a conditional put on the revision read, retried
-    /// (with the item the failed condition returned) until it wins or nothing changes.
-    async fn merge_item<T, F>(
-        &self,
-        op: &'static str,
-        pk: &str,
-        sk: &str,
-        fold: F,
-    ) -> Result<UpsertOutcome, StoreError>
-    where
-        T: Merged,
-        F: Fn(Option<T>) -> Option<T>,
-    {
-        let mut current: Option<Item<T>> = self.get(op, pk, sk).await?;
-        for _ in 0..MERGE_ATTEMPTS {
-            let revision = current.as_ref().and_then(|i| i.revision);
-            let exists = current.is_some();
-            let Some(body) = fold(current.take().map(|i| i.body)) else {
-                return Ok(UpsertOutcome::Stale);
+            .await
+            .map_err(|e| sdk_error(op, e))?;
+        let mut items = Vec::new();
+        for attrs in page.items.unwrap_or_default() {
+            let index_sk = text_of(&attrs, sk_attr);
+            let item = from_attrs::<T>(attrs)?;
+            let at = After {
+                index_sk,
+                pk: item.pk,
+                sk: item.sk,
             };
-            let mut item = Item::new(body.keys(), body);
-            item.updated_at_micros = Some(keys::micros(item.body.version()));
-            item.revision = Some(revision.unwrap_or(0) + 1);
-            let mut expr = Expr::default().name("#rev", "revision");
-            let condition = match (exists, revision) {
-                (false, _) => "attribute_not_exists(pk)",
-                (true, None) => "attribute_exists(pk) AND attribute_not_exists(#rev)",
-                (true, Some(r)) => {
-                    expr = expr.value(":rev", av(&r)?);
-                    "#rev = :rev"
-                }
-            };
-            if !exists {
-                expr = Expr::default();
-            }
-            match self.put_if(op, to_attrs(&item)?, condition, expr).await? {
-                Ok(()) => return Ok(UpsertOutcome::Written),
-                Err(old) => current = self.old_or_read(op, old, pk, sk).await?,
-            }
+            items.push((at, item.body));
         }
-        Err(StoreError::Transient {
-            op,
-            source: format!("{MERGE_ATTEMPTS} concurrent writes won over this merge").into(),
+        Ok(Chunk {
+            items,
+            more: more(page.last_evaluated_key.as_ref()),
         })
     }
-}
 
-#[async_trait]
-impl EntityStore for DynamoStore {
-    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError> {
-        let (pk, sk) = change.primary();
-        match change {
-            EntityChange::Follow(c) => {
-                let suppressed = self
-                    .get_suppression(&c.brand_id, &c.customer_id)
-                    .await?
-                    .is_some();
-                self.merge_item("merge", &pk, &sk, |old| merge::follow(c, old, suppressed))
-                    .await
-            }
-            EntityChange::Order(c) => {
-                self.merge_item("merge", &pk, &sk, |old| merge::order(c, old))
-                    .await
-            }
-            EntityChange::Promotion(c) => {
-                self.merge_item("merge", &pk, &sk, |old| merge::promotion(c, old))
-                    .await
-            }
-        }
-    }
-
-    async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
-        self.upsert_entity("upsert", entity).await
-    }
-
-    async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
-        let k = keys::suppression(&suppression.brand_id, &suppression.customer_id);
-        let outcome = self
-            .merge_item("suppress", &k.pk, &k.sk, |old| {
-                merge::suppression(suppression, old)
-            })
-            .await?;
-        let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
-        // Flag the follower if there is one; no follower is fine (the condition fails).
-        // The revision moves too, so a concurrent merge of the follower re-reads the flag.
-        self.update_if(
-            "suppress",
-            &k.pk,
-            &k.sk,
-            "SET suppressed = :yes ADD #rev :one",
-            "attribute_exists(pk)",
-            Expr::default()
-                .name("#rev", "revision")
-                .value(":yes", AttributeValue::Bool(true))
-                .value(":one", AttributeValue::N("1".to_owned())),
-        )
-        .await?
-        .ok();
-        Ok(outcome)
-    }
-
-    async fn get_brand(&self, brand: &BrandId) -> Result<Option<Brand>, StoreError> {
-        let k = keys::brand(brand);
-        Ok(self.get("get_brand", &k.pk, &k.sk).await?.map(|i| i.body))
-    }
-
-    async fn get_follower(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Follower>, StoreError> {
-        let k = keys::follower(brand, customer);
-        Ok(self
-            .get("get_follower", &k.pk, &k.sk)
-            .await?
-            .map(|i| i.body))
-    }
-
-    async fn get_suppression(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Suppression>, StoreError> {
-        let k = keys::suppression(brand, customer);
-        Ok(self
-            .get("get_suppression", &k.pk, &k.sk)
-            .await?
-            .map(|i| i.body))
-    }
-
-    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
-        let (pk, sk) = keys::promotion_primary(id);
-        Ok(self
-            .get::<PromotionRecord>("get_promotion", &pk, &sk)
-            .await?
-            .and_then(|i| i.body.promotion()))
-    }
-
-    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let (pk, sk) = keys::order_primary(id);
-        Ok(self
-            .get::<OrderRecord>("get_order", &pk, &sk)
-            .await?
-            .and_then(|i| i.body.order()))
-    }
-
-    async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
-        let (pk, sk) = keys::review_primary(id);
-        Ok(self.get("get_review", &pk, &sk).await?.map(|i| i.body))
-    }
-
-    async fn list_followers(
-        &self,
-        brand: &BrandId,
-        page_token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page<Follower>, StoreError> {
-        let mut cursor = FollowerCursor::parse(page_token)?;
-        let limit = limit.max(1);
-        let mut items = Vec::new();
-        while cursor.shard < keys::FOLLOWER_SHARDS && items.len() < limit {
-            let pk = keys::follower_partition(brand, cursor.shard);
-            let want = i32::try_from(limit - items.len()).unwrap_or(i32::MAX);
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .set_exclusive_start_key(cursor.after.as_deref().map(|sk| item_key(&pk, sk)))
-                .limit(want)
-                .consistent_read(true)
+    async fn count(&self, op: Op, part: Partition, up_to: u64) -> Answer<u64> {
+        let mut count: u64 = 0;
+        let mut start: Option<Attrs> = None;
+        loop {
+            let out = self
+                .query_of(&part)
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| sdk_error("list_followers", e))?;
-            for attrs in page.items.unwrap_or_default() {
-                let item = from_attrs::<Follower>(attrs)?;
-                cursor.after = Some(item.sk);
-                items.push(item.body);
+                .map_err(|e| sdk_error(op, e))?;
+            count += u64::try_from(out.count).unwrap_or(0);
+            if !more(out.last_evaluated_key.as_ref()) || count >= up_to {
+                return Ok(count);
             }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => {
-                    cursor.after = Some(text_of(&k, "sk"));
-                }
-                _ => {
-                    cursor.shard += 1;
-                    cursor.after = None;
-                }
-            }
+            start = out.last_evaluated_key;
         }
-        Ok(Page {
-            items,
-            next: cursor.token(),
-        })
     }
 
-    async fn list_promotions(
-        &self,
-        brand: &BrandId,
-        asin: Option<&str>,
-    ) -> Result<Vec<Promotion>, StoreError> {
-        let range = asin.map_or(Range::All, |a| Range::Prefix(format!("ASIN#{a}#")));
-        let pk = keys::promotions_of_brand(brand);
-        self.query(
-            "list_promotions",
-            Some("gsi1"),
-            "gsi1pk",
-            "gsi1sk",
-            &pk,
-            range,
-        )
-        .await
+    async fn checkpoint(&self, segment: Item<Segment>, expected: u64) -> Answer<SegmentWrite> {
+        self.checkpoint_segment(segment, expected).await
     }
 
-    async fn list_orders(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError> {
-        let (a, b) = keys::at_range(from, to);
-        let pk = keys::orders_of_brand(brand);
-        self.query(
-            "list_orders",
-            Some("gsi1"),
-            "gsi1pk",
-            "gsi1sk",
-            &pk,
-            Range::Between(a, b),
-        )
-        .await
-    }
-
-    async fn list_reviews(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Review>, StoreError> {
-        let (a, b) = keys::at_range(from, to);
-        let pk = keys::reviews_of_brand(brand);
-        self.query(
-            "list_reviews",
-            Some("gsi1"),
-            "gsi1pk",
-            "gsi1sk",
-            &pk,
-            Range::Between(a, b),
-        )
-        .await
+    async fn count_event(&self, marker: Item<MailEventRecord>) -> Answer<FeedbackOutcome> {
+        self.count_mail_event(marker).await
     }
 }

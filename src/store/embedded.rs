@@ -14,43 +14,41 @@
 //! through WAL mode (readers do not block the writer) and a busy timeout (a
 //! writer waits for another process's transaction instead of failing); if the
 //! timeout still expires the error is [`StoreError::Transient`].
+//!
+//! This file is the plumbing (connection, transactions, documents, the generic
+//! reads and writes, and how a [`When`] is checked against the stored
+//! document); each port module's checks and transactions of its own are in the
+//! file of the same name.
+
+mod campaigns;
+mod entities;
+mod feedback;
+mod idempotency;
+mod messages;
+mod records;
+mod sending;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::campaigns::check_edges;
-use super::entities::FollowerCursor;
-use super::idempotency::{Found, outcome_of};
-use super::item::{CapRecord, IdemRecord, IdemState, Item, from_micros};
-use super::keys;
-use super::merge::{self, Merged};
-use super::{
-    CampaignStore, CapOutcome, CapStore, ContactOutcome, ContactStore, CreateOutcome, Entity,
-    EntityChange, EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome, LedgerStore,
-    Page, StoreError, TransitionOutcome, UpsertOutcome,
+use super::StoreError;
+use super::backend::{
+    After, Answer, Backend, Chunk, Doc, Key, Op, Partition, Patch, Patched, Put, Span, When,
 };
-use crate::domain::brand::Brand;
-use crate::domain::campaign::{Campaign, CampaignStatus};
-use crate::domain::contact::Contact;
-use crate::domain::follower::Follower;
-use crate::domain::order::{Order, OrderRecord};
-use crate::domain::promotion::{Promotion, PromotionRecord};
-use crate::domain::review::Review;
-use crate::domain::send::SendRecord;
-use crate::domain::suppression::Suppression;
-use crate::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId};
-
-mod feedback;
-mod messages;
-mod sending;
+use super::entities::Entity;
+use super::feedback::{FeedbackOutcome, MailEventRecord};
+use super::item::Item;
+use super::sending::SegmentWrite;
+use crate::domain::segment::Segment;
 
 /// How long a writer waits for another process's transaction before giving up (transient).
 const BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(10);
@@ -170,37 +168,6 @@ impl EmbeddedStore {
         })
         .await
     }
-
-    async fn get_doc<T>(
-        &self,
-        op: &'static str,
-        pk: String,
-        sk: String,
-    ) -> Result<Option<T>, StoreError>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
-        self.run(op, move |conn| {
-            Ok(read::<T>(conn, op, &pk, &sk)?.map(|item| item.body))
-        })
-        .await
-    }
-
-    async fn query_gsi1<T>(
-        &self,
-        op: &'static str,
-        pk: String,
-        from: String,
-        to: String,
-    ) -> Result<Vec<T>, StoreError>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
-        self.run(op, move |conn| {
-            query_index(conn, op, "gsi1pk", "gsi1sk", &pk, &from, &to)
-        })
-        .await
-    }
 }
 
 /// Reads the raw JSON document of an item.
@@ -222,6 +189,10 @@ fn read_raw(
         .transpose()
 }
 
+fn decode<T: DeserializeOwned>(pk: &str, sk: &str, doc: Value) -> Result<Item<T>, StoreError> {
+    serde_json::from_value(doc).map_err(|e| StoreError::malformed(pk, sk, e))
+}
+
 /// Reads and decodes an item.
 fn read<T: DeserializeOwned>(
     conn: &Connection,
@@ -230,7 +201,7 @@ fn read<T: DeserializeOwned>(
     sk: &str,
 ) -> Result<Option<Item<T>>, StoreError> {
     read_raw(conn, op, pk, sk)?
-        .map(|v| serde_json::from_value(v).map_err(|e| StoreError::malformed(pk, sk, e)))
+        .map(|v| decode(pk, sk, v))
         .transpose()
 }
 
@@ -272,568 +243,248 @@ fn write<T: Serialize>(
     write_raw(conn, op, &to_doc(item)?)
 }
 
-/// Items of one index partition with `from <= sort key <= to`, in sort-key order.
-fn query_index<T: DeserializeOwned>(
+/// An attribute of a stored document, as a number.
+fn number(doc: &Value, name: &str) -> Option<i64> {
+    doc.get(name).and_then(Value::as_i64)
+}
+
+/// Whether a stored document's attribute is `value` (as the item layout encodes it).
+fn is(doc: &Value, name: &str, value: impl Serialize) -> bool {
+    serde_json::to_value(value).is_ok_and(|v| doc.get(name) == Some(&v))
+}
+
+/// Whether `when` holds for the stored document (`None`: no item).
+fn holds(when: &When, stored: Option<&Value>) -> bool {
+    match when {
+        When::Absent => stored.is_none(),
+        When::Exists => stored.is_some(),
+        When::CapFree(now) => records::cap_free(stored, *now),
+        When::KeyFree(now) => idempotency::key_free(stored, *now),
+        When::InProgress => idempotency::in_progress(stored),
+        When::StatusIn(statuses) => campaigns::status_in(stored, statuses),
+        When::Seq(expected) => sending::seq_is(stored, *expected),
+        When::Revision { exists, revision } => entities::revision_is(stored, *exists, *revision),
+        When::Reschedulable(triggered) => messages::reschedulable(stored, *triggered),
+        When::Claimable(now) => messages::claimable(stored, *now),
+        When::ClaimedBy(owner) => messages::claimed_by(stored, owner),
+    }
+}
+
+/// A conditional put inside a transaction.
+fn put_checked<T: Doc>(
     conn: &Connection,
     op: &'static str,
-    pk_col: &str,
-    sk_col: &str,
-    pk: &str,
-    from: &str,
-    to: &str,
-) -> Result<Vec<T>, StoreError> {
-    let sql_text = format!(
-        "SELECT pk, sk, doc FROM items WHERE {pk_col} = ?1 AND {sk_col} >= ?2 AND {sk_col} <= ?3 ORDER BY {sk_col}"
-    );
-    let mut stmt = conn.prepare_cached(&sql_text).map_err(sql(op))?;
-    let rows = stmt
-        .query_map(params![pk, from, to], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
+    item: &Item<T>,
+    when: &When,
+) -> Result<Put<T>, StoreError> {
+    let stored = read_raw(conn, op, &item.pk, &item.sk)?;
+    if holds(when, stored.as_ref()) {
+        write(conn, op, item)?;
+        return Ok(Put::Written);
+    }
+    Ok(Put::Refused(
+        stored
+            .map(|doc| decode(&item.pk, &item.sk, doc))
+            .transpose()?,
+    ))
+}
+
+/// The SQL of a range read of `part`: its index columns, and its bounds as
+/// parameters `?1` (partition), `?2` and `?3` (inclusive sort-key bounds).
+fn range_sql(part: &Partition) -> (String, [String; 3]) {
+    let (pk_col, sk_col) = part.index.attributes();
+    let (lo, hi) = part.sort.bounds();
+    let filter = format!("{pk_col} = ?1 AND {sk_col} >= ?2 AND {sk_col} <= ?3");
+    (filter, [part.pk.clone(), lo, hi])
+}
+
+/// One error reported for every put of a rolled-back batch.
+#[derive(Debug)]
+struct SharedError(Arc<StoreError>);
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the batch of writes failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for SharedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
+/// The error of a rolled-back batch, for each of its `n` writes.
+fn shared<T>(op: &'static str, e: StoreError, n: usize) -> Vec<Result<T, StoreError>> {
+    if n == 1 {
+        return vec![Err(e)];
+    }
+    let retryable = e.is_retryable();
+    let shared = Arc::new(e);
+    (0..n)
+        .map(|_| {
+            let source = Box::new(SharedError(Arc::clone(&shared)));
+            Err(if retryable {
+                StoreError::Transient { op, source }
+            } else {
+                StoreError::Permanent { op, source }
+            })
         })
-        .map_err(sql(op))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (pk, sk, doc) = row.map_err(sql(op))?;
-        let item: Item<T> =
-            serde_json::from_str(&doc).map_err(|e| StoreError::malformed(&pk, &sk, e))?;
-        out.push(item.body);
-    }
-    Ok(out)
-}
-
-/// The whole range of sort keys (every key the scheme writes is below U+10FFFF).
-fn all_keys() -> (String, String) {
-    (String::new(), "\u{10FFFF}".to_owned())
-}
-
-fn prefix_range(prefix: String) -> (String, String) {
-    let to = format!("{prefix}\u{10FFFF}");
-    (prefix, to)
-}
-
-/// Newest-wins write of an entity document, keeping `preserved` attributes of an existing item.
-fn upsert_doc(
-    conn: &Connection,
-    op: &'static str,
-    mut doc: Value,
-    preserved: &[&str],
-) -> Result<UpsertOutcome, StoreError> {
-    let (Some(pk), Some(sk)) = (text(&doc, "pk"), text(&doc, "sk")) else {
-        return Err(StoreError::encode("item", "item has no pk or sk"));
-    };
-    let new_version = doc.get("updatedAtMicros").and_then(Value::as_i64);
-    if let Some(existing) = read_raw(conn, op, &pk, &sk)? {
-        let old_version = existing.get("updatedAtMicros").and_then(Value::as_i64);
-        if old_version >= new_version {
-            return Ok(UpsertOutcome::Stale);
-        }
-        if let Value::Object(map) = &mut doc {
-            for attr in preserved {
-                if let Some(v) = existing.get(*attr) {
-                    map.insert((*attr).to_owned(), v.clone());
-                }
-            }
-        }
-    }
-    write_raw(conn, op, &doc)?;
-    Ok(UpsertOutcome::Written)
-}
-
-fn entity_doc(entity: &Entity) -> Result<Value, StoreError> {
-    to_doc(&Item::new(entity.keys(), entity).versioned(entity.updated_at()))
+        .collect()
 }
 
 #[async_trait]
-impl CampaignStore for EmbeddedStore {
-    async fn create_campaign(&self, campaign: &Campaign) -> Result<CreateOutcome, StoreError> {
-        let keys = keys::campaign(&campaign.id, &campaign.brand_id, campaign.status);
-        let doc = to_doc(&Item::new(keys, campaign))?;
-        self.tx("create_campaign", move |conn| {
-            let (pk, sk) = (
-                text(&doc, "pk").unwrap_or_default(),
-                text(&doc, "sk").unwrap_or_default(),
-            );
-            if read_raw(conn, "create_campaign", &pk, &sk)?.is_some() {
-                return Ok(CreateOutcome::AlreadyExists);
-            }
-            write_raw(conn, "create_campaign", &doc)?;
-            Ok(CreateOutcome::Created)
-        })
-        .await
+impl Backend for EmbeddedStore {
+    async fn get<T: Doc>(&self, op: Op, pk: &str, sk: &str) -> Answer<Option<Item<T>>> {
+        let (pk, sk) = (pk.to_owned(), sk.to_owned());
+        self.run(op, move |conn| read(conn, op, &pk, &sk)).await
     }
 
-    async fn get_campaign(&self, id: &CampaignId) -> Result<Option<Campaign>, StoreError> {
-        let (pk, sk) = keys::campaign_primary(id);
-        self.get_doc("get_campaign", pk, sk).await
-    }
-
-    async fn list_campaigns(
-        &self,
-        brand: &BrandId,
-        status: Option<CampaignStatus>,
-    ) -> Result<Vec<Campaign>, StoreError> {
-        let (from, to) = match status {
-            Some(s) => prefix_range(keys::campaign_status_prefix(s)),
-            None => all_keys(),
-        };
-        let mut items: Vec<Campaign> = self
-            .query_gsi1("list_campaigns", keys::campaigns_of_brand(brand), from, to)
-            .await?;
-        items.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        Ok(items)
-    }
-
-    async fn list_live_campaigns(
-        &self,
-        status: CampaignStatus,
-    ) -> Result<Vec<Campaign>, StoreError> {
-        let pk = keys::live_campaigns(status);
-        let (from, to) = all_keys();
-        self.run("list_live_campaigns", move |conn| {
-            query_index(
-                conn,
-                "list_live_campaigns",
-                "gsi2pk",
-                "gsi2sk",
-                &pk,
-                &from,
-                &to,
-            )
-        })
-        .await
-    }
-
-    async fn transition(
-        &self,
-        id: &CampaignId,
-        expected_from: &[CampaignStatus],
-        to: CampaignStatus,
-        reason: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<TransitionOutcome, StoreError> {
-        check_edges(expected_from, to)?;
-        let (pk, sk) = keys::campaign_primary(id);
-        let expected = expected_from.to_vec();
-        let reason = reason.map(str::to_owned);
-        self.tx("transition", move |conn| {
-            let Some(raw) = read_raw(conn, "transition", &pk, &sk)? else {
-                return Ok(TransitionOutcome::NotFound);
-            };
-            let item: Item<Campaign> = serde_json::from_value(raw.clone())
-                .map_err(|e| StoreError::malformed(&pk, &sk, e))?;
-            let mut campaign = item.body;
-            if !expected.contains(&campaign.status) {
-                return Ok(TransitionOutcome::Conflict {
-                    current: campaign.status,
-                });
-            }
-            campaign.status = to;
-            campaign.status_reason = reason;
-            campaign.updated_at = Some(at);
-            let keys = keys::campaign(&campaign.id, &campaign.brand_id, to);
-            let doc = to_doc(&Item::new(keys, &campaign))?;
-            write_raw(conn, "transition", &doc)?;
-            Ok(TransitionOutcome::Moved(campaign))
-        })
-        .await
-    }
-}
-
-#[async_trait]
-impl CapStore for EmbeddedStore {
-    async fn take_cap(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-        campaign: &CampaignId,
-        at: DateTime<Utc>,
-        cap: Duration,
-    ) -> Result<CapOutcome, StoreError> {
-        let next = at + cap;
-        let record = CapRecord {
-            brand_id: brand.clone(),
-            customer_id: customer.clone(),
-            campaign_id: campaign.clone(),
-            taken_at: at,
-            next_allowed_at: keys::micros(next),
-        };
-        let item =
-            Item::new(keys::cap(brand, customer), record).expiring(next + keys::cap_ttl_margin());
-        let now = keys::micros(at);
-        self.tx("take_cap", move |conn| {
-            if let Some(old) = read::<CapRecord>(conn, "take_cap", &item.pk, &item.sk)?
-                && old.body.next_allowed_at > now
-            {
-                return Ok(if old.body.campaign_id == item.body.campaign_id {
-                    CapOutcome::AlreadyHeld
-                } else {
-                    CapOutcome::Capped {
-                        until: from_micros(old.body.next_allowed_at),
-                    }
-                });
-            }
-            write(conn, "take_cap", &item)?;
-            Ok(CapOutcome::Taken)
-        })
-        .await
-    }
-}
-
-#[async_trait]
-impl LedgerStore for EmbeddedStore {
-    async fn record_send(&self, record: &SendRecord) -> Result<LedgerOutcome, StoreError> {
-        let item = Item::new(
-            keys::send(&record.campaign_id, &record.customer_id),
-            record.clone(),
-        );
-        self.tx("record_send", move |conn| {
-            if let Some(old) = read::<SendRecord>(conn, "record_send", &item.pk, &item.sk)? {
-                return Ok(LedgerOutcome::AlreadyRecorded(old.body));
-            }
-            write(conn, "record_send", &item)?;
-            Ok(LedgerOutcome::Inserted)
-        })
-        .await
-    }
-
-    async fn get_send(
-        &self,
-        campaign: &CampaignId,
-        customer: &CustomerId,
-    ) -> Result<Option<SendRecord>, StoreError> {
-        let k = keys::send(campaign, customer);
-        self.get_doc("get_send", k.pk, k.sk).await
-    }
-}
-
-#[async_trait]
-impl ContactStore for EmbeddedStore {
-    async fn put_contact(&self, contact: &Contact) -> Result<ContactOutcome, StoreError> {
-        let item = Item::new(
-            keys::contact_item(&contact.review_id, contact.sent_at),
-            contact.clone(),
-        );
-        self.tx("put_contact", move |conn| {
-            if let Some(old) = read::<Contact>(conn, "put_contact", &item.pk, &item.sk)? {
-                return Ok(ContactOutcome::AlreadyContacted(old.body));
-            }
-            write(conn, "put_contact", &item)?;
-            Ok(ContactOutcome::Inserted)
-        })
-        .await
-    }
-
-    async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError> {
-        let k = keys::contact(review);
-        self.get_doc("get_contact", k.pk, k.sk).await
-    }
-
-    async fn list_contacts(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Contact>, StoreError> {
-        let (a, b) = keys::at_range(from, to);
-        self.query_gsi1("list_contacts", keys::CONTACTS.to_owned(), a, b)
+    async fn put_if<T: Doc>(&self, op: Op, item: Item<T>, when: When) -> Answer<Put<T>> {
+        self.tx(op, move |conn| put_checked(conn, op, &item, &when))
             .await
     }
-}
 
-#[async_trait]
-impl IdempotencyStore for EmbeddedStore {
-    async fn begin(
-        &self,
-        scope: &str,
-        key: &str,
-        request_hash: &str,
-        at: DateTime<Utc>,
-        lease: Duration,
-        ttl: Duration,
-    ) -> Result<IdempotencyOutcome, StoreError> {
-        let record = IdemRecord {
-            scope: scope.to_owned(),
-            key: key.to_owned(),
-            request_hash: request_hash.to_owned(),
-            state: IdemState::InProgress,
-            response: None,
-            created_at: at,
-            lease_until: Some((at + lease).timestamp()),
-        };
-        let item = Item::new(keys::idempotency(scope, key), record).expiring(at + ttl);
-        let now = at.timestamp();
-        self.tx("idempotency_begin", move |conn| {
-            if let Some(old) = read::<IdemRecord>(conn, "idempotency_begin", &item.pk, &item.sk)?
-                && old.expires_at.is_none_or(|exp| exp > now)
-                && !(old.body.state == IdemState::InProgress
-                    && old.body.lease_until.is_some_and(|until| until <= now))
-            {
-                return outcome_of(&old);
+    async fn put_all_if<T: Doc>(&self, op: Op, puts: Vec<(Item<T>, When)>) -> Vec<Answer<Put<T>>> {
+        let n = puts.len();
+        let all = self
+            .tx(op, move |conn| {
+                puts.iter()
+                    .map(|(item, when)| put_checked(conn, op, item, when))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await;
+        match all {
+            Ok(done) => done.into_iter().map(Ok).collect(),
+            // The transaction rolled back: nothing was written.
+            Err(e) => shared(op, e, n),
+        }
+    }
+
+    async fn patch_if<T: Doc>(&self, op: Op, patch: Patch, when: When) -> Answer<Patched<T>> {
+        self.tx(op, move |conn| {
+            let (pk, sk) = (patch.key.0.as_str(), patch.key.1.as_str());
+            let stored = read_raw(conn, op, pk, sk)?;
+            if !holds(&when, stored.as_ref()) {
+                return Ok(Err(stored.map(|d| decode(pk, sk, d)).transpose()?));
             }
-            write(conn, "idempotency_begin", &item)?;
-            Ok(Found::New)
-        })
-        .await
-        .and_then(|o| o.resolve(request_hash))
-    }
-
-    async fn complete(&self, scope: &str, key: &str, response: &Value) -> Result<(), StoreError> {
-        let k = keys::idempotency(scope, key);
-        let response = response.to_string();
-        let what = format!("idempotency record {scope}/{key}");
-        self.tx("idempotency_complete", move |conn| {
-            let Some(mut item) = read::<IdemRecord>(conn, "idempotency_complete", &k.pk, &k.sk)?
-            else {
-                return Err(StoreError::Missing { what });
+            let Some(mut doc) = stored else {
+                return Err(StoreError::Missing {
+                    what: format!("{pk}/{sk} to patch"),
+                });
             };
-            item.body.state = IdemState::Complete;
-            item.body.response = Some(response);
-            item.body.lease_until = None;
-            write(conn, "idempotency_complete", &item)
+            patch.apply(&mut doc);
+            write_raw(conn, op, &doc)?;
+            Ok(Ok(decode(pk, sk, doc)?))
         })
         .await
     }
 
-    async fn release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
-        let k = keys::idempotency(scope, key);
-        self.tx("idempotency_release", move |conn| {
-            if let Some(item) = read::<IdemRecord>(conn, "idempotency_release", &k.pk, &k.sk)?
-                && item.body.state == IdemState::InProgress
-            {
+    async fn delete_if(&self, op: Op, (pk, sk): Key, when: When) -> Answer<()> {
+        self.tx(op, move |conn| {
+            if holds(&when, read_raw(conn, op, &pk, &sk)?.as_ref()) {
                 conn.execute(
                     "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-                    params![k.pk, k.sk],
+                    params![pk, sk],
                 )
-                .map_err(sql("idempotency_release"))?;
+                .map_err(sql(op))?;
             }
             Ok(())
         })
         .await
     }
-}
 
-impl EmbeddedStore {
-    /// Read, fold, write back in one transaction (the transaction is the concurrency check).
-    async fn merge_item<T, F>(
-        &self,
-        op: &'static str,
-        pk: String,
-        sk: String,
-        fold: F,
-    ) -> Result<UpsertOutcome, StoreError>
-    where
-        T: Merged,
-        F: FnOnce(Option<T>) -> Option<T> + Send + 'static,
-    {
+    async fn upsert_item(&self, op: Op, item: Item<Entity>) -> Answer<bool> {
+        let preserved = item.body.preserved();
+        let doc = to_doc(&item)?;
         self.tx(op, move |conn| {
-            let old = read::<T>(conn, op, &pk, &sk)?;
-            let revision = old.as_ref().and_then(|i| i.revision).unwrap_or(0);
-            let Some(body) = fold(old.map(|i| i.body)) else {
-                return Ok(UpsertOutcome::Stale);
-            };
-            let mut item = Item::new(body.keys(), body);
-            item.updated_at_micros = Some(keys::micros(item.body.version()));
-            item.revision = Some(revision + 1);
-            write(conn, op, &item)?;
-            Ok(UpsertOutcome::Written)
+            entities::upsert_doc(conn, op, doc, preserved)
         })
         .await
     }
-}
 
-#[async_trait]
-impl EntityStore for EmbeddedStore {
-    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError> {
-        let (pk, sk) = change.primary();
-        match change.clone() {
-            EntityChange::Follow(c) => {
-                let suppressed = self
-                    .get_suppression(&c.brand_id, &c.customer_id)
-                    .await?
-                    .is_some();
-                self.merge_item("merge", pk, sk, move |old| {
-                    merge::follow(&c, old, suppressed)
+    async fn query<T: Doc>(&self, op: &'static str, part: Partition) -> Result<Vec<T>, StoreError> {
+        let (filter, [pk, lo, hi]) = range_sql(&part);
+        let (_, sk_col) = part.index.attributes();
+        let text = format!("SELECT pk, sk, doc FROM items WHERE {filter} ORDER BY {sk_col}");
+        self.run(op, move |conn| {
+            let mut stmt = conn.prepare_cached(&text).map_err(sql(op))?;
+            let rows = stmt
+                .query_map(params![pk, lo, hi], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get(2)?,
+                    ))
                 })
-                .await
+                .map_err(sql(op))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (pk, sk, doc): (String, String, String) = row.map_err(sql(op))?;
+                let item: Item<T> =
+                    serde_json::from_str(&doc).map_err(|e| StoreError::malformed(&pk, &sk, e))?;
+                out.push(item.body);
             }
-            EntityChange::Order(c) => {
-                self.merge_item("merge", pk, sk, move |old| merge::order(&c, old))
-                    .await
-            }
-            EntityChange::Promotion(c) => {
-                self.merge_item("merge", pk, sk, move |old| merge::promotion(&c, old))
-                    .await
-            }
-        }
-    }
-
-    async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
-        let doc = entity_doc(entity)?;
-        let preserved = entity.preserved();
-        self.tx("upsert", move |conn| {
-            upsert_doc(conn, "upsert", doc, preserved)
+            Ok(out)
         })
         .await
     }
 
-    async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
-        let change = suppression.clone();
-        let record = keys::suppression(&suppression.brand_id, &suppression.customer_id);
-        let follower = keys::follower(&suppression.brand_id, &suppression.customer_id);
-        // One transaction: the fold of the stored record and the follower flag.
-        self.tx("suppress", move |conn| {
-            let old = read::<Suppression>(conn, "suppress", &record.pk, &record.sk)?;
-            let revision = old.as_ref().and_then(|i| i.revision).unwrap_or(0);
-            let outcome = match merge::suppression(&change, old.map(|i| i.body)) {
-                Some(body) => {
-                    let mut item = Item::new(merge::Merged::keys(&body), body);
-                    item.updated_at_micros = Some(keys::micros(item.body.updated_at));
-                    item.revision = Some(revision + 1);
-                    write(conn, "suppress", &item)?;
-                    UpsertOutcome::Written
-                }
-                None => UpsertOutcome::Stale,
-            };
-            if let Some(mut f) = read_raw(conn, "suppress", &follower.pk, &follower.sk)?
-                && f.get("suppressed") != Some(&Value::Bool(true))
-            {
-                if let Value::Object(map) = &mut f {
-                    map.insert("suppressed".to_owned(), Value::Bool(true));
-                }
-                write_raw(conn, "suppress", &f)?;
-            }
-            Ok(outcome)
-        })
-        .await
-    }
-
-    async fn get_brand(&self, brand: &BrandId) -> Result<Option<Brand>, StoreError> {
-        let k = keys::brand(brand);
-        self.get_doc("get_brand", k.pk, k.sk).await
-    }
-
-    async fn get_follower(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Follower>, StoreError> {
-        let k = keys::follower(brand, customer);
-        self.get_doc("get_follower", k.pk, k.sk).await
-    }
-
-    async fn get_suppression(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Suppression>, StoreError> {
-        let k = keys::suppression(brand, customer);
-        self.get_doc("get_suppression", k.pk, k.sk).await
-    }
-
-    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
-        let (pk, sk) = keys::promotion_primary(id);
-        let record: Option<PromotionRecord> = self.get_doc("get_promotion", pk, sk).await?;
-        Ok(record.and_then(|r| r.promotion()))
-    }
-
-    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let (pk, sk) = keys::order_primary(id);
-        let record: Option<OrderRecord> = self.get_doc("get_order", pk, sk).await?;
-        Ok(record.and_then(|r| r.order()))
-    }
-
-    async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
-        let (pk, sk) = keys::review_primary(id);
-        self.get_doc("get_review", pk, sk).await
-    }
-
-    async fn list_followers(
-        &self,
-        brand: &BrandId,
-        page_token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page<Follower>, StoreError> {
-        let mut cursor = FollowerCursor::parse(page_token)?;
-        let brand = brand.clone();
-        let limit = limit.max(1);
-        self.run("list_followers", move |conn| {
+    async fn page<T: Doc>(&self, op: Op, span: Span) -> Answer<Chunk<T>> {
+        let (filter, [pk, lo, hi]) = range_sql(&span.part);
+        let (_, sk_col) = span.part.index.attributes();
+        let text = format!(
+            "SELECT pk, sk, {sk_col}, doc FROM items WHERE {filter} AND {sk_col} > ?4 \
+             ORDER BY {sk_col} LIMIT ?5"
+        );
+        let after = span.after.map(|a| a.index_sk).unwrap_or_default();
+        let limit = span.limit.max(1);
+        let want = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(op, move |conn| {
+            let mut stmt = conn.prepare_cached(&text).map_err(sql(op))?;
+            let rows = stmt
+                .query_map(params![pk, lo, hi, after, want], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
+                .map_err(sql(op))?;
             let mut items = Vec::new();
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT sk, doc FROM items WHERE pk = ?1 AND sk > ?2 ORDER BY sk LIMIT ?3",
-                )
-                .map_err(sql("list_followers"))?;
-            while cursor.shard < keys::FOLLOWER_SHARDS && items.len() < limit {
-                let pk = keys::follower_partition(&brand, cursor.shard);
-                let want = limit - items.len();
-                let after = cursor.after.clone().unwrap_or_default();
-                let rows = stmt
-                    .query_map(params![pk, after, want as i64], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                    })
-                    .map_err(sql("list_followers"))?;
-                let mut got = 0;
-                for row in rows {
-                    let (sk, doc) = row.map_err(sql("list_followers"))?;
-                    let item: Item<Follower> = serde_json::from_str(&doc)
-                        .map_err(|e| StoreError::malformed(&pk, &sk, e))?;
-                    items.push(item.body);
-                    cursor.after = Some(sk);
-                    got += 1;
-                }
-                if got < want {
-                    cursor.shard += 1;
-                    cursor.after = None;
-                }
+            for row in rows {
+                let (pk, sk, index_sk, doc): (String, String, String, String) =
+                    row.map_err(sql(op))?;
+                let item: Item<T> =
+                    serde_json::from_str(&doc).map_err(|e| StoreError::malformed(&pk, &sk, e))?;
+                items.push((After { index_sk, pk, sk }, item.body));
             }
-            Ok(Page {
-                items,
-                next: cursor.token(),
-            })
+            let more = items.len() >= limit;
+            Ok(Chunk { items, more })
         })
         .await
     }
 
-    async fn list_promotions(
-        &self,
-        brand: &BrandId,
-        asin: Option<&str>,
-    ) -> Result<Vec<Promotion>, StoreError> {
-        let (from, to) = match asin {
-            Some(a) => prefix_range(format!("ASIN#{a}#")),
-            None => all_keys(),
-        };
-        self.query_gsi1(
-            "list_promotions",
-            keys::promotions_of_brand(brand),
-            from,
-            to,
-        )
+    async fn count(&self, op: Op, part: Partition, up_to: u64) -> Answer<u64> {
+        let (filter, [pk, lo, hi]) = range_sql(&part);
+        let text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM items WHERE {filter} LIMIT ?4)");
+        let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
+        self.run(op, move |conn| {
+            let n: i64 = conn
+                .query_row(&text, params![pk, lo, hi, up_to], |row| row.get(0))
+                .map_err(sql(op))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
         .await
     }
 
-    async fn list_orders(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError> {
-        let (a, b) = keys::at_range(from, to);
-        self.query_gsi1("list_orders", keys::orders_of_brand(brand), a, b)
-            .await
+    async fn checkpoint(&self, segment: Item<Segment>, expected: u64) -> Answer<SegmentWrite> {
+        self.tx("checkpoint_while_sending", move |conn| {
+            sending::checkpoint(conn, &segment, expected)
+        })
+        .await
     }
 
-    async fn list_reviews(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Review>, StoreError> {
-        let (a, b) = keys::at_range(from, to);
-        self.query_gsi1("list_reviews", keys::reviews_of_brand(brand), a, b)
-            .await
+    async fn count_event(&self, marker: Item<MailEventRecord>) -> Answer<FeedbackOutcome> {
+        self.tx("count_feedback", move |conn| {
+            feedback::count_event(conn, &marker)
+        })
+        .await
     }
 }

@@ -4,12 +4,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::backend::{self, After, Backend, Partition, Patch, SortKeys, Walk, When};
+use super::item::Item;
 use super::keys::{self, Keys};
+use super::merge::{self, merge_item};
 use super::{EntityChange, StoreError};
 use crate::domain::brand::Brand;
 use crate::domain::follower::Follower;
-use crate::domain::order::Order;
-use crate::domain::promotion::Promotion;
+use crate::domain::order::{Order, OrderRecord};
+use crate::domain::promotion::{Promotion, PromotionRecord};
 use crate::domain::review::Review;
 use crate::domain::suppression::Suppression;
 use crate::domain::{BrandId, CustomerId, OrderId, PromotionId, ReviewId};
@@ -169,6 +172,36 @@ pub trait EntityStore: Send + Sync {
     ) -> Result<Vec<Review>, StoreError>;
 }
 
+/// A walk over a brand's follower shards.
+struct FollowerWalk<'a> {
+    brand: &'a BrandId,
+    cursor: FollowerCursor,
+}
+
+impl Walk for FollowerWalk<'_> {
+    fn partition(&self) -> Option<(Partition, Option<After>)> {
+        let c = &self.cursor;
+        (c.shard < keys::FOLLOWER_SHARDS).then(|| {
+            let pk = keys::follower_partition(self.brand, c.shard);
+            let after = c.after.clone().map(|sk| After {
+                index_sk: sk.clone(),
+                pk: pk.clone(),
+                sk,
+            });
+            (Partition::table(pk, SortKeys::All), after)
+        })
+    }
+
+    fn read(&mut self, at: After) {
+        self.cursor.after = Some(at.sk);
+    }
+
+    fn next_partition(&mut self) {
+        self.cursor.shard += 1;
+        self.cursor.after = None;
+    }
+}
+
 /// A follower page position: the shard and the last sort key read in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FollowerCursor {
@@ -199,5 +232,126 @@ impl FollowerCursor {
     pub fn token(&self) -> Option<String> {
         (self.shard < keys::FOLLOWER_SHARDS)
             .then(|| format!("{}:{}", self.shard, self.after.as_deref().unwrap_or("")))
+    }
+}
+
+#[async_trait]
+impl<B: Backend> EntityStore for B {
+    async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
+        let item = Item::new(entity.keys(), entity.clone()).versioned(entity.updated_at());
+        let written = self.upsert_item("upsert", item).await?;
+        Ok(if written {
+            UpsertOutcome::Written
+        } else {
+            UpsertOutcome::Stale
+        })
+    }
+
+    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError> {
+        merge::merge(self, change).await
+    }
+
+    async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
+        let k = keys::suppression(&suppression.brand_id, &suppression.customer_id);
+        let outcome = merge_item(self, "suppress", k.key(), |old| {
+            merge::suppression(suppression, old)
+        })
+        .await?;
+        // Flag the follower if there is one (none is fine: the condition fails). The
+        // revision moves too, so a concurrent merge of the follower re-reads the flag.
+        let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
+        let flag = Patch::of(k.key())
+            .set("suppressed", true)?
+            .increment("revision");
+        let _flagged = self
+            .patch_if::<Follower>("suppress", flag, When::Exists)
+            .await?;
+        Ok(outcome)
+    }
+
+    async fn get_brand(&self, brand: &BrandId) -> Result<Option<Brand>, StoreError> {
+        backend::body(self, "get_brand", keys::brand(brand).key()).await
+    }
+
+    async fn get_follower(
+        &self,
+        brand: &BrandId,
+        customer: &CustomerId,
+    ) -> Result<Option<Follower>, StoreError> {
+        backend::body(self, "get_follower", keys::follower(brand, customer).key()).await
+    }
+
+    async fn get_suppression(
+        &self,
+        brand: &BrandId,
+        customer: &CustomerId,
+    ) -> Result<Option<Suppression>, StoreError> {
+        let key = keys::suppression(brand, customer).key();
+        backend::body(self, "get_suppression", key).await
+    }
+
+    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
+        let key = keys::promotion_primary(id);
+        let record: Option<PromotionRecord> = backend::body(self, "get_promotion", key).await?;
+        Ok(record.and_then(|r| r.promotion()))
+    }
+
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let record: Option<OrderRecord> =
+            backend::body(self, "get_order", keys::order_primary(id)).await?;
+        Ok(record.and_then(|r| r.order()))
+    }
+
+    async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
+        backend::body(self, "get_review", keys::review_primary(id)).await
+    }
+
+    async fn list_followers(
+        &self,
+        brand: &BrandId,
+        page_token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError> {
+        let mut walk = FollowerWalk {
+            brand,
+            cursor: FollowerCursor::parse(page_token)?,
+        };
+        let items = backend::walk(self, "list_followers", &mut walk, limit).await?;
+        Ok(Page {
+            items,
+            next: walk.cursor.token(),
+        })
+    }
+
+    async fn list_promotions(
+        &self,
+        brand: &BrandId,
+        asin: Option<&str>,
+    ) -> Result<Vec<Promotion>, StoreError> {
+        let sort = SortKeys::prefix(asin.map(keys::promotion_asin_prefix));
+        let part = Partition::gsi1(keys::promotions_of_brand(brand), sort);
+        self.query("list_promotions", part).await
+    }
+
+    async fn list_orders(
+        &self,
+        brand: &BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Order>, StoreError> {
+        let pk = keys::orders_of_brand(brand);
+        self.query("list_orders", Partition::in_period(pk, from, to))
+            .await
+    }
+
+    async fn list_reviews(
+        &self,
+        brand: &BrandId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Review>, StoreError> {
+        let pk = keys::reviews_of_brand(brand);
+        self.query("list_reviews", Partition::in_period(pk, from, to))
+            .await
     }
 }

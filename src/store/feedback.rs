@@ -10,10 +10,12 @@
 //! EventBridge's 24-hour retry window. The counters are cumulative per brand.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::backend::{self, Backend};
+use super::item::Item;
+use super::{StoreError, keys};
 use crate::domain::BrandId;
 
 /// How long the marker of a counted event is kept.
@@ -58,6 +60,16 @@ pub struct FeedbackCounts {
 }
 
 impl FeedbackCounts {
+    /// The counters after one more event of `kind`.
+    pub(crate) fn add(mut self, kind: FeedbackKind) -> Self {
+        match kind {
+            FeedbackKind::Delivered => self.delivered += 1,
+            FeedbackKind::Complained => self.complained += 1,
+            FeedbackKind::Bounced => self.bounced += 1,
+        }
+        self
+    }
+
     /// Complaints over deliveries (0 before any delivery).
     pub fn complaint_rate(&self) -> f64 {
         if self.delivered == 0 {
@@ -123,4 +135,31 @@ pub(crate) struct MailEventRecord {
     pub brand_id: BrandId,
     pub kind: FeedbackKind,
     pub counted_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl<B: Backend> FeedbackStore for B {
+    async fn count_feedback(
+        &self,
+        brand: &BrandId,
+        event_key: &str,
+        kind: FeedbackKind,
+        at: DateTime<Utc>,
+    ) -> Result<FeedbackOutcome, StoreError> {
+        let record = MailEventRecord {
+            event_key: event_key.to_owned(),
+            brand_id: brand.clone(),
+            kind,
+            counted_at: at,
+        };
+        let marker = Item::new(keys::mail_event(event_key), record)
+            .expiring(at + Duration::days(MARKER_TTL_DAYS));
+        self.count_event(marker).await
+    }
+
+    async fn feedback_counts(&self, brand: &BrandId) -> Result<FeedbackCounts, StoreError> {
+        let record: Option<FeedbackRecord> =
+            backend::body(self, "feedback_counts", keys::feedback(brand).key()).await?;
+        Ok(record.map(|r| r.counts).unwrap_or_default())
+    }
 }

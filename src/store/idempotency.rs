@@ -5,8 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use serde_json::Value;
 
-use super::StoreError;
+use super::backend::{Backend, Patch, Put, When};
 use super::item::{IdemRecord, IdemState, Item};
+use super::{StoreError, keys};
 
 /// What [`IdempotencyStore::begin`] found.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,47 +52,86 @@ pub trait IdempotencyStore: Send + Sync {
     async fn release(&self, scope: &str, key: &str) -> Result<(), StoreError>;
 }
 
-/// What an existing, live idempotency record means, before comparing the request hash.
-pub(crate) enum Found {
-    New,
-    Existing {
-        hash: String,
-        state: IdemState,
-        response: Option<String>,
-        pk: String,
-        sk: String,
-    },
+/// How many times a claim refused by a record deleted since is tried again.
+const CLAIM_ATTEMPTS: usize = 4;
+
+/// What a live record found by a claim means for this request.
+fn resolve(stored: Item<IdemRecord>, request_hash: &str) -> Result<IdempotencyOutcome, StoreError> {
+    let record = stored.body;
+    if record.request_hash != request_hash {
+        return Ok(IdempotencyOutcome::Mismatch);
+    }
+    if record.state == IdemState::InProgress {
+        return Ok(IdempotencyOutcome::InProgress);
+    }
+    let value = match record.response {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::malformed(&stored.pk, &stored.sk, e))?,
+        None => Value::Null,
+    };
+    Ok(IdempotencyOutcome::Replay(value))
 }
 
-impl Found {
-    pub(crate) fn resolve(self, request_hash: &str) -> Result<IdempotencyOutcome, StoreError> {
-        match self {
-            Self::New => Ok(IdempotencyOutcome::New),
-            Self::Existing { hash, .. } if hash != request_hash => Ok(IdempotencyOutcome::Mismatch),
-            Self::Existing {
-                state: IdemState::InProgress,
-                ..
-            } => Ok(IdempotencyOutcome::InProgress),
-            Self::Existing {
-                response, pk, sk, ..
-            } => {
-                let value = match response {
-                    Some(text) => serde_json::from_str(&text)
-                        .map_err(|e| StoreError::malformed(&pk, &sk, e))?,
-                    None => Value::Null,
-                };
-                Ok(IdempotencyOutcome::Replay(value))
+#[async_trait]
+impl<B: Backend> IdempotencyStore for B {
+    async fn begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        at: DateTime<Utc>,
+        lease: Duration,
+        ttl: Duration,
+    ) -> Result<IdempotencyOutcome, StoreError> {
+        let record = IdemRecord {
+            scope: scope.to_owned(),
+            key: key.to_owned(),
+            request_hash: request_hash.to_owned(),
+            state: IdemState::InProgress,
+            response: None,
+            created_at: at,
+            lease_until: Some((at + lease).timestamp()),
+        };
+        let item = Item::new(keys::idempotency(scope, key), record).expiring(at + ttl);
+        for _ in 0..CLAIM_ATTEMPTS {
+            let free = When::KeyFree(at.timestamp());
+            match self.put_if("idempotency_begin", item.clone(), free).await? {
+                Put::Written => return Ok(IdempotencyOutcome::New),
+                Put::Refused(Some(stored)) => return resolve(stored, request_hash),
+                // Deleted since the condition failed: the key is free again.
+                Put::Refused(None) => {}
             }
         }
+        Err(StoreError::Transient {
+            op: "idempotency_begin",
+            source: "the idempotency record kept vanishing under the claim".into(),
+        })
     }
-}
 
-pub(crate) fn outcome_of(old: &Item<IdemRecord>) -> Result<Found, StoreError> {
-    Ok(Found::Existing {
-        hash: old.body.request_hash.clone(),
-        state: old.body.state,
-        response: old.body.response.clone(),
-        pk: old.pk.clone(),
-        sk: old.sk.clone(),
-    })
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let patch = Patch::of(keys::idempotency(scope, key).key())
+            .set("state", IdemState::Complete)?
+            .set("response", response.to_string())?
+            .remove("leaseUntil");
+        match self
+            .patch_if::<IdemRecord>("idempotency_complete", patch, When::Exists)
+            .await?
+        {
+            Ok(_) => Ok(()),
+            Err(_) => Err(StoreError::Missing {
+                what: format!("idempotency record {scope}/{key}"),
+            }),
+        }
+    }
+
+    async fn release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        let key = keys::idempotency(scope, key).key();
+        self.delete_if("idempotency_release", key, When::InProgress)
+            .await
+    }
 }

@@ -59,6 +59,31 @@ impl Keys {
             ..Self::default()
         }
     }
+
+    /// The primary key alone.
+    pub fn key(&self) -> (String, String) {
+        (self.pk.clone(), self.sk.clone())
+    }
+}
+
+impl From<(String, String)> for Keys {
+    /// A primary key without index keys (an item not yet known well enough to index).
+    fn from((pk, sk): (String, String)) -> Self {
+        Self::primary(pk, &sk)
+    }
+}
+
+/// A primary key listed in GSI1.
+fn listed(primary: (String, String), gsi1: (String, String)) -> Keys {
+    Keys {
+        gsi1: Some(gsi1),
+        ..primary.into()
+    }
+}
+
+/// An index sort key placing `id` at an instant: `AT#{instant}#{kind}#{id}`.
+fn at_key(at: DateTime<Utc>, kind: &str, id: &str) -> String {
+    format!("AT#{}#{kind}#{id}", sortable_instant(at))
 }
 
 /// An instant as fixed-width RFC 3339 UTC with microseconds: sorts as text.
@@ -76,14 +101,18 @@ pub fn brand(brand: &BrandId) -> Keys {
     Keys::primary(format!("BRAND#{brand}"), "PROFILE")
 }
 
-/// FNV-1a of a customer id: stable across processes and versions.
-fn customer_hash(customer: &CustomerId) -> u32 {
+/// FNV-1a: stable across processes and versions.
+fn fnv1a(text: &str) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;
-    for byte in customer.as_str().bytes() {
+    for byte in text.bytes() {
         hash ^= u32::from(byte);
         hash = hash.wrapping_mul(0x0100_0193);
     }
     hash
+}
+
+fn customer_hash(customer: &CustomerId) -> u32 {
+    fnv1a(customer.as_str())
 }
 
 /// The follower shard a customer lives in (the hash's low bits).
@@ -198,15 +227,15 @@ pub fn promotions_of_brand(brand: &BrandId) -> String {
     format!("BRAND#{brand}#PROMOTIONS")
 }
 
+/// GSI1 sort-key prefix of a brand's promotions on one product.
+pub fn promotion_asin_prefix(asin: &str) -> String {
+    format!("ASIN#{asin}#")
+}
+
 /// A promotion.
 pub fn promotion(id: &PromotionId, brand: &BrandId, asin: &str) -> Keys {
-    Keys {
-        gsi1: Some((
-            promotions_of_brand(brand),
-            format!("ASIN#{asin}#PROMOTION#{id}"),
-        )),
-        ..Keys::primary(format!("PROMOTION#{id}"), "PROMOTION")
-    }
+    let sk = format!("{}PROMOTION#{id}", promotion_asin_prefix(asin));
+    listed(promotion_primary(id), (promotions_of_brand(brand), sk))
 }
 
 /// The primary key of a promotion.
@@ -222,13 +251,8 @@ pub fn orders_of_brand(brand: &BrandId) -> String {
 /// An order: listed by brand and purchase instant (GSI1). Orders are not indexed by
 /// day any more: the sequences job reads the due index of buyer messages instead.
 pub fn order(id: &OrderId, brand: &BrandId, purchased_at: DateTime<Utc>) -> Keys {
-    Keys {
-        gsi1: Some((
-            orders_of_brand(brand),
-            format!("AT#{}#ORDER#{id}", sortable_instant(purchased_at)),
-        )),
-        ..Keys::primary(format!("ORDER#{id}"), "ORDER")
-    }
+    let sk = at_key(purchased_at, "ORDER", id.as_str());
+    listed(order_primary(id), (orders_of_brand(brand), sk))
 }
 
 /// The buyer-message ledger entry of (order, message type): one per pair
@@ -249,13 +273,8 @@ pub fn reviews_of_brand(brand: &BrandId) -> String {
 
 /// A review.
 pub fn review(id: &ReviewId, brand: &BrandId, posted_at: DateTime<Utc>) -> Keys {
-    Keys {
-        gsi1: Some((
-            reviews_of_brand(brand),
-            format!("AT#{}#REVIEW#{id}", sortable_instant(posted_at)),
-        )),
-        ..Keys::primary(format!("REVIEW#{id}"), "REVIEW")
-    }
+    let sk = at_key(posted_at, "REVIEW", id.as_str());
+    listed(review_primary(id), (reviews_of_brand(brand), sk))
 }
 
 /// The primary key of a review.
@@ -282,13 +301,8 @@ pub const CONTACTS: &str = "CONTACTS";
 
 /// A contact as stored: its primary key and its place among [`CONTACTS`].
 pub fn contact_item(review: &ReviewId, sent_at: DateTime<Utc>) -> Keys {
-    Keys {
-        gsi1: Some((
-            CONTACTS.to_owned(),
-            format!("AT#{}#REVIEW#{review}", sortable_instant(sent_at)),
-        )),
-        ..contact(review)
-    }
+    let sk = at_key(sent_at, "REVIEW", review.as_str());
+    listed(contact(review).key(), (CONTACTS.to_owned(), sk))
 }
 
 /// The frequency-cap record of a (brand, customer).
@@ -324,12 +338,7 @@ pub fn cap_ttl_margin() -> chrono::Duration {
 
 /// The due-index shard of an order (FNV-1a, as [`follower_shard`]).
 pub fn due_shard(order: &OrderId) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in order.as_str().bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash % DUE_SHARDS
+    fnv1a(order.as_str()) % DUE_SHARDS
 }
 
 /// GSI2 partition of the buyer messages due on a (UTC) day, one shard of it.
@@ -344,7 +353,7 @@ pub fn message_entry(order: &OrderId, message_type: &str, due: Option<DateTime<U
         gsi2: due.map(|at| {
             (
                 due_partition(at.date_naive(), due_shard(order)),
-                format!("AT#{}#ORDER#{order}#{message_type}", sortable_instant(at)),
+                at_key(at, "ORDER", &format!("{order}#{message_type}")),
             )
         }),
         ..message(order, message_type)

@@ -1,15 +1,18 @@
 //! Merged entities: changes that update part of an item (a follow, an order's
 //! shipment, a promotion's end) and may arrive before, after or instead of the
-//! event that creates the item. Both adapters read the item, fold the change in
-//! with the pure functions of [`crate::domain`], and write it back under an
-//! optimistic-concurrency check on the item's `revision` (SQLite: inside one
-//! `BEGIN IMMEDIATE` transaction; DynamoDB: a conditional put, retried on conflict).
+//! event that creates the item. The item is read, the change folded in with the
+//! pure functions of [`crate::domain`], and the result written back under an
+//! optimistic-concurrency check on the item's `revision` ([`When::Revision`]),
+//! retried with the item that won when another write came first.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::backend::{Backend, Put, When};
+use super::item::Item;
 use super::keys::{self, Keys};
+use super::{StoreError, UpsertOutcome};
 use crate::domain::follower::{FollowChange, Follower};
 use crate::domain::order::{OrderChange, OrderRecord};
 use crate::domain::promotion::{PromotionChange, PromotionRecord};
@@ -61,14 +64,7 @@ impl Merged for OrderRecord {
     fn keys(&self) -> Keys {
         match (&self.brand_id, self.purchased_at) {
             (Some(brand), Some(at)) => keys::order(&self.order_id, brand, at),
-            _ => {
-                let (pk, sk) = keys::order_primary(&self.order_id);
-                Keys {
-                    pk,
-                    sk,
-                    ..Keys::default()
-                }
-            }
+            _ => keys::order_primary(&self.order_id).into(),
         }
     }
     fn version(&self) -> DateTime<Utc> {
@@ -80,14 +76,7 @@ impl Merged for PromotionRecord {
     fn keys(&self) -> Keys {
         match &self.asin {
             Some(asin) => keys::promotion(&self.promotion_id, &self.brand_id, asin),
-            None => {
-                let (pk, sk) = keys::promotion_primary(&self.promotion_id);
-                Keys {
-                    pk,
-                    sk,
-                    ..Keys::default()
-                }
-            }
+            None => keys::promotion_primary(&self.promotion_id).into(),
         }
     }
     fn version(&self) -> DateTime<Utc> {
@@ -147,4 +136,65 @@ pub(crate) fn promotion(
         PromotionRecord::new(change.promotion_id.clone(), change.brand_id.clone())
     });
     record.apply(change).then_some(record)
+}
+
+/// How many times a merge re-reads and retries after losing a concurrent write.
+const MERGE_ATTEMPTS: usize = 16;
+
+/// The item a merge writes: the keys the document now knows, the version
+/// newest-wins compares, and the next revision.
+fn stamped<T: Merged>(body: T, revision: Option<i64>) -> Item<T> {
+    let version = body.version();
+    let mut item = Item::new(body.keys(), body).versioned(version);
+    item.revision = Some(revision.unwrap_or(0) + 1);
+    item
+}
+
+/// Read, fold, write back on the revision read; on a lost race, fold again into
+/// the item that won. `Stale` when the fold changes nothing.
+pub(crate) async fn merge_item<T: Merged>(
+    store: &impl Backend,
+    op: &'static str,
+    (pk, sk): (String, String),
+    fold: impl Fn(Option<T>) -> Option<T> + Send + Sync,
+) -> Result<UpsertOutcome, StoreError> {
+    let mut current: Option<Item<T>> = store.get(op, &pk, &sk).await?;
+    for _ in 0..MERGE_ATTEMPTS {
+        let revision = current.as_ref().and_then(|i| i.revision);
+        let exists = current.is_some();
+        let Some(body) = fold(current.take().map(|i| i.body)) else {
+            return Ok(UpsertOutcome::Stale);
+        };
+        let when = When::Revision { exists, revision };
+        match store.put_if(op, stamped(body, revision), when).await? {
+            Put::Written => return Ok(UpsertOutcome::Written),
+            Put::Refused(winner) => current = winner,
+        }
+    }
+    Err(StoreError::Transient {
+        op,
+        source: format!("{MERGE_ATTEMPTS} concurrent writes won over this merge").into(),
+    })
+}
+
+/// Folds a change into its item ([`super::EntityStore::merge`]).
+pub(crate) async fn merge(
+    store: &impl Backend,
+    change: &EntityChange,
+) -> Result<UpsertOutcome, StoreError> {
+    let key = change.primary();
+    match change {
+        EntityChange::Follow(c) => {
+            let k = keys::suppression(&c.brand_id, &c.customer_id);
+            let suppressed = store
+                .get::<Suppression>("merge", &k.pk, &k.sk)
+                .await?
+                .is_some();
+            merge_item(store, "merge", key, |old| follow(c, old, suppressed)).await
+        }
+        EntityChange::Order(c) => merge_item(store, "merge", key, |old| order(c, old)).await,
+        EntityChange::Promotion(c) => {
+            merge_item(store, "merge", key, |old| promotion(c, old)).await
+        }
+    }
 }

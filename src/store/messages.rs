@@ -27,6 +27,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::backend::{self, After, Backend, Partition, Put, SortKeys, Walk, When};
+use super::item::Item;
 use super::keys::{self, Keys};
 use super::{Page, StoreError, UpsertOutcome};
 use crate::domain::{BrandId, CustomerId, OrderId};
@@ -219,6 +221,34 @@ pub trait MessageStore: Send + Sync {
 /// year), so a mistaken period cannot read without end.
 pub(crate) const MAX_DUE_DAYS: i64 = 366;
 
+/// A walk over the due index, partition after partition, up to `until`.
+struct DueWalk {
+    cursor: DueCursor,
+    until: DateTime<Utc>,
+    due: SortKeys,
+}
+
+impl Walk for DueWalk {
+    fn partition(&self) -> Option<(Partition, Option<After>)> {
+        let c = &self.cursor;
+        (!c.done(self.until)).then(|| {
+            let after = c
+                .after
+                .clone()
+                .map(|(index_sk, pk, sk)| After { index_sk, pk, sk });
+            (Partition::gsi2(c.partition(), self.due.clone()), after)
+        })
+    }
+
+    fn read(&mut self, at: After) {
+        self.cursor.after = Some((at.index_sk, at.pk, at.sk));
+    }
+
+    fn next_partition(&mut self) {
+        self.cursor.next_partition();
+    }
+}
+
 /// A position in the due index: the partition (day, shard) and the last entry read
 /// in it (its index sort key and primary key, what DynamoDB resumes from).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,5 +308,77 @@ impl DueCursor {
             return None;
         }
         serde_json::to_string(self).ok()
+    }
+}
+
+#[async_trait]
+impl<B: Backend> MessageStore for B {
+    async fn schedule_message(&self, entry: &MessageRecord) -> Result<UpsertOutcome, StoreError> {
+        let item = Item::new(entry.keys(), entry.clone());
+        let when = When::Reschedulable(entry.triggered_at_micros);
+        Ok(match self.put_if("schedule_message", item, when).await? {
+            Put::Written => UpsertOutcome::Written,
+            Put::Refused(_) => UpsertOutcome::Stale,
+        })
+    }
+
+    async fn claim_message(
+        &self,
+        record: &MessageRecord,
+        lease_now: DateTime<Utc>,
+    ) -> Result<MessageClaim, StoreError> {
+        let op = "claim_message";
+        let item = Item::new(record.keys(), record.clone());
+        let (pk, sk) = (item.pk.clone(), item.sk.clone());
+        let when = When::Claimable(keys::micros(lease_now));
+        match self.put_if(op, item, when).await? {
+            Put::Written => Ok(MessageClaim::Claimed),
+            Put::Refused(Some(held)) => Ok(MessageClaim::Held(Box::new(held.body))),
+            Put::Refused(None) => Err(StoreError::Transient {
+                op,
+                source: format!("message {pk}/{sk} reported as held, then gone").into(),
+            }),
+        }
+    }
+
+    async fn finish_message(&self, record: &MessageRecord) -> Result<MessageFinish, StoreError> {
+        let item = Item::new(record.keys(), record.clone());
+        let when = When::ClaimedBy(record.owner.clone());
+        Ok(match self.put_if("finish_message", item, when).await? {
+            Put::Written => MessageFinish::Finished,
+            Put::Refused(stored) => MessageFinish::Lost(stored.map(|i| Box::new(i.body))),
+        })
+    }
+
+    async fn get_message(
+        &self,
+        order: &OrderId,
+        message_type: &str,
+    ) -> Result<Option<MessageRecord>, StoreError> {
+        backend::body(
+            self,
+            "get_message",
+            keys::message(order, message_type).key(),
+        )
+        .await
+    }
+
+    async fn list_due_messages(
+        &self,
+        from_day: NaiveDate,
+        until: DateTime<Utc>,
+        page_token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<MessageRecord>, StoreError> {
+        let mut walk = DueWalk {
+            cursor: DueCursor::parse(page_token, from_day, until)?,
+            until,
+            due: SortKeys::between(keys::due_until(until)),
+        };
+        let items = backend::walk(self, "list_due_messages", &mut walk, limit).await?;
+        Ok(Page {
+            items,
+            next: walk.cursor.token(until),
+        })
     }
 }

@@ -11,7 +11,13 @@
 //! Both adapters share one key scheme ([`keys`]) and one item layout
 //! (`pk`, `sk`, `gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`, the domain document's
 //! camelCase attributes, and the TTL attribute `expiresAt`).
+//!
+//! Each port module implements its trait once, for every adapter, over the
+//! primitives an adapter provides (`backend`): the rules, the conditions they
+//! write under and what a refused write means live there; the adapters
+//! (`dynamodb/`, `embedded/`, one file per port module) add only the mechanism.
 
+mod backend;
 mod campaigns;
 pub mod dynamodb;
 pub mod embedded;
@@ -41,29 +47,25 @@ pub use sending::{
     checkpoint_segment, claim_segment, progress_of, release_segment,
 };
 
-/// The whole storage port: what handlers and jobs hold (`Arc<dyn Store>`).
-pub trait Store:
-    CampaignStore
-    + CapStore
-    + LedgerStore
-    + ContactStore
-    + IdempotencyStore
-    + EntityStore
-    + SendStore
-    + FeedbackStore
-    + MessageStore
-{
+/// Declares [`Store`] as every trait of the port, and implements it for whatever
+/// implements them all (the list is written once).
+macro_rules! whole_port {
+    ($($part:ident),+) => {
+        /// The whole storage port: what handlers and jobs hold (`Arc<dyn Store>`).
+        pub trait Store: $($part +)+ {}
+
+        impl<T: $($part +)+> Store for T {}
+    };
 }
 
-impl<T> Store for T where
-    T: CampaignStore
-        + CapStore
-        + LedgerStore
-        + ContactStore
-        + IdempotencyStore
-        + EntityStore
-        + SendStore
-        + FeedbackStore
-        + MessageStore
-{
-}
+whole_port!(
+    CampaignStore,
+    CapStore,
+    LedgerStore,
+    ContactStore,
+    IdempotencyStore,
+    EntityStore,
+    SendStore,
+    FeedbackStore,
+    MessageStore
+);

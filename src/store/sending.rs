@@ -3,14 +3,16 @@
 //! frequency cap taken for a whole wave at once (still one conditional write
 //! per recipient).
 //!
-//! The adapters provide primitives only: a put-if-absent plan, a segment
-//! write conditional on its `seq`, point and range reads. The decisions (who
-//! may claim a segment, when a checkpoint counts as saved, what a campaign's
-//! progress is) are written once here, over those primitives.
+//! The adapters provide primitives only ([`super::backend`]): a put-if-absent
+//! plan, a segment write conditional on its `seq`, point and range reads. The
+//! decisions (who may claim a segment, when a checkpoint counts as saved, what a
+//! campaign's progress is) are written once here, over those primitives.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
+use super::backend::{self, After, Backend, Partition, Put, SortKeys, Span, When};
+use super::item::Item;
 use super::{CapOutcome, Page, StoreError, keys};
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::follower::Follower;
@@ -228,7 +230,125 @@ pub async fn release_segment(store: &dyn SendStore, next: &Segment) -> Result<bo
     store.put_segment(next, next.seq.checked_sub(1)).await
 }
 
-/// The sort-key bounds a follower range is read with (both adapters).
-pub(crate) fn range_bounds(range: FollowerRange) -> (String, String) {
-    keys::follower_bucket_range(range.lo, range.hi)
+/// The follower partition of a range, in its sort-key bounds; eventually
+/// consistent: a follower written a moment ago may be missed by a walk exactly
+/// as if it had followed a moment later.
+fn follower_range(brand: &BrandId, range: FollowerRange) -> Partition {
+    let pk = keys::follower_partition(brand, range.shard);
+    let bounds = keys::follower_bucket_range(range.lo, range.hi);
+    Partition::table(pk, SortKeys::between(bounds)).eventually_consistent()
+}
+
+fn segment_item(segment: &Segment) -> Item<Segment> {
+    Item::new(
+        keys::segment(&segment.campaign_id, segment.index),
+        segment.clone(),
+    )
+}
+
+#[async_trait]
+impl<B: Backend> SendStore for B {
+    async fn take_caps(
+        &self,
+        takes: &[CapTake],
+        at: DateTime<Utc>,
+        cap: Duration,
+    ) -> Vec<Result<CapOutcome, StoreError>> {
+        super::records::take_caps(self, takes, at, cap).await
+    }
+
+    async fn list_follower_range(
+        &self,
+        brand: &BrandId,
+        range: FollowerRange,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<Page<Follower>, StoreError> {
+        let part = follower_range(brand, range);
+        let after = after.map(|c| {
+            let sk = keys::follower_sk(c);
+            After {
+                index_sk: sk.clone(),
+                pk: part.pk.clone(),
+                sk,
+            }
+        });
+        let span = Span {
+            part,
+            after,
+            limit: limit.max(1),
+        };
+        let chunk = self.page::<Follower>("list_follower_range", span).await?;
+        let items: Vec<Follower> = chunk.items.into_iter().map(|(_, f)| f).collect();
+        let next = chunk
+            .more
+            .then(|| items.last().map(|f| f.customer_id.to_string()))
+            .flatten();
+        Ok(Page { items, next })
+    }
+
+    async fn count_follower_range(
+        &self,
+        brand: &BrandId,
+        range: FollowerRange,
+        up_to: u64,
+    ) -> Result<u64, StoreError> {
+        let part = follower_range(brand, range);
+        self.count("count_follower_range", part, up_to).await
+    }
+
+    async fn create_plan(&self, plan: &SendPlan) -> Result<SendPlan, StoreError> {
+        let item = Item::new(keys::send_plan(&plan.campaign_id), plan.clone());
+        Ok(
+            match self.put_if("create_plan", item, When::Absent).await? {
+                Put::Refused(Some(stored)) => stored.body,
+                Put::Written | Put::Refused(None) => plan.clone(),
+            },
+        )
+    }
+
+    async fn get_plan(&self, campaign: &CampaignId) -> Result<Option<SendPlan>, StoreError> {
+        backend::body(self, "get_plan", keys::send_plan(campaign).key()).await
+    }
+
+    async fn put_segment(
+        &self,
+        segment: &Segment,
+        expected: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let put = self
+            .put_if("put_segment", segment_item(segment), When::Seq(expected))
+            .await?;
+        Ok(matches!(put, Put::Written))
+    }
+
+    async fn checkpoint_while_sending(
+        &self,
+        segment: &Segment,
+        expected: u64,
+    ) -> Result<SegmentWrite, StoreError> {
+        self.checkpoint(segment_item(segment), expected).await
+    }
+
+    async fn get_segment(
+        &self,
+        campaign: &CampaignId,
+        index: u32,
+    ) -> Result<Option<Segment>, StoreError> {
+        backend::body(self, "get_segment", keys::segment(campaign, index).key()).await
+    }
+
+    async fn list_segments(&self, campaign: &CampaignId) -> Result<Vec<Segment>, StoreError> {
+        let pk = keys::segment(campaign, 0).pk;
+        let part = Partition::table(pk, SortKeys::Prefix(keys::SEGMENT_PREFIX.to_owned()));
+        self.query("list_segments", part).await
+    }
+}
+
+/// Whether a campaign in `status` may still be checkpointed; the write's answer when not.
+pub(crate) fn still_sending(status: Option<CampaignStatus>) -> Result<(), SegmentWrite> {
+    match status {
+        Some(CampaignStatus::Sending) => Ok(()),
+        other => Err(SegmentWrite::Stopped(other)),
+    }
 }

@@ -6,7 +6,7 @@ use crate::common;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use engage::domain::brand::{Brand, Marketplace};
 use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::domain::contact::{Contact, ContactReason};
@@ -31,8 +31,25 @@ use crate::common::{campaign, follower, t};
 /// How many tasks race in the concurrency tests.
 const RACERS: usize = 8;
 
+/// Upserts `entity`.
+async fn upsert(s: &Arc<dyn Store>, entity: Entity) -> UpsertOutcome {
+    s.upsert(&entity).await.unwrap()
+}
+
+/// Takes the week-long cap of (b1, `customer`) for `campaign` at 2026-11-20T08:00.
+async fn take_week_cap(s: &dyn Store, customer: &str, campaign: String) -> CapOutcome {
+    let (b, cu, c) = (
+        BrandId::new("b1"),
+        CustomerId::new(customer),
+        CampaignId::new(campaign),
+    );
+    let (at, week) = (t("2026-11-20T08:00:00Z"), Duration::days(7));
+    s.take_cap(&b, &cu, &c, at, week).await.unwrap()
+}
+
 mod contract {
     use super::*;
+    use engage::store::UpsertOutcome::{Stale, Written};
 
     pub async fn campaign_create_get_list(s: Arc<dyn Store>) {
         let c1 = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
@@ -324,94 +341,53 @@ mod contract {
     }
 
     pub async fn idempotency_new_in_progress_replay_mismatch(s: Arc<dyn Store>) {
+        use IdempotencyOutcome::{InProgress, Mismatch, New, Replay};
         let at = t("2026-11-01T10:00:00Z");
         let day = Duration::days(1);
         let scope = "campaigns:seller-1";
-        assert_eq!(
-            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
-            IdempotencyOutcome::New
-        );
-        assert_eq!(
-            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
-            IdempotencyOutcome::InProgress
-        );
-        assert_eq!(
-            s.begin(scope, "k1", "h2", at, day, day).await.unwrap(),
-            IdempotencyOutcome::Mismatch
-        );
+        // A claim in `scope` kept a day, its lease `lease`, made `after` the first one.
+        let begin = |key: &'static str, hash: &'static str, after: Duration, lease: Duration| {
+            let s = Arc::clone(&s);
+            async move {
+                s.begin(scope, key, hash, at + after, lease, day)
+                    .await
+                    .unwrap()
+            }
+        };
+        let zero = Duration::zero();
+        assert_eq!(begin("k1", "h1", zero, day).await, New);
+        assert_eq!(begin("k1", "h1", zero, day).await, InProgress);
+        assert_eq!(begin("k1", "h2", zero, day).await, Mismatch);
         let response =
             json!({"status": 201, "body": {"id": "c1", "n": 1.5, "list": [1, "a", null]}});
         s.complete(scope, "k1", &response).await.unwrap();
-        assert_eq!(
-            s.begin(scope, "k1", "h1", at + Duration::hours(1), day, day)
-                .await
-                .unwrap(),
-            IdempotencyOutcome::Replay(response.clone())
-        );
-        assert_eq!(
-            s.begin(scope, "k1", "h2", at + Duration::hours(1), day, day)
-                .await
-                .unwrap(),
-            IdempotencyOutcome::Mismatch
-        );
+        let hour = Duration::hours(1);
+        assert_eq!(begin("k1", "h1", hour, day).await, Replay(response.clone()));
+        assert_eq!(begin("k1", "h2", hour, day).await, Mismatch);
         // Another scope is another key space.
-        assert_eq!(
-            s.begin("campaigns:seller-2", "k1", "h2", at, day, day)
-                .await
-                .unwrap(),
-            IdempotencyOutcome::New
-        );
+        let other = s.begin("campaigns:seller-2", "k1", "h2", at, day, day);
+        assert_eq!(other.await.unwrap(), New);
         // Release drops an in-progress claim, never a completed one.
-        assert_eq!(
-            s.begin(scope, "k2", "h1", at, day, day).await.unwrap(),
-            IdempotencyOutcome::New
-        );
+        assert_eq!(begin("k2", "h1", zero, day).await, New);
         s.release(scope, "k2").await.unwrap();
-        assert_eq!(
-            s.begin(scope, "k2", "h9", at, day, day).await.unwrap(),
-            IdempotencyOutcome::New
-        );
+        assert_eq!(begin("k2", "h9", zero, day).await, New);
         s.release(scope, "k1").await.unwrap();
-        assert_eq!(
-            s.begin(scope, "k1", "h1", at, day, day).await.unwrap(),
-            IdempotencyOutcome::Replay(response)
-        );
+        assert_eq!(begin("k1", "h1", zero, day).await, Replay(response));
         // Past its retention the record counts as absent, whatever TTL did.
-        assert_eq!(
-            s.begin(scope, "k1", "h3", at + day, day, day)
-                .await
-                .unwrap(),
-            IdempotencyOutcome::New
-        );
+        assert_eq!(begin("k1", "h3", day, day).await, New);
         // A claim left in progress is taken over once its lease has passed (business
         // clock), not after the retention: its request died.
         let lease = Duration::seconds(60);
-        assert_eq!(
-            s.begin(scope, "k5", "h1", at, lease, day).await.unwrap(),
-            IdempotencyOutcome::New
-        );
-        assert_eq!(
-            s.begin(scope, "k5", "h1", at + Duration::seconds(59), lease, day)
-                .await
-                .unwrap(),
-            IdempotencyOutcome::InProgress
-        );
-        assert_eq!(
-            s.begin(scope, "k5", "h1", at + lease, lease, day)
-                .await
-                .unwrap(),
-            IdempotencyOutcome::New
-        );
+        assert_eq!(begin("k5", "h1", zero, lease).await, New);
+        let just_before = Duration::seconds(59);
+        assert_eq!(begin("k5", "h1", just_before, lease).await, InProgress);
+        assert_eq!(begin("k5", "h1", lease, lease).await, New);
         // A completed record has no lease: replayed for the whole retention.
         s.complete(scope, "k5", &json!({"done": true}))
             .await
             .unwrap();
-        assert_eq!(
-            s.begin(scope, "k5", "h1", at + Duration::hours(2), lease, day)
-                .await
-                .unwrap(),
-            IdempotencyOutcome::Replay(json!({"done": true}))
-        );
+        let replay = Replay(json!({"done": true}));
+        assert_eq!(begin("k5", "h1", Duration::hours(2), lease).await, replay);
         // Completing a key never claimed is an error, not a silent success.
         let err = s.complete(scope, "never", &json!({})).await.unwrap_err();
         assert!(matches!(err, StoreError::Missing { .. }), "{err}");
@@ -433,25 +409,13 @@ mod contract {
         let v2 = brand("v2", "2026-11-02T00:00:00Z");
         let v1 = brand("v1", "2026-11-01T00:00:00Z");
         let v3 = brand("v3", "2026-11-03T00:00:00.000001Z");
-        assert_eq!(
-            s.upsert(&Entity::Brand(v2.clone())).await.unwrap(),
-            UpsertOutcome::Written
-        );
+        assert_eq!(upsert(&s, Entity::Brand(v2.clone())).await, Written);
         // Out of order: older event arrives late.
-        assert_eq!(
-            s.upsert(&Entity::Brand(v1)).await.unwrap(),
-            UpsertOutcome::Stale
-        );
+        assert_eq!(upsert(&s, Entity::Brand(v1)).await, Stale);
         // Repeated event.
-        assert_eq!(
-            s.upsert(&Entity::Brand(v2.clone())).await.unwrap(),
-            UpsertOutcome::Stale
-        );
+        assert_eq!(upsert(&s, Entity::Brand(v2.clone())).await, Stale);
         assert_eq!(s.get_brand(&b).await.unwrap(), Some(v2));
-        assert_eq!(
-            s.upsert(&Entity::Brand(v3.clone())).await.unwrap(),
-            UpsertOutcome::Written
-        );
+        assert_eq!(upsert(&s, Entity::Brand(v3.clone())).await, Written);
         assert_eq!(s.get_brand(&b).await.unwrap(), Some(v3));
 
         // Promotions: newest wins, listed by brand and product.
@@ -469,20 +433,15 @@ mod contract {
         let mut cancelled = p.clone();
         cancelled.state = PromotionState::Canceled;
         cancelled.updated_at = t("2026-11-05T00:00:00Z");
-        s.upsert(&Entity::Promotion(cancelled.clone()))
-            .await
-            .unwrap();
-        assert_eq!(
-            s.upsert(&Entity::Promotion(p.clone())).await.unwrap(),
-            UpsertOutcome::Stale
-        );
+        upsert(&s, Entity::Promotion(cancelled.clone())).await;
+        assert_eq!(upsert(&s, Entity::Promotion(p.clone())).await, Stale);
         assert_eq!(
             s.get_promotion(&p.promotion_id).await.unwrap(),
             Some(cancelled)
         );
         p.promotion_id = PromotionId::new("p2");
         p.asin = "B02".to_owned();
-        s.upsert(&Entity::Promotion(p.clone())).await.unwrap();
+        upsert(&s, Entity::Promotion(p.clone())).await;
         assert_eq!(s.list_promotions(&b, None).await.unwrap().len(), 2);
         assert_eq!(s.list_promotions(&b, Some("B02")).await.unwrap(), vec![p]);
         assert!(
@@ -515,7 +474,7 @@ mod contract {
                 return_received: None,
                 updated_at: at,
             };
-            s.upsert(&Entity::Order(order.clone())).await.unwrap();
+            upsert(&s, Entity::Order(order.clone())).await;
             assert_eq!(s.get_order(&order.order_id).await.unwrap(), Some(order));
             let review = Review {
                 review_id: ReviewId::new(format!("r{i}")),
@@ -530,7 +489,7 @@ mod contract {
                 posted_at: at + Duration::days(5),
                 updated_at: at + Duration::days(5),
             };
-            s.upsert(&Entity::Review(review.clone())).await.unwrap();
+            upsert(&s, Entity::Review(review.clone())).await;
             assert_eq!(s.get_review(&review.review_id).await.unwrap(), Some(review));
         }
         let orders = s
@@ -550,7 +509,7 @@ mod contract {
     pub async fn follower_state_and_suppression_travel_with_the_item(s: Arc<dyn Store>) {
         let (b, cu) = (BrandId::new("b1"), CustomerId::new("cu1"));
         let f1 = follower("b1", "cu1", t("2026-10-01T00:00:00Z"));
-        s.upsert(&Entity::Follower(f1.clone())).await.unwrap();
+        upsert(&s, Entity::Follower(f1.clone())).await;
         assert!(s.get_follower(&b, &cu).await.unwrap().unwrap().reachable());
 
         let sup = Suppression {
@@ -560,8 +519,8 @@ mod contract {
             scopes: vec![SuppressionScope::Message],
             updated_at: t("2026-10-05T00:00:00Z"),
         };
-        assert_eq!(s.suppress(&sup).await.unwrap(), UpsertOutcome::Written);
-        assert_eq!(s.suppress(&sup).await.unwrap(), UpsertOutcome::Stale);
+        assert_eq!(s.suppress(&sup).await.unwrap(), Written);
+        assert_eq!(s.suppress(&sup).await.unwrap(), Stale);
         assert_eq!(s.get_suppression(&b, &cu).await.unwrap(), Some(sup));
         let got = s.get_follower(&b, &cu).await.unwrap().unwrap();
         assert!(got.suppressed && !got.reachable());
@@ -570,23 +529,14 @@ mod contract {
         let mut unfollow = f1.clone();
         unfollow.unfollowed = true;
         unfollow.updated_at = t("2026-10-06T00:00:00Z");
-        assert_eq!(
-            s.upsert(&Entity::Follower(unfollow)).await.unwrap(),
-            UpsertOutcome::Written
-        );
-        assert_eq!(
-            s.upsert(&Entity::Follower(f1.clone())).await.unwrap(),
-            UpsertOutcome::Stale
-        );
+        assert_eq!(upsert(&s, Entity::Follower(unfollow)).await, Written);
+        assert_eq!(upsert(&s, Entity::Follower(f1.clone())).await, Stale);
         let got = s.get_follower(&b, &cu).await.unwrap().unwrap();
         assert!(got.unfollowed && got.suppressed);
 
         // A newer follow re-follows but keeps the suppression.
         let refollow = follower("b1", "cu1", t("2026-10-07T00:00:00Z"));
-        assert_eq!(
-            s.upsert(&Entity::Follower(refollow)).await.unwrap(),
-            UpsertOutcome::Written
-        );
+        assert_eq!(upsert(&s, Entity::Follower(refollow)).await, Written);
         let got = s.get_follower(&b, &cu).await.unwrap().unwrap();
         assert!(!got.unfollowed && got.suppressed, "{got:?}");
 
@@ -613,7 +563,7 @@ mod contract {
                 followed_at: t("2026-10-08T00:00:00Z"),
             },
         });
-        assert_eq!(s.merge(&change).await.unwrap(), UpsertOutcome::Written);
+        assert_eq!(s.merge(&change).await.unwrap(), Written);
         let got = s.get_follower(&b, &stranger).await.unwrap().unwrap();
         assert!(got.suppressed && !got.reachable(), "{got:?}");
     }
@@ -625,39 +575,22 @@ mod contract {
             s.feedback_counts(&b).await.unwrap(),
             FeedbackCounts::default()
         );
-        let first = s
-            .count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at)
-            .await
-            .unwrap();
-        assert_eq!(
-            first,
-            FeedbackOutcome::Counted(FeedbackCounts {
-                delivered: 1,
-                complained: 0,
-                bounced: 0
-            })
-        );
-        let again = s
-            .count_feedback(&b, "m1#Delivery", FeedbackKind::Delivered, at)
-            .await
-            .unwrap();
-        assert_eq!(
-            again,
-            FeedbackOutcome::Repeat(FeedbackCounts {
-                delivered: 1,
-                complained: 0,
-                bounced: 0
-            })
-        );
-        s.count_feedback(&b, "m2#Delivery", FeedbackKind::Delivered, at)
-            .await
-            .unwrap();
-        s.count_feedback(&b, "m1#Complaint", FeedbackKind::Complained, at)
-            .await
-            .unwrap();
-        s.count_feedback(&b, "m3#Bounce", FeedbackKind::Bounced, at)
-            .await
-            .unwrap();
+        let count = |brand: &BrandId, key: &'static str, kind: FeedbackKind| {
+            let (s, brand) = (Arc::clone(&s), brand.clone());
+            async move { s.count_feedback(&brand, key, kind, at).await.unwrap() }
+        };
+        let one = FeedbackCounts {
+            delivered: 1,
+            complained: 0,
+            bounced: 0,
+        };
+        let first = count(&b, "m1#Delivery", FeedbackKind::Delivered).await;
+        assert_eq!(first, FeedbackOutcome::Counted(one));
+        let again = count(&b, "m1#Delivery", FeedbackKind::Delivered).await;
+        assert_eq!(again, FeedbackOutcome::Repeat(one));
+        count(&b, "m2#Delivery", FeedbackKind::Delivered).await;
+        count(&b, "m1#Complaint", FeedbackKind::Complained).await;
+        count(&b, "m3#Bounce", FeedbackKind::Bounced).await;
         let counts = s.feedback_counts(&b).await.unwrap();
         assert_eq!(
             counts,
@@ -673,9 +606,7 @@ mod contract {
             s.feedback_counts(&other).await.unwrap(),
             FeedbackCounts::default()
         );
-        s.count_feedback(&other, "m9#Delivery", FeedbackKind::Delivered, at)
-            .await
-            .unwrap();
+        count(&other, "m9#Delivery", FeedbackKind::Delivered).await;
         assert_eq!(s.feedback_counts(&other).await.unwrap().delivered, 1);
         assert_eq!(s.feedback_counts(&b).await.unwrap().delivered, 2);
     }
@@ -728,15 +659,15 @@ mod contract {
         let at = t("2026-10-01T00:00:00Z");
         let total = 53;
         for i in 0..total {
-            s.upsert(&Entity::Follower(follower("b1", &format!("cu{i:03}"), at)))
-                .await
-                .unwrap();
+            upsert(
+                &s,
+                Entity::Follower(follower("b1", &format!("cu{i:03}"), at)),
+            )
+            .await;
         }
         // Another brand's followers never show up.
         for i in 0..5 {
-            s.upsert(&Entity::Follower(follower("b2", &format!("x{i}"), at)))
-                .await
-                .unwrap();
+            upsert(&s, Entity::Follower(follower("b2", &format!("x{i}"), at))).await;
         }
         for limit in [1, 7, 53, 500] {
             let mut seen = Vec::new();
@@ -769,17 +700,18 @@ mod contract {
         );
     }
 
-    /// Runs `RACERS` copies of `f` at once and returns their results.
-    async fn race<T, F, Fut>(f: F) -> Vec<T>
+    /// Runs `RACERS` copies of `f` at once, each with its own handle on `s`, and
+    /// returns their results.
+    async fn race<T, F, Fut>(s: &Arc<dyn Store>, f: F) -> Vec<T>
     where
         T: Send + 'static,
-        F: Fn(usize) -> Fut,
+        F: Fn(Arc<dyn Store>, usize) -> Fut,
         Fut: std::future::Future<Output = T> + Send + 'static,
     {
         let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
         let mut handles = Vec::new();
         for i in 0..RACERS {
-            let fut = f(i);
+            let fut = f(Arc::clone(s), i);
             let barrier = Arc::clone(&barrier);
             handles.push(tokio::spawn(async move {
                 barrier.wait().await;
@@ -793,22 +725,24 @@ mod contract {
         out
     }
 
+    /// How many of `results` are `outcome`.
+    fn how_many<T: PartialEq>(results: &[T], outcome: &T) -> usize {
+        results.iter().filter(|r| *r == outcome).count()
+    }
+
     /// Suppressions are merged, never overwritten: a bounce, a complaint and
     /// unsubscribes of both scopes racing for one (brand, customer), the unsubscribes
     /// stamped later than the bounce, end in one record with the bounce and every scope;
     /// a later-stamped unsubscribe arriving alone afterwards changes nothing.
     pub async fn race_suppress_never_loses_a_bounce(s: Arc<dyn Store>) {
         let (b, cu) = (BrandId::new("b1"), CustomerId::new("cu1"));
-        s.upsert(&Entity::Follower(follower(
-            "b1",
-            "cu1",
-            t("2026-10-01T00:00:00Z"),
-        )))
-        .await
-        .unwrap();
+        upsert(
+            &s,
+            Entity::Follower(follower("b1", "cu1", t("2026-10-01T00:00:00Z"))),
+        )
+        .await;
         let at = t("2026-10-05T00:00:00Z");
-        let results = race(|i| {
-            let s = Arc::clone(&s);
+        let results = race(&s, |s, i| {
             let (b, cu) = (b.clone(), cu.clone());
             async move {
                 let (reason, scope) = match i {
@@ -830,7 +764,7 @@ mod contract {
             }
         })
         .await;
-        assert!(results.contains(&UpsertOutcome::Written));
+        assert!(results.contains(&Written));
         let got = s.get_suppression(&b, &cu).await.unwrap().unwrap();
         assert_eq!(got.reason, SuppressionReason::Bounce, "{got:?}");
         assert_eq!(
@@ -845,7 +779,7 @@ mod contract {
             Some(SuppressionScope::Campaign),
             at + Duration::days(30),
         );
-        assert_eq!(s.suppress(&late).await.unwrap(), UpsertOutcome::Stale);
+        assert_eq!(s.suppress(&late).await.unwrap(), Stale);
         assert_eq!(s.get_suppression(&b, &cu).await.unwrap(), Some(got));
     }
 
@@ -977,13 +911,13 @@ mod contract {
         // Follower ranges: every follower of the brand in exactly one segment's ranges, paged.
         let at = t("2026-10-01T00:00:00Z");
         for i in 0..40 {
-            s.upsert(&Entity::Follower(follower("b1", &format!("f{i:02}"), at)))
-                .await
-                .unwrap();
+            upsert(
+                &s,
+                Entity::Follower(follower("b1", &format!("f{i:02}"), at)),
+            )
+            .await;
         }
-        s.upsert(&Entity::Follower(follower("b2", "other", at)))
-            .await
-            .unwrap();
+        upsert(&s, Entity::Follower(follower("b2", "other", at))).await;
         let b = BrandId::new("b1");
         for of in [1, 3, 8] {
             let mut seen = Vec::new();
@@ -1042,19 +976,13 @@ mod contract {
     }
 
     pub async fn race_create_campaign(s: Arc<dyn Store>) {
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                let mut c = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
-                c.nickname = format!("racer {i}");
-                s.create_campaign(&c).await.unwrap()
-            }
+        let results = race(&s, |s, i| async move {
+            let mut c = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
+            c.nickname = format!("racer {i}");
+            s.create_campaign(&c).await.unwrap()
         })
         .await;
-        let wins = results
-            .iter()
-            .filter(|r| **r == CreateOutcome::Created)
-            .count();
+        let wins = how_many(&results, &CreateOutcome::Created);
         assert_eq!(wins, 1, "{results:?}");
     }
 
@@ -1062,20 +990,17 @@ mod contract {
         let c = campaign("c1", "b1", t("2026-11-01T10:00:00Z"));
         s.create_campaign(&c).await.unwrap();
         // Half approve, half reject: exactly one decision lands.
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                let to = if i % 2 == 0 { Approved } else { NotApproved };
-                s.transition(
-                    &CampaignId::new("c1"),
-                    &[InReview],
-                    to,
-                    None,
-                    t("2026-11-02T00:00:00Z"),
-                )
-                .await
-                .unwrap()
-            }
+        let results = race(&s, |s, i| async move {
+            let to = if i % 2 == 0 { Approved } else { NotApproved };
+            s.transition(
+                &CampaignId::new("c1"),
+                &[InReview],
+                to,
+                None,
+                t("2026-11-02T00:00:00Z"),
+            )
+            .await
+            .unwrap()
         })
         .await;
         let moved: Vec<CampaignStatus> = results
@@ -1096,22 +1021,11 @@ mod contract {
     }
 
     pub async fn race_take_cap(s: Arc<dyn Store>) {
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                s.take_cap(
-                    &BrandId::new("b1"),
-                    &CustomerId::new("cu1"),
-                    &CampaignId::new(format!("c{i}")),
-                    t("2026-11-20T08:00:00Z"),
-                    Duration::days(7),
-                )
-                .await
-                .unwrap()
-            }
+        let results = race(&s, |s, i| async move {
+            take_week_cap(&*s, "cu1", format!("c{i}")).await
         })
         .await;
-        let taken = results.iter().filter(|r| **r == CapOutcome::Taken).count();
+        let taken = how_many(&results, &CapOutcome::Taken);
         assert_eq!(taken, 1, "{results:?}");
         assert!(
             results
@@ -1119,32 +1033,12 @@ mod contract {
                 .all(|r| matches!(r, CapOutcome::Taken | CapOutcome::Capped { .. }))
         );
         // The same campaign racing with itself: one Taken, the rest AlreadyHeld.
-        let results = race(|_| {
-            let s = Arc::clone(&s);
-            async move {
-                s.take_cap(
-                    &BrandId::new("b1"),
-                    &CustomerId::new("cu2"),
-                    &CampaignId::new("same"),
-                    t("2026-11-20T08:00:00Z"),
-                    Duration::days(7),
-                )
-                .await
-                .unwrap()
-            }
+        let results = race(&s, |s, _| async move {
+            take_week_cap(&*s, "cu2", "same".to_owned()).await
         })
         .await;
-        assert_eq!(
-            results.iter().filter(|r| **r == CapOutcome::Taken).count(),
-            1
-        );
-        assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == CapOutcome::AlreadyHeld)
-                .count(),
-            RACERS - 1
-        );
+        assert_eq!(how_many(&results, &CapOutcome::Taken), 1);
+        assert_eq!(how_many(&results, &CapOutcome::AlreadyHeld), RACERS - 1);
     }
 
     pub async fn race_claim_segment(s: Arc<dyn Store>) {
@@ -1159,20 +1053,17 @@ mod contract {
             created_at: now,
         };
         s.put_segment(&Segment::new(&plan, 0), None).await.unwrap();
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                claim_segment(
-                    &*s,
-                    &CampaignId::new("rc"),
-                    0,
-                    &format!("w{i}"),
-                    now,
-                    now + Duration::minutes(2),
-                )
-                .await
-                .unwrap()
-            }
+        let results = race(&s, |s, i| async move {
+            claim_segment(
+                &*s,
+                &CampaignId::new("rc"),
+                0,
+                &format!("w{i}"),
+                now,
+                now + Duration::minutes(2),
+            )
+            .await
+            .unwrap()
         })
         .await;
         let winners = results
@@ -1183,22 +1074,13 @@ mod contract {
     }
 
     pub async fn race_record_send(s: Arc<dyn Store>) {
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                let mut r = send_record("c1", "cu1", SendOutcome::Sent);
-                r.message_id = Some(format!("m{i}"));
-                s.record_send(&r).await.unwrap()
-            }
+        let results = race(&s, |s, i| async move {
+            let mut r = send_record("c1", "cu1", SendOutcome::Sent);
+            r.message_id = Some(format!("m{i}"));
+            s.record_send(&r).await.unwrap()
         })
         .await;
-        assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == LedgerOutcome::Inserted)
-                .count(),
-            1
-        );
+        assert_eq!(how_many(&results, &LedgerOutcome::Inserted), 1);
     }
 
     fn message_record(
@@ -1295,56 +1177,32 @@ mod contract {
         );
     }
 
-    pub async fn race_claim_message(s: Arc<dyn Store>) {
-        use engage::store::MessageClaim;
-        let now = t("2026-11-17T18:00:00Z");
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                let r = message_record("o1", &format!("run-{i}"), now + Duration::minutes(5));
-                s.claim_message(&r, now).await.unwrap()
-            }
+    /// Runs named `{run}-{i}` race to claim o1 at `at`: exactly one wins.
+    async fn one_claim_wins(s: &Arc<dyn Store>, run: &'static str, at: DateTime<Utc>) {
+        let results = race(s, |s, i| async move {
+            let r = message_record("o1", &format!("{run}-{i}"), at + Duration::minutes(5));
+            s.claim_message(&r, at).await.unwrap()
         })
         .await;
-        let wins = results
-            .iter()
-            .filter(|r| **r == MessageClaim::Claimed)
-            .count();
-        assert_eq!(wins, 1, "{results:?}");
-        // And once the lease expired, racing takeovers: again exactly one.
-        let later = now + Duration::minutes(10);
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                let r = message_record("o1", &format!("late-{i}"), later + Duration::minutes(5));
-                s.claim_message(&r, later).await.unwrap()
-            }
-        })
-        .await;
-        let wins = results
-            .iter()
-            .filter(|r| **r == MessageClaim::Claimed)
-            .count();
+        let wins = how_many(&results, &MessageClaim::Claimed);
         assert_eq!(wins, 1, "{results:?}");
     }
 
+    pub async fn race_claim_message(s: Arc<dyn Store>) {
+        let now = t("2026-11-17T18:00:00Z");
+        one_claim_wins(&s, "run", now).await;
+        // And once the lease expired, racing takeovers: again exactly one.
+        one_claim_wins(&s, "late", now + Duration::minutes(10)).await;
+    }
+
     pub async fn race_put_contact(s: Arc<dyn Store>) {
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                s.put_contact(&contact(&format!("k{i}"), "r1"))
-                    .await
-                    .unwrap()
-            }
+        let results = race(&s, |s, i| async move {
+            s.put_contact(&contact(&format!("k{i}"), "r1"))
+                .await
+                .unwrap()
         })
         .await;
-        assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == ContactOutcome::Inserted)
-                .count(),
-            1
-        );
+        assert_eq!(how_many(&results, &ContactOutcome::Inserted), 1);
         let stored = s.get_contact(&ReviewId::new("r1")).await.unwrap().unwrap();
         assert!(results.iter().all(|r| match r {
             ContactOutcome::Inserted => true,
@@ -1353,51 +1211,34 @@ mod contract {
     }
 
     pub async fn race_idempotency_begin(s: Arc<dyn Store>) {
-        let results = race(|_| {
-            let s = Arc::clone(&s);
-            async move {
-                s.begin(
-                    "scope",
-                    "k1",
-                    "h1",
-                    t("2026-11-01T00:00:00Z"),
-                    Duration::days(1),
-                    Duration::days(1),
-                )
-                .await
-                .unwrap()
-            }
+        let results = race(&s, |s, _| async move {
+            s.begin(
+                "scope",
+                "k1",
+                "h1",
+                t("2026-11-01T00:00:00Z"),
+                Duration::days(1),
+                Duration::days(1),
+            )
+            .await
+            .unwrap()
         })
         .await;
+        assert_eq!(how_many(&results, &IdempotencyOutcome::New), 1);
         assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == IdempotencyOutcome::New)
-                .count(),
-            1
-        );
-        assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == IdempotencyOutcome::InProgress)
-                .count(),
+            how_many(&results, &IdempotencyOutcome::InProgress),
             RACERS - 1
         );
     }
 
     pub async fn race_upsert(s: Arc<dyn Store>) {
         // Every racer carries a different instant: whatever the order, the newest stays.
-        let results = race(|i| {
-            let s = Arc::clone(&s);
-            async move {
-                let at = t("2026-11-01T00:00:00Z") + Duration::minutes(i as i64);
-                s.upsert(&Entity::Follower(follower("b1", "cu1", at)))
-                    .await
-                    .unwrap()
-            }
+        let results = race(&s, |s, i| async move {
+            let at = t("2026-11-01T00:00:00Z") + Duration::minutes(i as i64);
+            upsert(&s, Entity::Follower(follower("b1", "cu1", at))).await
         })
         .await;
-        assert!(results.contains(&UpsertOutcome::Written));
+        assert!(results.contains(&Written));
         let newest = t("2026-11-01T00:00:00Z") + Duration::minutes(RACERS as i64 - 1);
         let got = s
             .get_follower(&BrandId::new("b1"), &CustomerId::new("cu1"))
@@ -1406,36 +1247,46 @@ mod contract {
             .unwrap();
         assert_eq!(got.updated_at, newest);
         // Same instant from every racer: exactly one write.
-        let results = race(|_| {
-            let s = Arc::clone(&s);
-            async move {
-                s.upsert(&Entity::Follower(follower(
-                    "b1",
-                    "cu2",
-                    t("2026-11-01T00:00:00Z"),
-                )))
-                .await
-                .unwrap()
-            }
+        let results = race(&s, |s, _| async move {
+            upsert(
+                &s,
+                Entity::Follower(follower("b1", "cu2", t("2026-11-01T00:00:00Z"))),
+            )
+            .await
         })
         .await;
-        assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == UpsertOutcome::Written)
-                .count(),
-            1
-        );
+        assert_eq!(how_many(&results, &Written), 1);
     }
 
-    fn due(order: &str, message_type: &str, triggered: &str, due_at: &str) -> MessageRecord {
+    /// The review request of `order` made due by an event on November `day` at 18:00,
+    /// due a week later.
+    fn review_due(order: &str, day: u32) -> MessageRecord {
+        let triggered = t(&format!("2026-11-{day:02}T18:00:00Z"));
+        let due_at = triggered + Duration::days(7);
         MessageRecord::due(
             OrderId::new(order),
-            message_type,
-            format!("msg-{order}-{message_type}"),
-            t(triggered),
-            t(due_at),
+            "review_request",
+            format!("msg-{order}-review_request"),
+            triggered,
+            due_at,
         )
+    }
+
+    /// Schedules `entry`: the store answers `outcome` and then holds `stored` for its
+    /// (order, type).
+    async fn schedule(
+        s: &Arc<dyn Store>,
+        entry: &MessageRecord,
+        outcome: UpsertOutcome,
+        stored: &MessageRecord,
+    ) {
+        assert_eq!(
+            s.schedule_message(entry).await.unwrap(),
+            outcome,
+            "{entry:?}"
+        );
+        let got = s.get_message(&entry.order_id, &entry.message_type).await;
+        assert_eq!(got.unwrap().as_ref(), Some(stored));
     }
 
     /// Due entries (the sequences due index): written once per (order, type); a
@@ -1443,56 +1294,16 @@ mod contract {
     /// claimed or sent entry is never touched; a refused one is re-armed only by a
     /// newer trigger; a claim takes a due entry.
     pub async fn due_entries_scheduled_once_and_moved_only_forward(s: Arc<dyn Store>) {
-        let get = |o: &str| {
-            let s = Arc::clone(&s);
-            let o = OrderId::new(o);
-            async move { s.get_message(&o, "review_request").await.unwrap() }
-        };
-        let e1 = due(
-            "o1",
-            "review_request",
-            "2026-11-10T18:00:00Z",
-            "2026-11-17T18:00:00Z",
-        );
-        assert_eq!(
-            s.schedule_message(&e1).await.unwrap(),
-            UpsertOutcome::Written
-        );
-        assert_eq!(s.schedule_message(&e1).await.unwrap(), UpsertOutcome::Stale);
-        assert_eq!(get("o1").await, Some(e1.clone()));
-        let older = due(
-            "o1",
-            "review_request",
-            "2026-11-09T18:00:00Z",
-            "2026-11-16T18:00:00Z",
-        );
-        assert_eq!(
-            s.schedule_message(&older).await.unwrap(),
-            UpsertOutcome::Stale
-        );
-        assert_eq!(get("o1").await, Some(e1.clone()));
-        let newer = due(
-            "o1",
-            "review_request",
-            "2026-11-11T18:00:00Z",
-            "2026-11-18T18:00:00Z",
-        );
-        assert_eq!(
-            s.schedule_message(&newer).await.unwrap(),
-            UpsertOutcome::Written
-        );
-        assert_eq!(get("o1").await, Some(newer.clone()));
+        let e1 = review_due("o1", 10);
+        schedule(&s, &e1, Written, &e1).await;
+        schedule(&s, &e1, Stale, &e1).await;
+        schedule(&s, &review_due("o1", 9), Stale, &e1).await;
+        let newer = review_due("o1", 11);
+        schedule(&s, &newer, Written, &newer).await;
         // Another type of the same order is its own entry.
-        let ret = due(
-            "o1",
-            "return_received",
-            "2026-11-12T09:00:00Z",
-            "2026-11-12T09:00:00Z",
-        );
-        assert_eq!(
-            s.schedule_message(&ret).await.unwrap(),
-            UpsertOutcome::Written
-        );
+        let at = t("2026-11-12T09:00:00Z");
+        let ret = MessageRecord::due(OrderId::new("o1"), "return_received", "m".into(), at, at);
+        schedule(&s, &ret, Written, &ret).await;
 
         // Claimed (pending): a later trigger does not touch it; sent: neither.
         let now = t("2026-11-18T18:00:00Z");
@@ -1500,72 +1311,35 @@ mod contract {
         claim.status = MessageStatus::Pending;
         claim.owner = "run-a".into();
         claim.lease_until_micros = (now + Duration::minutes(5)).timestamp_micros();
-        assert_eq!(
-            s.claim_message(&claim, now).await.unwrap(),
-            MessageClaim::Claimed
-        );
-        let later = due(
-            "o1",
-            "review_request",
-            "2026-11-12T18:00:00Z",
-            "2026-11-19T18:00:00Z",
-        );
-        assert_eq!(
-            s.schedule_message(&later).await.unwrap(),
-            UpsertOutcome::Stale
-        );
-        assert_eq!(get("o1").await, Some(claim.clone()));
+        let claimed = s.claim_message(&claim, now).await.unwrap();
+        assert_eq!(claimed, MessageClaim::Claimed);
+        let later = review_due("o1", 12);
+        schedule(&s, &later, Stale, &claim).await;
         let mut sent = claim.clone();
         sent.status = MessageStatus::Sent;
         sent.sent_at = Some(now);
-        assert_eq!(
-            s.finish_message(&sent).await.unwrap(),
-            MessageFinish::Finished
-        );
-        assert_eq!(
-            s.schedule_message(&later).await.unwrap(),
-            UpsertOutcome::Stale
-        );
-        assert_eq!(get("o1").await, Some(sent.clone()));
+        let finished = s.finish_message(&sent).await.unwrap();
+        assert_eq!(finished, MessageFinish::Finished);
+        schedule(&s, &later, Stale, &sent).await;
 
         // Refused (settled without a claim): a repeat leaves it, a newer trigger re-arms it.
-        let e2 = due(
-            "o2",
-            "review_request",
-            "2026-11-10T18:00:00Z",
-            "2026-11-17T18:00:00Z",
-        );
-        s.schedule_message(&e2).await.unwrap();
+        let e2 = review_due("o2", 10);
+        schedule(&s, &e2, Written, &e2).await;
         let mut refused = e2.clone();
         refused.status = MessageStatus::Refused;
         refused.owner = "run-a".into();
         refused.note = Some("R-MSG-5.unsubscribed".into());
-        assert_eq!(
-            s.claim_message(&refused, now).await.unwrap(),
-            MessageClaim::Claimed
-        );
-        assert_eq!(s.schedule_message(&e2).await.unwrap(), UpsertOutcome::Stale);
-        assert_eq!(get("o2").await, Some(refused.clone()));
+        let claimed = s.claim_message(&refused, now).await.unwrap();
+        assert_eq!(claimed, MessageClaim::Claimed);
+        schedule(&s, &e2, Stale, &refused).await;
         // Settled: no claim succeeds, whatever the lease says.
         let mut late_claim = claim.clone();
         late_claim.order_id = OrderId::new("o2");
-        assert_eq!(
-            s.claim_message(&late_claim, now + Duration::days(365))
-                .await
-                .unwrap(),
-            MessageClaim::Held(Box::new(refused.clone()))
-        );
-        let e2b = due(
-            "o2",
-            "review_request",
-            "2026-11-11T18:00:00Z",
-            "2026-11-18T18:00:00Z",
-        );
-        assert_eq!(
-            s.schedule_message(&e2b).await.unwrap(),
-            UpsertOutcome::Written
-        );
-        assert_eq!(get("o2").await, Some(e2b));
+        let a_year_on = now + Duration::days(365);
+        let held = s.claim_message(&late_claim, a_year_on).await.unwrap();
+        assert_eq!(held, MessageClaim::Held(Box::new(refused.clone())));
+        let e2b = review_due("o2", 11);
+        schedule(&s, &e2b, Written, &e2b).await;
     }
 
     /// The due index lists the open entries due from a day's start to `until`
@@ -1795,13 +1569,8 @@ async fn dynamodb_writes_reach_moto_through_a_second_client() {
     assert_eq!(item.nickname, c.nickname);
 
     // And the table is the one infra/table.json defines.
-    let described = other
-        .describe_table()
-        .table_name(&table)
-        .send()
-        .await
-        .unwrap();
-    let desc = described.table.unwrap();
+    let described = other.describe_table().table_name(&table).send().await;
+    let desc = described.unwrap().table.unwrap();
     let def = engage::store::dynamodb::table_definition().unwrap();
     let mut indexes: Vec<String> = desc
         .global_secondary_indexes()
@@ -1820,8 +1589,8 @@ async fn dynamodb_writes_reach_moto_through_a_second_client() {
         .describe_time_to_live()
         .table_name(&table)
         .send()
-        .await
-        .unwrap();
+        .await;
+    let ttl = ttl.unwrap();
     assert_eq!(
         ttl.time_to_live_description()
             .and_then(|t| t.attribute_name()),
@@ -1843,15 +1612,7 @@ async fn embedded_two_handles_on_one_folder_share_state_and_conditions() {
         .enumerate()
     {
         handles.push(tokio::spawn(async move {
-            s.take_cap(
-                &BrandId::new("b1"),
-                &CustomerId::new("cu1"),
-                &CampaignId::new(format!("c{i}")),
-                t("2026-11-20T08:00:00Z"),
-                Duration::days(7),
-            )
-            .await
-            .unwrap()
+            take_week_cap(&*s, "cu1", format!("c{i}")).await
         }));
     }
     let mut taken = 0;

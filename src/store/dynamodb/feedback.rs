@@ -1,60 +1,50 @@
-//! [`FeedbackStore`] on DynamoDB: one `TransactWriteItems` puts the event's marker
+//! Mail feedback on DynamoDB: one `TransactWriteItems` puts the event's marker
 //! (condition `attribute_not_exists(pk)`) and `ADD`s one to the brand's counter, so
 //! the count moves exactly when the marker is new; then one consistent read returns
 //! the counters.
 
-use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use chrono::{DateTime, Duration, Utc};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
-use super::{DynamoStore, Expr, av, item_key, sdk_error, to_attrs};
-use crate::domain::BrandId;
-use crate::store::StoreError;
-use crate::store::feedback::{
-    FeedbackCounts, FeedbackKind, FeedbackOutcome, FeedbackRecord, FeedbackStore, MARKER_TTL_DAYS,
-    MailEventRecord,
-};
+use super::{DynamoStore, Expr, av, item_key, plain, sdk_error, to_attrs, transact_put};
+use crate::store::feedback::{FeedbackOutcome, FeedbackStore, MailEventRecord};
 use crate::store::item::Item;
-use crate::store::keys;
+use crate::store::{StoreError, keys};
 
 fn build_error(source: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::encode("transaction item", source)
 }
 
-#[async_trait]
-impl FeedbackStore for DynamoStore {
-    async fn count_feedback(
+/// Cancellation reasons that a retry may get past.
+const BUSY: &[&str] = &[
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+];
+
+impl DynamoStore {
+    pub(super) async fn count_mail_event(
         &self,
-        brand: &BrandId,
-        event_key: &str,
-        kind: FeedbackKind,
-        at: DateTime<Utc>,
+        marker: Item<MailEventRecord>,
     ) -> Result<FeedbackOutcome, StoreError> {
         let op = "count_feedback";
-        let marker = Item::new(
-            keys::mail_event(event_key),
-            MailEventRecord {
-                event_key: event_key.to_owned(),
-                brand_id: brand.clone(),
-                kind,
-                counted_at: at,
-            },
-        )
-        .expiring(at + Duration::days(MARKER_TTL_DAYS));
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_attrs(&marker)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
-        let k = keys::feedback(brand);
+        let (brand, kind, at) = (
+            marker.body.brand_id.clone(),
+            marker.body.kind,
+            marker.body.counted_at,
+        );
+        let put = transact_put(
+            &self.table,
+            to_attrs(&marker)?,
+            plain("attribute_not_exists(pk)"),
+        )?;
+        let k = keys::feedback(&brand);
         let expr = Expr::default()
             .name("#n", kind.attribute())
             .name("#brand", "brandId")
             .name("#at", "updatedAt")
             .value(":one", AttributeValue::N("1".to_owned()))
-            .value(":brand", av(brand)?)
+            .value(":brand", av(&brand)?)
             .value(":at", av(&at)?);
         let update = Update::builder()
             .table_name(&self.table)
@@ -67,7 +57,7 @@ impl FeedbackStore for DynamoStore {
         let res = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(put)
             .transact_items(TransactWriteItem::builder().update(update).build())
             .send()
             .await;
@@ -83,16 +73,9 @@ impl FeedbackStore for DynamoStore {
                                 .iter()
                                 .skip(1)
                                 .all(|r| matches!(r.code(), None | Some("None")));
-                        let busy = reasons.iter().any(|r| {
-                            matches!(
-                                r.code(),
-                                Some(
-                                    "TransactionConflict"
-                                        | "ThrottlingError"
-                                        | "ProvisionedThroughputExceeded"
-                                )
-                            )
-                        });
+                        let busy = reasons
+                            .iter()
+                            .any(|r| r.code().is_some_and(|c| BUSY.contains(&c)));
                         (repeat, busy)
                     }
                     _ => (false, false),
@@ -109,20 +92,11 @@ impl FeedbackStore for DynamoStore {
                 false
             }
         };
-        let counts = self.feedback_counts(brand).await?;
+        let counts = self.feedback_counts(&brand).await?;
         Ok(if counted {
             FeedbackOutcome::Counted(counts)
         } else {
             FeedbackOutcome::Repeat(counts)
         })
-    }
-
-    async fn feedback_counts(&self, brand: &BrandId) -> Result<FeedbackCounts, StoreError> {
-        let k = keys::feedback(brand);
-        Ok(self
-            .get::<FeedbackRecord>("feedback_counts", &k.pk, &k.sk)
-            .await?
-            .map(|i| i.body.counts)
-            .unwrap_or_default())
     }
 }
