@@ -89,59 +89,23 @@ fn builds_mailer(main: &str) -> bool {
     main.contains("SesMailer") || main.contains(".mailer(")
 }
 
-/// `(routes fn, METHOD, path with every parameter written {})` for every
-/// `.route("...", get(..).post(..))` in the `*_routes()` functions of `src/api/mod.rs`.
+/// `(routes fn, METHOD, path with every parameter written {})` of every route of
+/// `engage::api::ROUTES`, the table the routers are built from.
 pub fn source_routes() -> BTreeSet<(String, String, String)> {
-    let src = std::fs::read_to_string(root().join("src/api/mod.rs")).unwrap();
-    let mut routes = BTreeSet::new();
-    for chunk in src.split("pub fn ").skip(1) {
-        let name: String = chunk
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.ends_with("_routes") {
-            continue;
-        }
-        let body = chunk.split("\n}\n").next().unwrap_or(chunk);
-        let mut rest = body;
-        while let Some(at) = rest.find(".route(") {
-            let call = &rest[at + ".route(".len()..];
-            // The argument list, up to the matching parenthesis.
-            let mut depth = 1;
-            let end = call
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .map(|(i, _)| i)
-                .expect("balanced .route(...)");
-            let args = &call[..end];
-            let path = args.split('"').nth(1).expect("route path literal");
-            let handlers = &args[args.find(',').expect("method router")..];
-            for method in ["get", "post", "put", "patch", "delete"] {
-                let needle = format!("{method}(");
-                let used = handlers.match_indices(&needle).any(|(i, _)| {
-                    let before = handlers[..i].chars().last().unwrap_or(' ');
-                    !(before.is_alphanumeric() || before == '_' || before == ':')
-                });
-                if used {
-                    routes.insert((name.clone(), method.to_uppercase(), normalize(path)));
-                }
-            }
-            rest = &call[end..];
-        }
-    }
-    assert!(!routes.is_empty(), "no routes parsed from src/api/mod.rs");
-    routes
+    engage::api::ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.group.routes_fn().to_owned(),
+                r.method.as_str().to_owned(),
+                normalize(r.path),
+            )
+        })
+        .collect()
 }
 
 /// `/v1/brands/{brand_id}/calendar` -> `/v1/brands/{}/calendar`.
-fn normalize(path: &str) -> String {
+pub fn normalize(path: &str) -> String {
     let mut out = String::new();
     let mut in_param = false;
     for c in path.chars() {
@@ -420,7 +384,7 @@ fn every_route_is_an_api_route_of_the_function_that_serves_it() {
     let all: BTreeSet<(String, String)> = source.into_iter().map(|(_, m, p)| (m, p)).collect();
     assert_eq!(
         mounted, all,
-        "every route of src/api/mod.rs is served by some function"
+        "every route of engage::api::ROUTES is served by some function"
     );
 
     let api = &resources(&t)["HttpApi"]["Properties"];

@@ -1,5 +1,5 @@
 //! `infra/openapi.yaml` against the routes that exist: it is a valid OpenAPI 3
-//! document, it lists exactly the routes of `src/api/mod.rs` (path and method), and
+//! document, it lists exactly the routes of `engage::api::ROUTES` (path and method), and
 //! `engage serve` answers every operation it lists with something other than "no such
 //! route" or "method not allowed".
 //!
@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::infra::normalize;
 use crate::server::{Server, token};
 use serde_json::Value;
 
@@ -48,71 +49,12 @@ fn document() -> Value {
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-/// (METHOD, path with parameters written {}) of every `.route(..)` in the
-/// `*_routes()` functions of `src/api/mod.rs`.
+/// (METHOD, path with parameters written {}) of every route of `engage::api::ROUTES`.
 fn source_routes() -> BTreeSet<(String, String)> {
-    let src = std::fs::read_to_string(root().join("src/api/mod.rs")).unwrap();
-    let mut routes = BTreeSet::new();
-    for chunk in src.split("pub fn ").skip(1) {
-        let name: String = chunk
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.ends_with("_routes") {
-            continue;
-        }
-        let body = chunk.split("\n}\n").next().unwrap_or(chunk);
-        let mut rest = body;
-        while let Some(at) = rest.find(".route(") {
-            let call = &rest[at + ".route(".len()..];
-            let mut depth = 1;
-            let end = call
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .map(|(i, _)| i)
-                .expect("balanced .route(...)");
-            let args = &call[..end];
-            let path = args.split('"').nth(1).expect("route path literal");
-            let handlers = &args[args.find(',').expect("method router")..];
-            for method in METHODS {
-                let needle = format!("{method}(");
-                let used = handlers.match_indices(&needle).any(|(i, _)| {
-                    let before = handlers[..i].chars().last().unwrap_or(' ');
-                    !(before.is_alphanumeric() || before == '_' || before == ':')
-                });
-                if used {
-                    routes.insert((method.to_uppercase(), normalize(path)));
-                }
-            }
-            rest = &call[end..];
-        }
-    }
-    assert!(!routes.is_empty(), "no routes parsed from src/api/mod.rs");
-    routes
-}
-
-fn normalize(path: &str) -> String {
-    let mut out = String::new();
-    let mut in_param = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_param = true;
-                out.push_str("{}");
-            }
-            '}' => in_param = false,
-            c if !in_param => out.push(c),
-            _ => {}
-        }
-    }
-    out
+    crate::infra::source_routes()
+        .into_iter()
+        .map(|(_, method, path)| (method, path))
+        .collect()
 }
 
 /// (METHOD, path as written, operation) of every operation of the document.
@@ -141,7 +83,7 @@ fn the_document_lists_exactly_the_routes_that_exist() {
     let extra: Vec<_> = documented.difference(&source).collect();
     assert!(
         missing.is_empty(),
-        "routes of src/api/mod.rs missing from infra/openapi.yaml: {missing:?}"
+        "routes of engage::api::ROUTES missing from infra/openapi.yaml: {missing:?}"
     );
     assert!(
         extra.is_empty(),
