@@ -5,11 +5,14 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, NaiveDate, Utc};
+use engage::app::App;
+use engage::clock::FixedClock;
 use engage::domain::campaign::{
     Campaign, CampaignStatus, HeaderStyle, Image, Logo, LogoBackground, LogoFormat, SendWindow,
 };
 use engage::domain::follower::Follower;
 use engage::domain::{BrandId, CampaignId, CustomerId};
+use engage::policy::PolicySet;
 use engage::store::{DynamoStore, EmbeddedStore, Store};
 
 /// The variable `./tests/run` sets to moto's address.
@@ -49,6 +52,16 @@ pub async fn dynamo() -> (Arc<DynamoStore>, String) {
         .await
         .expect("create table on moto");
     (Arc::new(DynamoStore::new(client, table.clone())), table)
+}
+
+/// The app over `store` with the bundled policies, its clock stopped at `now`.
+pub fn app(store: Arc<dyn Store>, now: DateTime<Utc>) -> App {
+    App::new(
+        store,
+        Arc::new(PolicySet::bundled().expect("bundled policies")),
+        Arc::new(FixedClock(now)),
+    )
+    .expect("app")
 }
 
 /// An instant from RFC 3339.
