@@ -230,7 +230,8 @@ proptest! {
 
     /// Random schedules: brands, campaigns on random start dates, random follower
     /// sets, ticks every 6 hours for a month. No customer ever gets two emails of
-    /// one brand less than 7 days apart, and none twice from one campaign.
+    /// one brand less than 7 days apart, and none twice from one campaign; every
+    /// follower of a brand with a campaign gets one.
     #[test]
     fn the_cap_holds_for_random_schedules(
         campaigns in proptest::collection::vec((0u8..3, 0u32..20), 1..8),
@@ -261,8 +262,21 @@ proptest! {
                 send_window::run(&app, &mailer, &options().fresh_run()).await.unwrap();
                 at += Duration::hours(6);
             }
-            let brand_of_campaign = Mutex::new(brand_of_campaign);
-            check_mails(&mailer.mails(), |c| brand_of_campaign.lock().unwrap()[c].clone(), Duration::days(7));
+            let brand_of = Mutex::new(brand_of_campaign.clone());
+            let sent = check_mails(&mailer.mails(), |c| brand_of.lock().unwrap()[c].clone(), Duration::days(7));
+            // A run that sent nothing would keep every cap: each follower of a brand
+            // with a campaign hears from that brand (its first campaign finds no one
+            // capped), and no one else hears from it.
+            let reached: BTreeSet<(String, String)> = sent
+                .iter()
+                .flat_map(|(c, to)| to.iter().map(|to| (brand_of_campaign[c].clone(), to.clone())))
+                .collect();
+            let expected: BTreeSet<(String, String)> = followers
+                .iter()
+                .filter(|(b, _)| campaigns.iter().any(|(cb, _)| cb == b))
+                .map(|(b, c)| (format!("B{b}"), format!("u{c}@relay.example")))
+                .collect();
+            assert_eq!(reached, expected, "followers reached, by brand");
         });
     }
 }
