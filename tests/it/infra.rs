@@ -8,28 +8,9 @@
 //! included) from the test command's virtual environment: run through `./tests/run`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::common;
 use serde_json::{Value, json};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The Python of the test command's virtual environment (`ENGAGE_PYTHON`, set by
-/// `tests/run`, or `.venv/bin/python`).
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ENGAGE_PYTHON") {
-        return p.into();
-    }
-    let venv = root().join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "no .venv with cfn-lint: run the tests through ./tests/run"
-    );
-    venv
-}
 
 fn template() -> Value {
     let script = "import json, sys\n\
@@ -37,17 +18,7 @@ fn template() -> Value {
                   tpl, errors = decode(sys.argv[1])\n\
                   if errors:\n    sys.exit('\\n'.join(str(e) for e in errors))\n\
                   json.dump(tpl, sys.stdout)\n";
-    let out = Command::new(python())
-        .args(["-c", script])
-        .arg(root().join("infra/template.yaml"))
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "decode template: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::python_json(script, "infra/template.yaml")
 }
 
 fn resources(t: &Value) -> &serde_json::Map<String, Value> {
@@ -71,7 +42,7 @@ fn functions(t: &Value) -> Vec<(String, String, Value)> {
 
 /// The function crates: `functions/*/Cargo.toml`.
 fn function_crates() -> BTreeSet<String> {
-    std::fs::read_dir(root().join("functions"))
+    std::fs::read_dir(common::root().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("Cargo.toml").exists())
@@ -80,7 +51,13 @@ fn function_crates() -> BTreeSet<String> {
 }
 
 fn main_rs(binary: &str) -> String {
-    std::fs::read_to_string(root().join("functions").join(binary).join("src/main.rs")).unwrap()
+    std::fs::read_to_string(
+        common::root()
+            .join("functions")
+            .join(binary)
+            .join("src/main.rs"),
+    )
+    .unwrap()
 }
 
 /// Whether a function's main.rs builds an SES mailer, directly or through the shared

@@ -7,25 +7,11 @@
 //! test command's virtual environment: run through `./tests/run`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::common;
 use crate::infra::normalize;
 use crate::server::{Server, token};
 use serde_json::Value;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ENGAGE_PYTHON") {
-        return p.into();
-    }
-    let venv = root().join(".venv/bin/python");
-    assert!(venv.exists(), "no .venv: run the tests through ./tests/run");
-    venv
-}
 
 /// The document, validated against the OpenAPI 3 schema.
 fn document() -> Value {
@@ -34,17 +20,7 @@ fn document() -> Value {
                   doc = yaml.safe_load(open(sys.argv[1]))\n\
                   validate(doc)\n\
                   json.dump(doc, sys.stdout)\n";
-    let out = Command::new(python())
-        .args(["-c", script])
-        .arg(root().join("infra/openapi.yaml"))
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "infra/openapi.yaml: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::python_json(script, "infra/openapi.yaml")
 }
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -158,20 +134,9 @@ async fn the_documented_theme_ids_are_the_served_themes() {
         .collect();
     let server = Server::start(&[]);
     let bearer = token("S1", &["B1"], &["brand_representative"]);
-    let themes: Value = reqwest::Client::new()
-        .get(server.url("/v1/themes"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let served: BTreeSet<String> = themes["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap().to_owned())
+    let themes = server.get_json("/v1/themes", &bearer).await;
+    let served: BTreeSet<String> = common::sorted_field(&themes, "items", "id")
+        .into_iter()
         .collect();
     assert_eq!(documented, served);
 }

@@ -281,27 +281,6 @@ proptest! {
     }
 }
 
-/// Counts DynamoDB requests by operation (`X-Amz-Target`), retries included.
-#[derive(Debug, Default, Clone)]
-struct Counter(Arc<Mutex<BTreeMap<String, usize>>>);
-
-impl aws_sdk_dynamodb::config::Intercept for Counter {
-    fn name(&self) -> &'static str {
-        "request counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let op = crate::common::dynamo_operation(context);
-        *self.0.lock().unwrap().entry(op).or_default() += 1;
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_requests_per_recipient() {
     const N: usize = 500;
@@ -312,17 +291,8 @@ async fn dynamodb_requests_per_recipient() {
     }
     create(&*seeded, &campaign("c1", "B1", "2026-12-07")).await;
 
-    let counter = Counter::default();
-    let base = common::dynamo_client().await;
-    let conf = base
-        .config()
-        .to_builder()
-        .interceptor(counter.clone())
-        .build();
-    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(conf),
-        table,
-    ));
+    let counter = common::RequestCounter::default();
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(counter.client().await, table));
     let clock = ManualClock::new(t("2026-12-07T08:00:00Z"));
     let app = app(store.clone(), clock);
     let mailer = FaultMailer::default();
@@ -331,22 +301,13 @@ async fn dynamodb_requests_per_recipient() {
     assert_eq!(report.campaigns[0].to, CampaignStatus::Sent);
     assert_eq!(mailer.mails().len(), N);
 
-    let counts = counter.0.lock().unwrap().clone();
-    let writes: usize = [
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "BatchWriteItem",
-        "TransactWriteItems",
-    ]
-    .iter()
-    .map(|op| counts.get(*op).copied().unwrap_or(0))
-    .sum();
-    let reads: usize = ["GetItem", "Query", "Scan", "BatchGetItem"]
-        .iter()
-        .map(|op| counts.get(*op).copied().unwrap_or(0))
-        .sum();
-    #[allow(clippy::cast_precision_loss)]
+    let counts = counter.counts();
+    let writes = counter.sum(&common::RequestCounter::WRITES);
+    let reads = counter.sum(&common::RequestCounter::READS);
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "counts of a few thousand requests are exact in an f64"
+    )]
     let (w, r, m) = (
         writes as f64 / N as f64,
         reads as f64 / N as f64,
