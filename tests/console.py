@@ -34,6 +34,23 @@ FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 PHONE_WIDTH = 390
+# The campaign as a brand owner types it (its subject refused: a web address), by
+# field label, then the image and logo fields, which share their labels.
+CAMPAIGN_BY_LABEL = {
+    "Nickname": "Console spotlight",
+    "Primary product (ASIN)": "B0ENGAGE01",
+    "Complementary products": "B0ENGAGE02, B0ENGAGE03",
+    "Subject": "Shop northwind dot com",
+    "Section header": "New from a brand you follow",
+}
+CAMPAIGN_BY_ID = {
+    "#f-img-url": "https://images.example/trail.jpg",
+    "#f-img-w": "1200",
+    "#f-img-h": "800",
+    "#f-logo-url": "https://images.example/logo.png",
+    "#f-logo-w": "600",
+    "#f-logo-h": "150",
+}
 
 
 def step(text):
@@ -58,17 +75,10 @@ def walk(page, base, token, shots):
     expect(page.locator("#builder-h")).to_be_visible()
 
     step("a campaign the rules refuse: violations next to their fields")
-    page.get_by_label("Nickname").fill("Console spotlight")
-    page.get_by_label("Primary product (ASIN)").fill("B0ENGAGE01")
-    page.get_by_label("Complementary products").fill("B0ENGAGE02, B0ENGAGE03")
-    page.get_by_label("Subject").fill("Shop northwind dot com")
-    page.get_by_label("Section header").fill("New from a brand you follow")
-    page.locator("#f-img-url").fill("https://images.example/trail.jpg")
-    page.locator("#f-img-w").fill("1200")
-    page.locator("#f-img-h").fill("800")
-    page.locator("#f-logo-url").fill("https://images.example/logo.png")
-    page.locator("#f-logo-w").fill("600")
-    page.locator("#f-logo-h").fill("150")
+    for label, value in CAMPAIGN_BY_LABEL.items():
+        page.get_by_label(label).fill(value)
+    for field, value in CAMPAIGN_BY_ID.items():
+        page.locator(field).fill(value)
     # Two days away: under the lead time.
     page.locator("#f-date").fill("2026-11-28")
     page.locator("#f-date").dispatch_event("change")

@@ -11,10 +11,6 @@
 # the browser comes from Debian, Playwright's own download would need the network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-venv=${ENGAGE_VENV:-$root/.venv}
-target=${CARGO_TARGET_DIR:-$root/target}
-engage=${1:-$target/debug/engage}
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "==> installing chromium (Debian package)"

@@ -1,7 +1,13 @@
 # Sourced by tests/schemathesis.sh and tests/console.sh: starts the debug `engage serve`
 # over a fresh store seeded with tests/fixtures/sample-events.ndjson at the fixtures'
 # clock, with a long tick (nothing is sent while the caller runs), and stops it on exit.
-# Needs $engage; sets $work, $base (the server's URL) and $token (brand B1, both roles).
+# Sourced from the repository root, with the caller's arguments: $1 is the engage binary
+# (default: the debug binary of cargo test). Sets $root, $venv (ENGAGE_VENV or .venv),
+# $engage, $work, $base (the server's URL) and $token (brand B1, both roles).
+root=$PWD
+venv=${ENGAGE_VENV:-$root/.venv}
+target=${CARGO_TARGET_DIR:-$root/target}
+engage=${1:-$target/debug/engage}
 [ -x "$engage" ] || { echo "no engage binary at $engage (run cargo test first)"; exit 1; }
 now=2026-11-26T12:00:00Z
 work=$(mktemp -d -t engage-sample.XXXXXX)

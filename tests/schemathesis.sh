@@ -11,10 +11,6 @@
 # (default 20261126) fixes the generated requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-venv=${ENGAGE_VENV:-$root/.venv}
-target=${CARGO_TARGET_DIR:-$root/target}
-engage=${1:-$target/debug/engage}
 seconds=${ENGAGE_SCHEMATHESIS_SECONDS:-120}
 seed=${ENGAGE_SCHEMATHESIS_SEED:-20261126}
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 
 use crate::app::App;
 use crate::auth::TokenKeys;
@@ -47,45 +47,177 @@ impl FromRef<AppState> for Arc<TokenKeys> {
     }
 }
 
+/// An HTTP method a route of [`ROUTES`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+}
+
+impl Method {
+    /// The method as HTTP writes it (`GET`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+        }
+    }
+}
+
+/// Which routes function mounts a route, and so which Lambda function serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteGroup {
+    /// [`campaign_routes`] (`functions/campaigns-api`).
+    Campaigns,
+    /// [`contact_routes`] (`functions/contact-api`).
+    Contact,
+    /// [`health_routes`] (`functions/contact-api`).
+    Health,
+    /// [`unsubscribe_routes`] (`functions/unsubscribe-api`).
+    Unsubscribe,
+}
+
+impl RouteGroup {
+    /// The name of the function that mounts the group, as a function's `main` calls it.
+    pub const fn routes_fn(self) -> &'static str {
+        match self {
+            RouteGroup::Campaigns => "campaign_routes",
+            RouteGroup::Contact => "contact_routes",
+            RouteGroup::Health => "health_routes",
+            RouteGroup::Unsubscribe => "unsubscribe_routes",
+        }
+    }
+}
+
+/// One route of the API: the routers are built from [`ROUTES`], so the table is
+/// what the deployment (`infra/template.yaml`) and the document
+/// (`infra/openapi.yaml`) are checked against.
+#[derive(Clone, Copy)]
+pub struct Route {
+    /// The routes function that mounts it.
+    pub group: RouteGroup,
+    /// The method it answers.
+    pub method: Method,
+    /// The path as axum matches it (`/v1/campaigns/{id}`).
+    pub path: &'static str,
+    // Given the method, so that the method the table states is the one routed.
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method.as_str(), self.path)
+    }
+}
+
+const fn route(
+    group: RouteGroup,
+    method: Method,
+    path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> Route {
+    Route {
+        group,
+        method,
+        path,
+        handler,
+    }
+}
+
+use Method::{Get, Post};
+use RouteGroup::{Campaigns, Contact, Health, Unsubscribe};
+
+/// Every route of every function (not `/healthz` nor the console pages).
+pub const ROUTES: &[Route] = &[
+    route(Campaigns, Get, "/v1/policies", |m| {
+        on(m, policies::in_force)
+    }),
+    route(Campaigns, Get, "/v1/themes", |m| on(m, brands::themes)),
+    route(Campaigns, Post, "/v1/campaigns", |m| {
+        on(m, campaigns::submit)
+    }),
+    route(Campaigns, Get, "/v1/campaigns", |m| on(m, campaigns::list)),
+    route(Campaigns, Post, "/v1/campaigns/validate", |m| {
+        on(m, campaigns::validate)
+    }),
+    route(Campaigns, Get, "/v1/campaigns/{id}", |m| {
+        on(m, campaigns::get)
+    }),
+    route(Campaigns, Post, "/v1/campaigns/{id}/cancel", |m| {
+        on(m, campaigns::cancel)
+    }),
+    route(Campaigns, Get, "/v1/campaigns/{id}/preview", |m| {
+        on(m, campaigns::preview)
+    }),
+    route(Campaigns, Get, "/v1/campaigns/{id}/performance", |m| {
+        on(m, performance::get)
+    }),
+    route(Campaigns, Post, "/v1/campaigns/{id}/moderation", |m| {
+        on(m, campaigns::moderate)
+    }),
+    route(Campaigns, Get, "/v1/brands/{brand_id}/calendar", |m| {
+        on(m, brands::calendar)
+    }),
+    route(Campaigns, Get, "/v1/brands/{brand_id}/promotions", |m| {
+        on(m, brands::promotions)
+    }),
+    route(Campaigns, Get, "/v1/brands/{brand_id}/reach", |m| {
+        on(m, brands::reach)
+    }),
+    route(Contact, Get, "/v1/reviews", |m| on(m, reviews::list)),
+    route(Contact, Post, "/v1/reviews/{id}/contact", |m| {
+        on(m, reviews::contact)
+    }),
+    route(Health, Get, "/v1/brands/{brand_id}/health", |m| {
+        on(m, health::get)
+    }),
+    // Anyone, no bearer token: the signed token in the path is the authority.
+    route(Unsubscribe, Get, "/v1/unsubscribe/{token}", |m| {
+        on(m, unsubscribe::page)
+    }),
+    route(Unsubscribe, Post, "/v1/unsubscribe/{token}", |m| {
+        on(m, unsubscribe::one_click)
+    }),
+];
+
+/// The routes of `group` in [`ROUTES`].
+fn routes_of(group: RouteGroup) -> Router<AppState> {
+    ROUTES
+        .iter()
+        .filter(|r| r.group == group)
+        .fold(Router::new(), |router, r| {
+            router.route(r.path, (r.handler)(r.method.filter()))
+        })
+}
+
 /// The campaign routes (`functions/campaigns-api`).
 pub fn campaign_routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/policies", get(policies::in_force))
-        .route("/v1/themes", get(brands::themes))
-        .route(
-            "/v1/campaigns",
-            post(campaigns::submit).get(campaigns::list),
-        )
-        .route("/v1/campaigns/validate", post(campaigns::validate))
-        .route("/v1/campaigns/{id}", get(campaigns::get))
-        .route("/v1/campaigns/{id}/cancel", post(campaigns::cancel))
-        .route("/v1/campaigns/{id}/preview", get(campaigns::preview))
-        .route("/v1/campaigns/{id}/performance", get(performance::get))
-        .route("/v1/campaigns/{id}/moderation", post(campaigns::moderate))
-        .route("/v1/brands/{brand_id}/calendar", get(brands::calendar))
-        .route("/v1/brands/{brand_id}/promotions", get(brands::promotions))
-        .route("/v1/brands/{brand_id}/reach", get(brands::reach))
+    routes_of(RouteGroup::Campaigns)
 }
 
 /// The Contact Customer routes (`functions/contact-api`).
 pub fn contact_routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/reviews", get(reviews::list))
-        .route("/v1/reviews/{id}/contact", post(reviews::contact))
+    routes_of(RouteGroup::Contact)
 }
 
 /// The unsubscribe routes (`functions/unsubscribe-api`): anyone, no bearer token
 /// (the signed token in the path is the authority).
 pub fn unsubscribe_routes() -> Router<AppState> {
-    Router::new().route(
-        "/v1/unsubscribe/{token}",
-        get(unsubscribe::page).post(unsubscribe::one_click),
-    )
+    routes_of(RouteGroup::Unsubscribe)
 }
 
 /// The seller health route (issue 7).
 pub fn health_routes() -> Router<AppState> {
-    Router::new().route("/v1/brands/{brand_id}/health", get(health::get))
+    routes_of(RouteGroup::Health)
 }
 
 /// Every route of every function: what the local server mounts.

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::common::fired;
 use crate::server::{Server, token};
 use engage::store::{EmbeddedStore, Entity, EntityStore};
 use serde_json::{Value, json};
@@ -116,8 +117,7 @@ async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     seed(&data).await;
-    let mut server = Server::start_in(&data, &dir.path().join("outbox"), &["--now", NOW]);
-    server.keep(dir);
+    let server = Server::start_over(dir, &["--now", NOW]);
     Env {
         server,
         http: reqwest::Client::new(),
@@ -145,54 +145,41 @@ fn valid() -> Value {
 }
 
 impl Env {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        tok: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, String, Value) {
-        let mut req = self.http.request(method, self.server.url(path));
-        if let Some(t) = tok {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, ct, body)
-    }
     async fn get(&self, path: &str, tok: &str) -> (u16, String, Value) {
-        self.send(reqwest::Method::GET, path, Some(tok), None).await
+        self.server
+            .send(reqwest::Method::GET, path, Some(tok), None)
+            .await
     }
     async fn post(&self, path: &str, tok: &str, body: &Value) -> (u16, String, Value) {
-        self.send(reqwest::Method::POST, path, Some(tok), Some(body))
+        self.server
+            .send(
+                reqwest::Method::POST,
+                path,
+                Some(tok),
+                Some(body.to_string()),
+            )
             .await
+    }
+    /// The body of `GET path` as the brand representative, which must be a 200.
+    async fn get_ok(&self, path: &str) -> Value {
+        let (status, _, body) = self.get(path, &self.rep).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+    /// The answer to `GET /v1/campaigns/{id}/preview` as the brand representative.
+    async fn preview(&self, id: &str) -> reqwest::Response {
+        self.http
+            .get(self.server.url(&format!("/v1/campaigns/{id}/preview")))
+            .bearer_auth(&self.rep)
+            .send()
+            .await
+            .unwrap()
     }
     async fn submit(&self, body: &Value) -> Value {
         let (status, _, created) = self.post("/v1/campaigns", &self.rep, body).await;
         assert_eq!(status, 201, "{created}");
         created
     }
-}
-
-fn fired(problem: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = problem["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["rule"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    ids
 }
 
 #[tokio::test]
@@ -324,7 +311,13 @@ async fn malformed_bodies_are_400_and_oversized_413() {
     let (status, ct, _) = e.post("/v1/campaigns", &e.rep, &huge).await;
     assert_eq!((status, ct.as_str()), (413, "application/problem+json"));
     let (status, ct, _) = e
-        .send(reqwest::Method::POST, "/v1/campaigns", None, Some(&valid()))
+        .server
+        .send(
+            reqwest::Method::POST,
+            "/v1/campaigns",
+            None,
+            Some(valid().to_string()),
+        )
         .await;
     assert_eq!((status, ct.as_str()), (401, "application/problem+json"));
 }
@@ -354,7 +347,7 @@ async fn idempotency_key_replays_and_refuses_another_body() {
     assert_eq!(s3, 422, "{p}");
 
     // Concurrent repeats of a new key create one campaign.
-    let results = futures_join(vec![
+    let results = futures::future::join_all(vec![
         post(valid(), "k-2"),
         post(valid(), "k-2"),
         post(valid(), "k-2"),
@@ -374,46 +367,6 @@ async fn idempotency_key_replays_and_refuses_another_body() {
     );
     let (_, _, list) = e.get("/v1/campaigns?brandId=B1", &e.rep).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2, "one per key");
-}
-
-async fn futures_join<F: std::future::Future<Output = T>, T>(futs: Vec<F>) -> Vec<T> {
-    let mut set = Vec::new();
-    for f in futs {
-        set.push(f);
-    }
-    let mut out = Vec::new();
-    // Poll them together on one task: all requests are in flight at once.
-    let joined = std::pin::pin!(async {
-        let mut handles = Vec::new();
-        for f in set {
-            handles.push(Box::pin(f));
-        }
-        let mut results = Vec::new();
-        let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
-        std::future::poll_fn(|cx| {
-            let mut done = true;
-            for slot in pending.iter_mut() {
-                if let Some(f) = slot {
-                    match f.as_mut().poll(cx) {
-                        std::task::Poll::Ready(v) => {
-                            results.push(v);
-                            *slot = None;
-                        }
-                        std::task::Poll::Pending => done = false,
-                    }
-                }
-            }
-            if done {
-                std::task::Poll::Ready(())
-            } else {
-                std::task::Poll::Pending
-            }
-        })
-        .await;
-        results
-    });
-    out.extend(joined.await);
-    out
 }
 
 #[tokio::test]
@@ -553,13 +506,9 @@ fn availability(cal: &Value, date: &str) -> (String, Vec<String>) {
 #[tokio::test]
 async fn calendar_grey_green_yellow() {
     let e = env().await;
-    let (status, _, cal) = e
-        .get(
-            "/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20",
-            &e.rep,
-        )
+    let cal = e
+        .get_ok("/v1/brands/B1/calendar?from=2026-11-26&to=2026-12-20")
         .await;
-    assert_eq!(status, 200, "{cal}");
     assert_eq!(cal["policy"], "campaign@2026-11-01");
     assert_eq!(cal["days"].as_array().unwrap().len(), 25);
     // Less than 6 days away: grey.
@@ -650,21 +599,12 @@ async fn calendar_grey_green_yellow() {
 #[tokio::test]
 async fn eligible_promotions_each_with_its_reasons() {
     let e = env().await;
-    let (status, _, r) = e
-        .get(
-            "/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2026-12-07",
-            &e.rep,
-        )
+    let r = e
+        .get_ok("/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2026-12-07")
         .await;
-    assert_eq!(status, 200, "{r}");
     assert_eq!(r["policy"], "promotion@2026-11-01");
-    let eligible: Vec<&str> = r["eligible"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["promotionId"].as_str().unwrap())
-        .collect();
-    assert_eq!(eligible, vec!["P-OK"]);
+    let eligible = crate::common::sorted_field(&r, "eligible", "promotionId");
+    assert_eq!(eligible, ["P-OK"]);
     let reasons = |id: &str| -> Vec<String> {
         r["ineligible"]
             .as_array()
@@ -716,7 +656,10 @@ async fn themes_are_listed_for_any_caller() {
         assert!(ids.contains(&id), "{id}");
     }
     assert_eq!(t["items"][0]["start"], "2026-11-20");
-    let (status, _, _) = e.send(reqwest::Method::GET, "/v1/themes", None, None).await;
+    let (status, _, _) = e
+        .server
+        .send(reqwest::Method::GET, "/v1/themes", None, None)
+        .await;
     assert_eq!(status, 401);
 }
 
@@ -724,13 +667,7 @@ async fn themes_are_listed_for_any_caller() {
 async fn preview_is_the_rendered_email() {
     let e = env().await;
     let id = e.submit(&valid()).await["id"].as_str().unwrap().to_owned();
-    let resp = e
-        .http
-        .get(e.server.url(&format!("/v1/campaigns/{id}/preview")))
-        .bearer_auth(&e.rep)
-        .send()
-        .await
-        .unwrap();
+    let resp = e.preview(&id).await;
     assert_eq!(resp.status(), 200);
     assert!(
         resp.headers()["content-type"]
@@ -809,13 +746,9 @@ async fn dates_outside_2000_to_2100_are_400_naming_the_field() {
         }
     }
     // The last day of the bounds still answers, with every day of the span.
-    let (status, _, cal) = e
-        .get(
-            "/v1/brands/B1/calendar?from=2100-12-30&to=2100-12-31",
-            &e.rep,
-        )
+    let cal = e
+        .get_ok("/v1/brands/B1/calendar?from=2100-12-30&to=2100-12-31")
         .await;
-    assert_eq!(status, 200, "{cal}");
     assert_eq!(cal["days"].as_array().unwrap().len(), 2);
 }
 
@@ -933,13 +866,7 @@ async fn every_campaign_the_policies_accept_renders() {
         if expected.is_empty() {
             assert_eq!(status, 201, "{what}: {answer}");
             let id = answer["id"].as_str().unwrap();
-            let resp = e
-                .http
-                .get(e.server.url(&format!("/v1/campaigns/{id}/preview")))
-                .bearer_auth(&e.rep)
-                .send()
-                .await
-                .unwrap();
+            let resp = e.preview(id).await;
             assert_eq!(resp.status(), 200, "{what}: {}", resp.text().await.unwrap());
         } else {
             assert_eq!(status, 422, "{what}: {answer}");
@@ -953,20 +880,11 @@ async fn every_campaign_the_policies_accept_renders() {
 #[tokio::test]
 async fn a_promotion_ending_on_the_sixth_date_across_the_march_clock_change_is_eligible() {
     let e = env().await;
-    let (status, _, r) = e
-        .get(
-            "/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2027-03-10",
-            &e.rep,
-        )
+    let r = e
+        .get_ok("/v1/brands/B1/promotions?asin=B0ENGAGE01&startDate=2027-03-10")
         .await;
-    assert_eq!(status, 200, "{r}");
-    let eligible: Vec<&str> = r["eligible"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["promotionId"].as_str().unwrap())
-        .collect();
-    assert_eq!(eligible, vec!["P-DST"], "{r}");
+    let eligible = crate::common::sorted_field(&r, "eligible", "promotionId");
+    assert_eq!(eligible, ["P-DST"], "{r}");
 }
 
 /// Issue 12, R-MSG-9: sentence boundaries are not web addresses; web-address parts are.
@@ -1027,8 +945,7 @@ async fn a_dead_idempotency_claim_expires_after_its_lease() {
             .await
             .unwrap();
     }
-    let mut server = Server::start_in(&data, &dir.path().join("outbox"), &["--now", NOW]);
-    server.keep(dir);
+    let server = Server::start_over(dir, &["--now", NOW]);
     let rep = token("S1", &["B1"], &["brand_representative"]);
     let http = reqwest::Client::new();
     let mut ids = Vec::new();

@@ -1,16 +1,89 @@
 //! Shared test helpers: store builders for both adapters and sample domain values.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use chrono::{DateTime, NaiveDate, Utc};
+use engage::app::App;
+use engage::auth::{Caller, Role};
+use engage::clock::FixedClock;
+use engage::domain::brand::{Brand, Marketplace};
 use engage::domain::campaign::{
     Campaign, CampaignStatus, HeaderStyle, Image, Logo, LogoBackground, LogoFormat, SendWindow,
 };
 use engage::domain::follower::Follower;
-use engage::domain::{BrandId, CampaignId, CustomerId};
-use engage::store::{DynamoStore, EmbeddedStore, Store};
+use engage::domain::{BrandId, CampaignId, CustomerId, SellerId};
+use engage::policy::PolicySet;
+use engage::store::{DynamoStore, EmbeddedStore, Entity, Store};
+
+/// The workspace root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python of the test command's virtual environment (`ENGAGE_PYTHON`, set by
+/// `tests/run`, or `.venv/bin/python`): the infra documents are read with the tools
+/// that check them in CI (cfn-lint, openapi-spec-validator).
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ENGAGE_PYTHON") {
+        return p.into();
+    }
+    let venv = root().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no .venv with cfn-lint and openapi-spec-validator: run the tests through ./tests/run"
+    );
+    venv
+}
+
+/// What `script` prints as JSON when run on `file` (relative to the root) by that Python.
+pub fn python_json(script: &str, file: &str) -> serde_json::Value {
+    let out = Command::new(python())
+        .args(["-c", script])
+        .arg(root().join(file))
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{file}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+}
+
+/// A copy of `policies/` in a fresh folder: each policy's version files (not its cases),
+/// each text through `edit(policy, text)`.
+pub fn policies_copy(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(root().join("policies")).expect("policies/") {
+        let entry = entry.expect("policy folder");
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let policy = entry.file_name().to_string_lossy().into_owned();
+        let to = dir.path().join(&policy);
+        std::fs::create_dir_all(&to).expect("create policy folder");
+        for f in std::fs::read_dir(entry.path()).expect("policy folder") {
+            let f = f.expect("policy file");
+            if f.path().extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(f.path()).expect("read policy");
+                std::fs::write(to.join(f.file_name()), edit(&policy, text)).expect("write policy");
+            }
+        }
+    }
+    dir
+}
 
 /// The variable `./tests/run` sets to moto's address.
 pub const ENDPOINT_VAR: &str = "ENGAGE_TEST_AWS_ENDPOINT";
@@ -32,13 +105,18 @@ pub fn endpoint() -> String {
     }
 }
 
-/// A DynamoDB client for moto, built from scratch (each call is independent).
-pub async fn dynamo_client() -> Client {
+/// The AWS configuration of moto, built from scratch (each call is independent).
+pub async fn aws() -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint());
     if std::env::var("AWS_REGION").is_err() {
         loader = loader.region(Region::new("us-east-1"));
     }
-    Client::new(&loader.load().await)
+    loader.load().await
+}
+
+/// A DynamoDB client for moto, built from scratch (each call is independent).
+pub async fn dynamo_client() -> Client {
+    Client::new(&aws().await)
 }
 
 /// A DynamoDB store over a fresh, uniquely named table on moto.
@@ -49,6 +127,59 @@ pub async fn dynamo() -> (Arc<DynamoStore>, String) {
         .await
         .expect("create table on moto");
     (Arc::new(DynamoStore::new(client, table.clone())), table)
+}
+
+/// The app over `store` with the bundled policies, its clock stopped at `now`.
+pub fn app(store: Arc<dyn Store>, now: DateTime<Utc>) -> App {
+    App::new(
+        store,
+        Arc::new(PolicySet::bundled().expect("bundled policies")),
+        Arc::new(FixedClock(now)),
+    )
+    .expect("app")
+}
+
+/// A brand representative (user u1 of seller S1) of `brands`.
+pub fn rep(brands: &[&str]) -> Caller {
+    Caller {
+        user: "u1".into(),
+        seller_id: "S1".into(),
+        brands: brands.iter().map(|b| (*b).to_owned()).collect(),
+        roles: [Role::BrandRepresentative].into_iter().collect(),
+    }
+}
+
+/// Stores brand `id` of seller S1 on the US marketplace, with a store page.
+pub async fn brand(store: &dyn Store, id: &str, name: &str) {
+    let brand = Brand {
+        brand_id: BrandId::new(id),
+        name: name.to_owned(),
+        seller_id: SellerId::new("S1"),
+        marketplace: Marketplace::US,
+        has_store_page: true,
+        updated_at: t("2026-01-01T00:00:00Z"),
+    };
+    store
+        .upsert(&Entity::Brand(brand))
+        .await
+        .expect("store brand");
+}
+
+/// The `field` of every item of the array `v[array]`, as text, sorted.
+pub fn sorted_field(v: &serde_json::Value, array: &str, field: &str) -> Vec<String> {
+    let mut out: Vec<String> = v[array]
+        .as_array()
+        .unwrap_or_else(|| panic!("no array {array} in {v}"))
+        .iter()
+        .map(|x| x[field].as_str().expect("a text field").to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The rule ids of a problem's violations, sorted.
+pub fn fired(problem: &serde_json::Value) -> Vec<String> {
+    sorted_field(problem, "violations", "rule")
 }
 
 /// An instant from RFC 3339.
@@ -112,16 +243,96 @@ pub fn follower(brand: &str, customer: &str, at: DateTime<Utc>) -> Follower {
     }
 }
 
-/// The DynamoDB operation of a request an interceptor sees (`PutItem`, `Query`...),
-/// from its `X-Amz-Target`: what the request-counting tests count by.
-pub fn dynamo_operation(
-    context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-) -> String {
-    context
-        .request()
-        .headers()
-        .get("x-amz-target")
-        .and_then(|t| t.rsplit('.').next())
-        .unwrap_or("?")
-        .to_owned()
+/// Counts DynamoDB requests by operation (`PutItem`, `Query`..., from `X-Amz-Target`),
+/// retries included, and the items the reads returned (`items read`): what the
+/// request-budget tests assert on. Clones share the counts.
+#[derive(Debug, Default, Clone)]
+pub struct RequestCounter(Arc<Mutex<BTreeMap<String, usize>>>);
+
+impl RequestCounter {
+    /// The writes a store can make.
+    pub const WRITES: [&str; 5] = [
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+    ];
+    /// The reads a store can make.
+    pub const READS: [&str; 4] = ["GetItem", "Query", "Scan", "BatchGetItem"];
+
+    fn add(&self, key: &str, n: usize) {
+        *self
+            .0
+            .lock()
+            .expect("counts")
+            .entry(key.to_owned())
+            .or_default() += n;
+    }
+
+    /// The count of `key` so far.
+    pub fn get(&self, key: &str) -> usize {
+        self.0
+            .lock()
+            .expect("counts")
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The sum of the counts of `keys`.
+    pub fn sum(&self, keys: &[&str]) -> usize {
+        keys.iter().map(|k| self.get(k)).sum()
+    }
+
+    /// Every count so far.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        self.0.lock().expect("counts").clone()
+    }
+
+    /// A moto DynamoDB client whose every request this counter sees.
+    pub async fn client(&self) -> Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(&aws().await)
+            .interceptor(self.clone())
+            .build();
+        Client::from_conf(conf)
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "request counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let op = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("?");
+        self.add(op, 1);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(out) = context.output_or_error() {
+            if let Some(q) = out.downcast_ref::<QueryOutput>() {
+                self.add("items read", usize::try_from(q.count).unwrap_or(0));
+            } else if let Some(g) = out.downcast_ref::<GetItemOutput>() {
+                self.add("items read", usize::from(g.item.is_some()));
+            }
+        }
+        Ok(())
+    }
 }

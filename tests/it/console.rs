@@ -7,18 +7,15 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use engage::app::App;
 use engage::app::reach::{self, PAGE};
-use engage::auth::{Caller, Role};
-use engage::clock::FixedClock;
-use engage::domain::brand::{Brand, Marketplace};
+use engage::auth::Caller;
 use engage::domain::campaign::{CampaignStatus, SendWindow};
 use engage::domain::suppression::{Suppression, SuppressionReason, SuppressionScope};
-use engage::domain::{BrandId, CustomerId, SellerId};
-use engage::policy::PolicySet;
+use engage::domain::{BrandId, CustomerId};
 use engage::store::{Entity, Store};
 use serde_json::Value;
 
 use crate::common::{self, t};
-use crate::server::{Server, token};
+use crate::server::{Server, content_type, token};
 
 const NOW: &str = "2026-12-01T12:00:00Z";
 
@@ -27,12 +24,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 fn rep() -> Caller {
-    Caller {
-        user: "u1".into(),
-        seller_id: "S1".into(),
-        brands: ["B1".to_owned()].into_iter().collect(),
-        roles: [Role::BrandRepresentative].into_iter().collect(),
-    }
+    common::rep(&["B1"])
 }
 
 /// A campaign of `brand` opening at local midnight (Pacific, PST: 08:00Z) of `start`.
@@ -52,16 +44,7 @@ async fn campaign(s: &Arc<dyn Store>, id: &str, brand: &str, start: &str, status
 /// campaign and another brand's campaign on the same day must not count.
 async fn sample(n: usize) -> (Arc<dyn Store>, tempfile::TempDir) {
     let (s, dir) = common::embedded();
-    s.upsert(&Entity::Brand(Brand {
-        brand_id: BrandId::new("B1"),
-        name: "Northwind".into(),
-        seller_id: SellerId::new("S1"),
-        marketplace: Marketplace::US,
-        has_store_page: true,
-        updated_at: t("2026-01-01T00:00:00Z"),
-    }))
-    .await
-    .unwrap();
+    common::brand(&*s, "B1", "Northwind").await;
     for i in 0..n {
         let mut f = common::follower("B1", &format!("c{i}"), t("2026-11-01T00:00:00Z"));
         f.unfollowed = i == 0;
@@ -91,12 +74,7 @@ async fn sample(n: usize) -> (Arc<dyn Store>, tempfile::TempDir) {
 }
 
 fn app(s: &Arc<dyn Store>) -> App {
-    App::new(
-        Arc::clone(s),
-        Arc::new(PolicySet::bundled().unwrap()),
-        Arc::new(FixedClock(t(NOW))),
-    )
-    .unwrap()
+    common::app(Arc::clone(s), t(NOW))
 }
 
 #[tokio::test]
@@ -162,14 +140,6 @@ async fn a_sent_campaign_caps_until_its_cap_ends() {
         .await
         .unwrap();
     assert_eq!(r.reachable, 2);
-}
-
-fn content_type(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test]

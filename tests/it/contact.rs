@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::fired;
 use crate::server::{Server, engage_bin, token};
 use async_trait::async_trait;
 use engage::app::contact::{self, ContactInput, Delivery};
@@ -190,16 +191,11 @@ fn apply_events(data: &Path, file: &Path) {
         .arg(file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "engage event failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::server::succeeded("engage event", &out);
 }
 
 struct Env {
     server: Server,
-    http: reqwest::Client,
     outbox: PathBuf,
     /// S1, brand representative of B1 and B3.
     rep: String,
@@ -228,7 +224,6 @@ async fn env_with(more: &[&str]) -> Env {
     server.keep(dir);
     Env {
         server,
-        http: reqwest::Client::new(),
         outbox,
         rep: token("S1", &["B1", "B3"], &["brand_representative"]),
         other: token("S2", &["B2"], &["brand_representative"]),
@@ -237,47 +232,23 @@ async fn env_with(more: &[&str]) -> Env {
 }
 
 impl Env {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        tok: Option<&str>,
-        body: Option<String>,
-    ) -> (u16, String, Value) {
-        let mut req = self.http.request(method, self.server.url(path));
-        if let Some(t) = tok {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            ct,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
     async fn get(&self, path: &str, tok: &str) -> (u16, Value) {
-        let (s, _, b) = self.send(reqwest::Method::GET, path, Some(tok), None).await;
+        let (s, _, b) = self
+            .server
+            .send(reqwest::Method::GET, path, Some(tok), None)
+            .await;
         (s, b)
     }
     async fn contact(&self, review: &str, tok: &str, reason: &str) -> (u16, String, Value) {
         let body = json!({"reason": reason}).to_string();
-        self.send(
-            reqwest::Method::POST,
-            &format!("/v1/reviews/{review}/contact"),
-            Some(tok),
-            Some(body),
-        )
-        .await
+        self.server
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/reviews/{review}/contact"),
+                Some(tok),
+                Some(body),
+            )
+            .await
     }
     fn published(&self) -> Vec<Value> {
         let path = self.server.data.join("published-events.ndjson");
@@ -288,22 +259,7 @@ impl Env {
             .collect()
     }
     fn emails(&self) -> Vec<(String, mail_parser::Message<'static>)> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.outbox).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "eml") {
-                let bytes = std::fs::read(&path).unwrap();
-                let msg = mail_parser::MessageParser::default()
-                    .parse(&bytes)
-                    .unwrap()
-                    .into_owned();
-                out.push((
-                    path.file_name().unwrap().to_string_lossy().into_owned(),
-                    msg,
-                ));
-            }
-        }
-        out
+        crate::server::outbox_emails(&self.outbox)
     }
 }
 
@@ -333,25 +289,7 @@ fn states(list: &Value) -> BTreeMap<String, (bool, Vec<String>)> {
 }
 
 fn ids(list: &Value) -> Vec<String> {
-    let mut v: Vec<String> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["reviewId"].as_str().unwrap().to_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-fn fired(problem: &Value) -> Vec<String> {
-    let mut v: Vec<String> = problem["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["rule"].as_str().unwrap().to_owned())
-        .collect();
-    v.sort();
-    v
+    common::sorted_field(list, "items", "reviewId")
 }
 
 #[tokio::test]
@@ -552,6 +490,7 @@ async fn filters_by_brand_stars_and_period() {
 async fn listing_statuses_and_tenant_isolation() {
     let e = env().await;
     let (status, _, body) = e
+        .server
         .send(reqwest::Method::GET, "/v1/reviews", None, None)
         .await;
     assert_eq!(status, 401, "{body}");
@@ -712,6 +651,7 @@ async fn every_status_code_of_the_contact_route() {
         "[]",
     ] {
         let (status, ct, p) = e
+            .server
             .send(
                 reqwest::Method::POST,
                 "/v1/reviews/R-1001/contact",
@@ -724,6 +664,7 @@ async fn every_status_code_of_the_contact_route() {
     }
     // 401, 403, 404 (unknown, and another brand's review).
     let (status, _, _) = e
+        .server
         .send(
             reqwest::Method::POST,
             "/v1/reviews/R-1001/contact",
@@ -763,7 +704,7 @@ async fn simultaneous_contacts_give_one_201_and_one_email_on_the_embedded_store(
                 e.contact(review, &e.rep, reason)
             })
             .collect();
-        let results = futures_join(futs).await;
+        let results = futures::future::join_all(futs).await;
         let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
         assert_eq!(
             statuses.iter().filter(|s| **s == 201).count(),
@@ -791,36 +732,6 @@ async fn simultaneous_contacts_give_one_201_and_one_email_on_the_embedded_store(
         })
         .collect();
     assert_eq!(contacted.len(), 2);
-}
-
-async fn futures_join<F: std::future::Future<Output = T>, T>(futs: Vec<F>) -> Vec<T> {
-    // No extra crate: poll them all on the test runtime at once.
-    let handles: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut out = Vec::new();
-    let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
-    let mut results: Vec<Option<T>> = (0..pending.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all = true;
-        for (i, slot) in pending.iter_mut().enumerate() {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        results[i] = Some(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => all = false,
-                }
-            }
-        }
-        if all {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    out.extend(results.into_iter().map(Option::unwrap));
-    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -892,24 +803,14 @@ async fn seed_store(store: &dyn Store) {
 fn app_over(store: Arc<dyn Store>) -> (App, Arc<CountingMailer>, Arc<CountingPublisher>) {
     let mailer = Arc::new(CountingMailer::default());
     let publisher = Arc::new(CountingPublisher::default());
-    let app = App::new(
-        store,
-        Arc::new(PolicySet::bundled().unwrap()),
-        Arc::new(FixedClock(common::t(NOW))),
-    )
-    .unwrap()
-    .with_mailer(mailer.clone())
-    .with_publisher(publisher.clone());
+    let app = common::app(store, common::t(NOW))
+        .with_mailer(mailer.clone())
+        .with_publisher(publisher.clone());
     (app, mailer, publisher)
 }
 
 fn rep() -> Caller {
-    Caller {
-        user: "u1".into(),
-        seller_id: "S1".into(),
-        brands: ["B1".to_owned()].into_iter().collect(),
-        roles: [Role::BrandRepresentative].into_iter().collect(),
-    }
+    common::rep(&["B1"])
 }
 
 async fn race(app: &App, review: &str, n: usize) -> (usize, usize) {
@@ -1490,15 +1391,8 @@ async fn the_default_period_starts_at_the_first_date_the_order_rule_accepts() {
     }
     crate::server::engage_event(&data, NOW, &events);
     let server = Server::start_in(&data, &outbox, &["--now", NOW, "--tick", "0"]);
-    let list: Value = reqwest::Client::new()
-        .get(server.url("/v1/reviews?brandId=B1"))
-        .bearer_auth(token("S1", &["B1"], &["brand_representative"]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bearer = token("S1", &["B1"], &["brand_representative"]);
+    let list = server.get_json("/v1/reviews?brandId=B1", &bearer).await;
     assert_eq!(ids(&list), ["R-EDGE"], "{list}");
     assert_eq!(list["items"][0]["contact"]["eligible"], true, "{list}");
 }

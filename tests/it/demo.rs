@@ -9,12 +9,7 @@ fn demo_walks_a_campaign_a_contact_and_the_sequences() {
         .env_remove("ENGAGE_TOKEN_SECRET")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = crate::server::succeeded("engage demo", &out);
     // The refused campaign names its rules and policy versions.
     assert!(
         stdout.contains("R-MSG-9.web_address (content@2026-11-01) subject"),

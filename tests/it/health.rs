@@ -9,54 +9,30 @@ use chrono::{DateTime, Duration, Utc};
 use engage::api::{AppState, router};
 use engage::app::App;
 use engage::app::health::{self, Level};
-use engage::auth::{Caller, Role, TokenKeys, new_claims};
-use engage::clock::FixedClock;
-use engage::domain::brand::{Brand, Marketplace};
+use engage::auth::{Role, TokenKeys, new_claims};
 use engage::domain::contact::{Contact, ContactReason};
-use engage::domain::order::Order;
 use engage::domain::review::Review;
-use engage::domain::{BrandId, ContactId, CustomerId, OrderId, ReviewId, SellerId};
-use engage::policy::PolicySet;
+use engage::domain::{BrandId, ContactId, CustomerId, OrderId, ReviewId};
 use engage::store::{Entity, FeedbackKind, Store};
 use serde_json::Value;
 
-use crate::common::t;
+use crate::common::{rep, t};
 
 const NOW: &str = "2026-12-01T12:00:00Z";
 
 async fn brand(s: &Arc<dyn Store>, id: &str) {
-    s.upsert(&Entity::Brand(Brand {
-        brand_id: BrandId::new(id),
-        name: format!("Brand {id}"),
-        seller_id: SellerId::new("S1"),
-        marketplace: Marketplace::US,
-        has_store_page: true,
-        updated_at: t("2026-01-01T00:00:00Z"),
-    }))
-    .await
-    .unwrap();
+    common::brand(&**s, id, &format!("Brand {id}")).await;
 }
 
 async fn order(s: &Arc<dyn Store>, brand: &str, id: &str, at: DateTime<Utc>) {
-    s.upsert(&Entity::Order(Order {
-        order_id: OrderId::new(id),
-        seller_id: SellerId::new("S1"),
-        brand_id: BrandId::new(brand),
-        asin: "B0ENGAGE01".into(),
-        customer_id: CustomerId::new(format!("cu-{id}")),
-        relay_email: format!("cu-{id}@relay.example"),
-        locale: "en-US".into(),
-        purchased_at: at,
-        shipped_at: None,
-        carrier: None,
-        tracking_id: None,
-        expected_delivery_at: None,
-        delivered_at: None,
-        return_received: None,
-        updated_at: at,
-    }))
-    .await
-    .unwrap();
+    // Placed, nothing after: the parts not given are absent.
+    let order = serde_json::json!({"orderId": id, "sellerId": "S1", "brandId": brand,
+        "asin": "B0ENGAGE01", "customerId": format!("cu-{id}"),
+        "relayEmail": format!("cu-{id}@relay.example"), "locale": "en-US",
+        "purchasedAt": at, "updatedAt": at});
+    s.upsert(&Entity::Order(serde_json::from_value(order).unwrap()))
+        .await
+        .unwrap();
 }
 
 async fn review(s: &Arc<dyn Store>, brand: &str, id: &str, rating: u8, at: DateTime<Utc>) {
@@ -82,21 +58,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn app(s: &Arc<dyn Store>) -> App {
-    App::new(
-        Arc::clone(s),
-        Arc::new(PolicySet::bundled().unwrap()),
-        Arc::new(FixedClock(now())),
-    )
-    .unwrap()
-}
-
-fn rep(brands: &[&str]) -> Caller {
-    Caller {
-        user: "u1".into(),
-        seller_id: "S1".into(),
-        brands: brands.iter().map(|b| (*b).to_owned()).collect(),
-        roles: [Role::BrandRepresentative].into_iter().collect(),
-    }
+    common::app(Arc::clone(s), now())
 }
 
 /// The sample of brand B1 (now = 2026-12-01T12:00Z):
@@ -378,15 +340,7 @@ async fn health_periods_count_marketplace_dates_through_engage_serve() {
         &["--now", "2026-11-20T18:00:00Z", "--tick", "0"],
     );
     let token = crate::server::token("S1", &["B1"], &["brand_representative"]);
-    let body: Value = reqwest::Client::new()
-        .get(server.url("/v1/brands/B1/health"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = server.get_json("/v1/brands/B1/health", &token).await;
     assert_eq!(body["counts"]["orders30"], 1, "{body}");
     assert_eq!(body["counts"]["negative30"], 1, "{body}");
     assert_eq!(body["negativeReviewRate"]["days30"], 1.0, "{body}");

@@ -8,28 +8,9 @@
 //! included) from the test command's virtual environment: run through `./tests/run`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::common;
 use serde_json::{Value, json};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The Python of the test command's virtual environment (`ENGAGE_PYTHON`, set by
-/// `tests/run`, or `.venv/bin/python`).
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ENGAGE_PYTHON") {
-        return p.into();
-    }
-    let venv = root().join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "no .venv with cfn-lint: run the tests through ./tests/run"
-    );
-    venv
-}
 
 fn template() -> Value {
     let script = "import json, sys\n\
@@ -37,17 +18,7 @@ fn template() -> Value {
                   tpl, errors = decode(sys.argv[1])\n\
                   if errors:\n    sys.exit('\\n'.join(str(e) for e in errors))\n\
                   json.dump(tpl, sys.stdout)\n";
-    let out = Command::new(python())
-        .args(["-c", script])
-        .arg(root().join("infra/template.yaml"))
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "decode template: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::python_json(script, "infra/template.yaml")
 }
 
 fn resources(t: &Value) -> &serde_json::Map<String, Value> {
@@ -71,7 +42,7 @@ fn functions(t: &Value) -> Vec<(String, String, Value)> {
 
 /// The function crates: `functions/*/Cargo.toml`.
 fn function_crates() -> BTreeSet<String> {
-    std::fs::read_dir(root().join("functions"))
+    std::fs::read_dir(common::root().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("Cargo.toml").exists())
@@ -80,9 +51,12 @@ fn function_crates() -> BTreeSet<String> {
 }
 
 fn main_rs(binary: &str) -> String {
-    let main = root().join("functions").join(binary).join("src/main.rs");
+    let main = common::root()
+        .join("functions")
+        .join(binary)
+        .join("src/main.rs");
     // The wiring behind the main: its module of `src/runtime/`.
-    let module = root()
+    let module = common::root()
         .join("src/runtime")
         .join(format!("{}.rs", binary.replace('-', "_")));
     std::fs::read_to_string(main).unwrap() + &std::fs::read_to_string(module).unwrap()
@@ -94,59 +68,23 @@ fn builds_mailer(main: &str) -> bool {
     main.contains("SesMailer") || main.contains(".mailer(")
 }
 
-/// `(routes fn, METHOD, path with every parameter written {})` for every
-/// `.route("...", get(..).post(..))` in the `*_routes()` functions of `src/api/mod.rs`.
+/// `(routes fn, METHOD, path with every parameter written {})` of every route of
+/// `engage::api::ROUTES`, the table the routers are built from.
 pub fn source_routes() -> BTreeSet<(String, String, String)> {
-    let src = std::fs::read_to_string(root().join("src/api/mod.rs")).unwrap();
-    let mut routes = BTreeSet::new();
-    for chunk in src.split("pub fn ").skip(1) {
-        let name: String = chunk
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.ends_with("_routes") {
-            continue;
-        }
-        let body = chunk.split("\n}\n").next().unwrap_or(chunk);
-        let mut rest = body;
-        while let Some(at) = rest.find(".route(") {
-            let call = &rest[at + ".route(".len()..];
-            // The argument list, up to the matching parenthesis.
-            let mut depth = 1;
-            let end = call
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .map(|(i, _)| i)
-                .expect("balanced .route(...)");
-            let args = &call[..end];
-            let path = args.split('"').nth(1).expect("route path literal");
-            let handlers = &args[args.find(',').expect("method router")..];
-            for method in ["get", "post", "put", "patch", "delete"] {
-                let needle = format!("{method}(");
-                let used = handlers.match_indices(&needle).any(|(i, _)| {
-                    let before = handlers[..i].chars().last().unwrap_or(' ');
-                    !(before.is_alphanumeric() || before == '_' || before == ':')
-                });
-                if used {
-                    routes.insert((name.clone(), method.to_uppercase(), normalize(path)));
-                }
-            }
-            rest = &call[end..];
-        }
-    }
-    assert!(!routes.is_empty(), "no routes parsed from src/api/mod.rs");
-    routes
+    engage::api::ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.group.routes_fn().to_owned(),
+                r.method.as_str().to_owned(),
+                normalize(r.path),
+            )
+        })
+        .collect()
 }
 
 /// `/v1/brands/{brand_id}/calendar` -> `/v1/brands/{}/calendar`.
-fn normalize(path: &str) -> String {
+pub fn normalize(path: &str) -> String {
     let mut out = String::new();
     let mut in_param = false;
     for c in path.chars() {
@@ -425,7 +363,7 @@ fn every_route_is_an_api_route_of_the_function_that_serves_it() {
     let all: BTreeSet<(String, String)> = source.into_iter().map(|(_, m, p)| (m, p)).collect();
     assert_eq!(
         mounted, all,
-        "every route of src/api/mod.rs is served by some function"
+        "every route of engage::api::ROUTES is served by some function"
     );
 
     let api = &resources(&t)["HttpApi"]["Properties"];

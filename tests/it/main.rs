@@ -25,6 +25,7 @@ mod demo;
 mod events;
 mod health;
 mod infra;
+mod lambda;
 mod mail;
 mod openapi;
 mod send_faults;

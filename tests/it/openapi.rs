@@ -1,5 +1,5 @@
 //! `infra/openapi.yaml` against the routes that exist: it is a valid OpenAPI 3
-//! document, it lists exactly the routes of `src/api/mod.rs` (path and method), and
+//! document, it lists exactly the routes of `engage::api::ROUTES` (path and method), and
 //! `engage serve` answers every operation it lists with something other than "no such
 //! route" or "method not allowed".
 //!
@@ -7,24 +7,11 @@
 //! test command's virtual environment: run through `./tests/run`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::common;
+use crate::infra::normalize;
 use crate::server::{Server, token};
 use serde_json::Value;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ENGAGE_PYTHON") {
-        return p.into();
-    }
-    let venv = root().join(".venv/bin/python");
-    assert!(venv.exists(), "no .venv: run the tests through ./tests/run");
-    venv
-}
 
 /// The document, validated against the OpenAPI 3 schema.
 fn document() -> Value {
@@ -33,86 +20,17 @@ fn document() -> Value {
                   doc = yaml.safe_load(open(sys.argv[1]))\n\
                   validate(doc)\n\
                   json.dump(doc, sys.stdout)\n";
-    let out = Command::new(python())
-        .args(["-c", script])
-        .arg(root().join("infra/openapi.yaml"))
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "infra/openapi.yaml: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::python_json(script, "infra/openapi.yaml")
 }
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-/// (METHOD, path with parameters written {}) of every `.route(..)` in the
-/// `*_routes()` functions of `src/api/mod.rs`.
+/// (METHOD, path with parameters written {}) of every route of `engage::api::ROUTES`.
 fn source_routes() -> BTreeSet<(String, String)> {
-    let src = std::fs::read_to_string(root().join("src/api/mod.rs")).unwrap();
-    let mut routes = BTreeSet::new();
-    for chunk in src.split("pub fn ").skip(1) {
-        let name: String = chunk
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.ends_with("_routes") {
-            continue;
-        }
-        let body = chunk.split("\n}\n").next().unwrap_or(chunk);
-        let mut rest = body;
-        while let Some(at) = rest.find(".route(") {
-            let call = &rest[at + ".route(".len()..];
-            let mut depth = 1;
-            let end = call
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .map(|(i, _)| i)
-                .expect("balanced .route(...)");
-            let args = &call[..end];
-            let path = args.split('"').nth(1).expect("route path literal");
-            let handlers = &args[args.find(',').expect("method router")..];
-            for method in METHODS {
-                let needle = format!("{method}(");
-                let used = handlers.match_indices(&needle).any(|(i, _)| {
-                    let before = handlers[..i].chars().last().unwrap_or(' ');
-                    !(before.is_alphanumeric() || before == '_' || before == ':')
-                });
-                if used {
-                    routes.insert((method.to_uppercase(), normalize(path)));
-                }
-            }
-            rest = &call[end..];
-        }
-    }
-    assert!(!routes.is_empty(), "no routes parsed from src/api/mod.rs");
-    routes
-}
-
-fn normalize(path: &str) -> String {
-    let mut out = String::new();
-    let mut in_param = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_param = true;
-                out.push_str("{}");
-            }
-            '}' => in_param = false,
-            c if !in_param => out.push(c),
-            _ => {}
-        }
-    }
-    out
+    crate::infra::source_routes()
+        .into_iter()
+        .map(|(_, method, path)| (method, path))
+        .collect()
 }
 
 /// (METHOD, path as written, operation) of every operation of the document.
@@ -141,7 +59,7 @@ fn the_document_lists_exactly_the_routes_that_exist() {
     let extra: Vec<_> = documented.difference(&source).collect();
     assert!(
         missing.is_empty(),
-        "routes of src/api/mod.rs missing from infra/openapi.yaml: {missing:?}"
+        "routes of engage::api::ROUTES missing from infra/openapi.yaml: {missing:?}"
     );
     assert!(
         extra.is_empty(),
@@ -216,20 +134,9 @@ async fn the_documented_theme_ids_are_the_served_themes() {
         .collect();
     let server = Server::start(&[]);
     let bearer = token("S1", &["B1"], &["brand_representative"]);
-    let themes: Value = reqwest::Client::new()
-        .get(server.url("/v1/themes"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let served: BTreeSet<String> = themes["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap().to_owned())
+    let themes = server.get_json("/v1/themes", &bearer).await;
+    let served: BTreeSet<String> = common::sorted_field(&themes, "items", "id")
+        .into_iter()
         .collect();
     assert_eq!(documented, served);
 }

@@ -1,11 +1,11 @@
 //! `engage tick` as a process: SIGKILLed mid-run then resumed, and three ticks
 //! at once on one data folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::send_support::*;
+use crate::server::succeeded;
 use engage::store::{EmbeddedStore, Store};
 
 const BIN: &str = env!("CARGO_BIN_EXE_engage");
@@ -18,6 +18,15 @@ async fn seed(data: &Path, followers: usize) {
         follower(&store, "B1", &format!("k{i:03}"), false, false).await;
     }
     create(&store, &campaign("c1", "B1", "2026-12-07")).await;
+}
+
+/// A fresh folder (kept as long as the guard) with a data folder seeded with
+/// `followers`, and an outbox.
+async fn seeded(followers: usize) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
+    seed(&data, followers).await;
+    (dir, data, outbox)
 }
 
 fn emails(outbox: &Path) -> Vec<String> {
@@ -54,38 +63,14 @@ fn tick_at(data: &Path, outbox: &Path, rate: Option<&str>, lease: &str, now: &st
     cmd
 }
 
-/// The `sent` total a tick printed.
-fn sent_of(stdout: &str) -> u64 {
-    stdout
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("send window: ")
-                .and_then(|r| r.split("sent ").nth(1))
-        })
-        .and_then(|r| r.split(',').next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no totals in {stdout}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_run_then_resume_loses_nobody() {
     const N: usize = 120;
-    let dir = tempfile::tempdir().unwrap();
-    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
-    seed(&data, N).await;
+    let (_dir, data, outbox) = seeded(N).await;
 
     // Slow pacing (40/s), so the kill lands mid-run.
-    let mut child = tick(&data, &outbox, Some("40"), "1").spawn().unwrap();
-    let start = Instant::now();
-    while emails(&outbox).len() < 30 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no email appeared"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let child = tick(&data, &outbox, Some("40"), "1").spawn().unwrap();
+    kill_after(child, 30, || emails(&outbox).len());
     let at_kill = emails(&outbox).len();
     let store = EmbeddedStore::open(&data).unwrap();
     let (status, progress) = state(&store, "c1").await;
@@ -101,13 +86,8 @@ async fn sigkill_mid_run_then_resume_loses_nobody() {
     let out = tick_at(&data, &outbox, None, "1", "2026-12-07T08:01:00Z")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let resumed = sent_of(&stdout);
+    let stdout = succeeded("engage tick", &out);
+    let resumed = sent_total(&stdout);
     let (status, progress) = state(&store, "c1").await;
     let files = emails(&outbox).len();
     // Emails accepted before the kill but after the last checkpoint are sent again on
@@ -134,22 +114,15 @@ async fn sigkill_mid_run_then_resume_loses_nobody() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_ticks_at_once_send_each_follower_once() {
     const N: usize = 150;
-    let dir = tempfile::tempdir().unwrap();
-    let (data, outbox) = (dir.path().join("data"), dir.path().join("outbox"));
-    seed(&data, N).await;
+    let (_dir, data, outbox) = seeded(N).await;
     let children: Vec<_> = (0..3)
         .map(|_| tick(&data, &outbox, Some("500"), "60").spawn().unwrap())
         .collect();
     let mut total = 0;
     for child in children {
         let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let sent = sent_of(&stdout);
+        let stdout = succeeded("engage tick", &out);
+        let sent = sent_total(&stdout);
         println!("tick sent {sent}: {}", stdout.lines().next().unwrap_or(""));
         total += sent;
     }

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use crate::send_support::{app, brand, campaign, create, follower, state, t};
 use async_trait::async_trait;
-use aws_config::{BehaviorVersion, Region};
 use chrono::{DateTime, Utc};
 use engage::clock::Clock;
 use engage::domain::campaign::CampaignStatus;
@@ -60,54 +59,14 @@ impl Mailer for Accepted {
     }
 }
 
-/// Counts DynamoDB writes (PutItem, UpdateItem, DeleteItem, TransactWriteItems, BatchWriteItem).
-#[derive(Debug, Default, Clone)]
-struct Writes(Arc<AtomicUsize>);
-
-impl aws_sdk_dynamodb::config::Intercept for Writes {
-    fn name(&self) -> &'static str {
-        "write counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let op = crate::common::dynamo_operation(context);
-        if op.contains("Put")
-            || op.contains("Update")
-            || op.contains("Write")
-            || op.contains("Delete")
-        {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-        Ok(())
-    }
-}
-
-async fn aws() -> aws_config::SdkConfig {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).endpoint_url(common::endpoint());
-    if std::env::var("AWS_REGION").is_err() {
-        loader = loader.region(Region::new("us-east-1"));
-    }
-    loader.load().await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn planner_and_four_workers_on_moto_email_everyone_once() {
     let _serial = SERIAL.lock().await;
     const FOLLOWERS: usize = 2_000;
     const WORKERS: usize = 4;
-    let aws = aws().await;
-    let writes = Writes::default();
-    let dynamo = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&aws)
-            .interceptor(writes.clone())
-            .build(),
-    );
+    let aws = common::aws().await;
+    let requests = common::RequestCounter::default();
+    let dynamo = requests.client().await;
     let table = format!("engage-scale-{}", uuid::Uuid::new_v4().simple());
     DynamoStore::create_table(&dynamo, &table).await.unwrap();
     let store: Arc<dyn Store> = Arc::new(DynamoStore::new(dynamo, table));
@@ -149,7 +108,7 @@ async fn planner_and_four_workers_on_moto_email_everyone_once() {
             .await;
     }
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
-    let writes_before = writes.0.load(Ordering::SeqCst);
+    let writes_before = requests.sum(&common::RequestCounter::WRITES);
 
     let clock = Arc::new(RunningClock {
         start: t("2026-12-07T09:00:00Z"),
@@ -285,7 +244,7 @@ async fn planner_and_four_workers_on_moto_email_everyone_once() {
         .await
         .unwrap()
         .unwrap();
-    let writes = writes.0.load(Ordering::SeqCst) - writes_before;
+    let writes = requests.sum(&common::RequestCounter::WRITES) - writes_before;
     println!(
         "moto: {FOLLOWERS} followers, {} segments, {WORKERS} workers, {aborts} aborts: {} accepted \
          by SES, {} distinct, {twice} sent twice; {writes} DynamoDB writes = {:.3} per recipient; \
@@ -371,12 +330,7 @@ impl Local {
 
     fn run(&self, cmd: &mut Command) -> Output {
         let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::server::succeeded("engage tick", &out);
         out
     }
 
@@ -402,16 +356,7 @@ impl Local {
 
 /// The `sent` total a tick printed.
 fn sent_of(out: &Output) -> u64 {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("send window: ")
-                .and_then(|r| r.split("sent ").nth(1))
-        })
-        .and_then(|r| r.split(',').next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no totals in {stdout}"))
+    send_support::sent_total(&String::from_utf8_lossy(&out.stdout))
 }
 
 fn later(minutes: i64) -> String {
@@ -493,22 +438,13 @@ async fn half_the_sends_throttled_everyone_still_reached_once_none_failed() {
 async fn a_killed_tick_is_taken_over_by_a_later_tick() {
     let _serial = SERIAL.lock().await;
     let local = Local::new(&[("c1", 400)]).await;
-    let mut child = local
+    let child = local
         .tick(NOW, &["--workers", "1"])
         .env("ENGAGE_SEND_RATE", "100")
         .env("ENGAGE_SEND_RATE_HEADROOM", "0")
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while local.files("c1").len() < 60 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no email appeared"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    send_support::kill_after(child, 60, || local.files("c1").len());
     let at_kill = local.files("c1").len();
     let checkpointed = local.state("c1").await.1.counters.sent;
     assert!(at_kill < 400, "the kill came too late to prove anything");
@@ -544,29 +480,7 @@ async fn a_killed_tick_is_taken_over_by_a_later_tick() {
 
 /// A copy of the shipped policies with one edit.
 fn policies_with(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    for entry in std::fs::read_dir(&root).unwrap() {
-        let entry = entry.unwrap();
-        if !entry.path().is_dir() {
-            continue;
-        }
-        let to = dir.path().join(entry.file_name());
-        std::fs::create_dir_all(&to).unwrap();
-        for f in std::fs::read_dir(entry.path()).unwrap() {
-            let f = f.unwrap();
-            if f.path().extension().is_some_and(|e| e == "toml") {
-                let text = std::fs::read_to_string(f.path()).unwrap();
-                let text = if entry.file_name() == "send" {
-                    edit(&text)
-                } else {
-                    text
-                };
-                std::fs::write(to.join(f.file_name()), text).unwrap();
-            }
-        }
-    }
-    dir
+    common::policies_copy(|policy, text| if policy == "send" { edit(&text) } else { text })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,7 +20,7 @@ use engage::domain::schedule::{send_window, zone};
 use engage::domain::segment::{FollowerRange, Segment, SendPlan};
 use engage::domain::send::{SendProgress, SendRecord};
 use engage::domain::suppression::Suppression;
-use engage::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId, SellerId};
+use engage::domain::{BrandId, CampaignId, CustomerId, OrderId, PromotionId, ReviewId};
 use engage::mail::{MailError, Mailer, OutgoingEmail, SentMessage};
 use engage::policy::PolicySet;
 use engage::store::feedback::{FeedbackCounts, FeedbackKind, FeedbackOutcome, FeedbackStore};
@@ -65,15 +65,7 @@ pub fn t(s: &str) -> DateTime<Utc> {
 
 /// A US brand.
 pub async fn brand(store: &dyn Store, id: &str) {
-    let b = Brand {
-        brand_id: BrandId::new(id),
-        name: format!("Brand {id}"),
-        seller_id: SellerId::new("S1"),
-        marketplace: Marketplace::US,
-        has_store_page: true,
-        updated_at: t("2026-10-01T00:00:00Z"),
-    };
-    store.upsert(&Entity::Brand(b)).await.unwrap();
+    crate::common::brand(store, id, &format!("Brand {id}")).await;
 }
 
 /// A follower, possibly unfollowed or suppressed.
@@ -261,6 +253,34 @@ pub fn check_mails(
             .insert(m.to.clone());
     }
     out
+}
+
+/// SIGKILLs `child` (an `engage tick`) once `written()` emails are out, so that the
+/// kill lands mid-run (failing after 30 s without them), and reaps it.
+pub fn kill_after(mut child: std::process::Child, emails: usize, written: impl Fn() -> usize) {
+    let start = std::time::Instant::now();
+    while written() < emails {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no email appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The `sent` total an `engage tick` printed (`send window: ..., sent N, ...`).
+pub fn sent_total(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("send window: ")
+                .and_then(|r| r.split("sent ").nth(1))
+        })
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no totals in {stdout}"))
 }
 
 /// A store that fails call number `fail_at` (1-based, 0: never) with a transient

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use engage::app::App;
 use engage::clock::FixedClock;
-use engage::domain::brand::{Brand, Marketplace};
 use engage::domain::order::{OrderChangeKind, OrderPlaced, ReturnReceived};
 use engage::domain::suppression::{Suppression, SuppressionReason, SuppressionScope};
 use engage::domain::{BrandId, CustomerId, OrderId, SellerId};
@@ -18,7 +17,7 @@ use engage::jobs::send_window::RecordingMailer;
 use engage::jobs::sequences::{self, SequenceOptions, SequenceReport};
 use engage::mail::OutgoingEmail;
 use engage::policy::{PolicySet, SourceFile};
-use engage::store::{Entity, MessageClaim, MessageStatus, Store};
+use engage::store::{MessageClaim, MessageRecord, MessageStatus, Store};
 use engage::unsubscribe::{Scope, TokenSigner};
 
 use crate::common::t;
@@ -78,18 +77,16 @@ async fn tick(
         .unwrap()
 }
 
-async fn seed_brand(store: &Arc<dyn Store>, name: &str) {
-    store
-        .upsert(&Entity::Brand(Brand {
-            brand_id: BrandId::new(BRAND),
-            name: name.to_owned(),
-            seller_id: SellerId::new("S1"),
-            marketplace: Marketplace::US,
-            has_store_page: true,
-            updated_at: t("2026-10-01T00:00:00Z"),
-        }))
+/// The ledger entry of O-1's review request, which must exist.
+async fn review_request_of_o1(s: &Arc<dyn Store>) -> MessageRecord {
+    s.get_message(&OrderId::new("O-1"), "review_request")
         .await
-        .unwrap();
+        .unwrap()
+        .unwrap()
+}
+
+async fn seed_brand(store: &Arc<dyn Store>, name: &str) {
+    common::brand(&**store, BRAND, name).await;
 }
 
 /// An order event through the events job (merged, and its due entries written with
@@ -286,11 +283,7 @@ async fn review_request_goes_7_days_after_order_delivered_with_its_headers() {
     assert_eq!(claims.customer_id.as_str(), "cu-O-1");
     assert!(e.text.contains(link) && e.html.contains(link));
     // The ledger says sent, with the policies that allowed it.
-    let rec = s
-        .get_message(&OrderId::new("O-1"), "review_request")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = review_request_of_o1(&s).await;
     assert_eq!(rec.status, MessageStatus::Sent);
     assert_eq!(rec.locale.as_deref(), Some("en-US"));
     assert!(
@@ -605,11 +598,7 @@ async fn the_content_policy_refuses_a_rendered_message_naming_the_rule_and_text(
     );
     // The due entry is settled as refused, with the reasons, never claimed or sent;
     // it left the due index, so the next pass does not read it again.
-    let rec = s
-        .get_message(&OrderId::new("O-1"), "review_request")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = review_request_of_o1(&s).await;
     assert_eq!(rec.status, MessageStatus::Refused);
     assert_eq!((rec.sent_at, rec.provider_id), (None, None));
     assert!(
@@ -632,11 +621,7 @@ async fn a_claim_left_by_a_crashed_run_is_taken_over_once_the_business_clock_pas
     delivered_order(&s, &policies, "O-1", "en-US", t("2026-11-10T18:00:00Z")).await;
     // A run claimed the due message at 18:00 (business clock), 5 minutes of lease,
     // then died before sending or storing anything.
-    let mut live = s
-        .get_message(&OrderId::new("O-1"), "review_request")
-        .await
-        .unwrap()
-        .unwrap();
+    let mut live = review_request_of_o1(&s).await;
     assert_eq!(live.status, MessageStatus::Due);
     live.status = MessageStatus::Pending;
     live.owner = "dead-run".into();
@@ -658,11 +643,7 @@ async fn a_claim_left_by_a_crashed_run_is_taken_over_once_the_business_clock_pas
     assert_eq!(r.sent.len(), 1, "{r:?}");
     assert_eq!(mail.sent().len(), 1);
     assert_eq!(mail.sent()[0].message_id, "msg-O-1-review_request");
-    let rec = s
-        .get_message(&OrderId::new("O-1"), "review_request")
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = review_request_of_o1(&s).await;
     assert_eq!(rec.status, MessageStatus::Sent);
     assert_ne!(rec.owner, "dead-run");
     assert_eq!(rec.claimed_at, Some(t("2026-11-17T18:06:00Z")));
@@ -697,21 +678,7 @@ fn policy_check_rejects_a_template_with_a_link_or_dot_com() {
     );
 
     // The same text in the policy in force fails the check, naming rule and text.
-    let tmp = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let entry = entry.unwrap();
-        if !entry.path().is_dir() {
-            continue;
-        }
-        let to = tmp.path().join(entry.file_name());
-        std::fs::create_dir_all(&to).unwrap();
-        for f in std::fs::read_dir(entry.path()).unwrap() {
-            let f = f.unwrap();
-            if f.path().is_file() {
-                std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
-            }
-        }
-    }
+    let tmp = common::policies_copy(|_, text| text);
     let seq = tmp.path().join("sequences/2026-11-01.toml");
     let text = std::fs::read_to_string(&seq).unwrap().replacen(
         "Every honest opinion helps us improve, whatever it is.",
@@ -728,56 +695,6 @@ fn policy_check_rejects_a_template_with_a_link_or_dot_com() {
             && fails[0].contains("\"Tell us more on northwind dot com.\""),
         "{fails:?}"
     );
-}
-
-/// Counts DynamoDB requests by operation (retries included) and the items the reads returned.
-#[derive(Debug, Default, Clone)]
-struct ReadCounter(Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>);
-
-impl ReadCounter {
-    fn add(&self, key: &str, n: usize) {
-        *self.0.lock().unwrap().entry(key.to_owned()).or_default() += n;
-    }
-    fn get(&self, key: &str) -> usize {
-        self.0.lock().unwrap().get(key).copied().unwrap_or(0)
-    }
-}
-
-impl aws_sdk_dynamodb::config::Intercept for ReadCounter {
-    fn name(&self) -> &'static str {
-        "read counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let op = crate::common::dynamo_operation(context);
-        self.add(&op, 1);
-        Ok(())
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<
-            '_,
-        >,
-        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        if let Ok(out) = context.output_or_error() {
-            if let Some(q) = out.downcast_ref::<aws_sdk_dynamodb::operation::query::QueryOutput>() {
-                self.add("items read", usize::try_from(q.count).unwrap());
-            } else if let Some(g) =
-                out.downcast_ref::<aws_sdk_dynamodb::operation::get_item::GetItemOutput>()
-            {
-                self.add("items read", usize::from(g.item.is_some()));
-            }
-        }
-        Ok(())
-    }
 }
 
 fn envelope(detail_type: &str, detail: serde_json::Value) -> serde_json::Value {
@@ -839,15 +756,9 @@ async fn a_run_reads_only_what_is_due_dynamodb() {
     let yesterday = tick(&seeded, &policies, "2026-12-19T12:00:00Z", &mail).await;
     assert!(yesterday.failed.is_empty(), "{yesterday:?}");
 
-    let counter = ReadCounter::default();
-    let base = common::dynamo_client().await;
-    let conf = base
-        .config()
-        .to_builder()
-        .interceptor(counter.clone())
-        .build();
+    let counter = common::RequestCounter::default();
     let store: Arc<dyn Store> = Arc::new(engage::store::DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(conf),
+        counter.client().await,
         table,
     ));
     let mail = RecordingMailer::new();
@@ -862,7 +773,7 @@ async fn a_run_reads_only_what_is_due_dynamodb() {
         "sequences run over {ORDERS} orders, {DUE_TODAY} due: {queries} Query, {gets} GetItem, \
          {items} items read; yesterday sent {}; requests {:?}",
         yesterday.sent.len(),
-        counter.0.lock().unwrap()
+        counter.counts()
     );
     let due = usize::try_from(DUE_TODAY).unwrap();
     assert!(

@@ -2,15 +2,7 @@
 
 use crate::server;
 
-use crate::server::{Server, token};
-
-fn problem_type(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
+use crate::server::{Server, content_type, token};
 
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
@@ -26,14 +18,14 @@ async fn unknown_routes_and_methods_are_problems() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
-    assert_eq!(problem_type(&resp), "application/problem+json");
+    assert_eq!(content_type(&resp), "application/problem+json");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["status"], 404);
     assert!(body["type"].as_str().unwrap().ends_with("/not-found"));
 
     let resp = http.delete(server.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), 405);
-    assert_eq!(problem_type(&resp), "application/problem+json");
+    assert_eq!(content_type(&resp), "application/problem+json");
 }
 
 #[test]
@@ -134,7 +126,7 @@ async fn policies_at(now: &str) -> Vec<String> {
     let http = reqwest::Client::new();
     let resp = http.get(server.url("/v1/policies")).send().await.unwrap();
     assert_eq!(resp.status(), 401);
-    assert_eq!(problem_type(&resp), "application/problem+json");
+    assert_eq!(content_type(&resp), "application/problem+json");
     let resp = http
         .get(server.url("/v1/policies"))
         .bearer_auth("not-a-token")
@@ -234,7 +226,7 @@ async fn every_framework_rejection_is_a_problem_with_its_status() {
         let what = format!("{} {}", req.method(), req.url().path());
         let resp = http.execute(req).await.unwrap();
         assert_eq!(resp.status().as_u16(), status, "{what}");
-        assert_eq!(problem_type(&resp), "application/problem+json", "{what}");
+        assert_eq!(content_type(&resp), "application/problem+json", "{what}");
         let body: serde_json::Value = resp.json().await.unwrap();
         assert_eq!(body["status"], status, "{what}");
         assert!(!body["detail"].as_str().unwrap().is_empty(), "{what}");
@@ -393,7 +385,7 @@ async fn long_ids_in_bodies_and_queries_are_400_naming_the_field() {
         let what = format!("{} {}", req.method(), req.url().path());
         let resp = http.execute(req).await.unwrap();
         assert_eq!(resp.status().as_u16(), 400, "{what}");
-        assert_eq!(problem_type(&resp), "application/problem+json", "{what}");
+        assert_eq!(content_type(&resp), "application/problem+json", "{what}");
         let body: serde_json::Value = resp.json().await.unwrap();
         let detail = body["detail"].as_str().unwrap();
         assert!(

@@ -11,6 +11,7 @@ pub struct Server {
     pub base: String,
     /// The data folder.
     pub data: PathBuf,
+    http: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -22,7 +23,12 @@ pub fn engage_bin() -> &'static str {
 impl Server {
     /// Starts a server over a new temporary data folder.
     pub fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_over(tempfile::tempdir().unwrap(), extra)
+    }
+
+    /// Starts a server over `dir/data` (the caller may have seeded it), its outbox
+    /// `dir/outbox`; `dir` lives as long as the server.
+    pub fn start_over(dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let data = dir.path().join("data");
         let mut s = Self::start_in(&data, &dir.path().join("outbox"), extra);
         s._dir = Some(dir);
@@ -60,6 +66,7 @@ impl Server {
             child,
             base,
             data: data.to_owned(),
+            http: reqwest::Client::new(),
             _dir: None,
         }
     }
@@ -73,6 +80,43 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
+
+    /// `method path`, with `bearer` and a JSON `body` when given: (status, content
+    /// type, body as JSON, or as a JSON string when it is not JSON).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<String>,
+    ) -> (u16, String, serde_json::Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let ct = content_type(&resp);
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, ct, body)
+    }
+
+    /// The JSON body of `GET path` with `bearer`.
+    pub async fn get_json(&self, path: &str, bearer: &str) -> serde_json::Value {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
 }
 
 impl Drop for Server {
@@ -80,6 +124,27 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `Content-Type` of an answer ("" without one).
+pub fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The stdout of a finished process, asserting that `what` succeeded (its stdout and
+/// stderr in the failure).
+pub fn succeeded(what: &str, out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 /// A token printed by `engage token`, as a newcomer would get it.
@@ -122,14 +187,7 @@ pub fn engage_event(data: &Path, now: &str, events: &[serde_json::Value]) -> Str
             writeln!(stdin, "{e}").unwrap();
         }
     }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "engage event failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    succeeded("engage event", &child.wait_with_output().unwrap())
 }
 
 /// Runs `engage tick --data DATA --outbox OUTBOX --now NOW`; returns its stdout,
@@ -146,13 +204,7 @@ pub fn engage_tick(data: &Path, outbox: &Path, now: &str) -> String {
         .env_remove("ENGAGE_POLICIES")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "engage tick failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    succeeded("engage tick", &out)
 }
 
 /// An EventBridge envelope of a marketplace event.

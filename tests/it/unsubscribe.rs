@@ -76,9 +76,7 @@ async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     seed(&data).await;
-    let mut server = Server::start_in(&data, &dir.path().join("outbox"), &["--now", NOW]);
-    server.keep(dir);
-    server
+    Server::start_over(dir, &["--now", NOW])
 }
 
 async fn one_click(http: &reqwest::Client, url: &str) -> reqwest::Response {
