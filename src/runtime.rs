@@ -73,7 +73,7 @@ impl AwsClients {
 /// Invalid policies or templates.
 pub fn aws_app(config: &Config, clients: &AwsClients) -> Result<App, AppError> {
     let store = DynamoStore::new(clients.dynamodb.clone(), config.table_name.clone());
-    let policies = policies(config).map_err(|e| AppError::Internal(e.to_string()))?;
+    let policies = policies(config)?;
     let mut app = App::new(Arc::new(store), Arc::new(policies), Arc::new(SystemClock))?
         .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
         .with_mailer(Arc::new(clients.mailer(config)));

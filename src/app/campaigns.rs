@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::facts::{BrandContext, campaign_facts, content_facts, promotion_facts};
-use super::{App, AppError, own_brand, represents, require_role};
+use super::{App, AppError, Invariant, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
 use crate::domain::bounds;
 use crate::domain::brand::{Brand, Marketplace};
@@ -19,7 +19,7 @@ use crate::domain::promotion::Promotion;
 use crate::domain::schedule::{send_window, zone};
 use crate::domain::theme::Theme;
 use crate::domain::{BrandId, CampaignId, PromotionId};
-use crate::policy::{Decision, PolicyVersion};
+use crate::policy::{Decision, PolicyError, PolicyVersion};
 use crate::store::{CreateOutcome, IdempotencyOutcome, TransitionOutcome};
 
 /// The purpose assumed when a submission names none (R-MYCE-2).
@@ -244,7 +244,13 @@ pub fn theme<'a>(app: &'a App, id: Option<&str>) -> Option<&'a Theme> {
 /// The window length in calendar days, from the campaign policy's params.
 pub fn window_days(policy: &PolicyVersion) -> Result<u64, AppError> {
     let days = policy.param_i64("send_window_days")?;
-    u64::try_from(days).map_err(|_| AppError::Internal("send_window_days is negative".into()))
+    u64::try_from(days).map_err(|_| {
+        AppError::Policy(PolicyError::Param {
+            policy: policy.id(),
+            param: "send_window_days".to_owned(),
+            reason: "must not be negative".to_owned(),
+        })
+    })
 }
 
 async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Checked, AppError> {
@@ -424,7 +430,7 @@ async fn submit_once(
     let created = |c: &Campaign| -> Result<Submitted, AppError> {
         Ok(Submitted {
             status: 201,
-            body: serde_json::to_value(c).map_err(|e| AppError::Internal(e.to_string()))?,
+            body: serde_json::to_value(c).map_err(AppError::json_write("the campaign"))?,
         })
     };
     match app.store.create_campaign(&campaign).await? {
@@ -434,10 +440,10 @@ async fn submit_once(
         CreateOutcome::AlreadyExists if keyed => {
             match app.store.get_campaign(&campaign.id).await? {
                 Some(stored) if stored.brand_id == campaign.brand_id => created(&stored),
-                _ => Err(AppError::Internal("campaign id collision".into())),
+                _ => Err(Invariant::CampaignIdCollision(campaign.id).into()),
             }
         }
-        CreateOutcome::AlreadyExists => Err(AppError::Internal("campaign id collision".into())),
+        CreateOutcome::AlreadyExists => Err(Invariant::CampaignIdCollision(campaign.id).into()),
     }
 }
 
@@ -469,7 +475,8 @@ pub async fn submit(
     };
     // Scope the key to the caller's selling account: two sellers may pick the same key.
     let scope = format!("campaigns:{}", caller.seller_id);
-    let canonical = serde_json::to_vec(&input).map_err(|e| AppError::Internal(e.to_string()))?;
+    let canonical =
+        serde_json::to_vec(&input).map_err(AppError::json_write("the campaign submission"))?;
     let hash = sha256_hex(&canonical);
     let retention = chrono::Duration::hours(IDEMPOTENCY_RETENTION_HOURS);
     let lease = chrono::Duration::seconds(IDEMPOTENCY_LEASE_SECONDS);
@@ -478,8 +485,9 @@ pub async fn submit(
         .begin(&scope, key, &hash, app.clock.now(), lease, retention)
         .await?
     {
-        IdempotencyOutcome::Replay(stored) => serde_json::from_value(stored)
-            .map_err(|e| AppError::Internal(format!("stored idempotent response: {e}"))),
+        IdempotencyOutcome::Replay(stored) => {
+            serde_json::from_value(stored).map_err(AppError::json_read("the stored submission"))
+        }
         IdempotencyOutcome::Mismatch => Err(AppError::IdempotencyMismatch),
         IdempotencyOutcome::InProgress => Err(AppError::Conflict(
             "a request with this Idempotency-Key is still being processed; retry shortly".into(),
@@ -507,8 +515,8 @@ pub async fn submit(
             };
             match outcome {
                 Ok(s) => {
-                    let stored =
-                        serde_json::to_value(&s).map_err(|e| AppError::Internal(e.to_string()))?;
+                    let stored = serde_json::to_value(&s)
+                        .map_err(AppError::json_write("the submission outcome"))?;
                     app.store.complete(&scope, key, &stored).await?;
                     Ok(s)
                 }

@@ -990,7 +990,7 @@ async fn crash_recovery(store: Arc<dyn Store>) {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, AppError::Internal(_)), "{err:?}");
+    assert!(matches!(err, AppError::Mail(_)), "{err:?}");
     assert!(mailer.sent.lock().unwrap().is_empty());
     assert_eq!(publisher.calls.load(Ordering::SeqCst), 0);
     let again = contact::contact(
