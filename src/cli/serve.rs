@@ -12,7 +12,6 @@ use engage::auth::TokenKeys;
 use engage::bus::FilePublisher;
 use engage::clock::{Clock, FixedClock, SystemClock};
 use engage::config::{Config, Secret};
-use engage::mail::OutboxMailer;
 use engage::policy::PolicySet;
 use engage::store::EmbeddedStore;
 
@@ -73,12 +72,14 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         .unwrap_or_else(|| engage::app::LOCAL_PUBLIC_URL.to_owned());
     // Contact emails go to the `.eml` outbox; published events (Courtesy Refund Requested)
     // to `<data>/published-events.ndjson`.
-    let mailer = OutboxMailer::new(&args.outbox)?;
+    // The same local mailer as `engage tick`: ENGAGE_OUTBOX_TRANSIENT_FAILURES throttles
+    // contact emails too, so a throttled mail port can be tried black-box.
+    let mailer = super::tick::local_mailer(&args.outbox, config)?;
     let publisher = FilePublisher::in_dir(&args.state.data)?;
     let mut app = App::new(Arc::new(store), Arc::new(policies), clock)?
         .with_public_url(&public_url)
         .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes())
-        .with_mailer(Arc::new(mailer))
+        .with_mailer(mailer)
         .with_publisher(Arc::new(publisher));
     if let Some(from) = &config.from_address {
         app = app.with_from_address(from);
