@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::extract::{Authenticated, Body, Path, Query};
 use super::problem::Problem;
-use crate::app::campaigns::{self, CampaignInput, Moderation};
+use crate::app::campaigns::{self, CampaignInput, Moderation, Submitted};
 use crate::domain::campaign::CampaignStatus;
 
 /// `POST /v1/campaigns`.
@@ -33,19 +33,19 @@ pub async fn submit(
             }
         },
     };
-    let out = campaigns::submit(&s.app, &caller, input, key.as_deref()).await?;
-    let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if status.is_success() {
-        "application/json"
-    } else {
-        "application/problem+json"
-    };
-    Ok((
-        status,
-        [(axum::http::header::CONTENT_TYPE, content_type)],
-        Json(out.body),
+    // A refusal replayed under its key is still a 422 problem, as on the first answer.
+    Ok(
+        match campaigns::submit(&s.app, &caller, input, key.as_deref()).await? {
+            Submitted::Created { campaign } => {
+                (StatusCode::CREATED, Json(campaign)).into_response()
+            }
+            Submitted::Refused {
+                detail,
+                policy,
+                violations,
+            } => Problem::rules_violated(detail, policy, violations).into_response(),
+        },
     )
-        .into_response())
 }
 
 /// `POST /v1/campaigns/validate`.

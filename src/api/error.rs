@@ -22,9 +22,20 @@ impl From<AppError> for Problem {
                 "idempotency-key-reused",
                 e.to_string(),
             ),
-            AppError::Store(_) | AppError::Policy(_) | AppError::Internal(_) => {
+            // Listed one by one, not `_`, so a new cause must be placed here.
+            AppError::Store(_)
+            | AppError::Policy(_)
+            | AppError::Mail(_)
+            | AppError::Bus(_)
+            | AppError::Render { .. }
+            | AppError::Templates(_)
+            | AppError::Themes(_)
+            | AppError::Json { .. }
+            | AppError::Invariant(_) => {
+                // The cause decides: a throttled or unavailable dependency is worth
+                // a retry (503), anything else is ours to fix (500).
                 let retryable = e.is_retryable();
-                tracing::error!(error = ?e, retryable, "request failed");
+                tracing::error!(error = %e.chain(), retryable, "request failed");
                 Problem::internal(retryable)
             }
         }

@@ -78,5 +78,8 @@ pub fn view(
 pub fn render(app: &App, email: &CampaignEmail) -> Result<RenderedEmail, AppError> {
     app.renderer
         .render_campaign(email)
-        .map_err(|e| AppError::Internal(format!("cannot render the campaign email: {e}")))
+        .map_err(|source| AppError::Render {
+            email: "campaign",
+            source,
+        })
 }

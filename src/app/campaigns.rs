@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::facts::{BrandContext, campaign_facts, content_facts, promotion_facts};
-use super::{App, AppError, own_brand, represents, require_role};
+use super::{App, AppError, Invariant, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
 use crate::domain::bounds;
 use crate::domain::brand::{Brand, Marketplace};
@@ -19,7 +19,7 @@ use crate::domain::promotion::Promotion;
 use crate::domain::schedule::{send_window, zone};
 use crate::domain::theme::Theme;
 use crate::domain::{BrandId, CampaignId, PromotionId};
-use crate::policy::{Decision, PolicyVersion};
+use crate::policy::{Decision, PolicyError, PolicyVersion, Violation};
 use crate::store::{CreateOutcome, IdempotencyOutcome, TransitionOutcome};
 
 /// The purpose assumed when a submission names none (R-MYCE-2).
@@ -244,7 +244,13 @@ pub fn theme<'a>(app: &'a App, id: Option<&str>) -> Option<&'a Theme> {
 /// The window length in calendar days, from the campaign policy's params.
 pub fn window_days(policy: &PolicyVersion) -> Result<u64, AppError> {
     let days = policy.param_i64("send_window_days")?;
-    u64::try_from(days).map_err(|_| AppError::Internal("send_window_days is negative".into()))
+    u64::try_from(days).map_err(|_| {
+        AppError::Policy(PolicyError::Param {
+            policy: policy.id(),
+            param: "send_window_days".to_owned(),
+            reason: "must not be negative".to_owned(),
+        })
+    })
 }
 
 async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Checked, AppError> {
@@ -387,14 +393,67 @@ fn build(draft: CampaignDraft, checked: Checked, now: DateTime<Utc>) -> Result<C
     })
 }
 
-/// What a submission produced: the HTTP status and body, stored as they are
-/// for `Idempotency-Key` replays.
+/// What a submission decided, stored as it is for `Idempotency-Key` replays (a
+/// refusal is a decision too: the same body gets it again).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Submitted {
-    /// 201 or 422.
-    pub status: u16,
-    /// The campaign, or the problem.
-    pub body: serde_json::Value,
+#[serde(
+    tag = "outcome",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Submitted {
+    /// The campaign was created.
+    Created {
+        /// The campaign as stored.
+        campaign: Box<Campaign>,
+    },
+    /// Rules were violated; nothing was stored.
+    Refused {
+        /// A summary.
+        detail: String,
+        /// `name@version` of the deciding policy.
+        policy: String,
+        /// Every violation.
+        violations: Vec<Violation>,
+    },
+}
+
+/// A stored replay: a [`Submitted`], or the `{status, body}` answer stored
+/// before submissions were stored as outcomes (kept for a retention period
+/// after an upgrade).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredSubmission {
+    Outcome(Submitted),
+    Answer {
+        status: u16,
+        body: serde_json::Value,
+    },
+}
+
+impl StoredSubmission {
+    fn into_outcome(self) -> Result<Submitted, serde_json::Error> {
+        match self {
+            Self::Outcome(s) => Ok(s),
+            Self::Answer { status: 201, body } => Ok(Submitted::Created {
+                campaign: serde_json::from_value(body)?,
+            }),
+            Self::Answer { body, .. } => {
+                #[derive(Deserialize)]
+                struct Refusal {
+                    detail: String,
+                    policy: String,
+                    violations: Vec<Violation>,
+                }
+                let r: Refusal = serde_json::from_value(body)?;
+                Ok(Submitted::Refused {
+                    detail: r.detail,
+                    policy: r.policy,
+                    violations: r.violations,
+                })
+            }
+        }
+    }
 }
 
 async fn submit_once(
@@ -421,23 +480,20 @@ async fn submit_once(
     if let Some(id) = id {
         campaign.id = id;
     }
-    let created = |c: &Campaign| -> Result<Submitted, AppError> {
-        Ok(Submitted {
-            status: 201,
-            body: serde_json::to_value(c).map_err(|e| AppError::Internal(e.to_string()))?,
-        })
+    let created = |c: Campaign| Submitted::Created {
+        campaign: Box::new(c),
     };
     match app.store.create_campaign(&campaign).await? {
-        CreateOutcome::Created => created(&campaign),
+        CreateOutcome::Created => Ok(created(campaign)),
         // A keyed attempt whose predecessor stored the campaign and died before
         // completing the key: that campaign is the answer (same key, same body).
         CreateOutcome::AlreadyExists if keyed => {
             match app.store.get_campaign(&campaign.id).await? {
-                Some(stored) if stored.brand_id == campaign.brand_id => created(&stored),
-                _ => Err(AppError::Internal("campaign id collision".into())),
+                Some(stored) if stored.brand_id == campaign.brand_id => Ok(created(stored)),
+                _ => Err(Invariant::CampaignIdCollision(campaign.id).into()),
             }
         }
-        CreateOutcome::AlreadyExists => Err(AppError::Internal("campaign id collision".into())),
+        CreateOutcome::AlreadyExists => Err(Invariant::CampaignIdCollision(campaign.id).into()),
     }
 }
 
@@ -469,7 +525,8 @@ pub async fn submit(
     };
     // Scope the key to the caller's selling account: two sellers may pick the same key.
     let scope = format!("campaigns:{}", caller.seller_id);
-    let canonical = serde_json::to_vec(&input).map_err(|e| AppError::Internal(e.to_string()))?;
+    let canonical =
+        serde_json::to_vec(&input).map_err(AppError::json_write("the campaign submission"))?;
     let hash = sha256_hex(&canonical);
     let retention = chrono::Duration::hours(IDEMPOTENCY_RETENTION_HOURS);
     let lease = chrono::Duration::seconds(IDEMPOTENCY_LEASE_SECONDS);
@@ -478,8 +535,9 @@ pub async fn submit(
         .begin(&scope, key, &hash, app.clock.now(), lease, retention)
         .await?
     {
-        IdempotencyOutcome::Replay(stored) => serde_json::from_value(stored)
-            .map_err(|e| AppError::Internal(format!("stored idempotent response: {e}"))),
+        IdempotencyOutcome::Replay(stored) => serde_json::from_value::<StoredSubmission>(stored)
+            .and_then(StoredSubmission::into_outcome)
+            .map_err(AppError::json_read("the stored submission")),
         IdempotencyOutcome::Mismatch => Err(AppError::IdempotencyMismatch),
         IdempotencyOutcome::InProgress => Err(AppError::Conflict(
             "a request with this Idempotency-Key is still being processed; retry shortly".into(),
@@ -492,23 +550,17 @@ pub async fn submit(
                     detail,
                     policy,
                     violations,
-                }) => Ok(Submitted {
-                    status: 422,
-                    body: serde_json::json!({
-                        "type": "https://engage.dev/problems/rules-violated",
-                        "title": "Unprocessable Entity",
-                        "status": 422,
-                        "detail": detail,
-                        "policy": policy,
-                        "violations": violations,
-                    }),
+                }) => Ok(Submitted::Refused {
+                    detail,
+                    policy,
+                    violations,
                 }),
                 Err(other) => Err(other),
             };
             match outcome {
                 Ok(s) => {
-                    let stored =
-                        serde_json::to_value(&s).map_err(|e| AppError::Internal(e.to_string()))?;
+                    let stored = serde_json::to_value(&s)
+                        .map_err(AppError::json_write("the submission outcome"))?;
                     app.store.complete(&scope, key, &stored).await?;
                     Ok(s)
                 }

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use self::email::{ContactEmail, Locale, check_content};
 use super::campaigns::brand_zone;
-use super::{App, AppError, require_role};
+use super::{App, AppError, Invariant, require_role};
 use crate::auth::{Caller, Role};
 use crate::bus::{COURTESY_REFUND_REQUESTED, CourtesyRefundRequested, Event};
 use crate::domain::bounds;
@@ -557,7 +557,10 @@ async fn contact_email(
     };
     let rendered = view
         .render(&app.renderer)
-        .map_err(|e| AppError::Internal(format!("cannot render the contact email: {e}")))?;
+        .map_err(|source| AppError::Render {
+            email: "contact",
+            source,
+        })?;
     let content = check_content(&app.policies, &rendered, contact.sent_at)?;
     if !content.is_allowed() {
         return Err(rules_violated("the contact email", content));
@@ -654,16 +657,11 @@ async fn deliver_leased(
         IdempotencyOutcome::New | IdempotencyOutcome::InProgress => {}
         IdempotencyOutcome::Replay(_) => return Ok(Delivery::AlreadyDelivered),
         IdempotencyOutcome::Mismatch => {
-            return Err(AppError::Internal(format!(
-                "contact {} delivery claimed under another message id",
-                contact.id
-            )));
+            return Err(Invariant::DeliveryUnderAnotherMessageId(contact.id.clone()).into());
         }
     }
     let outcome = async {
-        let sent = app.mailer.send(email).await.map_err(|e| {
-            AppError::Internal(format!("contact {} email not sent: {e}", contact.id))
-        })?;
+        let sent = app.mailer.send(email).await?;
         if contact.reason == ContactReason::CourtesyRefund {
             let detail = CourtesyRefundRequested {
                 contact_id: contact.id.to_string(),
@@ -674,17 +672,15 @@ async fn deliver_leased(
                 customer_id: contact.customer_id.to_string(),
                 requested_at: contact.sent_at,
             };
-            let detail =
-                serde_json::to_value(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
+            let detail = serde_json::to_value(&detail)
+                .map_err(AppError::json_write("the courtesy refund event"))?;
             let event = Event::new(
                 contact.id.as_str(),
                 COURTESY_REFUND_REQUESTED,
                 contact.sent_at,
                 detail,
             );
-            app.publisher.publish(&event).await.map_err(|e| {
-                AppError::Internal(format!("contact {} event not published: {e}", contact.id))
-            })?;
+            app.publisher.publish(&event).await?;
         }
         Ok::<_, AppError>(sent)
     }
@@ -702,7 +698,7 @@ async fn deliver_leased(
             Ok(Delivery::Delivered)
         }
         Err(e) => {
-            tracing::error!(contact = %contact.id, error = %crate::mail::redact_addresses(&e.to_string()), "contact delivery failed; it stays pending");
+            tracing::error!(contact = %contact.id, error = %e.chain(), "contact delivery failed; it stays pending");
             app.store
                 .release(DELIVERY_SCOPE, contact.id.as_str())
                 .await?;
@@ -749,9 +745,7 @@ pub async fn contact(
             ))
         })?;
     let Some(order) = order else {
-        return Err(AppError::Internal(
-            "the contact policy allowed a review without an order".into(),
-        ));
+        return Err(Invariant::ContactAllowedWithoutOrder(review.review_id.clone()).into());
     };
     let contact = Contact {
         id: ContactId::new(uuid::Uuid::new_v4().to_string()),
@@ -809,7 +803,7 @@ pub async fn resume_pending(app: &App, lookback: Duration) -> Result<Resumed, Ap
             Ok(Some(Delivery::InProgress)) => done.in_progress += 1,
             Ok(None) => {}
             Err(e) => {
-                tracing::error!(contact = %contact.id, error = %crate::mail::redact_addresses(&e.to_string()), "pending contact not delivered");
+                tracing::error!(contact = %contact.id, error = %e.chain(), "pending contact not delivered");
                 done.failed += 1;
             }
         }
@@ -825,17 +819,16 @@ pub async fn resume(app: &App, review_id: &ReviewId) -> Result<Option<Delivery>,
     let Some(contact) = app.store.get_contact(review_id).await? else {
         return Ok(None);
     };
-    let missing = |what: &str| AppError::Internal(format!("contact {} has no {what}", contact.id));
     let review = app
         .store
         .get_review(review_id)
         .await?
-        .ok_or_else(|| missing("review"))?;
+        .ok_or_else(|| Invariant::ContactWithoutReview(contact.id.clone()))?;
     let order = app
         .store
         .get_order(&contact.order_id)
         .await?
-        .ok_or_else(|| missing("order"))?;
+        .ok_or_else(|| Invariant::ContactWithoutOrder(contact.id.clone()))?;
     let brand = app.store.get_brand(&contact.brand_id).await?;
     let email = contact_email(app, &contact, &review, &order, brand.as_ref()).await?;
     deliver(app, &contact, &order, &email).await.map(Some)

@@ -26,7 +26,7 @@ use crate::auth::Caller;
 use crate::domain::BrandId;
 use crate::domain::review::Review;
 use crate::domain::schedule::add_local_days;
-use crate::policy::{FactValue, Facts, Violation};
+use crate::policy::{FactValue, Facts, PolicyError, Violation};
 
 /// The health answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,10 +139,11 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
         _ => Vec::new(),
     };
     let (Some(&short), Some(&long)) = (periods.first(), periods.get(1)) else {
-        return Err(AppError::Internal(format!(
-            "{}: health_period_days must list two periods in days",
-            policy.id()
-        )));
+        return Err(AppError::Policy(PolicyError::Param {
+            policy: policy.id(),
+            param: "health_period_days".to_owned(),
+            reason: "must list two periods in days".to_owned(),
+        }));
     };
     let answer_within = policy.param_hours("inquiry_answer_hours")?;
 

@@ -18,7 +18,7 @@ pub mod unsubscribe;
 
 use std::sync::Arc;
 
-pub use error::AppError;
+pub use error::{AppError, Invariant};
 
 use crate::auth::{Caller, Role};
 use crate::bus::{EventPublisher, NoPublisher};
@@ -74,13 +74,8 @@ impl App {
         policies: Arc<PolicySet>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AppError> {
-        let themes = ThemeCatalog::bundled().map_err(|e| {
-            let cause = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            AppError::Internal(format!("{e}: {cause}"))
-        })?;
-        let renderer = Renderer::new().map_err(|e| AppError::Internal(e.to_string()))?;
+        let themes = ThemeCatalog::bundled()?;
+        let renderer = Renderer::new().map_err(AppError::Templates)?;
         Ok(Self {
             store,
             policies,

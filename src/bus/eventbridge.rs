@@ -8,7 +8,6 @@
 
 use async_trait::async_trait;
 use aws_sdk_eventbridge::Client;
-use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::primitives::DateTime as AwsDateTime;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
@@ -45,7 +44,7 @@ fn detail_json(event: &Event) -> Result<String, BusError> {
             .or_insert_with(|| serde_json::Value::String(event.id.clone()));
     }
     serde_json::to_string(&detail)
-        .map_err(|e| BusError::Permanent(format!("unserialisable event detail: {e}")))
+        .map_err(|e| BusError::permanent("unserialisable event detail", e))
 }
 
 #[async_trait]
@@ -64,9 +63,7 @@ impl EventPublisher for EventBridgePublisher {
             .entries(entry)
             .send()
             .await
-            .map_err(|e| {
-                BusError::Transient(format!("put events failed: {}", DisplayErrorContext(&e)))
-            })?;
+            .map_err(|e| BusError::transient("put events failed", e))?;
         if out.failed_entry_count() == 0 {
             return Ok(());
         }
@@ -78,9 +75,15 @@ impl EventPublisher for EventBridgePublisher {
             code,
             "ThrottlingException" | "InternalFailure" | "InternalException"
         ) {
-            Err(BusError::Transient(text))
+            Err(BusError::Transient {
+                message: text,
+                source: None,
+            })
         } else {
-            Err(BusError::Permanent(text))
+            Err(BusError::Permanent {
+                message: text,
+                source: None,
+            })
         }
     }
 }

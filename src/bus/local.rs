@@ -26,7 +26,7 @@ impl FilePublisher {
     pub fn in_dir(dir: impl AsRef<Path>) -> Result<Self, BusError> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)
-            .map_err(|e| BusError::Transient(format!("could not create {}: {e}", dir.display())))?;
+            .map_err(|e| BusError::transient(format!("could not create {}", dir.display()), e))?;
         Ok(Self {
             path: dir.join(PUBLISHED_EVENTS_FILE),
         })
@@ -43,10 +43,10 @@ impl FilePublisher {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => {
-                return Err(BusError::Transient(format!(
-                    "could not read {}: {e}",
-                    self.path.display()
-                )));
+                return Err(BusError::transient(
+                    format!("could not read {}", self.path.display()),
+                    e,
+                ));
             }
         };
         Ok(text
@@ -60,7 +60,7 @@ impl FilePublisher {
 impl EventPublisher for FilePublisher {
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
         let mut line = serde_json::to_vec(event)
-            .map_err(|e| BusError::Permanent(format!("unserialisable event: {e}")))?;
+            .map_err(|e| BusError::permanent("unserialisable event", e))?;
         line.push(b'\n');
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -69,16 +69,16 @@ impl EventPublisher for FilePublisher {
                 .append(true)
                 .open(&path)
                 .map_err(|e| {
-                    BusError::Transient(format!("could not open {}: {e}", path.display()))
+                    BusError::transient(format!("could not open {}", path.display()), e)
                 })?;
             file.write_all(&line)
                 .and_then(|()| file.sync_data())
                 .map_err(|e| {
-                    BusError::Transient(format!("could not append to {}: {e}", path.display()))
+                    BusError::transient(format!("could not append to {}", path.display()), e)
                 })
         })
         .await
-        .map_err(|e| BusError::Transient(format!("the event writer did not finish: {e}")))?
+        .map_err(|e| BusError::transient("the event writer did not finish", e))?
     }
 }
 

@@ -81,21 +81,52 @@ pub struct CourtesyRefundRequested {
     pub requested_at: DateTime<Utc>,
 }
 
+/// A boxed error kept as the source of a [`BusError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why an event was not published.
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     /// Worth retrying: throttling, a 5xx, a timeout, a full disk.
-    #[error("transient publish failure: {0}")]
-    Transient(String),
+    #[error("transient publish failure: {message}")]
+    Transient {
+        /// What happened.
+        message: String,
+        /// The underlying error (an io or SDK error), when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// Never worth retrying: a malformed event, a missing bus, no permission.
-    #[error("permanent publish failure: {0}")]
-    Permanent(String),
+    #[error("permanent publish failure: {message}")]
+    Permanent {
+        /// What happened.
+        message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 impl BusError {
+    /// A transient error with its source.
+    pub fn transient(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Transient {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// A permanent error with its source.
+    pub fn permanent(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Permanent {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
     /// Whether publishing the same event later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Transient(_))
+        matches!(self, Self::Transient { .. })
     }
 }
 
@@ -121,9 +152,12 @@ pub struct NoPublisher;
 #[async_trait]
 impl EventPublisher for NoPublisher {
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
-        Err(BusError::Permanent(format!(
-            "no event publisher is configured for {:?}",
-            event.detail_type
-        )))
+        Err(BusError::Permanent {
+            message: format!(
+                "no event publisher is configured for {:?}",
+                event.detail_type
+            ),
+            source: None,
+        })
     }
 }

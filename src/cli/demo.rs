@@ -190,21 +190,31 @@ async fn walk(demo: &Demo) -> anyhow::Result<()> {
     bad.subject = Some("Shop northwind dot com".into());
     bad.start_date = "2026-11-29".parse()?;
     match campaigns::submit(&app, &rep, bad, None).await {
-        Ok(s) => println!("unexpectedly accepted: {}", s.status),
+        Ok(_) => println!("unexpectedly accepted"),
         Err(e) => explain(&e),
     }
 
     step("the valid campaign");
     let input: CampaignInput = serde_json::from_str(SAMPLE_CAMPAIGN)?;
-    let submitted = campaigns::submit(&app, &rep, input, Some("demo-1")).await?;
-    let id = submitted.body["id"].as_str().unwrap_or_default().to_owned();
+    let campaign = match campaigns::submit(&app, &rep, input, Some("demo-1")).await? {
+        campaigns::Submitted::Created { campaign } => campaign,
+        campaigns::Submitted::Refused { detail, .. } => {
+            anyhow::bail!("the sample campaign was refused: {detail}")
+        }
+    };
+    let id = campaign.id.to_string();
     println!(
-        "{} campaign {id}: {} (policy {}), window {} to {}",
-        submitted.status,
-        submitted.body["status"],
-        submitted.body["policy"],
-        submitted.body["sendWindow"]["start"],
-        submitted.body["sendWindow"]["end"]
+        "201 campaign {id}: {:?} (policy {:?}), window {:?} to {:?}",
+        campaign.status.to_string(),
+        campaign.policy,
+        campaign
+            .send_window
+            .start
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        campaign
+            .send_window
+            .end
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     );
     let approved = campaigns::moderate(
         &app,

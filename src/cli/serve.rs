@@ -10,7 +10,6 @@ use engage::api::{AppState, router};
 use engage::auth::TokenKeys;
 use engage::bus::FilePublisher;
 use engage::config::{Config, Secret};
-use engage::mail::OutboxMailer;
 
 use super::StateArgs;
 
@@ -51,10 +50,12 @@ async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     }
     // Contact emails go to the `.eml` outbox; published events (Courtesy Refund Requested)
     // to `<data>/published-events.ndjson`.
+    // The same local mailer as `engage tick`: ENGAGE_OUTBOX_TRANSIENT_FAILURES throttles
+    // contact emails too, so a throttled mail port can be tried black-box.
     let app = args
         .state
         .app(config)?
-        .with_mailer(Arc::new(OutboxMailer::new(&args.outbox)?))
+        .with_mailer(super::tick::local_mailer(&args.outbox, config)?)
         .with_publisher(Arc::new(FilePublisher::in_dir(&args.state.data)?));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;

@@ -119,10 +119,7 @@ pub fn print_report(report: &RunReport) {
             k.skipped_unfollowed,
             k.failed,
             c.pending,
-            c.note
-                .as_deref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
+            c.note_text().map(|n| format!(" ({n})")).unwrap_or_default()
         );
     }
     let t = report.totals();
@@ -194,7 +191,7 @@ pub fn spawn_timer(app: App, outbox: PathBuf, seconds: u64, config: &Config) -> 
                     for c in &report.campaigns {
                         tracing::info!(campaign = %c.campaign_id, from = %c.from, to = %c.to, sent = c.counters.sent,
                             skipped_cap = c.counters.skipped_frequency_cap, skipped_suppressed = c.counters.skipped_suppressed,
-                            failed = c.counters.failed, pending = c.pending, note = c.note.as_deref().unwrap_or(""), "send pass");
+                            failed = c.counters.failed, pending = c.pending, note = c.note_text().unwrap_or_default(), "send pass");
                     }
                 }
                 Err(e) => {

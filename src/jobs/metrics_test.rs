@@ -22,8 +22,7 @@ fn one_document_per_campaign_with_its_counts() {
                 failed: 0,
             },
             pending: 0,
-            note: None,
-            error: false,
+            notes: Vec::new(),
         }],
     };
     let docs = send_window_emf(&report, "2026-12-07T08:00:00Z".parse().unwrap());

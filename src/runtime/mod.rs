@@ -101,7 +101,7 @@ impl ColdStart {
 /// Invalid policies or templates.
 pub fn aws_app(config: &Config, clients: &AwsClients) -> Result<App, AppError> {
     let store = DynamoStore::new(clients.dynamodb.clone(), config.table_name.clone());
-    let policies = policies(config).map_err(|e| AppError::Internal(e.to_string()))?;
+    let policies = policies(config)?;
     let app = App::new(Arc::new(store), Arc::new(policies), Arc::new(SystemClock))?
         .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes());
     Ok(match &config.public_url {

@@ -965,3 +965,115 @@ async fn a_dead_idempotency_claim_expires_after_its_lease() {
     }
     assert_eq!(ids[0], ids[1], "the repeat replays the first");
 }
+
+/// Issue 13: a keyed submission the rules refuse is a decision like a creation: its
+/// repeat replays the same 422 problem, body for body the one an unkeyed submission
+/// answers (the use case stores the refusal, the api renders it).
+#[tokio::test]
+async fn a_keyed_refusal_replays_the_same_422_problem() {
+    let e = env().await;
+    let mut bad = valid();
+    bad["subject"] = json!("Shop northwind dot com");
+    let post = |key: Option<&'static str>| {
+        let mut req = e
+            .http
+            .post(e.server.url("/v1/campaigns"))
+            .bearer_auth(&e.rep)
+            .json(&bad);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (r.status().as_u16(), ct, r.json::<Value>().await.unwrap())
+        }
+    };
+    let first = post(Some("k-refused")).await;
+    let again = post(Some("k-refused")).await;
+    let unkeyed = post(None).await;
+    assert_eq!(first.0, 422, "{}", first.2);
+    assert_eq!(first.1, "application/problem+json");
+    assert_eq!(
+        first.2["type"],
+        "https://engage.dev/problems/rules-violated"
+    );
+    assert_eq!(first.2["title"], "Unprocessable Entity");
+    assert_eq!(first.2["status"], 422);
+    assert!(fired(&first.2).contains(&"R-MSG-9.web_address".to_owned()));
+    assert_eq!(again, first);
+    assert_eq!(unkeyed, first);
+}
+
+/// Issue 13: replays stored before submissions were stored as typed outcomes (the
+/// answer's `{status, body}`) still answer what they stored, for the keys' retention
+/// after an upgrade.
+#[tokio::test]
+async fn replays_stored_as_status_and_body_still_answer_as_stored() {
+    use engage::store::IdempotencyStore;
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seed(&data).await;
+    let mut bad = valid();
+    bad["subject"] = json!("Shop northwind dot com");
+    let campaign = serde_json::to_value(crate::common::campaign(
+        "7a1d5c8e-0000-4000-8000-000000000001",
+        "B1",
+        crate::common::t(NOW),
+    ))
+    .unwrap();
+    let problem = json!({"type": "https://engage.dev/problems/rules-violated",
+        "title": "Unprocessable Entity", "status": 422, "detail": "the campaign breaks 1 rule(s) of campaign@2026-11-01",
+        "policy": "campaign@2026-11-01",
+        "violations": [{"rule": "R-MSG-9.web_address", "message": "no web address", "policy": "content@2026-11-01", "field": "subject"}]});
+    {
+        let store = EmbeddedStore::open(&data).unwrap();
+        let hours = chrono::Duration::hours(engage::app::campaigns::IDEMPOTENCY_RETENTION_HOURS);
+        for (key, input, stored) in [
+            (
+                "k-old-201",
+                valid(),
+                json!({"status": 201, "body": campaign}),
+            ),
+            (
+                "k-old-422",
+                bad.clone(),
+                json!({"status": 422, "body": problem}),
+            ),
+        ] {
+            // The request hash the use case computes: sha256 of the parsed body.
+            let input: engage::app::campaigns::CampaignInput =
+                serde_json::from_value(input).unwrap();
+            let hash: String = sha2::Sha256::digest(serde_json::to_vec(&input).unwrap())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let at = crate::common::t(NOW) - chrono::Duration::hours(1);
+            store
+                .begin("campaigns:S1", key, &hash, at, hours, hours)
+                .await
+                .unwrap();
+            store.complete("campaigns:S1", key, &stored).await.unwrap();
+        }
+    }
+    let mut server = Server::start_in(&data, &dir.path().join("outbox"), &["--now", NOW]);
+    server.keep(dir);
+    let rep = token("S1", &["B1"], &["brand_representative"]);
+    let http = reqwest::Client::new();
+    for (key, body, status, expected) in [
+        ("k-old-201", valid(), 201, &campaign),
+        ("k-old-422", bad, 422, &problem),
+    ] {
+        let r = http
+            .post(server.url("/v1/campaigns"))
+            .bearer_auth(&rep)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{key}");
+        assert_eq!(&r.json::<Value>().await.unwrap(), expected, "{key}");
+    }
+}

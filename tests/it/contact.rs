@@ -891,7 +891,7 @@ async fn crash_recovery(store: Arc<dyn Store>) {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, AppError::Internal(_)), "{err:?}");
+    assert!(matches!(err, AppError::Mail(_)), "{err:?}");
     assert!(mailer.sent.lock().unwrap().is_empty());
     assert_eq!(publisher.calls.load(Ordering::SeqCst), 0);
     let again = contact::contact(
@@ -1426,4 +1426,93 @@ async fn a_rule_added_to_the_contact_policy_file_takes_effect_without_rust() {
     assert_eq!(ct, "application/problem+json");
     assert_eq!(fired(&p), vec!["R-CC-9.added"]);
     assert!(e.emails().is_empty());
+}
+
+/// Issue 13: a throttled mail port is the dependency's state, not a bug: the contact
+/// route answers 503 (problem+json, worth a retry), never 500, and nobody is emailed.
+/// The contact stays recorded and pending (one per review), so nothing is lost: with
+/// the mail port back, the next `engage tick` sends it once, and the review answers as
+/// contacted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_mail_port_answers_503_and_the_contact_is_sent_once_it_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-events.ndjson");
+    apply_events(&data, &sample);
+    let extra = dir.path().join("extra.ndjson");
+    std::fs::write(&extra, extra_events()).unwrap();
+    apply_events(&data, &extra);
+    let outbox = dir.path().join("outbox");
+    let rep = token("S1", &["B1", "B3"], &["brand_representative"]);
+    let http = reqwest::Client::new();
+    let contact = |server: &Server| {
+        http.post(server.url("/v1/reviews/R-1001/contact"))
+            .bearer_auth(&rep)
+            .json(&json!({"reason": "courtesy_refund"}))
+            .send()
+    };
+
+    // Every send refused as SES throttling refuses it.
+    let throttled = Server::start_in_with_env(
+        &data,
+        &outbox,
+        &["--now", NOW, "--tick", "0"],
+        &[("ENGAGE_OUTBOX_TRANSIENT_FAILURES", "1")],
+    );
+    let resp = contact(&throttled).await.unwrap();
+    let status = resp.status().as_u16();
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    let problem: Value = resp.json().await.unwrap();
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(ct, "application/problem+json");
+    assert_eq!(problem["type"], "https://engage.dev/problems/unavailable");
+    assert_eq!(problem["status"], 503);
+    assert!(
+        crate::server::outbox_emails(&outbox).is_empty(),
+        "nobody emailed"
+    );
+    let published = data.join("published-events.ndjson");
+    assert!(!published.exists(), "no refund requested without its email");
+    drop(throttled);
+
+    // The mail port is back: one pass sends the pending contact, once.
+    let out = crate::server::engage_tick(&data, &outbox, NOW);
+    assert!(out.contains("pending contacts: delivered 1,"), "{out}");
+    let out = crate::server::engage_tick(&data, &outbox, NOW);
+    assert!(out.contains("pending contacts: delivered 0,"), "{out}");
+    // The pass sends the sample's buyer messages too: only contact emails count here.
+    let contact_emails = || -> Vec<_> {
+        crate::server::outbox_emails(&outbox)
+            .into_iter()
+            .filter(|(file, _)| file.starts_with("contact-"))
+            .collect()
+    };
+    let emails = contact_emails();
+    assert_eq!(emails.len(), 1);
+    let id = emails[0].1.header_raw("X-Engage-Contact").unwrap().trim();
+    assert_eq!(emails[0].0, format!("contact-{id}.eml"));
+    let events = std::fs::read_to_string(&published).unwrap();
+    assert_eq!(events.lines().count(), 1, "{events}");
+
+    // The same request now meets the contact it made: one per review.
+    let server = Server::start_in(&data, &outbox, &["--now", NOW, "--tick", "0"]);
+    let resp = contact(&server).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 409);
+    let list: Value = http
+        .get(server.url("/v1/reviews?brandId=B1"))
+        .bearer_auth(&rep)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["reviewId"] == "R-1001")
+        .unwrap();
+    assert_eq!(item["contact"]["contactedAt"], NOW, "{item}");
+    assert_eq!(contact_emails().len(), 1);
 }

@@ -22,6 +22,7 @@ mod campaigns;
 mod console;
 mod contact;
 mod demo;
+mod errors;
 mod events;
 mod health;
 mod infra;

@@ -90,17 +90,16 @@ async fn scenario(
                 Ok(r)
                     if r.campaigns
                         .iter()
-                        .all(|c| c.note.is_none() || c.to != CampaignStatus::Sending) =>
+                        .all(|c| c.notes.is_empty() || c.to != CampaignStatus::Sending) =>
                 {
                     break;
                 }
                 Ok(r) => {
                     // A lease left by a failed run passes on the business clock.
-                    if r.campaigns.iter().any(|c| {
-                        c.note
-                            .as_deref()
-                            .is_some_and(|n| n.contains("another worker"))
-                    }) {
+                    if r.campaigns
+                        .iter()
+                        .any(|c| c.note_text().is_some_and(|n| n.contains("another worker")))
+                    {
                         clock.set(clock.now() + Duration::from_std(options().lease).unwrap());
                     }
                 }

@@ -37,6 +37,16 @@ impl Server {
 
     /// Starts a server over `data`.
     pub fn start_in(data: &Path, outbox: &Path, extra: &[&str]) -> Self {
+        Self::start_in_with_env(data, outbox, extra, &[])
+    }
+
+    /// Starts a server over `data` with `env` (name, value) added to its environment.
+    pub fn start_in_with_env(
+        data: &Path,
+        outbox: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(engage_bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(data)
@@ -44,6 +54,7 @@ impl Server {
             .arg(outbox)
             .args(extra)
             .env_remove("ENGAGE_TOKEN_SECRET")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
                 std::fs::File::create(outbox.with_extension("stderr.log")).unwrap(),

@@ -99,8 +99,7 @@ pub async fn run_with_queue(
                             requeue = s.end.requeue();
                         }
                         Err(e) => {
-                            run.note(format!("error: {}", crate::jobs::events::error_chain(&e)));
-                            run.error = true;
+                            run.note(super::Note::error(&e));
                         }
                     }
                 }
@@ -121,10 +120,9 @@ pub async fn run_with_queue(
         let entry = report.campaign(&run.campaign_id, run.from);
         entry.to = run.to;
         entry.pending = run.pending;
-        if let Some(n) = run.note {
+        for n in run.notes {
             entry.note(n);
         }
-        entry.error |= run.error;
     }
     Ok(report)
 }

@@ -98,12 +98,77 @@ pub struct CampaignRun {
     pub counters: SendCounters,
     /// Recipients waiting for a retry after this pass.
     pub pending: u64,
-    /// Why the pass left the campaign before it was done, if it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Whether the note reports an error (a later pass resumes).
-    #[serde(skip)]
-    pub error: bool,
+    /// Why the pass left the campaign before it was done, if it did; reported
+    /// as one `note` string, `; `-joined.
+    #[serde(
+        rename = "note",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "joined_notes"
+    )]
+    pub notes: Vec<Note>,
+}
+
+/// One thing a pass has to say about a campaign it left before it was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// Held, throttled, stopped, taken over: the pass did what it could; a later
+    /// pass goes on.
+    Info(String),
+    /// The pass failed on the campaign (the error's chain): a later pass resumes
+    /// it, and the pass reports errors ([`RunReport::has_errors`]).
+    Error(String),
+}
+
+impl Note {
+    /// The note of an error, with its whole source chain.
+    pub fn error(e: &dyn std::error::Error) -> Self {
+        Self::Error(crate::jobs::events::error_chain(e))
+    }
+
+    /// Whether it reports an error.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Self::Error(_))
+    }
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Info(text) => f.write_str(text),
+            Self::Error(chain) => write!(f, "error: {chain}"),
+        }
+    }
+}
+
+impl From<String> for Note {
+    fn from(text: String) -> Self {
+        Self::Info(text)
+    }
+}
+
+impl From<&str> for Note {
+    fn from(text: &str) -> Self {
+        Self::Info(text.to_owned())
+    }
+}
+
+fn joined_notes<S: serde::Serializer>(notes: &[Note], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&NotesText(notes))
+}
+
+/// Notes as one line, `; `-joined.
+struct NotesText<'a>(&'a [Note]);
+
+impl std::fmt::Display for NotesText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, n) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{n}")?;
+        }
+        Ok(())
+    }
 }
 
 impl CampaignRun {
@@ -115,19 +180,30 @@ impl CampaignRun {
             to: from,
             counters: SendCounters::default(),
             pending: 0,
-            note: None,
-            error: false,
+            notes: Vec::new(),
         }
     }
 
-    /// Adds a note (several are joined).
-    pub fn note(&mut self, note: impl Into<String>) {
+    /// Adds a note (one already said, word for word, is not repeated).
+    pub fn note(&mut self, note: impl Into<Note>) {
         let note = note.into();
-        self.note = Some(match self.note.take() {
-            Some(old) if !old.contains(&note) => format!("{old}; {note}"),
-            Some(old) => old,
-            None => note,
-        });
+        let said = self
+            .note_text()
+            .is_some_and(|text| text.contains(&note.to_string()));
+        if !said {
+            self.notes.push(note);
+        }
+    }
+
+    /// The notes as one line, `; `-joined, if there are any: what `engage tick`
+    /// prints and the JSON report's `note`.
+    pub fn note_text(&self) -> Option<String> {
+        (!self.notes.is_empty()).then(|| NotesText(&self.notes).to_string())
+    }
+
+    /// Whether some note reports an error (a later pass resumes).
+    pub fn has_errors(&self) -> bool {
+        self.notes.iter().any(Note::is_error)
     }
 }
 
@@ -151,7 +227,7 @@ impl RunReport {
 
     /// Whether some campaign was left with an error (a later pass resumes it).
     pub fn has_errors(&self) -> bool {
-        self.campaigns.iter().any(|c| c.error)
+        self.campaigns.iter().any(CampaignRun::has_errors)
     }
 
     /// The entry of a campaign, created if missing.

@@ -82,8 +82,7 @@ pub async fn plan(
             Ok(refs) => per_campaign.push(refs),
             Err(e) => {
                 let run = report.campaign(&c.id, c.status);
-                run.note(format!("error: {}", crate::jobs::events::error_chain(&e)));
-                run.error = true;
+                run.note(super::Note::error(&e));
             }
         }
     }

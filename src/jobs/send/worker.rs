@@ -328,12 +328,9 @@ impl Slice<'_> {
         };
         let email = template.email(self.app, self.options, &sample, now);
         // What the campaign itself makes unsendable is refused before any cap is taken.
-        email.validate().map_err(|e| {
-            SendError::App(crate::app::AppError::Internal(format!(
-                "campaign {} cannot be sent: {e}",
-                campaign.id
-            )))
-        })?;
+        email
+            .validate()
+            .map_err(|e| SendError::App(crate::app::AppError::Mail(e)))?;
         Ok(Context {
             rules,
             template,
