@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Measures every packaged Lambda function the way Lambda starts it.
 
-    python infra/measure.py [--lambda-dir target/lambda] [--runs 7] [--enforce]
+    python infra/measure.py [--lambda-dir target/lambda | --sam-build-dir infra/.aws-sam/build]
+                            [--runs 7] [--enforce]
 
 For each `<lambda-dir>/<function>/bootstrap.zip` (what `cargo lambda build --release
---output-format zip` writes and SAM uploads): its size; then the bootstrap, extracted
+--output-format zip` writes), or each function's folder of `sam build`'s output zipped the
+way `sam deploy` zips it (`--sam-build-dir`; the folder is the template's logical id of the
+function whose `BuildProperties.Binary` is the function's name): its size; then the
+bootstrap, extracted
 from the zip into a fresh task root, is started `--runs` times against a stub of the
 Lambda runtime API on 127.0.0.1 (this script) with the environment Lambda gives a
 provided.al2023 function plus dummy AWS credentials and the engage settings of
@@ -242,10 +246,40 @@ def measure(name, zip_path, runs, state, port):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def sam_functions(template):
+    """Function name (`BuildProperties.Binary`) -> logical id, read from the template's text
+    (its short-form intrinsics are not plain YAML)."""
+    ids, current = {}, None
+    with open(template) as f:
+        for line in f:
+            if line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
+                current = line.strip()[:-1]
+            binary = line.strip()
+            if binary.startswith("Binary:") and current:
+                ids[binary.split(":", 1)[1].strip()] = current
+    return ids
+
+
+def zip_sam_artifact(folder, out_dir, name):
+    """The function's `sam build` folder zipped as `sam deploy` uploads it (deflate, the
+    bootstrap executable)."""
+    zip_path = os.path.join(out_dir, f"{name}.zip")
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
+        for entry in sorted(os.listdir(folder)):
+            info = zipfile.ZipInfo(entry)
+            info.external_attr = 0o755 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(os.path.join(folder, entry), "rb") as f:
+                z.writestr(info, f.read())
+    return zip_path
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lambda-dir", default=os.path.join(root, "target", "lambda"))
+    ap.add_argument("--sam-build-dir", help="measure `sam build`'s artifacts instead")
+    ap.add_argument("--template", default=os.path.join(root, "infra", "template.yaml"))
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--enforce", action="store_true")
     ap.add_argument("--enforce-goals", action="store_true")
@@ -261,8 +295,17 @@ def main():
     port = server.server_address[1]
 
     results, problems, over = [], [], []
+    logical_ids = sam_functions(args.template) if args.sam_build_dir else {}
+    zips = tempfile.mkdtemp(prefix="measure-zips-")
     for name in names:
-        zip_path = os.path.join(args.lambda_dir, name, "bootstrap.zip")
+        if args.sam_build_dir:
+            folder = os.path.join(args.sam_build_dir, logical_ids.get(name, "?"))
+            if not os.path.exists(os.path.join(folder, "bootstrap")):
+                problems.append(f"{name}: not built by sam ({folder}/bootstrap missing)")
+                continue
+            zip_path = zip_sam_artifact(folder, zips, name)
+        else:
+            zip_path = os.path.join(args.lambda_dir, name, "bootstrap.zip")
         if not os.path.exists(zip_path):
             problems.append(f"{name}: not packaged ({zip_path} missing)")
             continue
@@ -275,6 +318,7 @@ def main():
         if r["peakBytes"] and r["peakBytes"] > PEAK_GOAL:
             over.append(f"{name}: peak memory {r['peakBytes'] / 2**20:.1f} MiB over the 32 MiB goal")
     server.shutdown()
+    shutil.rmtree(zips, ignore_errors=True)
 
     mib = 2 ** 20
     print(f"{'function':<20} {'zip MiB':>8} {'binary MiB':>10} {'init ms':>8} {'min ms':>7} {'peak MiB':>9}  measured through")
