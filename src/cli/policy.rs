@@ -18,7 +18,7 @@ pub enum PolicyCommand {
 pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Check { dir } => {
-            let report = engage::policy::check_dir(&dir);
+            let report = engage::jobs::check_policies(&dir);
             println!("{report}");
             Ok(report.exit_code())
         }

@@ -7,6 +7,10 @@
 //! - `invalid/<version>--<what>.toml`: a file checked as if it were
 //!   `<name>/<version>.toml`, which must be rejected; a line
 //!   `# expect-error: <text>` requires the reason to contain `<text>`.
+//!
+//! A policy whose versions must pass more than loading (the sequences' steps and
+//! templates) gets a [`VersionCheck`] from the layer that reads it: this module imports
+//! nothing above `policy`, and `engage::jobs::check_policies` is the check with every hook.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -114,8 +118,24 @@ struct CaseFile {
     expect_fired: Option<Vec<String>>,
 }
 
-/// Checks every policy under `dir`, see the module docs.
+/// What a policy's versions must also pass, beyond loading and their cases, registered
+/// by the layer that reads the policy.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionCheck {
+    /// The policy it applies to.
+    pub policy: &'static str,
+    /// Checks one version against the policies of the same folder: what it passed, or
+    /// every problem.
+    pub check: fn(&PolicyVersion, &super::PolicySet) -> Result<String, Vec<String>>,
+}
+
+/// Checks every policy under `dir` with no [`VersionCheck`], see the module docs.
 pub fn check_dir(dir: &Path) -> CheckReport {
+    check_dir_with(dir, &[])
+}
+
+/// Checks every policy under `dir`, each also through the [`VersionCheck`]s naming it.
+pub fn check_dir_with(dir: &Path, hooks: &[VersionCheck]) -> CheckReport {
     let mut report = CheckReport::default();
     let env = match cel_env() {
         Ok(env) => env,
@@ -134,7 +154,7 @@ pub fn check_dir(dir: &Path) -> CheckReport {
     let mut any = false;
     for policy_dir in entries.into_iter().filter(|p| p.is_dir()) {
         any = true;
-        check_policy(&policy_dir, &env, &mut report);
+        check_policy(&policy_dir, &env, hooks, &mut report);
     }
     if !any {
         report.fail(format!("{}: no policy directory", dir.display()));
@@ -156,10 +176,11 @@ fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
         .collect())
 }
 
-fn check_policy(dir: &Path, env: &Arc<cel::Env>, report: &mut CheckReport) {
+fn check_policy(dir: &Path, env: &Arc<cel::Env>, hooks: &[VersionCheck], report: &mut CheckReport) {
     let Some(name) = file_name(dir) else {
         return;
     };
+    let hooks: Vec<VersionCheck> = hooks.iter().filter(|h| h.policy == name).copied().collect();
     let mut versions: Vec<PolicyVersion> = Vec::new();
     let mut load_failed = false;
     match toml_files(dir) {
@@ -246,8 +267,8 @@ fn check_policy(dir: &Path, env: &Arc<cel::Env>, report: &mut CheckReport) {
     for line in case_lines {
         report.fail(line);
     }
-    if name == crate::jobs::sequences::definition::POLICY {
-        check_sequences(dir, &versions, report);
+    for hook in &hooks {
+        check_hook(dir, *hook, &versions, report);
     }
 
     let invalid_dir = dir.join("invalid");
@@ -255,14 +276,20 @@ fn check_policy(dir: &Path, env: &Arc<cel::Env>, report: &mut CheckReport) {
         Ok(files) => {
             for path in files {
                 report.invalid_files += 1;
-                check_invalid(&path, &name, env, report);
+                check_invalid(&path, &name, env, &hooks, report);
             }
         }
         Err(e) => report.fail(format!("{e}: {}", source_text(&e))),
     }
 }
 
-fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut CheckReport) {
+fn check_invalid(
+    path: &Path,
+    name: &str,
+    env: &Arc<cel::Env>,
+    hooks: &[VersionCheck],
+    report: &mut CheckReport,
+) {
     let file = path.display().to_string();
     let stem = path
         .file_stem()
@@ -294,16 +321,24 @@ fn check_invalid(path: &Path, name: &str, env: &Arc<cel::Env>, report: &mut Chec
         Some(why) => Err(PolicyError::schema(&file, None, why)),
         None => Ok(v),
     });
-    // The sequences policy is also rejected for its steps and templates.
+    // A policy with hooks (the sequences' steps and templates) is also rejected by them.
     let outcome = outcome.and_then(|v| {
-        if name != crate::jobs::sequences::definition::POLICY {
+        if hooks.is_empty() {
             return Ok(v);
         }
         let root = path.parent().and_then(Path::parent).and_then(Path::parent);
-        let policies = root.map(super::PolicySet::load_dir).transpose()?;
-        match policies.map(|p| crate::jobs::sequences::definition::check_version(&v, &p)) {
-            Some(Err(problems)) => Err(PolicyError::schema(&file, None, problems.join("; "))),
-            _ => Ok(v),
+        let Some(policies) = root.map(super::PolicySet::load_dir).transpose()? else {
+            return Ok(v);
+        };
+        let problems: Vec<String> = hooks
+            .iter()
+            .filter_map(|h| (h.check)(&v, &policies).err())
+            .flatten()
+            .collect();
+        if problems.is_empty() {
+            Ok(v)
+        } else {
+            Err(PolicyError::schema(&file, None, problems.join("; ")))
         }
     });
     match outcome {
@@ -355,28 +390,30 @@ pub fn not_at_midnight(v: &PolicyVersion) -> Option<String> {
     ))
 }
 
-/// The `sequences` policy (R-MSG-1..9): every version's steps and templates,
-/// checked against the `message` and `content` policies of the same folder
-/// (the content policy runs over every template, R-MSG-3, R-MSG-9).
-fn check_sequences(dir: &Path, versions: &[PolicyVersion], report: &mut CheckReport) {
+/// Every version through a hook, against the policies of the same folder (for the
+/// sequences: their steps and templates against the `message` and `content` policies).
+fn check_hook(
+    dir: &Path,
+    hook: VersionCheck,
+    versions: &[PolicyVersion],
+    report: &mut CheckReport,
+) {
     let root = dir.parent().unwrap_or(Path::new("."));
     let policies = match super::PolicySet::load_dir(root) {
         Ok(p) => p,
         Err(e) => {
             report.fail(format!(
-                "{}: cannot load the policies the sequences are checked against: {e}: {}",
+                "{}: cannot load the policies the {} policy is checked against: {e}: {}",
                 dir.display(),
+                hook.policy,
                 source_text(&e)
             ));
             return;
         }
     };
     for v in versions {
-        match crate::jobs::sequences::definition::check_version(v, &policies) {
-            Ok(n) => report.ok(format!(
-                "{}: {n} templates pass the content policy and fit the message policy",
-                v.id()
-            )),
+        match (hook.check)(v, &policies) {
+            Ok(passed) => report.ok(format!("{}: {passed}", v.id())),
             Err(problems) => {
                 for p in problems {
                     report.fail(format!("{}: {p}", v.source()));

@@ -9,7 +9,7 @@
 //! failing closed ([`PolicySet::evaluate`] -> [`Decision`]). Code reads the
 //! numbers of RULES.md from the version in force
 //! ([`PolicyVersion::param_days`], ...), never from constants.
-//! [`check::check_dir`] is `engage policy check`.
+//! [`check::check_dir_with`] is `engage policy check` (`engage::jobs::check_policies` adds the jobs' hooks).
 
 mod bindings;
 pub mod bundled;
@@ -24,7 +24,7 @@ mod optimize;
 mod paths;
 mod regex;
 
-pub use check::{CheckLine, CheckReport, check_dir};
+pub use check::{CheckLine, CheckReport, VersionCheck, check_dir, check_dir_with};
 pub use decision::{Decision, Violation};
 pub use engine::{PolicySet, PolicyVersion, Rule, Severity, SourceFile, cel_env};
 pub use error::PolicyError;

@@ -1,11 +1,17 @@
 //! Engine tests: version selection, fail-closed evaluation, every violation,
-//! and `check_dir` over the shipped and broken policy trees.
+//! and the policy check over the shipped and broken policy trees.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
+
+/// The check as `engage policy check` runs it, with the jobs' hooks: the shipped
+/// sequences' invalid files are rejected by them. Only this test reaches above `policy`.
+fn check(dir: &Path) -> CheckReport {
+    crate::jobs::check_policies(dir)
+}
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -303,7 +309,7 @@ fn reserved_params_fact_is_rejected() {
 
 #[test]
 fn check_passes_on_shipped_policies() {
-    let report = check_dir(&shipped());
+    let report = check(&shipped());
     assert!(report.is_ok(), "{report}");
     assert!(report.versions >= 8);
     assert!(report.cases > 50);
@@ -345,7 +351,7 @@ fn invalid_files_fail_with_a_named_reason() {
         std::fs::create_dir_all(&dir).unwrap();
         let target = dir.join(format!("{version}.toml"));
         std::fs::copy(&path, &target).unwrap();
-        let report = check_dir(tmp.path());
+        let report = check(tmp.path());
         assert!(!report.is_ok(), "{} was accepted", path.display());
         let failure = report.failures().next().unwrap().text.clone();
         assert!(failure.contains(&target.display().to_string()), "{failure}");
@@ -381,7 +387,7 @@ fn wrong_expectations_fail() {
             .join("campaign/invalid/2026-11-01--actually-valid.toml"),
     )
     .unwrap();
-    let report = check_dir(tmp.path());
+    let report = check(tmp.path());
     let failures: Vec<String> = report.failures().map(|l| l.text.clone()).collect();
     assert_eq!(failures.len(), 2, "{report}");
     assert!(

@@ -652,7 +652,7 @@ async fn a_claim_left_by_a_crashed_run_is_taken_over_once_the_business_clock_pas
 #[test]
 fn policy_check_rejects_a_template_with_a_link_or_dot_com() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    let report = engage::policy::check_dir(&dir);
+    let report = engage::jobs::check_policies(&dir);
     assert!(report.is_ok(), "{report}");
     let line = |file: &str| {
         report
@@ -686,7 +686,7 @@ fn policy_check_rejects_a_template_with_a_link_or_dot_com() {
         1,
     );
     std::fs::write(&seq, text).unwrap();
-    let report = engage::policy::check_dir(tmp.path());
+    let report = engage::jobs::check_policies(tmp.path());
     assert!(!report.is_ok());
     let fails: Vec<_> = report.failures().map(|l| l.text.clone()).collect();
     assert_eq!(fails.len(), 1, "{fails:?}");
