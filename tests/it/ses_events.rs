@@ -321,29 +321,19 @@ async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: us
     assert_eq!(counts.complained, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fixtures_embedded() {
-    let (store, _dir) = common::embedded();
-    fixtures_through_the_handler(store.as_ref()).await;
-}
+common::on_each_store!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    fixtures_embedded,
+    fixtures_through_the_lambda_handler_on_dynamodb,
+    |store| fixtures_through_the_handler(store.as_ref()).await
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fixtures_through_the_lambda_handler_on_dynamodb() {
-    let (store, _table) = common::dynamo().await;
-    fixtures_through_the_handler(store.as_ref()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn complaint_rate_over_threshold_pauses_sending_campaigns_embedded() {
-    let (store, _dir) = common::embedded();
-    rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn complaint_rate_over_threshold_pauses_sending_campaigns_on_dynamodb() {
-    let (store, _table) = common::dynamo().await;
-    rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await;
-}
+common::on_each_store!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    complaint_rate_over_threshold_pauses_sending_campaigns_embedded,
+    complaint_rate_over_threshold_pauses_sending_campaigns_on_dynamodb,
+    |store| rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await
+);
 
 /// The bundled policy (R-MAIL-3.complaint_limit, 0.3% from 1000 deliveries): 2
 /// complaints in 1000 deliveries (0.2%) pause nothing; the third (0.3%, at the
