@@ -6,6 +6,31 @@
 //! adapters, and [`api`] holds the HTTP routes shared by the Lambda functions
 //! and the local server.
 
+/// Writes the `transient` and `permanent` constructors of an error enum whose
+/// `Transient` and `Permanent` variants hold a `message` and an optional `source`
+/// (a `BoxError` of the module that calls it).
+macro_rules! transient_and_permanent {
+    ($error:ident) => {
+        impl $error {
+            /// A transient error with its source.
+            pub fn transient(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+                Self::Transient {
+                    message: message.into(),
+                    source: Some(source.into()),
+                }
+            }
+
+            /// A permanent error with its source.
+            pub fn permanent(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+                Self::Permanent {
+                    message: message.into(),
+                    source: Some(source.into()),
+                }
+            }
+        }
+    };
+}
+
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -241,9 +241,7 @@ pub fn contact_facts(
         .with("id", review.brand_id.as_str())
         .with("registered", brand.is_some())
         .with("goodStanding", brand.is_some());
-    Facts::new()
-        .with("now", now)
-        .with("zone", brand_zone(brand).name())
+    Facts::at(now, brand_zone(brand))
         .with("review", review_fact)
         .with("order", order_fact)
         .with("caller", caller_fact)

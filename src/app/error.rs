@@ -102,18 +102,7 @@ impl AppError {
     /// The error and every source, `: `-joined, with email addresses redacted (a
     /// provider's message may quote the recipient): what a log line carries.
     pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut cur = std::error::Error::source(self);
-        while let Some(s) = cur {
-            let text = s.to_string();
-            // A wrapper whose message repeats its source's adds nothing.
-            if !out.ends_with(&text) {
-                out.push_str(": ");
-                out.push_str(&text);
-            }
-            cur = s.source();
-        }
-        crate::mail::redact_addresses(&out)
+        crate::mail::redact_addresses(&crate::jobs::events::error_chain(self))
     }
 
     /// Serialising `what` failed.

@@ -136,9 +136,7 @@ pub fn campaign_facts(
         .with("headerStyle", draft.header_style.as_str())
         .with("nickname", draft.nickname.as_str())
         .with("others", others_fact(ctx.live_campaigns));
-    Facts::new()
-        .with("now", now)
-        .with("zone", tz.name())
+    Facts::at(now, tz)
         .with("frequencyCapDays", ctx.frequency_cap_days)
         .with("brand", brand)
         .with("campaign", campaign)
@@ -156,9 +154,7 @@ pub fn promotion_facts(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Facts {
-    Facts::new()
-        .with("now", now)
-        .with("zone", tz.name())
+    Facts::at(now, tz)
         .with(
             "campaign",
             FactValue::map()

@@ -10,22 +10,16 @@ async fn events_are_appended_as_json_lines() {
     let p = FilePublisher::in_dir(dir.path()).unwrap();
     assert!(p.read_all().unwrap().is_empty());
     let at = chrono::Utc::now();
-    p.publish(&Event::new(
-        "e1",
-        "X Happened",
-        at,
-        serde_json::json!({"a": 1}),
-    ))
-    .await
-    .unwrap();
-    p.publish(&Event::new(
-        "e2",
-        "X Happened",
-        at,
-        serde_json::json!({"a": 2}),
-    ))
-    .await
-    .unwrap();
+    for (id, a) in [("e1", 1), ("e2", 2)] {
+        p.publish(&Event::new(
+            id,
+            "X Happened",
+            at,
+            serde_json::json!({ "a": a }),
+        ))
+        .await
+        .unwrap();
+    }
     let all = p.read_all().unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[1].id, "e2");

@@ -107,23 +107,9 @@ pub enum BusError {
     },
 }
 
+transient_and_permanent!(BusError);
+
 impl BusError {
-    /// A transient error with its source.
-    pub fn transient(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Self::Transient {
-            message: message.into(),
-            source: Some(source.into()),
-        }
-    }
-
-    /// A permanent error with its source.
-    pub fn permanent(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Self::Permanent {
-            message: message.into(),
-            source: Some(source.into()),
-        }
-    }
-
     /// Whether publishing the same event later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Transient { .. })

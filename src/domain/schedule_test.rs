@@ -42,28 +42,21 @@ fn overlap_is_half_open() {
 fn local_days_keep_the_wall_clock_time_across_clock_changes() {
     let tz = zone(Marketplace::US);
     let at = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
-    // 10:00 PST on 2027-03-10, 7 dates later: 10:00 PDT (167 hours).
-    assert_eq!(
-        add_local_days(at("2027-03-10T18:00:00Z"), 7, tz),
-        at("2027-03-17T17:00:00Z")
-    );
-    // 10:00 PDT on 2026-10-30, 7 dates later: 10:00 PST (169 hours).
-    assert_eq!(
-        add_local_days(at("2026-10-30T17:00:00Z"), 7, tz),
-        at("2026-11-06T18:00:00Z")
-    );
-    // 02:30 PST on 2027-03-13, a day later the clock skips 02:00-03:00: 03:30 PDT.
-    assert_eq!(
-        add_local_days(at("2027-03-13T10:30:00Z"), 1, tz),
-        at("2027-03-14T10:30:00Z")
-    );
-    // 01:30 PDT on 2026-10-31, a day later 01:30 happens twice: the first (PDT).
-    assert_eq!(
-        add_local_days(at("2026-10-31T08:30:00Z"), 1, tz),
-        at("2026-11-01T08:30:00Z")
-    );
-    assert_eq!(
-        add_local_days(at("2026-12-01T18:00:00Z"), 0, tz),
-        at("2026-12-01T18:00:00Z")
-    );
+    for (from, days, to) in [
+        // 10:00 PST on 2027-03-10, 7 dates later: 10:00 PDT (167 hours).
+        ("2027-03-10T18:00:00Z", 7, "2027-03-17T17:00:00Z"),
+        // 10:00 PDT on 2026-10-30, 7 dates later: 10:00 PST (169 hours).
+        ("2026-10-30T17:00:00Z", 7, "2026-11-06T18:00:00Z"),
+        // 02:30 PST on 2027-03-13, a day later the clock skips 02:00-03:00: 03:30 PDT.
+        ("2027-03-13T10:30:00Z", 1, "2027-03-14T10:30:00Z"),
+        // 01:30 PDT on 2026-10-31, a day later 01:30 happens twice: the first (PDT).
+        ("2026-10-31T08:30:00Z", 1, "2026-11-01T08:30:00Z"),
+        ("2026-12-01T18:00:00Z", 0, "2026-12-01T18:00:00Z"),
+    ] {
+        assert_eq!(
+            add_local_days(at(from), days, tz),
+            at(to),
+            "{from} + {days}"
+        );
+    }
 }

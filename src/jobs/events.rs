@@ -893,6 +893,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut cur = e.source();
     while let Some(s) = cur {
         let text = s.to_string();
+        // A wrapper whose message repeats its source's adds nothing.
         if !out.ends_with(&text) {
             out.push_str(": ");
             out.push_str(&text);

@@ -604,20 +604,17 @@ pub fn step_facts(
         .unless
         .iter()
         .any(|t| t.at(order).is_some_and(|at| at <= now));
-    Facts::new()
-        .with("now", now)
-        .with("zone", zone.name())
-        .with(
-            "step",
-            FactValue::map()
-                .with("type", step.message_type.as_str())
-                .with("trigger", step.trigger.name())
-                .with("enabled", step.enabled)
-                .with("triggeredAt", trigger_at)
-                .with("dueAt", step.due_at(trigger_at, zone))
-                .with("closesAt", step.closes_at(trigger_at, zone))
-                .with("cancelled", cancelled),
-        )
+    Facts::at(now, zone).with(
+        "step",
+        FactValue::map()
+            .with("type", step.message_type.as_str())
+            .with("trigger", step.trigger.name())
+            .with("enabled", step.enabled)
+            .with("triggeredAt", trigger_at)
+            .with("dueAt", step.due_at(trigger_at, zone))
+            .with("closesAt", step.closes_at(trigger_at, zone))
+            .with("cancelled", cancelled),
+    )
 }
 
 /// Facts of the `message` policy for one step of one order (policies/README.md).

@@ -40,22 +40,17 @@ fn builds_parseable_multipart_alternative() {
     let ct = msg.content_type().unwrap();
     assert_eq!(ct.ctype(), "multipart");
     assert_eq!(ct.subtype(), Some("alternative"));
-    assert_eq!(
-        msg.header_raw("X-Engage-Campaign").map(str::trim),
-        Some("c1")
-    );
-    assert_eq!(
-        msg.header_raw("List-Unsubscribe-Post").map(str::trim),
-        Some("List-Unsubscribe=One-Click")
-    );
-    assert_eq!(
-        msg.header_raw("List-Unsubscribe").map(str::trim),
-        Some("<https://engage.example/v1/unsubscribe/tok123>")
-    );
-    assert_eq!(
-        msg.header_raw("Content-Language").map(str::trim),
-        Some("fr-CA")
-    );
+    for (name, value) in [
+        ("X-Engage-Campaign", "c1"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        (
+            "List-Unsubscribe",
+            "<https://engage.example/v1/unsubscribe/tok123>",
+        ),
+        ("Content-Language", "fr-CA"),
+    ] {
+        assert_eq!(msg.header_raw(name).map(str::trim), Some(value), "{name}");
+    }
 }
 
 #[test]

@@ -335,23 +335,9 @@ pub enum MailError {
     },
 }
 
+transient_and_permanent!(MailError);
+
 impl MailError {
-    /// A transient error with its source.
-    pub fn transient(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Self::Transient {
-            message: message.into(),
-            source: Some(source.into()),
-        }
-    }
-
-    /// A permanent error with its source.
-    pub fn permanent(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Self::Permanent {
-            message: message.into(),
-            source: Some(source.into()),
-        }
-    }
-
     /// An invalid header error.
     pub fn invalid_header(field: impl Into<String>, reason: &'static str) -> Self {
         Self::InvalidHeader {

@@ -369,6 +369,11 @@ impl Facts {
         Self::default()
     }
 
+    /// `now` and `zone` (its IANA name): what every time-aware policy reads.
+    pub fn at(now: DateTime<Utc>, zone: chrono_tz::Tz) -> Self {
+        Self::new().with("now", now).with("zone", zone.name())
+    }
+
     /// These facts with `name` set to `value`.
     #[must_use]
     pub fn with(mut self, name: impl Into<String>, value: impl Into<FactValue>) -> Self {

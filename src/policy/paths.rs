@@ -2,7 +2,7 @@
 //! (`campaign.logo.width`) the rules of a version read, found at load.
 
 use cel::IdedExpr;
-use cel::common::ast::{EntryExpr, Expr};
+use cel::common::ast::{ComprehensionExpr, EntryExpr, Expr};
 
 /// A variable or field path some rule reads: `campaign.logo.width`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,13 +43,7 @@ impl ReadPath {
                 call.args.iter().for_each(|a| ReadPath::collect(a, out));
             }
             Expr::Comprehension(c) => {
-                for e in [
-                    &c.iter_range,
-                    &c.accu_init,
-                    &c.loop_cond,
-                    &c.loop_step,
-                    &c.result,
-                ] {
+                for e in comprehension_parts(c) {
                     ReadPath::collect(e, out);
                 }
             }
@@ -136,3 +130,14 @@ impl Names {
 #[cfg(test)]
 #[path = "paths_test.rs"]
 mod tests;
+
+/// The sub-expressions of a comprehension, in evaluation order.
+pub(crate) fn comprehension_parts(c: &ComprehensionExpr) -> [&IdedExpr; 5] {
+    [
+        &c.iter_range,
+        &c.accu_init,
+        &c.loop_cond,
+        &c.loop_step,
+        &c.result,
+    ]
+}

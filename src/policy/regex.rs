@@ -121,13 +121,7 @@ fn walk<'e>(expr: &'e IdedExpr, found: &mut impl FnMut(&'e IdedExpr)) {
             }
         }
         Expr::Comprehension(c) => {
-            for e in [
-                &c.iter_range,
-                &c.accu_init,
-                &c.loop_cond,
-                &c.loop_step,
-                &c.result,
-            ] {
+            for e in crate::policy::paths::comprehension_parts(c) {
                 walk(e, found);
             }
         }

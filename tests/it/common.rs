@@ -95,6 +95,26 @@ pub fn embedded() -> (Arc<dyn Store>, tempfile::TempDir) {
     (Arc::new(store), dir)
 }
 
+/// Declares one test per store adapter running the same scenario: `$embedded` on an
+/// embedded store, `$dynamo` on a DynamoDB table on moto; `$store` names the store
+/// (an `Arc`) in `$body`, and the attributes (e.g. `#[tokio::test]`) go on both.
+macro_rules! on_each_store {
+    ($(#[$m:meta])* $embedded:ident, $dynamo:ident, |$store:ident| $body:expr) => {
+        $(#[$m])*
+        async fn $embedded() {
+            let ($store, _dir) = crate::common::embedded();
+            $body;
+        }
+
+        $(#[$m])*
+        async fn $dynamo() {
+            let ($store, _table) = crate::common::dynamo().await;
+            $body;
+        }
+    };
+}
+pub(crate) use on_each_store;
+
 /// moto's endpoint; fails the test (never skips) when it is missing.
 pub fn endpoint() -> String {
     match std::env::var(ENDPOINT_VAR) {

@@ -959,17 +959,12 @@ async fn crash_recovery(store: Arc<dyn Store>) {
     assert_eq!(mailer.sent.lock().unwrap().len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_pending_contact_is_resumed_once_on_the_embedded_store() {
-    let (store, _dir) = common::embedded();
-    crash_recovery(store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_pending_contact_is_resumed_once_on_dynamodb() {
-    let (store, _table) = common::dynamo().await;
-    crash_recovery(store).await;
-}
+common::on_each_store!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    a_pending_contact_is_resumed_once_on_the_embedded_store,
+    a_pending_contact_is_resumed_once_on_dynamodb,
+    |store| crash_recovery(store).await
+);
 
 // ---------------------------------------------------------------------------------------
 // The fixed templates.
@@ -1250,17 +1245,12 @@ async fn pending_contacts_are_found_and_resumed(store: Arc<dyn Store>) {
     assert_eq!(mailer.sent.lock().unwrap().len(), 3);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn pending_contacts_are_found_and_resumed_on_the_embedded_store() {
-    let (store, _dir) = common::embedded();
-    pending_contacts_are_found_and_resumed(store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn pending_contacts_are_found_and_resumed_on_dynamodb() {
-    let (store, _table) = common::dynamo().await;
-    pending_contacts_are_found_and_resumed(store).await;
-}
+common::on_each_store!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    pending_contacts_are_found_and_resumed_on_the_embedded_store,
+    pending_contacts_are_found_and_resumed_on_dynamodb,
+    |store| pending_contacts_are_found_and_resumed(store).await
+);
 
 /// Issue 12, R-CC-6: a Review Posted whose customerId is not the order's buyer is
 /// refused with the rule named, and nobody is emailed.

@@ -215,17 +215,12 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
     }
 }
 
-#[tokio::test]
-async fn every_detail_type_is_stored_embedded() {
-    let (store, _dir) = common::embedded();
-    every_detail_type_is_stored(store.as_ref()).await;
-}
-
-#[tokio::test]
-async fn every_detail_type_is_stored_through_the_lambda_handler_on_dynamodb() {
-    let (store, _table) = common::dynamo().await;
-    every_detail_type_is_stored(store.as_ref()).await;
-}
+common::on_each_store!(
+    #[tokio::test]
+    every_detail_type_is_stored_embedded,
+    every_detail_type_is_stored_through_the_lambda_handler_on_dynamodb,
+    |store| every_detail_type_is_stored(store.as_ref()).await
+);
 
 /// What the convergence tests compare.
 async fn snapshot(store: &dyn Store) -> String {

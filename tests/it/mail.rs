@@ -73,21 +73,27 @@ fn outgoing(id: &str, campaign: &str) -> OutgoingEmail {
 
 // ---------------------------------------------------------------- MIME
 
+/// Asserts each raw header (trimmed) has its expected value.
+fn assert_headers(msg: &mail_parser::Message<'_>, expected: &[(&str, &str)]) {
+    for &(name, value) in expected {
+        assert_eq!(msg.header_raw(name).map(str::trim), Some(value), "{name}");
+    }
+}
+
 #[test]
 fn mime_carries_one_click_unsubscribe_and_campaign_headers() {
     let bytes = build_mime(&outgoing("u1", "c1")).unwrap();
     let msg = MessageParser::default().parse(&bytes).unwrap();
-    assert_eq!(
-        msg.header_raw("List-Unsubscribe").map(str::trim),
-        Some("<https://engage.example/v1/unsubscribe/tok-abc>")
-    );
-    assert_eq!(
-        msg.header_raw("List-Unsubscribe-Post").map(str::trim),
-        Some("List-Unsubscribe=One-Click")
-    );
-    assert_eq!(
-        msg.header_raw("X-Engage-Campaign").map(str::trim),
-        Some("c1")
+    assert_headers(
+        &msg,
+        &[
+            (
+                "List-Unsubscribe",
+                "<https://engage.example/v1/unsubscribe/tok-abc>",
+            ),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("X-Engage-Campaign", "c1"),
+        ],
     );
     assert_eq!(msg.subject(), Some("New from Nordly"));
     assert_eq!(msg.message_id(), Some("campaign-c1-u1@nordly.example"));
@@ -121,17 +127,13 @@ fn mime_carries_contact_and_buyer_message_headers() {
         .with_content_language("fr-CA");
     let bytes = build_mime(&email).unwrap();
     let msg = MessageParser::default().parse(&bytes).unwrap();
-    assert_eq!(
-        msg.header_raw("X-Engage-Contact").map(str::trim),
-        Some("k1")
-    );
-    assert_eq!(
-        msg.header_raw("X-Engage-Message").map(str::trim),
-        Some("O-1/review_request")
-    );
-    assert_eq!(
-        msg.header_raw("Content-Language").map(str::trim),
-        Some("fr-CA")
+    assert_headers(
+        &msg,
+        &[
+            ("X-Engage-Contact", "k1"),
+            ("X-Engage-Message", "O-1/review_request"),
+            ("Content-Language", "fr-CA"),
+        ],
     );
 }
 

@@ -9,7 +9,7 @@ use crate::common;
 
 use std::path::Path;
 
-use engage::domain::campaign::CampaignStatus;
+use engage::domain::campaign::{Campaign, CampaignStatus};
 use engage::domain::suppression::SuppressionReason;
 use engage::domain::{BrandId, CampaignId, CustomerId};
 use engage::jobs::ses_events::{SesDelivery, deliver};
@@ -116,13 +116,17 @@ async fn suppressed(store: &dyn Store, customer: &str) -> Option<SuppressionReas
     sup.map(|s| s.reason)
 }
 
-async fn status(store: &dyn Store, id: &str) -> CampaignStatus {
+/// The stored campaign `id` (it must exist).
+async fn stored_campaign(store: &dyn Store, id: &str) -> Campaign {
     store
         .get_campaign(&CampaignId::new(id))
         .await
         .unwrap()
         .unwrap()
-        .status
+}
+
+async fn status(store: &dyn Store, id: &str) -> CampaignStatus {
+    stored_campaign(store, id).await.status
 }
 
 /// Every fixture through the handler, each twice.
@@ -296,11 +300,7 @@ async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: us
     let mut paused = deliveries(store, &policies, "B9", min - 1, min).await;
     paused.sort();
     assert_eq!(paused, vec!["KA".to_owned(), "KS".to_owned()]);
-    let ks = store
-        .get_campaign(&CampaignId::new("KS"))
-        .await
-        .unwrap()
-        .unwrap();
+    let ks = stored_campaign(store, "KS").await;
     assert_eq!(ks.status, CampaignStatus::Suspended);
     let reason = ks.status_reason.unwrap_or_default();
     assert!(
@@ -321,29 +321,19 @@ async fn rate_over_threshold_pauses_sending_campaigns(store: &dyn Store, min: us
     assert_eq!(counts.complained, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fixtures_embedded() {
-    let (store, _dir) = common::embedded();
-    fixtures_through_the_handler(store.as_ref()).await;
-}
+common::on_each_store!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    fixtures_embedded,
+    fixtures_through_the_lambda_handler_on_dynamodb,
+    |store| fixtures_through_the_handler(store.as_ref()).await
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fixtures_through_the_lambda_handler_on_dynamodb() {
-    let (store, _table) = common::dynamo().await;
-    fixtures_through_the_handler(store.as_ref()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn complaint_rate_over_threshold_pauses_sending_campaigns_embedded() {
-    let (store, _dir) = common::embedded();
-    rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn complaint_rate_over_threshold_pauses_sending_campaigns_on_dynamodb() {
-    let (store, _table) = common::dynamo().await;
-    rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await;
-}
+common::on_each_store!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    complaint_rate_over_threshold_pauses_sending_campaigns_embedded,
+    complaint_rate_over_threshold_pauses_sending_campaigns_on_dynamodb,
+    |store| rate_over_threshold_pauses_sending_campaigns(store.as_ref(), 20).await
+);
 
 /// The bundled policy (R-MAIL-3.complaint_limit, 0.3% from 1000 deliveries): 2
 /// complaints in 1000 deliveries (0.2%) pause nothing; the third (0.3%, at the
@@ -367,13 +357,7 @@ async fn bundled_threshold_is_strictly_over_one_in_a_thousand_embedded() {
         applied(&handle(store, &policies, event("Complaint", "B9-m3", "B9", "cu3")).await);
     paused.sort();
     assert_eq!(paused, vec!["KA".to_owned(), "KS".to_owned()]);
-    let reason = store
-        .get_campaign(&CampaignId::new("KS"))
-        .await
-        .unwrap()
-        .unwrap()
-        .status_reason
-        .unwrap();
+    let reason = stored_campaign(store, "KS").await.status_reason.unwrap();
     assert!(
         reason.contains("R-MAIL-3.complaint_limit") && reason.contains("send@2026-11-01"),
         "{reason}"
@@ -442,14 +426,8 @@ async fn complaint_limit_suspends_through_engage_event_and_engage_tick() {
         out.contains("1000 delivered, 3 complained, suspended KA"),
         "{out}"
     );
-    async fn status_of(data: &Path, id: &str) -> engage::domain::campaign::Campaign {
-        use engage::store::CampaignStore as _;
-        let store = EmbeddedStore::open(data).unwrap();
-        store
-            .get_campaign(&CampaignId::new(id))
-            .await
-            .unwrap()
-            .unwrap()
+    async fn status_of(data: &Path, id: &str) -> Campaign {
+        stored_campaign(&EmbeddedStore::open(data).unwrap(), id).await
     }
     let ka = status_of(&data, "KA").await;
     assert_eq!(ka.status, CampaignStatus::Suspended);

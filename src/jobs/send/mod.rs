@@ -84,6 +84,36 @@ pub const DEFAULT_FROM_ADDRESS: &str = "campaigns@engage.localhost";
 /// Why a pass or a slice could not run (per-campaign outcomes are reported, not raised).
 pub type SendError = crate::jobs::PassError;
 
+/// What a pass and a slice read around a campaign, in this order: its promotion,
+/// its brand's feedback counts, the brand, and the brand's zone.
+struct CampaignReads {
+    promotion: Option<crate::domain::promotion::Promotion>,
+    sender: crate::store::FeedbackCounts,
+    brand: Option<crate::domain::brand::Brand>,
+    zone: chrono_tz::Tz,
+}
+
+impl CampaignReads {
+    async fn read(
+        store: &dyn crate::store::Store,
+        c: &crate::domain::campaign::Campaign,
+    ) -> Result<Self, SendError> {
+        let promotion = match &c.promotion_id {
+            Some(p) => store.get_promotion(p).await?,
+            None => None,
+        };
+        let sender = store.feedback_counts(&c.brand_id).await?;
+        let brand = store.get_brand(&c.brand_id).await?;
+        let zone = crate::app::campaigns::brand_zone(brand.as_ref());
+        Ok(Self {
+            promotion,
+            sender,
+            brand,
+            zone,
+        })
+    }
+}
+
 /// What happened to one campaign in one pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 
 use super::rules::{SendRules, WaveFacts};
-use super::{RunReport, SendError, SendOptions};
+use super::{CampaignReads, RunReport, SendError, SendOptions};
 use crate::app::App;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::segment::{self, Segment, SegmentRef, SendPlan};
@@ -199,13 +199,12 @@ async fn sending_campaign(
         return Ok(Vec::new());
     }
 
-    let promotion = match &c.promotion_id {
-        Some(p) => store.get_promotion(p).await?,
-        None => None,
-    };
-    let sender = store.feedback_counts(&c.brand_id).await?;
-    let brand = store.get_brand(&c.brand_id).await?;
-    let zone = crate::app::campaigns::brand_zone(brand.as_ref());
+    let CampaignReads {
+        promotion,
+        sender,
+        zone,
+        ..
+    } = CampaignReads::read(store.as_ref(), c).await?;
     let brand_decision = rules.brand(now, &sender)?;
     if !brand_decision.is_allowed() {
         // R-MAIL-3: the brand's approved and sending campaigns are suspended.

@@ -104,9 +104,7 @@ impl WaveFacts {
         for (name, value) in headers {
             header_map = header_map.with(name.clone(), value.as_str());
         }
-        let facts = Facts::new()
-            .with("now", now)
-            .with("zone", tz.name())
+        let facts = Facts::at(now, tz)
             .with(
                 "campaign",
                 FactValue::map()

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::email::Template;
 use super::rules::{RecipientMemo, SendRules, WaveFacts};
-use super::{Pacer, SendError, SendOptions};
+use super::{CampaignReads, Pacer, SendError, SendOptions};
 use crate::app::App;
 use crate::domain::CustomerId;
 use crate::domain::campaign::{Campaign, CampaignStatus};
@@ -307,13 +307,12 @@ impl Slice<'_> {
         let store = &self.app.store;
         let now = self.app.clock.now();
         let rules = SendRules::in_force(&self.app.policies, now)?;
-        let promotion = match &campaign.promotion_id {
-            Some(p) => store.get_promotion(p).await?,
-            None => None,
-        };
-        let sender = store.feedback_counts(&campaign.brand_id).await?;
-        let brand = store.get_brand(&campaign.brand_id).await?;
-        let zone = crate::app::campaigns::brand_zone(brand.as_ref());
+        let CampaignReads {
+            promotion,
+            sender,
+            brand,
+            zone,
+        } = CampaignReads::read(store.as_ref(), campaign).await?;
         let template = Template::render(self.app, campaign, brand.as_ref(), promotion.as_ref())?;
         // The headers every email of the campaign carries (only the token differs).
         let sample = crate::domain::follower::Follower {
