@@ -584,6 +584,15 @@ fn sentences(text: &str) -> Vec<String> {
     out
 }
 
+/// [`check_version`] as `engage policy check`'s hook for this policy.
+pub const VERSION_CHECK: crate::policy::VersionCheck = crate::policy::VersionCheck {
+    policy: POLICY,
+    check: |v, policies| {
+        check_version(v, policies)
+            .map(|n| format!("{n} templates pass the content policy and fit the message policy"))
+    },
+};
+
 /// `engage policy check` over one `sequences` version: its structure
 /// ([`Sequences::from_version`]); every step's type permitted by the `message`
 /// policy in force at its `effective_from`, a review request's delay and window
@@ -594,15 +603,6 @@ fn sentences(text: &str) -> Vec<String> {
 /// # Errors
 /// One line per problem, each naming the step, the locale, the field, the rule
 /// and the offending text.
-/// [`check_version`] as `engage policy check`'s hook for this policy.
-pub const VERSION_CHECK: crate::policy::VersionCheck = crate::policy::VersionCheck {
-    policy: POLICY,
-    check: |v, policies| {
-        check_version(v, policies)
-            .map(|n| format!("{n} templates pass the content policy and fit the message policy"))
-    },
-};
-
 pub fn check_version(v: &PolicyVersion, policies: &PolicySet) -> Result<usize, Vec<String>> {
     let seq = Sequences::from_version(v).map_err(|e| vec![error_text(&e)])?;
     let at = v.effective_from();
