@@ -208,15 +208,21 @@ async fn env() -> Env {
     env_with(&[]).await
 }
 
+/// The sample events and this area's extra events applied to `<dir>/data`, returned.
+fn seed_world(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-events.ndjson");
+    apply_events(&data, &sample);
+    let extra = dir.join("extra.ndjson");
+    std::fs::write(&extra, extra_events()).unwrap();
+    apply_events(&data, &extra);
+    data
+}
+
 /// The sample world served with `more` arguments after `--now`.
 async fn env_with(more: &[&str]) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-events.ndjson");
-    apply_events(&data, &sample);
-    let extra = dir.path().join("extra.ndjson");
-    std::fs::write(&extra, extra_events()).unwrap();
-    apply_events(&data, &extra);
+    let data = seed_world(dir.path());
     let outbox = dir.path().join("outbox");
     let mut args = vec!["--now", NOW];
     args.extend_from_slice(more);
@@ -1426,12 +1432,7 @@ async fn a_rule_added_to_the_contact_policy_file_takes_effect_without_rust() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_mail_port_answers_503_and_the_contact_is_sent_once_it_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-events.ndjson");
-    apply_events(&data, &sample);
-    let extra = dir.path().join("extra.ndjson");
-    std::fs::write(&extra, extra_events()).unwrap();
-    apply_events(&data, &extra);
+    let data = seed_world(dir.path());
     let outbox = dir.path().join("outbox");
     let rep = token("S1", &["B1", "B3"], &["brand_representative"]);
     let http = reqwest::Client::new();
