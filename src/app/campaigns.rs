@@ -19,7 +19,7 @@ use crate::domain::promotion::Promotion;
 use crate::domain::schedule::{send_window, zone};
 use crate::domain::theme::Theme;
 use crate::domain::{BrandId, CampaignId, PromotionId};
-use crate::policy::{Decision, PolicyError, PolicyVersion, Violation};
+use crate::policy::{Decision, PolicyError, PolicyName, PolicyVersion, Violation};
 use crate::store::{CreateOutcome, IdempotencyOutcome, TransitionOutcome};
 
 /// The purpose assumed when a submission names none (R-MYCE-2).
@@ -257,7 +257,7 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
     let brand = own_brand(app, caller, &draft.brand_id).await?;
     let brand_id = BrandId::new(draft.brand_id.as_str());
     let now = app.clock.now();
-    let policy = app.policies.in_force("campaign", now)?;
+    let policy = app.policies.in_force(PolicyName::Campaign, now)?;
     let tz = brand_zone(brand.as_ref());
     let window = send_window(draft.start_date, tz, window_days(policy)?);
     let enough = policy.param_i64("min_followers")?;
@@ -277,7 +277,7 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
     if let Some(p) = &promotion {
         let asin = draft.primary_asin.as_deref().unwrap_or_default();
         let facts = promotion_facts(p, asin, draft.start_date, theme, tz, now);
-        decisions.push(app.policies.evaluate("promotion", now, &facts)?);
+        decisions.push(app.policies.evaluate(PolicyName::Promotion, now, &facts)?);
     }
     for (field, text) in [
         ("subject", &draft.subject),
@@ -286,7 +286,7 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
         let facts = content_facts(text, "campaign", true);
         decisions.push(
             app.policies
-                .evaluate("content", now, &facts)?
+                .evaluate(PolicyName::Content, now, &facts)?
                 .with_field(field),
         );
     }

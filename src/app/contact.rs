@@ -39,11 +39,11 @@ use crate::domain::review::Review;
 use crate::domain::schedule::{local_midnight, midnight_days_before};
 use crate::domain::{BrandId, ContactId, ReviewId};
 use crate::mail::{Mailbox, OutgoingEmail, tags};
-use crate::policy::{Decision, FactValue, Facts, PolicyVersion, Violation};
+use crate::policy::{Decision, FactValue, Facts, PolicyName, PolicyVersion, Violation};
 use crate::store::{ContactOutcome, IdempotencyOutcome};
 
 /// The policy deciding eligibility.
-pub const POLICY: &str = "contact";
+pub const POLICY: PolicyName = PolicyName::Contact;
 
 /// The idempotency scope of contact deliveries (key: the contact id).
 pub const DELIVERY_SCOPE: &str = "contact-delivery";

@@ -26,7 +26,7 @@ use crate::auth::Caller;
 use crate::domain::BrandId;
 use crate::domain::review::Review;
 use crate::domain::schedule::add_local_days;
-use crate::policy::{FactValue, Facts, PolicyError, Violation};
+use crate::policy::{FactValue, Facts, PolicyError, PolicyName, Violation};
 
 /// The health answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -122,7 +122,7 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     };
     let brand = BrandId::new(brand);
     let now = app.clock.now();
-    let policy = app.policies.in_force("health", now)?;
+    let policy = app.policies.in_force(PolicyName::Health, now)?;
     let max_stars = policy.param_i64("negative_review_max_stars")?;
     let periods = policy.param("health_period_days")?;
     let periods: Vec<i64> = match periods {

@@ -193,7 +193,7 @@ pub async fn run(app: &App, options: &SequenceOptions) -> Result<SequenceReport,
     let now = app.clock.now();
     let seq = Sequences::in_force(&app.policies, now)?;
     // Fail the pass early, not per message, when the message policy is missing.
-    app.policies.in_force("message", now)?;
+    app.policies.in_force(crate::policy::PolicyName::Message, now)?;
     // One UTC day more than the longest window: a window of N calendar days can
     // close up to a clock change (an hour) after N x 24 hours.
     let from_day = (now - seq.horizon()).date_naive() - chrono::Days::new(1);

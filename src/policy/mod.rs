@@ -20,6 +20,7 @@ mod engine;
 mod error;
 mod facts;
 mod file;
+mod name;
 mod optimize;
 mod paths;
 mod regex;
@@ -28,6 +29,7 @@ pub use check::{CheckLine, CheckReport, VersionCheck, check_dir, check_dir_with}
 pub use decision::{Decision, Violation};
 pub use engine::{PolicySet, PolicyVersion, Rule, Severity, SourceFile, cel_env};
 pub use error::PolicyError;
+pub use name::{PolicyName, UnknownPolicyName};
 pub use facts::{FactValue, Facts, format_duration, parse_duration};
 
 #[cfg(test)]

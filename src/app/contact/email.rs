@@ -146,7 +146,7 @@ pub fn check_content(
         ("html", &email.html, false),
     ] {
         let facts = crate::app::facts::content_facts(text, "contact", header);
-        decisions.push(policies.evaluate("content", at, &facts)?.with_field(field));
+        decisions.push(policies.evaluate(crate::policy::PolicyName::Content, at, &facts)?.with_field(field));
     }
     Ok(Decision::merge_all(decisions))
 }

@@ -25,10 +25,12 @@ use crate::domain::campaign::Campaign;
 use crate::domain::follower::Follower;
 use crate::domain::promotion::{Promotion, PromotionState};
 use crate::domain::schedule::after_days;
-use crate::policy::{Decision, FactValue, Facts, PolicyError, PolicySet, PolicyVersion, Rule};
+use crate::policy::{
+    Decision, FactValue, Facts, PolicyError, PolicyName, PolicySet, PolicyVersion, Rule,
+};
 
 /// The name of the policy that governs sending.
-pub const POLICY: &str = "send";
+pub const POLICY: PolicyName = PolicyName::Send;
 
 /// The fact the recipient-level rules read.
 const RECIPIENT: &str = "recipient";

@@ -14,11 +14,12 @@ use crate::domain::brand::Marketplace;
 use crate::domain::order::{Order, OrderChangeKind};
 use crate::domain::schedule::{self, add_local_days, local_date};
 use crate::policy::{
-    FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration,
+    FactValue, Facts, PolicyError, PolicyName, PolicySet, PolicyVersion, format_duration,
+    parse_duration,
 };
 
 /// The policy that holds the sequences.
-pub const POLICY: &str = "sequences";
+pub const POLICY: PolicyName = PolicyName::Sequences;
 
 /// Why the sequences policy cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -538,7 +539,7 @@ pub fn check_wording(
     at: DateTime<Utc>,
     fields: &[(String, String)],
 ) -> Result<Vec<ContentViolation>, PolicyError> {
-    let content = policies.in_force("content", at)?;
+    let content = policies.in_force(PolicyName::Content, at)?;
     let mut out = Vec::new();
     for (field, text) in fields {
         let header = field == "subject";
@@ -586,7 +587,7 @@ fn sentences(text: &str) -> Vec<String> {
 
 /// [`check_version`] as `engage policy check`'s hook for this policy.
 pub const VERSION_CHECK: crate::policy::VersionCheck = crate::policy::VersionCheck {
-    policy: POLICY,
+    policy: POLICY.as_str(),
     check: |v, policies| {
         check_version(v, policies)
             .map(|n| format!("{n} templates pass the content policy and fit the message policy"))
@@ -607,7 +608,7 @@ pub fn check_version(v: &PolicyVersion, policies: &PolicySet) -> Result<usize, V
     let seq = Sequences::from_version(v).map_err(|e| vec![error_text(&e)])?;
     let at = v.effective_from();
     let message = policies
-        .in_force("message", at)
+        .in_force(PolicyName::Message, at)
         .map_err(|e| vec![e.to_string()])?;
     let permitted = message
         .param_strings("permitted_types")
