@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::facts::{BrandContext, campaign_facts, content_facts, promotion_facts};
+use super::facts::{BrandContext, Channel, Text, campaign_facts, check_content, promotion_facts};
 use super::{App, AppError, Invariant, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
 use crate::domain::bounds;
@@ -279,17 +279,23 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
         let facts = promotion_facts(p, asin, draft.start_date, theme, tz, now);
         decisions.push(app.policies.evaluate(PolicyName::Promotion, now, &facts)?);
     }
-    for (field, text) in [
-        ("subject", &draft.subject),
-        ("sectionHeader", &draft.section_header),
-    ] {
-        let facts = content_facts(text, "campaign", true);
-        decisions.push(
-            app.policies
-                .evaluate(PolicyName::Content, now, &facts)?
-                .with_field(field),
-        );
-    }
+    decisions.push(check_content(
+        &app.policies,
+        now,
+        Channel::Campaign,
+        [
+            Text {
+                field: "subject",
+                text: &draft.subject,
+                header: true,
+            },
+            Text {
+                field: "sectionHeader",
+                text: &draft.section_header,
+                header: true,
+            },
+        ],
+    )?);
     let merged = Decision::merge_all(decisions);
     Ok(Checked {
         validation: Validation {

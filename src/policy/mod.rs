@@ -29,8 +29,8 @@ pub use check::{CheckLine, CheckReport, VersionCheck, check_dir, check_dir_with}
 pub use decision::{Decision, Violation};
 pub use engine::{PolicySet, PolicyVersion, Rule, Severity, SourceFile, cel_env};
 pub use error::PolicyError;
-pub use name::{PolicyName, UnknownPolicyName};
 pub use facts::{FactValue, Facts, format_duration, parse_duration};
+pub use name::{PolicyName, UnknownPolicyName};
 
 #[cfg(test)]
 #[path = "policy_test.rs"]

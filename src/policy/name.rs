@@ -99,7 +99,11 @@ mod tests {
             assert_eq!(name.as_str().parse::<PolicyName>().unwrap(), name);
             assert!(shipped.contains(&name.as_str()), "{name} is not shipped");
         }
-        assert_eq!(shipped.len(), PolicyName::ALL.len(), "a shipped policy no code evaluates");
+        assert_eq!(
+            shipped.len(),
+            PolicyName::ALL.len(),
+            "a shipped policy no code evaluates"
+        );
         assert!("campaigns".parse::<PolicyName>().is_err());
     }
 }

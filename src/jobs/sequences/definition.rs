@@ -10,12 +10,12 @@ use chrono::{DateTime, Duration, Utc};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
+use crate::app::facts::{Channel, Text, check_content};
 use crate::domain::brand::Marketplace;
 use crate::domain::order::{Order, OrderChangeKind};
 use crate::domain::schedule::{self, add_local_days, local_date};
 use crate::policy::{
-    FactValue, Facts, PolicyError, PolicyName, PolicySet, PolicyVersion, format_duration,
-    parse_duration,
+    FactValue, PolicyError, PolicyName, PolicySet, PolicyVersion, format_duration, parse_duration,
 };
 
 /// The policy that holds the sequences.
@@ -521,13 +521,6 @@ impl std::fmt::Display for ContentViolation {
     }
 }
 
-fn content_facts(text: &str, header: bool) -> Facts {
-    Facts::new()
-        .with("text", text)
-        .with("channel", "buyer_message")
-        .with("header", header)
-}
-
 /// Runs the `content` policy in force at `at` (channel `buyer_message`) over each
 /// `(field, text)`; the subject is a header field. Every violation names its rule
 /// and the offending sentence.
@@ -539,19 +532,26 @@ pub fn check_wording(
     at: DateTime<Utc>,
     fields: &[(String, String)],
 ) -> Result<Vec<ContentViolation>, PolicyError> {
-    let content = policies.in_force(PolicyName::Content, at)?;
+    let check = |field: &str, text: &str| {
+        let header = field == "subject";
+        check_content(
+            policies,
+            at,
+            Channel::BuyerMessage,
+            [Text {
+                field,
+                text,
+                header,
+            }],
+        )
+    };
     let mut out = Vec::new();
     for (field, text) in fields {
-        let header = field == "subject";
-        let decision = content.evaluate(at, &content_facts(text, header))?;
+        let decision = check(field, text)?;
         for v in &decision.violations {
             let offending = sentences(text)
                 .into_iter()
-                .find(|s| {
-                    content
-                        .evaluate(at, &content_facts(s, header))
-                        .is_ok_and(|d| d.has_fired(&v.rule))
-                })
+                .find(|s| check(field, s).is_ok_and(|d| d.has_fired(&v.rule)))
                 .unwrap_or_else(|| text.clone());
             out.push(ContentViolation {
                 field: field.clone(),
