@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use crate::send_support::*;
 use chrono::Duration;
@@ -210,7 +209,7 @@ async fn cancel_while_sending_stops_within_one_wave() {
         let (app, opts) = (app.clone(), opts.clone());
         tokio::spawn(async move { send_window::run(&app, &opts).await.unwrap() })
     };
-    while mailer.calls.load(Ordering::SeqCst) < 12 {
+    while mailer.calls() < 12 {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     store
@@ -297,7 +296,7 @@ async fn transient_mail_failures_are_retried_permanent_ones_fail() {
     // (the scale issue: retried in waves under the lease, never counted as sent).
     let r = tick(&store, &clock, &mailer, "2026-12-07T08:00:00Z").await;
     assert_eq!(r.campaigns[0].pending, 0);
-    assert_eq!(mailer.calls.load(Ordering::SeqCst), 4);
+    assert_eq!(mailer.calls(), 4);
     tick(&store, &clock, &mailer, "2026-12-07T09:00:00Z").await;
     let (status, p) = state(&*store, "c1").await;
     assert_eq!((status, p.counters.sent, p.pending()), (Sent, 3, 0));
