@@ -260,14 +260,8 @@ impl Env {
     }
     async fn contact(&self, review: &str, tok: &str, reason: &str) -> (u16, String, Value) {
         let body = json!({"reason": reason}).to_string();
-        self.server
-            .send(
-                reqwest::Method::POST,
-                &format!("/v1/reviews/{review}/contact"),
-                Some(tok),
-                Some(body),
-            )
-            .await
+        let path = format!("/v1/reviews/{review}/contact");
+        self.server.post(&path, Some(tok), body).await
     }
     fn published(&self) -> Vec<Value> {
         let path = self.server.data.join("published-events.ndjson");
@@ -663,12 +657,7 @@ async fn every_status_code_of_the_contact_route() {
     ] {
         let (status, ct, p) = e
             .server
-            .send(
-                reqwest::Method::POST,
-                "/v1/reviews/R-1001/contact",
-                Some(&e.rep),
-                Some(body.to_owned()),
-            )
+            .post("/v1/reviews/R-1001/contact", Some(&e.rep), body)
             .await;
         assert_eq!(status, 400, "{body}: {p}");
         assert_eq!(ct, "application/problem+json");
@@ -676,12 +665,7 @@ async fn every_status_code_of_the_contact_route() {
     // 401, 403, 404 (unknown, and another brand's review).
     let (status, _, _) = e
         .server
-        .send(
-            reqwest::Method::POST,
-            "/v1/reviews/R-1001/contact",
-            None,
-            Some("{}".into()),
-        )
+        .post("/v1/reviews/R-1001/contact", None, "{}")
         .await;
     assert_eq!(status, 401);
     let (status, _, _) = e.contact("R-1001", &e.moderator, "courtesy_refund").await;
