@@ -120,7 +120,7 @@ pub fn endpoint() -> String {
     match std::env::var(ENDPOINT_VAR) {
         Ok(v) if !v.is_empty() => v,
         _ => panic!(
-            "{ENDPOINT_VAR} is not set: the DynamoDB contract tests need moto; run ./tests/run"
+            "{ENDPOINT_VAR} is not set: the tests of the AWS adapters need moto; run ./tests/run"
         ),
     }
 }
@@ -137,6 +137,25 @@ pub async fn aws() -> aws_config::SdkConfig {
 /// A DynamoDB client for moto, built from scratch (each call is independent).
 pub async fn dynamo_client() -> Client {
     Client::new(&aws().await)
+}
+
+/// An SES v2 client for moto, retrying as `SesMailer` is configured to.
+pub async fn ses_client() -> aws_sdk_sesv2::Client {
+    let conf = aws_sdk_sesv2::config::Builder::from(&aws().await)
+        .retry_config(engage::mail::SesMailer::retry_config())
+        .build();
+    aws_sdk_sesv2::Client::from_conf(conf)
+}
+
+/// A sender address on a fresh domain, verified on moto's SES.
+pub async fn ses_sender(ses: &aws_sdk_sesv2::Client) -> String {
+    let sender = format!("campaigns@b{}.example", uuid::Uuid::new_v4().simple());
+    ses.create_email_identity()
+        .email_identity(&sender)
+        .send()
+        .await
+        .expect("verify the sender on moto");
+    sender
 }
 
 /// A DynamoDB store over a fresh, uniquely named table on moto.
