@@ -24,7 +24,7 @@ use engage::domain::campaign::{
 };
 use engage::domain::follower::Follower;
 use engage::domain::{BrandId, CampaignId, CustomerId, SellerId};
-use engage::policy::PolicySet;
+use engage::policy::{PolicySet, SourceFile};
 use engage::store::{DynamoStore, EmbeddedStore, Entity, Store};
 
 /// The workspace root.
@@ -83,6 +83,19 @@ pub fn policies_copy(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir
         }
     }
     dir
+}
+
+/// The bundled version files as sources to load, each text through `edit(policy, text)`.
+pub fn bundled_sources(edit: impl Fn(&str, String) -> String) -> Vec<SourceFile> {
+    engage::policy::bundled::files()
+        .iter()
+        .map(|(name, version, text)| SourceFile {
+            file: format!("test:{name}/{version}.toml"),
+            name: (*name).to_owned(),
+            version: (*version).to_owned(),
+            text: edit(name, (*text).to_owned()),
+        })
+        .collect()
 }
 
 /// The variable `./tests/run` sets to moto's address.

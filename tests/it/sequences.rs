@@ -16,7 +16,7 @@ use engage::jobs::events;
 use engage::jobs::send_window::RecordingMailer;
 use engage::jobs::sequences::{self, SequenceOptions, SequenceReport};
 use engage::mail::OutgoingEmail;
-use engage::policy::{PolicySet, SourceFile};
+use engage::policy::PolicySet;
 use engage::store::{MessageClaim, MessageRecord, MessageStatus, Store};
 use engage::unsubscribe::{Scope, TokenSigner};
 
@@ -30,18 +30,13 @@ fn signer() -> TokenSigner {
 
 /// The bundled policies, with the `sequences` file edited by `edit`.
 fn policies_with(edit: impl Fn(String) -> String) -> Arc<PolicySet> {
-    let sources = engage::policy::bundled::files()
-        .iter()
-        .map(|(name, version, text)| SourceFile {
-            file: format!("test:{name}/{version}.toml"),
-            name: (*name).to_owned(),
-            version: (*version).to_owned(),
-            text: if *name == "sequences" {
-                edit((*text).to_owned())
-            } else {
-                (*text).to_owned()
-            },
-        });
+    let sources = common::bundled_sources(|name, text| {
+        if name == "sequences" {
+            edit(text)
+        } else {
+            text
+        }
+    });
     Arc::new(PolicySet::from_sources(sources).unwrap())
 }
 
