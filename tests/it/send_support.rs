@@ -87,16 +87,7 @@ pub async fn follower(
 
 /// A follower item (en-US, relay address `<customer>@relay.example`), not stored.
 pub fn follower_item(brand: &str, customer: &str) -> Follower {
-    Follower {
-        brand_id: BrandId::new(brand),
-        customer_id: CustomerId::new(customer),
-        relay_email: format!("{customer}@relay.example"),
-        locale: "en-US".to_owned(),
-        followed_at: t("2026-10-01T00:00:00Z"),
-        unfollowed: false,
-        suppressed: false,
-        updated_at: t("2026-10-01T00:00:00Z"),
-    }
+    crate::common::follower(brand, customer, t("2026-10-01T00:00:00Z"))
 }
 
 /// An `APPROVED` campaign starting on `start` (a US date): its window opens at
