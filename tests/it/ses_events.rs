@@ -35,15 +35,7 @@ fn signer() -> TokenSigner {
 
 /// The bundled policies plus a later send version whose minimum volume is `min`.
 fn policies_with_min(min: u64) -> PolicySet {
-    let mut sources: Vec<SourceFile> = engage::policy::bundled::files()
-        .iter()
-        .map(|(name, version, text)| SourceFile {
-            file: format!("{name}/{version}.toml"),
-            name: (*name).to_owned(),
-            version: (*version).to_owned(),
-            text: (*text).to_owned(),
-        })
-        .collect();
+    let mut sources = common::bundled_sources(|_, text| text);
     let send = sources
         .iter()
         .find(|s| s.name == "send" && s.version == "2026-11-01")
