@@ -181,6 +181,12 @@ pub async fn dynamo() -> (Arc<DynamoStore>, String) {
     (Arc::new(DynamoStore::new(client, table.clone())), table)
 }
 
+/// The signer of [`app`] and of `engage` without a configured secret: the local
+/// default, which a deployment refuses.
+pub fn local_signer() -> engage::unsubscribe::TokenSigner {
+    engage::unsubscribe::TokenSigner::new(engage::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.as_bytes())
+}
+
 /// The app over `store` with the bundled policies, its clock stopped at `now`.
 pub fn app(store: Arc<dyn Store>, now: DateTime<Utc>) -> App {
     App::new(

@@ -1310,9 +1310,7 @@ async fn a_contact_emails_bounce_is_counted_and_suppresses_through_its_tags() {
             "mail": {"messageId": "0100-contact-bounce", "destination": [email.to],
                 "headers": [{"name": "X-Engage-Contact", "value": email.header("X-Engage-Contact").unwrap()}],
                 "tags": tags}}});
-    let signer = engage::unsubscribe::TokenSigner::new(
-        engage::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.as_bytes(),
-    );
+    let signer = common::local_signer();
     let policies = PolicySet::bundled().unwrap();
     let outcome = ses_events::deliver(store.as_ref(), &policies, &signer, event, common::t(NOW))
         .await

@@ -15,7 +15,6 @@ use engage::domain::{BrandId, CampaignId, CustomerId};
 use engage::jobs::ses_events::{SesDelivery, deliver};
 use engage::policy::{PolicySet, SourceFile};
 use engage::store::{Entity, FeedbackCounts, Store};
-use engage::unsubscribe::{LOCAL_UNSUBSCRIBE_SECRET, TokenSigner};
 use serde_json::{Value, json};
 
 use crate::common::t;
@@ -27,10 +26,6 @@ fn fixture(name: &str) -> Value {
         .join("tests/fixtures/ses")
         .join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn signer() -> TokenSigner {
-    TokenSigner::new(LOCAL_UNSUBSCRIBE_SECRET.as_bytes())
 }
 
 /// The bundled policies plus a later send version whose minimum volume is `min`.
@@ -78,7 +73,7 @@ async fn seed(store: &dyn Store) {
 }
 
 async fn handle(store: &dyn Store, policies: &PolicySet, payload: Value) -> SesDelivery {
-    deliver(store, policies, &signer(), payload, t(NOW))
+    deliver(store, policies, &common::local_signer(), payload, t(NOW))
         .await
         .unwrap()
 }
