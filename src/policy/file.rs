@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::engine::{PolicyVersion, Rule, Severity};
+use super::engine::{Declared, PolicyVersion, Rule, Severity};
 use super::error::PolicyError;
 use super::facts::{FactValue, parse_instant};
 
@@ -238,17 +238,17 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         });
     }
 
-    PolicyVersion::new(
-        header.name,
-        header.version,
+    let declared = Declared {
+        name: header.name,
+        version: header.version,
         effective_from,
-        header.effective_from_reason,
-        header.description,
+        effective_from_reason: header.effective_from_reason,
+        description: header.description,
         params,
         rules,
-        file.to_owned(),
-        Arc::clone(env),
-    )
+        source: file.to_owned(),
+    };
+    PolicyVersion::new(declared, Arc::clone(env))
 }
 
 fn offset_instant(dt: &toml::value::Datetime) -> Option<DateTime<Utc>> {
