@@ -163,7 +163,7 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     let counts_feedback = app.store.feedback_counts(&brand).await?;
     let orders30 = orders
         .iter()
-        .filter(|o| o.purchased_at >= short_from)
+        .filter(|o| o.placed.purchased_at >= short_from)
         .count();
     let negative30 = negative
         .iter()

@@ -41,7 +41,7 @@ impl Entity {
             Self::Brand(b) => keys::brand(&b.brand_id),
             Self::Follower(f) => keys::follower(&f.brand_id, &f.customer_id),
             Self::Promotion(p) => keys::promotion(&p.promotion_id, &p.brand_id, &p.asin),
-            Self::Order(o) => keys::order(&o.order_id, &o.brand_id, o.purchased_at),
+            Self::Order(o) => keys::order(&o.order_id, &o.placed.brand_id, o.placed.purchased_at),
             Self::Review(r) => keys::review(&r.review_id, &r.brand_id, r.posted_at),
             Self::Suppression(s) => keys::suppression(&s.brand_id, &s.customer_id),
         }

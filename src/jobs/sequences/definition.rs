@@ -55,10 +55,14 @@ impl Trigger {
     /// When the order had this event, if it had it.
     pub fn at(self, order: &Order) -> Option<DateTime<Utc>> {
         match self {
-            Self::OrderPlaced => Some(order.purchased_at),
-            Self::OrderShipped => order.shipped_at,
-            Self::OrderDelivered => order.delivered_at,
-            Self::ReturnReceived => order.return_received.as_ref().map(|r| r.received_at),
+            Self::OrderPlaced => Some(order.placed.purchased_at),
+            Self::OrderShipped => order.fulfilment.shipped_at,
+            Self::OrderDelivered => order.fulfilment.delivered_at,
+            Self::ReturnReceived => order
+                .fulfilment
+                .return_received
+                .as_ref()
+                .map(|r| r.received_at),
         }
     }
 
@@ -447,20 +451,20 @@ impl MessageVars {
     /// brand's marketplace time zone (a return received at 01:00 UTC arrived
     /// the evening before in Pacific time).
     pub fn of(order: &Order, brand_name: &str, zone: chrono_tz::Tz) -> Self {
-        let r = order.return_received.as_ref();
+        let r = order.fulfilment.return_received.as_ref();
         let day = |at: chrono::DateTime<chrono::Utc>| local_date(at, zone).to_string();
         Self {
             brand_name: brand_name.to_owned(),
             order_id: order.order_id.to_string(),
-            asin: order.asin.clone(),
+            asin: order.placed.asin.clone(),
             refund_amount: r.map(|r| r.refund_amount.clone()),
             currency: r.map(|r| r.currency.clone()),
             received_date: r.map(|r| day(r.received_at)),
             refund_date: r.map(|r| day(r.refunded_at.unwrap_or(r.received_at))),
-            carrier: order.carrier.clone(),
-            tracking_id: order.tracking_id.clone(),
-            shipped_date: order.shipped_at.map(day),
-            expected_delivery_date: order.expected_delivery_at.map(day),
+            carrier: order.fulfilment.carrier.clone(),
+            tracking_id: order.fulfilment.tracking_id.clone(),
+            shipped_date: order.fulfilment.shipped_at.map(day),
+            expected_delivery_date: order.fulfilment.expected_delivery_at.map(day),
         }
     }
 
