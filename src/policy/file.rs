@@ -70,25 +70,18 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         .try_into()
         .map_err(|e: toml::de::Error| PolicyError::schema(file, None, one_line(&e.to_string())))?;
 
-    if header.name != src.name {
-        return Err(PolicyError::schema(
-            file,
-            None,
-            format!(
-                "name {:?} does not match its directory {:?}",
-                header.name, src.name
-            ),
-        ));
-    }
-    if header.version != src.version {
-        return Err(PolicyError::schema(
-            file,
-            None,
-            format!(
-                "version {:?} does not match its file name {:?}",
-                header.version, src.version
-            ),
-        ));
+    // The file declares the name and version its path gives it.
+    for (key, declared, path, part) in [
+        ("name", &header.name, src.name, "directory"),
+        ("version", &header.version, src.version, "file name"),
+    ] {
+        if declared != path {
+            return Err(PolicyError::schema(
+                file,
+                None,
+                format!("{key} {declared:?} does not match its {part} {path:?}"),
+            ));
+        }
     }
     let effective_from = offset_instant(&header.effective_from).ok_or_else(|| {
         PolicyError::schema(
