@@ -111,27 +111,22 @@ pub struct OrderPlaced {
 
 /// What happened to an order after it was placed: its shipment, delivery and
 /// return, each as the newest report of it said.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fulfilment {
     /// When it shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipped_at: Option<DateTime<Utc>>,
     /// Carrier, when shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
     /// Tracking id, when shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
     /// When the carrier expects to deliver, when Order Shipped says (seed 002:
     /// the shipment confirmation gives the expected delivery date).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_delivery_at: Option<DateTime<Utc>>,
     /// When it was delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<DateTime<Utc>>,
     /// The return, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_received: Option<ReturnReceived>,
 }
 

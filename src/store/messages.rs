@@ -58,6 +58,7 @@ impl MessageStatus {
 }
 
 /// One ledger entry: the message of one type for one order.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageRecord {
@@ -67,10 +68,8 @@ pub struct MessageRecord {
     pub message_type: String,
     /// The order's brand (known once a run read the order; a due entry written by
     /// an event that does not name it has none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<BrandId>,
     /// The buyer (same as `brand_id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<CustomerId>,
     /// The email's deterministic message id (`msg-<order>-<type>`).
     pub message_id: String,
@@ -84,29 +83,21 @@ pub struct MessageRecord {
     #[serde(default)]
     pub lease_until_micros: i64,
     /// When it was claimed (business clock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_at: Option<DateTime<Utc>>,
     /// When it became due: its position in the due index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
     /// The instant of the event that made it due, in microseconds: a later report of
     /// that event moves the entry, a repeat or an older one does not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triggered_at_micros: Option<i64>,
     /// The template locale used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// `name@version` of the policies that allowed (or refused) it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
     /// When the mail port accepted it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
     /// The SES message id or outbox path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<String>,
     /// Why it failed, was refused or expired.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 

@@ -409,6 +409,7 @@ pub fn language(tag: &str) -> String {
 }
 
 /// What a template may quote. Absent values are undefined (a template using them fails).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MessageVars {
     /// The brand's name.
@@ -418,31 +419,23 @@ pub struct MessageVars {
     /// The product.
     pub asin: String,
     /// The refunded amount (return_received only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<String>,
     /// Its currency (return_received only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// The day the return arrived, `YYYY-MM-DD` in the marketplace's time
     /// zone (return_received only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub received_date: Option<String>,
     /// The day the refund was issued, marketplace time zone (return_received
     /// only): the event's `refundedAt`, else the day the return arrived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_date: Option<String>,
     /// The carrier (once shipped).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
     /// The carrier's tracking number (once shipped).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
     /// The day it shipped, marketplace time zone (once shipped).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipped_date: Option<String>,
     /// The expected delivery day, marketplace time zone, when Order Shipped
     /// gave one (`expectedDeliveryAt`): templates test `is defined`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expected_delivery_date: Option<String>,
 }
 
