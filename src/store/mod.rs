@@ -20,7 +20,9 @@
 /// Declares one trait of the port and implements it once, for every adapter, over
 /// the primitives an adapter provides ([`backend::Backend`]): each operation is
 /// written once, its documentation and signature going to the trait, its body to
-/// that one implementation.
+/// that one implementation. rustfmt does not format inside a macro call: keep the
+/// bodies formatted by hand (renaming `port!` to `mod x` for a moment lets rustfmt
+/// show the layout it wants).
 macro_rules! port {
     (
         $(#[$attr:meta])*
