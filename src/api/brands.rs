@@ -1,12 +1,10 @@
 //! Brand routes: the date picker, the eligible promotions and the reach forecast.
 
 use axum::Json;
-use axum::extract::State;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::AppState;
-use super::extract::{Authenticated, Path, Query};
+use super::extract::{Path, Query, Session};
 use super::problem::Problem;
 use crate::app::calendar::{self, Calendar, CalendarQuery};
 use crate::app::promotions::{self, Eligibility, EligibilityQuery};
@@ -48,8 +46,7 @@ pub struct CalendarParams {
 
 /// `GET /v1/brands/{brandId}/calendar?from=&to=&theme=&promotionId=`.
 pub async fn calendar(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Path(brand): Path<String>,
     Query(p): Query<CalendarParams>,
 ) -> Result<Json<Calendar>, Problem> {
@@ -59,7 +56,9 @@ pub async fn calendar(
         theme: theme_param("theme", p.theme)?,
         promotion_id: id_param("promotionId", p.promotion_id)?,
     };
-    Ok(Json(calendar::calendar(&s.app, &caller, &brand, q).await?))
+    Ok(Json(
+        calendar::calendar(&s.app, &s.caller, &brand, q).await?,
+    ))
 }
 
 /// Query of the eligible promotions.
@@ -73,8 +72,7 @@ pub struct PromotionParams {
 
 /// `GET /v1/brands/{brandId}/promotions?asin=&startDate=&theme=`.
 pub async fn promotions(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Path(brand): Path<String>,
     Query(p): Query<PromotionParams>,
 ) -> Result<Json<Eligibility>, Problem> {
@@ -84,7 +82,7 @@ pub async fn promotions(
         theme: theme_param("theme", p.theme)?,
     };
     Ok(Json(
-        promotions::eligible(&s.app, &caller, &brand, q).await?,
+        promotions::eligible(&s.app, &s.caller, &brand, q).await?,
     ))
 }
 
@@ -97,20 +95,16 @@ pub struct ReachParams {
 
 /// `GET /v1/brands/{brandId}/reach?startDate=`: `startDate` is required (400 without it).
 pub async fn reach(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Path(brand): Path<String>,
     Query(p): Query<ReachParams>,
 ) -> Result<Json<Reach>, Problem> {
     let start = date("startDate", p.start_date)?
         .ok_or_else(|| Problem::bad_request("startDate is required (YYYY-MM-DD)"))?;
-    Ok(Json(reach::reach(&s.app, &caller, &brand, start).await?))
+    Ok(Json(reach::reach(&s.app, &s.caller, &brand, start).await?))
 }
 
 /// `GET /v1/themes`.
-pub async fn themes(
-    State(s): State<AppState>,
-    Authenticated(_caller): Authenticated,
-) -> Json<serde_json::Value> {
+pub async fn themes(s: Session) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "items": crate::app::themes::list(&s.app) }))
 }

@@ -1,21 +1,18 @@
 //! Campaign routes (CONTRACT.md): parse, call one use case, map the result.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::AppState;
-use super::extract::{Authenticated, Body, Path, Query};
+use super::extract::{Body, Path, Query, Session};
 use super::problem::Problem;
 use crate::app::campaigns::{self, CampaignInput, Moderation, Submitted};
-use crate::domain::campaign::CampaignStatus;
+use crate::domain::campaign::{Campaign, CampaignStatus};
 
 /// `POST /v1/campaigns`.
 pub async fn submit(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     headers: HeaderMap,
     Body(input): Body<CampaignInput>,
 ) -> Result<Response, Problem> {
@@ -35,7 +32,7 @@ pub async fn submit(
     };
     // A refusal replayed under its key is still a 422 problem, as on the first answer.
     Ok(
-        match campaigns::submit(&s.app, &caller, input, key.as_deref()).await? {
+        match campaigns::submit(&s.app, &s.caller, input, key.as_deref()).await? {
             Submitted::Created { campaign } => {
                 (StatusCode::CREATED, Json(campaign)).into_response()
             }
@@ -50,11 +47,10 @@ pub async fn submit(
 
 /// `POST /v1/campaigns/validate`.
 pub async fn validate(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Body(input): Body<CampaignInput>,
 ) -> Result<Json<campaigns::Validation>, Problem> {
-    Ok(Json(campaigns::validate(&s.app, &caller, input).await?))
+    Ok(Json(campaigns::validate(&s.app, &s.caller, input).await?))
 }
 
 /// Query of `GET /v1/campaigns`.
@@ -67,8 +63,7 @@ pub struct ListQuery {
 
 /// `GET /v1/campaigns?brandId=&status=`.
 pub async fn list(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     // An empty `status=` is no status of the enum: a 400 like any other (only an
@@ -82,7 +77,7 @@ pub async fn list(
     };
     let items = campaigns::list(
         &s.app,
-        &caller,
+        &s.caller,
         super::brands::id_param("brandId", q.brand_id)?.as_deref(),
         status,
     )
@@ -91,40 +86,30 @@ pub async fn list(
 }
 
 /// `GET /v1/campaigns/{id}`.
-pub async fn get(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
-) -> Result<Json<crate::domain::campaign::Campaign>, Problem> {
-    Ok(Json(campaigns::get(&s.app, &caller, &id).await?))
+pub async fn get(s: Session, Path(id): Path<String>) -> Result<Json<Campaign>, Problem> {
+    Ok(Json(campaigns::get(&s.app, &s.caller, &id).await?))
 }
 
 /// `POST /v1/campaigns/{id}/cancel`.
-pub async fn cancel(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
-) -> Result<Json<crate::domain::campaign::Campaign>, Problem> {
-    Ok(Json(campaigns::cancel(&s.app, &caller, &id).await?))
+pub async fn cancel(s: Session, Path(id): Path<String>) -> Result<Json<Campaign>, Problem> {
+    Ok(Json(campaigns::cancel(&s.app, &s.caller, &id).await?))
 }
 
 /// `POST /v1/campaigns/{id}/moderation`.
 pub async fn moderate(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Path(id): Path<String>,
     Body(m): Body<Moderation>,
-) -> Result<Json<crate::domain::campaign::Campaign>, Problem> {
-    Ok(Json(campaigns::moderate(&s.app, &caller, &id, m).await?))
+) -> Result<Json<Campaign>, Problem> {
+    Ok(Json(campaigns::moderate(&s.app, &s.caller, &id, m).await?))
 }
 
 /// `GET /v1/campaigns/{id}/preview`: `text/html`.
 pub async fn preview(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Path(id): Path<String>,
 ) -> Result<axum::response::Html<String>, Problem> {
     Ok(axum::response::Html(
-        campaigns::preview(&s.app, &caller, &id).await?,
+        campaigns::preview(&s.app, &s.caller, &id).await?,
     ))
 }

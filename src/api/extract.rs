@@ -8,7 +8,9 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Reque
 use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
 
+use super::AppState;
 use super::problem::Problem;
+use crate::app::App;
 use crate::auth::{AuthError, Caller, TokenKeys};
 
 /// The verified caller of a route.
@@ -41,6 +43,31 @@ where
                 }
                 other => Problem::unauthorized(other.to_string()),
             })
+    }
+}
+
+/// One authenticated call: the use cases and the verified caller, what every
+/// route behind a bearer token starts from.
+#[derive(Clone)]
+pub struct Session {
+    /// The use cases' ports.
+    pub app: App,
+    /// The verified caller.
+    pub caller: Caller,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        Ok(Session {
+            app: state.app.clone(),
+            caller,
+        })
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::policy::Violation;
 
 /// An `application/problem+json` body.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
@@ -22,10 +23,8 @@ pub struct Problem {
     /// What went wrong this time.
     pub detail: String,
     /// `name@version` of the policy that decided, for rule failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
     /// Every rule that failed, for rule failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub violations: Option<Vec<Violation>>,
 }
 

@@ -1,12 +1,10 @@
 //! Contact Customer routes (CONTRACT.md): parse, call one use case, map the result.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::AppState;
-use super::extract::{Authenticated, Body, Path, Query};
+use super::extract::{Body, Path, Query, Session};
 use super::problem::Problem;
 use crate::app::contact::{
     self, ContactCreated, ContactInput, PageRequest, PeriodBound, ReviewPage, ReviewQuery,
@@ -30,11 +28,7 @@ fn non_empty(v: Option<String>) -> Option<String> {
 
 /// `GET /v1/reviews?brandId=&stars=1,2,3&from=&to=&limit=&cursor=`:
 /// `{items: [review + contact], nextCursor?}`.
-pub async fn list(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
-    Query(p): Query<ListParams>,
-) -> Result<Json<ReviewPage>, Problem> {
+pub async fn list(s: Session, Query(p): Query<ListParams>) -> Result<Json<ReviewPage>, Problem> {
     let q = ReviewQuery {
         brand_id: super::brands::id_param("brandId", p.brand_id)?,
         stars: p.stars.map(|s| contact::parse_stars(&s)).transpose()?,
@@ -44,19 +38,18 @@ pub async fn list(
     };
     let page = PageRequest::parse(p.limit.as_deref(), non_empty(p.cursor).as_deref())?;
     Ok(Json(
-        contact::review_page(&s.app, &caller, &q, &page).await?,
+        contact::review_page(&s.app, &s.caller, &q, &page).await?,
     ))
 }
 
 /// `POST /v1/reviews/{id}/contact`: 201 `{id, reviewId, reason, sentAt, policy}`.
 pub async fn contact(
-    State(s): State<AppState>,
-    Authenticated(caller): Authenticated,
+    s: Session,
     Path(id): Path<String>,
     Body(input): Body<ContactInput>,
 ) -> Result<(StatusCode, Json<ContactCreated>), Problem> {
     Ok((
         StatusCode::CREATED,
-        Json(contact::contact(&s.app, &caller, &id, input).await?),
+        Json(contact::contact(&s.app, &s.caller, &id, input).await?),
     ))
 }

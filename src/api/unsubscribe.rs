@@ -36,18 +36,7 @@ fn problem(e: AppError) -> Problem {
 
 /// Escapes text for HTML element content and attribute values.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::mail::render::escape_html(text, "&#39;")
 }
 
 fn what(scope: Scope) -> &'static str {

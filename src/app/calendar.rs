@@ -9,13 +9,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::campaigns::{
-    CampaignDraft, DEFAULT_PURPOSE, brand_promotion, brand_zone, count_followers,
-    frequency_cap_days, live_campaigns, theme,
+    CampaignDraft, DEFAULT_PURPOSE, brand_promotion, count_followers, frequency_cap_days,
+    live_campaigns, theme,
 };
 use super::facts::{BrandContext, campaign_facts, promotion_facts};
-use super::{App, AppError, own_brand};
+use super::{App, AppError, OwnBrand, own_brand};
 use crate::auth::Caller;
-use crate::domain::BrandId;
 use crate::domain::schedule::{add_days, days_between, local_date};
 use crate::policy::{Decision, PolicyName, Violation};
 
@@ -83,9 +82,11 @@ pub async fn calendar(
     brand: &str,
     q: CalendarQuery,
 ) -> Result<Calendar, AppError> {
-    let profile = own_brand(app, caller, brand).await?;
-    let brand_id = BrandId::new(brand);
-    let tz = brand_zone(profile.as_ref());
+    let OwnBrand {
+        id: brand_id,
+        profile,
+        zone: tz,
+    } = own_brand(app, caller, brand).await?;
     let now = app.clock.now();
     let from = q.from.unwrap_or_else(|| local_date(now, tz));
     let to = q.to.unwrap_or_else(|| add_days(from, DEFAULT_DAYS - 1));

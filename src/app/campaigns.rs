@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::facts::{BrandContext, Channel, Text, campaign_facts, check_content, promotion_facts};
-use super::{App, AppError, Invariant, own_brand, represents, require_role};
+use super::{App, AppError, Invariant, OwnBrand, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
 use crate::domain::bounds;
 use crate::domain::brand::{Brand, Marketplace};
@@ -254,11 +254,13 @@ pub fn window_days(policy: &PolicyVersion) -> Result<u64, AppError> {
 }
 
 async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Checked, AppError> {
-    let brand = own_brand(app, caller, &draft.brand_id).await?;
-    let brand_id = BrandId::new(draft.brand_id.as_str());
+    let OwnBrand {
+        id: brand_id,
+        profile: brand,
+        zone: tz,
+    } = own_brand(app, caller, &draft.brand_id).await?;
     let now = app.clock.now();
     let policy = app.policies.in_force(PolicyName::Campaign, now)?;
-    let tz = brand_zone(brand.as_ref());
     let window = send_window(draft.start_date, tz, window_days(policy)?);
     let enough = policy.param_i64("min_followers")?;
     let follower_count = count_followers(app, &brand_id, enough).await?;

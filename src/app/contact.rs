@@ -469,8 +469,8 @@ fn rules_violated(what: &str, decision: Decision) -> AppError {
 /// The buyer's locale: the order's (Order Placed carries it), else the follower's, else
 /// English.
 async fn buyer_locale(app: &App, review: &Review, order: &Order) -> Result<Locale, AppError> {
-    if !order.locale.trim().is_empty() {
-        return Ok(Locale::for_tag(Some(&order.locale)));
+    if !order.placed.locale.trim().is_empty() {
+        return Ok(Locale::for_tag(Some(&order.placed.locale)));
     }
     let follower = app
         .store
@@ -510,7 +510,7 @@ async fn contact_email(
     let email = OutgoingEmail::new(
         format!("contact-{}", contact.id),
         Mailbox::new(brand_name, app.from_address.clone()),
-        order.relay_email.clone(),
+        order.placed.relay_email.clone(),
         rendered,
         contact.sent_at,
     )
@@ -610,7 +610,7 @@ async fn deliver_leased(
                 review_id: contact.review_id.to_string(),
                 order_id: order.order_id.to_string(),
                 brand_id: contact.brand_id.to_string(),
-                seller_id: order.seller_id.to_string(),
+                seller_id: order.placed.seller_id.to_string(),
                 customer_id: contact.customer_id.to_string(),
                 requested_at: contact.sent_at,
             };

@@ -22,9 +22,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::facts::health::health_facts;
-use super::{App, AppError, own_brand};
+use super::{App, AppError, OwnBrand, own_brand};
 use crate::auth::Caller;
-use crate::domain::BrandId;
 use crate::domain::review::Review;
 use crate::domain::schedule::add_local_days;
 use crate::policy::{FactValue, PolicyError, PolicyName, Violation};
@@ -118,10 +117,14 @@ fn rate(negative: usize, orders: usize) -> f64 {
 /// 403 without the brand representative role, 404 for a brand not the caller's or
 /// not registered, store and policy failures.
 pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, AppError> {
-    let Some(profile) = own_brand(app, caller, brand).await? else {
+    let OwnBrand {
+        id: brand,
+        profile,
+        zone,
+    } = own_brand(app, caller, brand).await?;
+    if profile.is_none() {
         return Err(AppError::NotFound(format!("brand {brand}")));
-    };
-    let brand = BrandId::new(brand);
+    }
     let now = app.clock.now();
     let policy = app.policies.in_force(PolicyName::Health, now)?;
     let max_stars = policy.param_i64("negative_review_max_stars")?;
@@ -151,7 +154,6 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     // "The last N days": since the same local time N marketplace dates ago
     // (RULES.md counts calendar days), so a clock change in the period does not
     // move its start by an hour.
-    let zone = crate::app::campaigns::brand_zone(Some(&profile));
     let long_from = add_local_days(now, -long, zone);
     let short_from = add_local_days(now, -short, zone);
     let orders = app.store.list_orders(&brand, long_from, now).await?;
@@ -163,7 +165,7 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     let counts_feedback = app.store.feedback_counts(&brand).await?;
     let orders30 = orders
         .iter()
-        .filter(|o| o.purchased_at >= short_from)
+        .filter(|o| o.placed.purchased_at >= short_from)
         .count();
     let negative30 = negative
         .iter()

@@ -133,12 +133,26 @@ pub fn require_role(caller: &Caller, role: Role) -> Result<(), AppError> {
     }
 }
 
+/// One of the caller's brands, as every brand-scoped use case starts from it.
+#[derive(Debug)]
+pub struct OwnBrand {
+    /// Its id.
+    pub id: BrandId,
+    /// Its profile; none before its Brand Registered event.
+    pub profile: Option<Brand>,
+    /// The time zone of its marketplace, in which its dates are counted.
+    pub zone: chrono_tz::Tz,
+}
+
 /// The brand, if the caller represents it and holds the brand representative
 /// role; anything not the caller's is "not found" (never a 403 that would
 /// confirm it exists).
-pub async fn own_brand(app: &App, caller: &Caller, brand: &str) -> Result<Option<Brand>, AppError> {
+pub async fn own_brand(app: &App, caller: &Caller, brand: &str) -> Result<OwnBrand, AppError> {
     represents(caller, brand)?;
-    Ok(app.store.get_brand(&BrandId::new(brand)).await?)
+    let id = BrandId::new(brand);
+    let profile = app.store.get_brand(&id).await?;
+    let zone = campaigns::brand_zone(profile.as_ref());
+    Ok(OwnBrand { id, profile, zone })
 }
 
 /// Whether the caller may act for `brand`: the brand representative role (403

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::campaigns::{brand_zone, theme};
+use super::campaigns::theme;
 use super::facts::promotion_facts;
 use super::{App, AppError, own_brand};
 use crate::auth::Caller;
@@ -58,8 +58,7 @@ pub async fn eligible(
     brand: &str,
     q: EligibilityQuery,
 ) -> Result<Eligibility, AppError> {
-    let profile = own_brand(app, caller, brand).await?;
-    let tz = brand_zone(profile.as_ref());
+    let tz = own_brand(app, caller, brand).await?.zone;
     let now = app.clock.now();
     let theme_found = theme(app, q.theme.as_deref());
     if let (Some(id), None) = (&q.theme, theme_found) {

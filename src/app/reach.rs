@@ -24,14 +24,14 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::campaigns::{brand_zone, live_campaigns, window_days};
-use super::{App, AppError, own_brand};
+use super::campaigns::{live_campaigns, window_days};
+use super::{App, AppError, OwnBrand, own_brand};
 use crate::auth::Caller;
+use crate::domain::CampaignId;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::follower::Follower;
 use crate::domain::schedule::send_window;
 use crate::domain::suppression::SuppressionReason;
-use crate::domain::{BrandId, CampaignId};
 use crate::jobs::send::rules::SendRules;
 use crate::policy::PolicyName;
 
@@ -87,9 +87,11 @@ pub async fn reach(
     brand: &str,
     start_date: NaiveDate,
 ) -> Result<Reach, AppError> {
-    let profile = own_brand(app, caller, brand).await?;
-    let brand_id = BrandId::new(brand);
-    let tz = brand_zone(profile.as_ref());
+    let OwnBrand {
+        id: brand_id,
+        zone: tz,
+        ..
+    } = own_brand(app, caller, brand).await?;
     let now = app.clock.now();
     let rules = SendRules::in_force(&app.policies, now)?;
     let campaign_policy = app.policies.in_force(PolicyName::Campaign, now)?;

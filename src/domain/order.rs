@@ -79,39 +79,12 @@ pub fn decimal_amount<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, 
 pub struct Order {
     /// The order.
     pub order_id: OrderId,
-    /// Seller of record.
-    pub seller_id: SellerId,
-    /// Brand of the product.
-    pub brand_id: BrandId,
-    /// The product.
-    pub asin: String,
-    /// The buyer.
-    pub customer_id: CustomerId,
-    /// The buyer's relay address (R-MSG-4).
-    pub relay_email: String,
-    /// The buyer's locale.
-    pub locale: String,
-    /// When it was placed.
-    pub purchased_at: DateTime<Utc>,
-    /// When it shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipped_at: Option<DateTime<Utc>>,
-    /// Carrier, when shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
-    /// Tracking id, when shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracking_id: Option<String>,
-    /// When the carrier expects to deliver, when Order Shipped says (seed 002:
-    /// the shipment confirmation gives the expected delivery date).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_delivery_at: Option<DateTime<Utc>>,
-    /// When it was delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// The return, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_received: Option<ReturnReceived>,
+    /// What Order Placed said.
+    #[serde(flatten)]
+    pub placed: OrderPlaced,
+    /// What happened to it since.
+    #[serde(flatten)]
+    pub fulfilment: Fulfilment,
     /// Instant of the newest event folded into this state (newest wins).
     pub updated_at: DateTime<Utc>,
 }
@@ -128,12 +101,33 @@ pub struct OrderPlaced {
     pub asin: String,
     /// The buyer.
     pub customer_id: CustomerId,
-    /// The buyer's relay address.
+    /// The buyer's relay address (R-MSG-4).
     pub relay_email: String,
     /// The buyer's locale.
     pub locale: String,
     /// When it was placed.
     pub purchased_at: DateTime<Utc>,
+}
+
+/// What happened to an order after it was placed: its shipment, delivery and
+/// return, each as the newest report of it said.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fulfilment {
+    /// When it shipped.
+    pub shipped_at: Option<DateTime<Utc>>,
+    /// Carrier, when shipped.
+    pub carrier: Option<String>,
+    /// Tracking id, when shipped.
+    pub tracking_id: Option<String>,
+    /// When the carrier expects to deliver, when Order Shipped says (seed 002:
+    /// the shipment confirmation gives the expected delivery date).
+    pub expected_delivery_at: Option<DateTime<Utc>>,
+    /// When it was delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The return, if any.
+    pub return_received: Option<ReturnReceived>,
 }
 
 /// One part of an order an event reports.
@@ -171,51 +165,18 @@ pub struct OrderChange {
 }
 
 /// The stored state of an order, also before its Order Placed event arrived: the
-/// placed fields are optional here. Serialises like [`Order`] once placed.
+/// placed part is optional here. Serialises like [`Order`] once placed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRecord {
     /// The order.
     pub order_id: OrderId,
-    /// Seller of record (from Order Placed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seller_id: Option<SellerId>,
-    /// Brand (from Order Placed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brand_id: Option<BrandId>,
-    /// Product (from Order Placed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub asin: Option<String>,
-    /// Buyer (from Order Placed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<CustomerId>,
-    /// Buyer's relay address (from Order Placed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relay_email: Option<String>,
-    /// Buyer's locale (from Order Placed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locale: Option<String>,
-    /// When it was placed (from Order Placed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purchased_at: Option<DateTime<Utc>>,
-    /// When it shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipped_at: Option<DateTime<Utc>>,
-    /// Carrier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
-    /// Tracking id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracking_id: Option<String>,
-    /// Expected delivery, when Order Shipped gave one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_delivery_at: Option<DateTime<Utc>>,
-    /// When it was delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// The return, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_received: Option<ReturnReceived>,
+    /// What Order Placed said, once it arrived.
+    #[serde(flatten)]
+    pub placed: Option<OrderPlaced>,
+    /// What happened to it since.
+    #[serde(flatten)]
+    pub fulfilment: Fulfilment,
     /// The newest instant of any part.
     pub updated_at: DateTime<Utc>,
 }
@@ -225,19 +186,8 @@ impl OrderRecord {
     pub fn new(order_id: OrderId) -> Self {
         Self {
             order_id,
-            seller_id: None,
-            brand_id: None,
-            asin: None,
-            customer_id: None,
-            relay_email: None,
-            locale: None,
-            purchased_at: None,
-            shipped_at: None,
-            carrier: None,
-            tracking_id: None,
-            expected_delivery_at: None,
-            delivered_at: None,
-            return_received: None,
+            placed: None,
+            fulfilment: Fulfilment::default(),
             updated_at: DateTime::<Utc>::MIN_UTC,
         }
     }
@@ -253,18 +203,13 @@ impl OrderRecord {
         fn newer(new: DateTime<Utc>, old: Option<DateTime<Utc>>) -> bool {
             old.is_none_or(|old| new > old)
         }
+        let f = &mut self.fulfilment;
         let at = match &change.kind {
             OrderChangeKind::Placed(p) => {
-                if !newer(p.purchased_at, self.purchased_at) {
+                if !newer(p.purchased_at, self.placed.as_ref().map(|o| o.purchased_at)) {
                     return false;
                 }
-                self.seller_id = Some(p.seller_id.clone());
-                self.brand_id = Some(p.brand_id.clone());
-                self.asin = Some(p.asin.clone());
-                self.customer_id = Some(p.customer_id.clone());
-                self.relay_email = Some(p.relay_email.clone());
-                self.locale = Some(p.locale.clone());
-                self.purchased_at = Some(p.purchased_at);
+                self.placed = Some(p.clone());
                 p.purchased_at
             }
             OrderChangeKind::Shipped {
@@ -273,28 +218,28 @@ impl OrderRecord {
                 tracking_id,
                 expected_delivery_at,
             } => {
-                if !newer(*shipped_at, self.shipped_at) {
+                if !newer(*shipped_at, f.shipped_at) {
                     return false;
                 }
-                self.shipped_at = Some(*shipped_at);
-                self.carrier = Some(carrier.clone());
-                self.tracking_id = Some(tracking_id.clone());
-                self.expected_delivery_at = *expected_delivery_at;
+                f.shipped_at = Some(*shipped_at);
+                f.carrier = Some(carrier.clone());
+                f.tracking_id = Some(tracking_id.clone());
+                f.expected_delivery_at = *expected_delivery_at;
                 *shipped_at
             }
             OrderChangeKind::Delivered { delivered_at } => {
-                if !newer(*delivered_at, self.delivered_at) {
+                if !newer(*delivered_at, f.delivered_at) {
                     return false;
                 }
-                self.delivered_at = Some(*delivered_at);
+                f.delivered_at = Some(*delivered_at);
                 *delivered_at
             }
             OrderChangeKind::ReturnReceived(r) => {
-                let old = self.return_received.as_ref().map(|o| o.received_at);
+                let old = f.return_received.as_ref().map(|o| o.received_at);
                 if !newer(r.received_at, old) {
                     return false;
                 }
-                self.return_received = Some(r.clone());
+                f.return_received = Some(r.clone());
                 r.received_at
             }
         };
@@ -306,19 +251,8 @@ impl OrderRecord {
     pub fn order(&self) -> Option<Order> {
         Some(Order {
             order_id: self.order_id.clone(),
-            seller_id: self.seller_id.clone()?,
-            brand_id: self.brand_id.clone()?,
-            asin: self.asin.clone()?,
-            customer_id: self.customer_id.clone()?,
-            relay_email: self.relay_email.clone()?,
-            locale: self.locale.clone()?,
-            purchased_at: self.purchased_at?,
-            shipped_at: self.shipped_at,
-            carrier: self.carrier.clone(),
-            tracking_id: self.tracking_id.clone(),
-            expected_delivery_at: self.expected_delivery_at,
-            delivered_at: self.delivered_at,
-            return_received: self.return_received.clone(),
+            placed: self.placed.clone()?,
+            fulfilment: self.fulfilment.clone(),
             updated_at: self.updated_at,
         })
     }
@@ -374,7 +308,10 @@ mod tests {
             backward.apply(c);
         }
         assert_eq!(forward, backward);
-        assert_eq!(forward.delivered_at, Some(at("2026-11-04T00:00:00Z")));
+        assert_eq!(
+            forward.fulfilment.delivered_at,
+            Some(at("2026-11-04T00:00:00Z"))
+        );
         assert_eq!(forward.updated_at, at("2026-11-04T00:00:00Z"));
         assert!(forward.order().is_some());
         let mut partial = OrderRecord::new(OrderId::new("o1"));

@@ -98,6 +98,7 @@ pub struct PromotionChange {
 
 /// The stored state of a promotion, also when its end is known before its
 /// definition. Serialises like [`Promotion`] once defined.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PromotionRecord {
@@ -106,28 +107,22 @@ pub struct PromotionRecord {
     /// Its brand.
     pub brand_id: BrandId,
     /// The product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asin: Option<String>,
     /// Its type.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub promotion_type: Option<PromotionType>,
     /// First instant it applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
     /// Last instant it applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<DateTime<Utc>>,
     /// When it was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
     /// Active, cancelled or rejected.
     #[serde(default)]
     pub state: PromotionState,
     /// Version of the definition kept.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defined_at: Option<DateTime<Utc>>,
     /// When it was cancelled or rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<DateTime<Utc>>,
     /// The newest instant of any change.
     pub updated_at: DateTime<Utc>,

@@ -107,6 +107,7 @@ pub struct SegmentRef {
 
 /// One segment's state: its cursor, counters, bounded retry list and lease.
 /// Every write is conditional on `seq` (the stored one plus one).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Segment {
@@ -124,7 +125,6 @@ pub struct Segment {
     #[serde(default)]
     pub range: u32,
     /// The last follower handled in that range (`None`: from its start).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<CustomerId>,
     /// Every range was walked.
     #[serde(default)]
@@ -137,13 +137,10 @@ pub struct Segment {
     #[serde(default)]
     pub counters: SendCounters,
     /// The worker holding the lease.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_owner: Option<String>,
     /// Until when (business clock); a segment whose lease has passed may be taken over.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<DateTime<Utc>>,
     /// When a queue message last named it (the planner re-queues stranded segments).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_at: Option<DateTime<Utc>>,
 }
 

@@ -309,8 +309,8 @@ impl Pass<'_> {
         record.lease_until_micros = 0;
         record.claimed_at = Some(self.now);
         if let Some(order) = order {
-            record.brand_id = Some(order.brand_id.clone());
-            record.customer_id = Some(order.customer_id.clone());
+            record.brand_id = Some(order.placed.brand_id.clone());
+            record.customer_id = Some(order.placed.customer_id.clone());
         }
         record.policy = Some(self.seq.policy.clone());
         record.note = Some(reasons.join("; "));
@@ -354,7 +354,7 @@ impl Pass<'_> {
                 .await;
         };
         // Delays and windows count the brand's marketplace calendar days.
-        let (brand_name, zone) = self.brand(&order.brand_id).await?;
+        let (brand_name, zone) = self.brand(&order.placed.brand_id).await?;
         let due_at = step.due_at(trigger_at, zone);
         // The sequences policy: enabled, due, window open, not cancelled.
         let up = self.app.policies.evaluate(
@@ -373,14 +373,15 @@ impl Pass<'_> {
         }
         let store = &self.app.store;
         let suppression = store
-            .get_suppression(&order.brand_id, &order.customer_id)
+            .get_suppression(&order.placed.brand_id, &order.placed.customer_id)
             .await?;
 
-        let Some((locale, template)) = step.template_for(&order.locale, &self.seq.fallback_locale)
+        let Some((locale, template)) =
+            step.template_for(&order.placed.locale, &self.seq.fallback_locale)
         else {
             return Ok(Fate::Failed(
                 None,
-                vec![format!("no template for {}", order.locale)],
+                vec![format!("no template for {}", order.placed.locale)],
             ));
         };
         let locale = locale.to_owned();
@@ -439,8 +440,8 @@ impl Pass<'_> {
         let lease_now = self.app.clock.now();
         let lease = Duration::from_std(self.options.lease).unwrap_or_else(|_| Duration::minutes(5));
         let mut record = MessageRecord {
-            brand_id: Some(order.brand_id.clone()),
-            customer_id: Some(order.customer_id.clone()),
+            brand_id: Some(order.placed.brand_id.clone()),
+            customer_id: Some(order.placed.customer_id.clone()),
             message_id: email.message_id.clone(),
             status: MessageStatus::Pending,
             owner: self.options.owner.clone(),
@@ -496,8 +497,8 @@ impl Pass<'_> {
             None => base.clone(),
         };
         let token = self.app.unsubscribe.token(
-            &order.brand_id,
-            &order.customer_id,
+            &order.placed.brand_id,
+            &order.placed.customer_id,
             Scope::Message,
             self.now,
         );
@@ -536,7 +537,7 @@ impl Pass<'_> {
         Ok(OutgoingEmail::new(
             message_id(order.order_id.as_str(), &step.message_type),
             Mailbox::new(brand_name, self.options.from_address.clone()),
-            order.relay_email.clone(),
+            order.placed.relay_email.clone(),
             content,
             self.now,
         )

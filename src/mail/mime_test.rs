@@ -2,28 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{TimeZone, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
 
 use super::*;
-use crate::mail::{Mailbox, RenderedEmail};
-
-fn email() -> OutgoingEmail {
-    OutgoingEmail::new(
-        "campaign-c1-u1",
-        Mailbox::new("Brand Café", "brand@example.com"),
-        "relay-1@marketplace.example",
-        RenderedEmail {
-            subject: "Nouveau : la tasse à café".into(),
-            html: "<p>hi &amp; welcome</p>".into(),
-            text: "hi & welcome".into(),
-        },
-        Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap(),
-    )
-    .with_campaign("c1")
-    .with_content_language("fr-CA")
-    .with_list_unsubscribe("https://engage.example/v1/unsubscribe/tok123")
-}
+use crate::mail::tests::email;
 
 #[test]
 fn builds_parseable_multipart_alternative() {

@@ -445,4 +445,4 @@ fn validate_message_id(id: &str) -> Result<(), MailError> {
 
 #[cfg(test)]
 #[path = "mod_test.rs"]
-mod tests;
+pub(crate) mod tests;

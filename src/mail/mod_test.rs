@@ -2,20 +2,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use chrono::TimeZone;
+
 use super::*;
 
-fn email() -> OutgoingEmail {
+/// A campaign email with every optional header (fixed date, non-ASCII text).
+pub(crate) fn email() -> OutgoingEmail {
     OutgoingEmail::new(
         "campaign-c1-u1",
-        Mailbox::new("Brand", "brand@example.com"),
+        Mailbox::new("Brand Café", "brand@example.com"),
         "relay-1@marketplace.example",
         RenderedEmail {
-            subject: "Hello".into(),
-            html: "<p>hi</p>".into(),
-            text: "hi".into(),
+            subject: "Nouveau : la tasse à café".into(),
+            html: "<p>hi &amp; welcome</p>".into(),
+            text: "hi & welcome".into(),
         },
-        Utc::now(),
+        Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap(),
     )
+    .with_campaign("c1")
+    .with_content_language("fr-CA")
+    .with_list_unsubscribe("https://engage.example/v1/unsubscribe/tok123")
 }
 
 #[test]

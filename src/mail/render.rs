@@ -400,18 +400,24 @@ fn product_view<'a>(
 /// The `url` filter: a checked URL escaped for an HTML attribute, keeping `/` readable
 /// (the default HTML escaping also turns `/` into `&#x2f;`).
 fn url_attribute(url: String) -> Value {
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
+    Value::from_safe_string(escape_html(&url, "&#x27;"))
+}
+
+/// Escapes text for HTML element content and attribute values, with `'` written as
+/// `apostrophe` (minijinja writes `&#x27;`, the unsubscribe pages `&#39;`).
+pub fn escape_html(text: &str, apostrophe: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
+            '\'' => out.push_str(apostrophe),
             c => out.push(c),
         }
     }
-    Value::from_safe_string(out)
+    out
 }
 
 /// `#rrggbb`, lowercased; `default` when absent.

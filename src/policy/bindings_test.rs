@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
-use crate::policy::paths::{Names, ReadPath};
+use crate::policy::paths::tests::names;
 
 fn instant() -> DateTime<Utc> {
     "2026-11-10T18:00:00Z".parse().unwrap()
@@ -46,17 +46,10 @@ fn strings_are_borrowed_not_copied() {
     assert!(std::ptr::eq(s.inner(), text.as_str()));
 }
 
-fn paths(source: &str) -> Names {
-    let program = cel::Env::stdlib().compile(source).unwrap();
-    let mut paths = Vec::new();
-    ReadPath::collect(program.expression(), &mut paths);
-    Names::new(paths)
-}
-
 #[test]
 fn resolves_read_names_once_and_nothing_else() {
     let params = Box::<dyn Val>::try_from(FactValue::map().with("limit", 2_i64).to_cel()).unwrap();
-    let names = paths("campaign.subject + campaign.logo.url + now + theme + missing.x");
+    let names = names("campaign.subject + campaign.logo.url + now + theme + missing.x");
     let facts = Facts::new()
         .with(
             "campaign",

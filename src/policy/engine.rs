@@ -58,15 +58,22 @@ impl Rule {
 /// One version of one policy: params and compiled rules.
 #[derive(Debug, Clone)]
 pub struct PolicyVersion {
-    name: String,
-    version: String,
-    effective_from: DateTime<Utc>,
-    effective_from_reason: Option<String>,
-    description: Option<String>,
-    params: BTreeMap<String, FactValue>,
-    rules: Vec<Rule>,
-    source: String,
+    declared: Declared,
     base: BaseContext,
+}
+
+/// What a policy file declares of a version (read and checked by `file.rs`).
+#[derive(Debug, Clone)]
+pub(crate) struct Declared {
+    pub name: String,
+    pub version: String,
+    pub effective_from: DateTime<Utc>,
+    pub effective_from_reason: Option<String>,
+    pub description: Option<String>,
+    pub params: BTreeMap<String, FactValue>,
+    pub rules: Vec<Rule>,
+    /// The file it was loaded from (a path or a bundled name).
+    pub source: String,
 }
 
 /// What every evaluation of a version shares, built once at load: the CEL
@@ -197,76 +204,56 @@ fn minutes(n: &CelInt) -> Result<CelDuration, cel::ExecutionError> {
 }
 
 impl PolicyVersion {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        name: String,
-        version: String,
-        effective_from: DateTime<Utc>,
-        effective_from_reason: Option<String>,
-        description: Option<String>,
-        params: BTreeMap<String, FactValue>,
-        rules: Vec<Rule>,
-        source: String,
-        env: Arc<cel::Env>,
-    ) -> Result<Self, PolicyError> {
-        let base = BaseContext::new(env, &params, &rules)?;
-        Ok(PolicyVersion {
-            name,
-            version,
-            effective_from,
-            effective_from_reason,
-            description,
-            params,
-            rules,
-            source,
-            base,
-        })
+    /// Builds what every evaluation shares from a declared version.
+    pub(crate) fn new(declared: Declared, env: Arc<cel::Env>) -> Result<Self, PolicyError> {
+        let base = BaseContext::new(env, &declared.params, &declared.rules)?;
+        Ok(PolicyVersion { declared, base })
     }
 
     /// The policy name, e.g. `campaign`.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.declared.name
     }
 
     /// The version, e.g. `2026-11-01`.
     pub fn version(&self) -> &str {
-        &self.version
+        &self.declared.version
     }
 
     /// `name@version`, as decisions name it.
     pub fn id(&self) -> String {
-        format!("{}@{}", self.name, self.version)
+        format!("{}@{}", self.declared.name, self.declared.version)
     }
 
     /// From when this version is in force.
     pub fn effective_from(&self) -> DateTime<Utc> {
-        self.effective_from
+        self.declared.effective_from
     }
 
     /// Why the version takes effect at a time other than marketplace
     /// midnight, when its file says.
     pub fn effective_from_reason(&self) -> Option<&str> {
-        self.effective_from_reason.as_deref()
+        self.declared.effective_from_reason.as_deref()
     }
 
     /// The description, if any.
     pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
+        self.declared.description.as_deref()
     }
 
     /// Every param, by name.
     pub fn params(&self) -> &BTreeMap<String, FactValue> {
-        &self.params
+        &self.declared.params
     }
 
     /// The rules, in file order.
     pub fn rules(&self) -> &[Rule] {
-        &self.rules
+        &self.declared.rules
     }
 
     /// The file this version was loaded from (a path or a bundled name).
     pub fn source(&self) -> &str {
-        &self.source
+        &self.declared.source
     }
 
     /// The param `name`.
@@ -274,7 +261,8 @@ impl PolicyVersion {
     /// # Errors
     /// [`PolicyError::Param`] when there is no such param.
     pub fn param(&self, name: &str) -> Result<&FactValue, PolicyError> {
-        self.params
+        self.declared
+            .params
             .get(name)
             .ok_or_else(|| self.param_error(name, "no such param".to_owned()))
     }
@@ -382,7 +370,7 @@ impl PolicyVersion {
             match after.find('}') {
                 Some(end) => {
                     let name = &after[..end];
-                    match self.params.get(name) {
+                    match self.declared.params.get(name) {
                         Some(value) => out.push_str(&value.to_string()),
                         None => {
                             out.push('{');
@@ -439,7 +427,7 @@ impl PolicyVersion {
 
         let id = self.id();
         let mut decision = Decision::new(id.clone());
-        let evaluated = self.rules.iter().zip(self.base.exprs.iter());
+        let evaluated = self.declared.rules.iter().zip(self.base.exprs.iter());
         for (rule, (condition, detail)) in evaluated.filter(|(r, _)| keep(r)) {
             let outcome = match cel::Value::resolve(condition, &context) {
                 Ok(cel::Value::Bool(fired)) => Ok(fired),
@@ -566,13 +554,13 @@ impl PolicySet {
         for versions in policies.values_mut() {
             versions.sort_by_key(PolicyVersion::effective_from);
             for pair in versions.windows(2) {
-                if pair[0].effective_from == pair[1].effective_from {
+                if pair[0].effective_from() == pair[1].effective_from() {
                     return Err(PolicyError::schema(
                         pair[1].source(),
                         None,
                         format!(
                             "effective_from {} is the same as {}'s",
-                            pair[1].effective_from.to_rfc3339(),
+                            pair[1].effective_from().to_rfc3339(),
                             pair[0].id()
                         ),
                     ));
@@ -615,7 +603,7 @@ impl PolicySet {
         self.versions(name)?
             .iter()
             .rev()
-            .find(|v| v.effective_from <= at)
+            .find(|v| v.effective_from() <= at)
             .ok_or_else(|| PolicyError::NotInForce {
                 name: name.to_owned(),
                 at,
@@ -629,7 +617,7 @@ impl PolicySet {
     pub fn version(&self, name: &str, version: &str) -> Result<&PolicyVersion, PolicyError> {
         self.versions(name)?
             .iter()
-            .find(|v| v.version == version)
+            .find(|v| v.version() == version)
             .ok_or_else(|| PolicyError::UnknownVersion {
                 name: name.to_owned(),
                 version: version.to_owned(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::engine::{PolicyVersion, Rule, Severity};
+use super::engine::{Declared, PolicyVersion, Rule, Severity};
 use super::error::PolicyError;
 use super::facts::{FactValue, parse_instant};
 
@@ -70,25 +70,18 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         .try_into()
         .map_err(|e: toml::de::Error| PolicyError::schema(file, None, one_line(&e.to_string())))?;
 
-    if header.name != src.name {
-        return Err(PolicyError::schema(
-            file,
-            None,
-            format!(
-                "name {:?} does not match its directory {:?}",
-                header.name, src.name
-            ),
-        ));
-    }
-    if header.version != src.version {
-        return Err(PolicyError::schema(
-            file,
-            None,
-            format!(
-                "version {:?} does not match its file name {:?}",
-                header.version, src.version
-            ),
-        ));
+    // The file declares the name and version its path gives it.
+    for (key, declared, path, part) in [
+        ("name", &header.name, src.name, "directory"),
+        ("version", &header.version, src.version, "file name"),
+    ] {
+        if declared != path {
+            return Err(PolicyError::schema(
+                file,
+                None,
+                format!("{key} {declared:?} does not match its {part} {path:?}"),
+            ));
+        }
     }
     let effective_from = offset_instant(&header.effective_from).ok_or_else(|| {
         PolicyError::schema(
@@ -238,17 +231,17 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         });
     }
 
-    PolicyVersion::new(
-        header.name,
-        header.version,
+    let declared = Declared {
+        name: header.name,
+        version: header.version,
         effective_from,
-        header.effective_from_reason,
-        header.description,
+        effective_from_reason: header.effective_from_reason,
+        description: header.description,
         params,
         rules,
-        file.to_owned(),
-        Arc::clone(env),
-    )
+        source: file.to_owned(),
+    };
+    PolicyVersion::new(declared, Arc::clone(env))
 }
 
 fn offset_instant(dt: &toml::value::Datetime) -> Option<DateTime<Utc>> {

@@ -129,7 +129,7 @@ impl Names {
 
 #[cfg(test)]
 #[path = "paths_test.rs"]
-mod tests;
+pub(crate) mod tests;
 
 /// The sub-expressions of a comprehension, in evaluation order.
 pub(crate) fn comprehension_parts(c: &ComprehensionExpr) -> [&IdedExpr; 5] {

@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn names(source: &str) -> Names {
+/// The names and paths the CEL expression `source` reads.
+pub(crate) fn names(source: &str) -> Names {
     let program = cel::Env::stdlib().compile(source).unwrap();
     let mut paths = Vec::new();
     ReadPath::collect(program.expression(), &mut paths);

@@ -1,10 +1,9 @@
 //! Marketplace entities kept from events: newest wins.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::backend::{self, After, Backend, Partition, Patch, SortKeys, Walk, When};
+use super::backend::{self, After, Partition, Patch, SortKeys, Walk, When};
 use super::item::Item;
 use super::keys::{self, Keys};
 use super::merge::{self, merge_item};
@@ -42,7 +41,7 @@ impl Entity {
             Self::Brand(b) => keys::brand(&b.brand_id),
             Self::Follower(f) => keys::follower(&f.brand_id, &f.customer_id),
             Self::Promotion(p) => keys::promotion(&p.promotion_id, &p.brand_id, &p.asin),
-            Self::Order(o) => keys::order(&o.order_id, &o.brand_id, o.purchased_at),
+            Self::Order(o) => keys::order(&o.order_id, &o.placed.brand_id, o.placed.purchased_at),
             Self::Review(r) => keys::review(&r.review_id, &r.brand_id, r.posted_at),
             Self::Suppression(s) => keys::suppression(&s.brand_id, &s.customer_id),
         }
@@ -87,89 +86,155 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
-/// Marketplace entities.
-#[async_trait]
-pub trait EntityStore: Send + Sync {
-    /// Writes the entity unless the stored one is as new or newer
-    /// (`attribute_not_exists(pk) OR updatedAtMicros < :at`). The whole item is
-    /// replaced, except that an existing follower keeps its `suppressed` flag.
-    async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError>;
+port! {
+    /// Marketplace entities.
+    pub trait EntityStore {
+        /// Writes the entity unless the stored one is as new or newer
+        /// (`attribute_not_exists(pk) OR updatedAtMicros < :at`). The whole item is
+        /// replaced, except that an existing follower keeps its `suppressed` flag.
+        async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
+            let item = Item::new(entity.keys(), entity.clone()).versioned(entity.updated_at());
+            let written = self.upsert_item("upsert", item).await?;
+            Ok(if written {
+                UpsertOutcome::Written
+            } else {
+                UpsertOutcome::Stale
+            })
+        }
 
-    /// Folds a partial change (a follow, an order's shipment, a promotion's end, ...)
-    /// into its item: read, merge with the domain's commutative merge, and write back
-    /// only if the item's `revision` is unchanged (retried on conflict). Any arrival
-    /// order of the same changes, repeats included, ends in the same item. `Stale`
-    /// when the change adds nothing. An existing follower keeps its `suppressed` flag.
-    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError>;
+        /// Folds a partial change (a follow, an order's shipment, a promotion's end, ...)
+        /// into its item: read, merge with the domain's commutative merge, and write back
+        /// only if the item's `revision` is unchanged (retried on conflict). Any arrival
+        /// order of the same changes, repeats included, ends in the same item. `Stale`
+        /// when the change adds nothing. An existing follower keeps its `suppressed` flag.
+        async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError> {
+            merge::merge(self, change).await
+        }
 
-    /// Suppresses a customer for a brand: folds `suppression` into the stored record
-    /// ([`Suppression::combine`]: the strongest reason, every scope) under the same
-    /// revision check as [`EntityStore::merge`], so concurrent suppressions never lose
-    /// one another (a bounce is never undone by an unsubscribe stamped later), and sets
-    /// `suppressed` on the follower item if there is one, so send runs see it for free.
-    /// `Written` when the record changed, `Stale` when it already said all of it (the
-    /// follower flag is set either way).
-    async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError>;
+        /// Suppresses a customer for a brand: folds `suppression` into the stored record
+        /// ([`Suppression::combine`]: the strongest reason, every scope) under the same
+        /// revision check as [`EntityStore::merge`], so concurrent suppressions never lose
+        /// one another (a bounce is never undone by an unsubscribe stamped later), and sets
+        /// `suppressed` on the follower item if there is one, so send runs see it for free.
+        /// `Written` when the record changed, `Stale` when it already said all of it (the
+        /// follower flag is set either way).
+        async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
+            let k = keys::suppression(&suppression.brand_id, &suppression.customer_id);
+            let outcome = merge_item(self, "suppress", k.key(), |old| {
+                merge::suppression(suppression, old)
+            })
+            .await?;
+            // Flag the follower if there is one (none is fine: the condition fails). The
+            // revision moves too, so a concurrent merge of the follower re-reads the flag.
+            let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
+            let flag = Patch::of(k.key())
+                .set("suppressed", true)?
+                .increment("revision");
+            let _flagged = self
+                .patch_if::<Follower>("suppress", flag, When::Exists)
+                .await?;
+            Ok(outcome)
+        }
 
-    /// A brand profile.
-    async fn get_brand(&self, brand: &BrandId) -> Result<Option<Brand>, StoreError>;
+        /// A brand profile.
+        async fn get_brand(&self, brand: &BrandId) -> Result<Option<Brand>, StoreError> {
+            backend::body(self, "get_brand", keys::brand(brand).key()).await
+        }
 
-    /// A follower (also unfollowed or suppressed ones).
-    async fn get_follower(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Follower>, StoreError>;
+        /// A follower (also unfollowed or suppressed ones).
+        async fn get_follower(
+            &self,
+            brand: &BrandId,
+            customer: &CustomerId,
+        ) -> Result<Option<Follower>, StoreError> {
+            backend::body(self, "get_follower", keys::follower(brand, customer).key()).await
+        }
 
-    /// A suppression.
-    async fn get_suppression(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Suppression>, StoreError>;
+        /// A suppression.
+        async fn get_suppression(
+            &self,
+            brand: &BrandId,
+            customer: &CustomerId,
+        ) -> Result<Option<Suppression>, StoreError> {
+            let key = keys::suppression(brand, customer).key();
+            backend::body(self, "get_suppression", key).await
+        }
 
-    /// A promotion.
-    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError>;
+        /// A promotion.
+        async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
+            let key = keys::PROMOTION.primary(id);
+            let record: Option<PromotionRecord> = backend::body(self, "get_promotion", key).await?;
+            Ok(record.and_then(|r| r.promotion()))
+        }
 
-    /// An order.
-    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
+        /// An order.
+        async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+            let record: Option<OrderRecord> =
+                backend::body(self, "get_order", keys::ORDER.primary(id)).await?;
+            Ok(record.and_then(|r| r.order()))
+        }
 
-    /// A review.
-    async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError>;
+        /// A review.
+        async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
+            backend::body(self, "get_review", keys::REVIEW.primary(id)).await
+        }
 
-    /// A brand's followers, every shard in turn, at most `limit` per page (unfollowed and
-    /// suppressed ones included: their flags say so). Start with `None`, then pass
-    /// `next` until it is `None`; every follower present for the whole walk comes
-    /// exactly once. The token is opaque text, safe to checkpoint.
-    async fn list_followers(
-        &self,
-        brand: &BrandId,
-        page_token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page<Follower>, StoreError>;
+        /// A brand's followers, every shard in turn, at most `limit` per page (unfollowed and
+        /// suppressed ones included: their flags say so). Start with `None`, then pass
+        /// `next` until it is `None`; every follower present for the whole walk comes
+        /// exactly once. The token is opaque text, safe to checkpoint.
+        async fn list_followers(
+            &self,
+            brand: &BrandId,
+            page_token: Option<&str>,
+            limit: usize,
+        ) -> Result<Page<Follower>, StoreError> {
+            let mut walk = FollowerWalk {
+                brand,
+                cursor: FollowerCursor::parse(page_token)?,
+            };
+            let items = backend::walk(self, "list_followers", &mut walk, limit).await?;
+            Ok(Page {
+                items,
+                next: walk.cursor.token(),
+            })
+        }
 
-    /// A brand's promotions, optionally on one product.
-    async fn list_promotions(
-        &self,
-        brand: &BrandId,
-        asin: Option<&str>,
-    ) -> Result<Vec<Promotion>, StoreError>;
+        /// A brand's promotions, optionally on one product.
+        async fn list_promotions(
+            &self,
+            brand: &BrandId,
+            asin: Option<&str>,
+        ) -> Result<Vec<Promotion>, StoreError> {
+            let sort = SortKeys::prefix(asin.map(keys::promotion_asin_prefix));
+            let part = Partition::gsi1(keys::PROMOTION.of_brand(brand), sort);
+            self.query("list_promotions", part).await
+        }
 
-    /// A brand's orders placed between two instants (inclusive), oldest first.
-    async fn list_orders(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError>;
+        /// A brand's orders placed between two instants (inclusive), oldest first.
+        async fn list_orders(
+            &self,
+            brand: &BrandId,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+        ) -> Result<Vec<Order>, StoreError> {
+            let pk = keys::ORDER.of_brand(brand);
+            self.query("list_orders", Partition::in_period(pk, from, to))
+                .await
+        }
 
-    /// A brand's reviews posted between two instants (inclusive), oldest first.
-    async fn list_reviews(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Review>, StoreError>;
+        /// A brand's reviews posted between two instants (inclusive), oldest first.
+        async fn list_reviews(
+            &self,
+            brand: &BrandId,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+        ) -> Result<Vec<Review>, StoreError> {
+            let pk = keys::REVIEW.of_brand(brand);
+            self.query("list_reviews", Partition::in_period(pk, from, to))
+                .await
+        }
+    }
 }
 
 /// A walk over a brand's follower shards.
@@ -232,126 +297,5 @@ impl FollowerCursor {
     pub fn token(&self) -> Option<String> {
         (self.shard < keys::FOLLOWER_SHARDS)
             .then(|| format!("{}:{}", self.shard, self.after.as_deref().unwrap_or("")))
-    }
-}
-
-#[async_trait]
-impl<B: Backend> EntityStore for B {
-    async fn upsert(&self, entity: &Entity) -> Result<UpsertOutcome, StoreError> {
-        let item = Item::new(entity.keys(), entity.clone()).versioned(entity.updated_at());
-        let written = self.upsert_item("upsert", item).await?;
-        Ok(if written {
-            UpsertOutcome::Written
-        } else {
-            UpsertOutcome::Stale
-        })
-    }
-
-    async fn merge(&self, change: &EntityChange) -> Result<UpsertOutcome, StoreError> {
-        merge::merge(self, change).await
-    }
-
-    async fn suppress(&self, suppression: &Suppression) -> Result<UpsertOutcome, StoreError> {
-        let k = keys::suppression(&suppression.brand_id, &suppression.customer_id);
-        let outcome = merge_item(self, "suppress", k.key(), |old| {
-            merge::suppression(suppression, old)
-        })
-        .await?;
-        // Flag the follower if there is one (none is fine: the condition fails). The
-        // revision moves too, so a concurrent merge of the follower re-reads the flag.
-        let k = keys::follower(&suppression.brand_id, &suppression.customer_id);
-        let flag = Patch::of(k.key())
-            .set("suppressed", true)?
-            .increment("revision");
-        let _flagged = self
-            .patch_if::<Follower>("suppress", flag, When::Exists)
-            .await?;
-        Ok(outcome)
-    }
-
-    async fn get_brand(&self, brand: &BrandId) -> Result<Option<Brand>, StoreError> {
-        backend::body(self, "get_brand", keys::brand(brand).key()).await
-    }
-
-    async fn get_follower(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Follower>, StoreError> {
-        backend::body(self, "get_follower", keys::follower(brand, customer).key()).await
-    }
-
-    async fn get_suppression(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-    ) -> Result<Option<Suppression>, StoreError> {
-        let key = keys::suppression(brand, customer).key();
-        backend::body(self, "get_suppression", key).await
-    }
-
-    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
-        let key = keys::PROMOTION.primary(id);
-        let record: Option<PromotionRecord> = backend::body(self, "get_promotion", key).await?;
-        Ok(record.and_then(|r| r.promotion()))
-    }
-
-    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let record: Option<OrderRecord> =
-            backend::body(self, "get_order", keys::ORDER.primary(id)).await?;
-        Ok(record.and_then(|r| r.order()))
-    }
-
-    async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
-        backend::body(self, "get_review", keys::REVIEW.primary(id)).await
-    }
-
-    async fn list_followers(
-        &self,
-        brand: &BrandId,
-        page_token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page<Follower>, StoreError> {
-        let mut walk = FollowerWalk {
-            brand,
-            cursor: FollowerCursor::parse(page_token)?,
-        };
-        let items = backend::walk(self, "list_followers", &mut walk, limit).await?;
-        Ok(Page {
-            items,
-            next: walk.cursor.token(),
-        })
-    }
-
-    async fn list_promotions(
-        &self,
-        brand: &BrandId,
-        asin: Option<&str>,
-    ) -> Result<Vec<Promotion>, StoreError> {
-        let sort = SortKeys::prefix(asin.map(keys::promotion_asin_prefix));
-        let part = Partition::gsi1(keys::PROMOTION.of_brand(brand), sort);
-        self.query("list_promotions", part).await
-    }
-
-    async fn list_orders(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError> {
-        let pk = keys::ORDER.of_brand(brand);
-        self.query("list_orders", Partition::in_period(pk, from, to))
-            .await
-    }
-
-    async fn list_reviews(
-        &self,
-        brand: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Review>, StoreError> {
-        let pk = keys::REVIEW.of_brand(brand);
-        self.query("list_reviews", Partition::in_period(pk, from, to))
-            .await
     }
 }

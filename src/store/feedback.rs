@@ -9,11 +9,10 @@
 //! nothing. Markers expire (TTL) after [`MARKER_TTL_DAYS`] days, far beyond
 //! EventBridge's 24-hour retry window. The counters are cumulative per brand.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::backend::{self, Backend};
+use super::backend;
 use super::item::Item;
 use super::{StoreError, keys};
 use crate::domain::BrandId;
@@ -99,21 +98,36 @@ impl FeedbackOutcome {
     }
 }
 
-/// Per-brand mail feedback counters.
-#[async_trait]
-pub trait FeedbackStore: Send + Sync {
-    /// Counts the event `event_key` once for `brand`: atomically stores the key's
-    /// marker (unless present) and adds one to the `kind` counter.
-    async fn count_feedback(
-        &self,
-        brand: &BrandId,
-        event_key: &str,
-        kind: FeedbackKind,
-        at: DateTime<Utc>,
-    ) -> Result<FeedbackOutcome, StoreError>;
+port! {
+    /// Per-brand mail feedback counters.
+    pub trait FeedbackStore {
+        /// Counts the event `event_key` once for `brand`: atomically stores the key's
+        /// marker (unless present) and adds one to the `kind` counter.
+        async fn count_feedback(
+            &self,
+            brand: &BrandId,
+            event_key: &str,
+            kind: FeedbackKind,
+            at: DateTime<Utc>,
+        ) -> Result<FeedbackOutcome, StoreError> {
+            let record = MailEventRecord {
+                event_key: event_key.to_owned(),
+                brand_id: brand.clone(),
+                kind,
+                counted_at: at,
+            };
+            let marker = Item::new(keys::mail_event(event_key), record)
+                .expiring(at + Duration::days(MARKER_TTL_DAYS));
+            self.count_event(marker).await
+        }
 
-    /// A brand's counters (all zero when none were kept).
-    async fn feedback_counts(&self, brand: &BrandId) -> Result<FeedbackCounts, StoreError>;
+        /// A brand's counters (all zero when none were kept).
+        async fn feedback_counts(&self, brand: &BrandId) -> Result<FeedbackCounts, StoreError> {
+            let record: Option<FeedbackRecord> =
+                backend::body(self, "feedback_counts", keys::feedback(brand).key()).await?;
+            Ok(record.map(|r| r.counts).unwrap_or_default())
+        }
+    }
 }
 
 /// The stored counter item's body.
@@ -135,31 +149,4 @@ pub(crate) struct MailEventRecord {
     pub brand_id: BrandId,
     pub kind: FeedbackKind,
     pub counted_at: DateTime<Utc>,
-}
-
-#[async_trait]
-impl<B: Backend> FeedbackStore for B {
-    async fn count_feedback(
-        &self,
-        brand: &BrandId,
-        event_key: &str,
-        kind: FeedbackKind,
-        at: DateTime<Utc>,
-    ) -> Result<FeedbackOutcome, StoreError> {
-        let record = MailEventRecord {
-            event_key: event_key.to_owned(),
-            brand_id: brand.clone(),
-            kind,
-            counted_at: at,
-        };
-        let marker = Item::new(keys::mail_event(event_key), record)
-            .expiring(at + Duration::days(MARKER_TTL_DAYS));
-        self.count_event(marker).await
-    }
-
-    async fn feedback_counts(&self, brand: &BrandId) -> Result<FeedbackCounts, StoreError> {
-        let record: Option<FeedbackRecord> =
-            backend::body(self, "feedback_counts", keys::feedback(brand).key()).await?;
-        Ok(record.map(|r| r.counts).unwrap_or_default())
-    }
 }

@@ -10,28 +10,22 @@ use super::keys::Keys;
 use crate::domain::{BrandId, CampaignId, CustomerId};
 
 /// One stored item.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Item<T> {
     pub pk: String,
     pub sk: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi1pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi1sk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi2pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
     /// The entity's `updatedAt` in microseconds: what newest-wins upserts compare.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at_micros: Option<i64>,
     /// Optimistic-concurrency counter of merged entities: each merge writes
     /// `revision + 1` on the condition that the stored revision is unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<i64>,
     /// TTL attribute (epoch seconds): DynamoDB deletes the item some time after it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
     #[serde(flatten)]
     pub body: T,
@@ -88,6 +82,7 @@ pub(crate) enum IdemState {
 }
 
 /// An idempotency record.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct IdemRecord {
@@ -96,12 +91,10 @@ pub(crate) struct IdemRecord {
     pub request_hash: String,
     pub state: IdemState,
     /// The stored response as JSON text (kept byte for byte).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
     pub created_at: DateTime<Utc>,
     /// While in progress, the claim holds until then (epoch seconds, business
     /// clock); past it a repeat takes the claim over (its holder died).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<i64>,
 }
 

@@ -62,9 +62,9 @@ impl Merged for Follower {
 
 impl Merged for OrderRecord {
     fn keys(&self) -> Keys {
-        match (&self.brand_id, self.purchased_at) {
-            (Some(brand), Some(at)) => keys::order(&self.order_id, brand, at),
-            _ => keys::ORDER.primary(&self.order_id).into(),
+        match &self.placed {
+            Some(p) => keys::order(&self.order_id, &p.brand_id, p.purchased_at),
+            None => keys::ORDER.primary(&self.order_id).into(),
         }
     }
     fn version(&self) -> DateTime<Utc> {

@@ -23,11 +23,10 @@
 //! conditional on still holding the claim. The email's message id is deterministic
 //! (`msg-<order>-<type>`), so a retry after a crash rewrites the same outbox file.
 
-use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::backend::{self, After, Backend, Partition, Put, SortKeys, Walk, When};
+use super::backend::{self, After, Partition, Put, SortKeys, Walk, When};
 use super::item::Item;
 use super::keys::{self, Keys};
 use super::{Page, StoreError, UpsertOutcome};
@@ -59,6 +58,7 @@ impl MessageStatus {
 }
 
 /// One ledger entry: the message of one type for one order.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageRecord {
@@ -68,10 +68,8 @@ pub struct MessageRecord {
     pub message_type: String,
     /// The order's brand (known once a run read the order; a due entry written by
     /// an event that does not name it has none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<BrandId>,
     /// The buyer (same as `brand_id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<CustomerId>,
     /// The email's deterministic message id (`msg-<order>-<type>`).
     pub message_id: String,
@@ -85,29 +83,21 @@ pub struct MessageRecord {
     #[serde(default)]
     pub lease_until_micros: i64,
     /// When it was claimed (business clock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_at: Option<DateTime<Utc>>,
     /// When it became due: its position in the due index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
     /// The instant of the event that made it due, in microseconds: a later report of
     /// that event moves the entry, a repeat or an older one does not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triggered_at_micros: Option<i64>,
     /// The template locale used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// `name@version` of the policies that allowed (or refused) it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
     /// When the mail port accepted it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
     /// The SES message id or outbox path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<String>,
     /// Why it failed, was refused or expired.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -170,51 +160,103 @@ pub enum MessageFinish {
     Lost(Option<Box<MessageRecord>>),
 }
 
-/// The buyer-message ledger and its due index.
-#[async_trait]
-pub trait MessageStore: Send + Sync {
-    /// Writes a due entry ([`MessageRecord::due`]) with one conditional put: when no
-    /// entry exists, or the stored one is `due`, `refused` or `expired` and was made
-    /// due by an earlier event (`triggeredAtMicros` lower). A repeated or older event
-    /// is [`UpsertOutcome::Stale`]; a claimed, sent or failed entry is never touched.
-    async fn schedule_message(&self, entry: &MessageRecord) -> Result<UpsertOutcome, StoreError>;
+port! {
+    /// The buyer-message ledger and its due index.
+    pub trait MessageStore {
+        /// Writes a due entry ([`MessageRecord::due`]) with one conditional put: when no
+        /// entry exists, or the stored one is `due`, `refused` or `expired` and was made
+        /// due by an earlier event (`triggeredAtMicros` lower). A repeated or older event
+        /// is [`UpsertOutcome::Stale`]; a claimed, sent or failed entry is never touched.
+        async fn schedule_message(
+            &self,
+            entry: &MessageRecord,
+        ) -> Result<UpsertOutcome, StoreError> {
+            let item = Item::new(entry.keys(), entry.clone());
+            let when = When::Reschedulable(entry.triggered_at_micros);
+            Ok(match self.put_if("schedule_message", item, when).await? {
+                Put::Written => UpsertOutcome::Written,
+                Put::Refused(_) => UpsertOutcome::Stale,
+            })
+        }
 
-    /// Writes `record` with one conditional put when its (order, type) is free: no
-    /// record, a `due` one, or a `pending` one with `leaseUntilMicros < lease_now`
-    /// (microseconds of the business clock). `record` is a claim (`pending`, with
-    /// this run's owner and lease) or directly an outcome (`refused`, `expired`)
-    /// when nothing is to be sent. Its keys follow [`MessageRecord::keys`].
-    async fn claim_message(
-        &self,
-        record: &MessageRecord,
-        lease_now: DateTime<Utc>,
-    ) -> Result<MessageClaim, StoreError>;
+        /// Writes `record` with one conditional put when its (order, type) is free: no
+        /// record, a `due` one, or a `pending` one with `leaseUntilMicros < lease_now`
+        /// (microseconds of the business clock). `record` is a claim (`pending`, with
+        /// this run's owner and lease) or directly an outcome (`refused`, `expired`)
+        /// when nothing is to be sent. Its keys follow [`MessageRecord::keys`].
+        async fn claim_message(
+            &self,
+            record: &MessageRecord,
+            lease_now: DateTime<Utc>,
+        ) -> Result<MessageClaim, StoreError> {
+            let op = "claim_message";
+            let item = Item::new(record.keys(), record.clone());
+            let (pk, sk) = (item.pk.clone(), item.sk.clone());
+            let when = When::Claimable(keys::micros(lease_now));
+            match self.put_if(op, item, when).await? {
+                Put::Written => Ok(MessageClaim::Claimed),
+                Put::Refused(Some(held)) => Ok(MessageClaim::Held(Box::new(held.body))),
+                Put::Refused(None) => Err(StoreError::Transient {
+                    op,
+                    source: format!("message {pk}/{sk} reported as held, then gone").into(),
+                }),
+            }
+        }
 
-    /// Stores `record` (its outcome: `sent`, `failed`, or `pending` with a lease to
-    /// release it) on the condition that the stored record is `pending` and owned by
-    /// `record.owner`.
-    async fn finish_message(&self, record: &MessageRecord) -> Result<MessageFinish, StoreError>;
+        /// Stores `record` (its outcome: `sent`, `failed`, or `pending` with a lease to
+        /// release it) on the condition that the stored record is `pending` and owned by
+        /// `record.owner`.
+        async fn finish_message(
+            &self,
+            record: &MessageRecord,
+        ) -> Result<MessageFinish, StoreError> {
+            let item = Item::new(record.keys(), record.clone());
+            let when = When::ClaimedBy(record.owner.clone());
+            Ok(match self.put_if("finish_message", item, when).await? {
+                Put::Written => MessageFinish::Finished,
+                Put::Refused(stored) => MessageFinish::Lost(stored.map(|i| Box::new(i.body))),
+            })
+        }
 
-    /// The ledger entry of (order, type).
-    async fn get_message(
-        &self,
-        order: &OrderId,
-        message_type: &str,
-    ) -> Result<Option<MessageRecord>, StoreError>;
+        /// The ledger entry of (order, type).
+        async fn get_message(
+            &self,
+            order: &OrderId,
+            message_type: &str,
+        ) -> Result<Option<MessageRecord>, StoreError> {
+            backend::body(
+                self,
+                "get_message",
+                keys::message(order, message_type).key(),
+            )
+            .await
+        }
 
-    /// One page of the due index: the open entries due from the start of `from_day`
-    /// (UTC) to `until` (inclusive), every shard of every day, at most `limit`,
-    /// in (day, shard, due instant) order. Entries due after `until` are not read.
-    /// `page_token` is the previous page's `next`. Eventually consistent on
-    /// DynamoDB: an entry may be listed just after it was settled, and the claim's
-    /// condition decides.
-    async fn list_due_messages(
-        &self,
-        from_day: NaiveDate,
-        until: DateTime<Utc>,
-        page_token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page<MessageRecord>, StoreError>;
+        /// One page of the due index: the open entries due from the start of `from_day`
+        /// (UTC) to `until` (inclusive), every shard of every day, at most `limit`,
+        /// in (day, shard, due instant) order. Entries due after `until` are not read.
+        /// `page_token` is the previous page's `next`. Eventually consistent on
+        /// DynamoDB: an entry may be listed just after it was settled, and the claim's
+        /// condition decides.
+        async fn list_due_messages(
+            &self,
+            from_day: NaiveDate,
+            until: DateTime<Utc>,
+            page_token: Option<&str>,
+            limit: usize,
+        ) -> Result<Page<MessageRecord>, StoreError> {
+            let mut walk = DueWalk {
+                cursor: DueCursor::parse(page_token, from_day, until)?,
+                until,
+                due: SortKeys::between(keys::due_until(until)),
+            };
+            let items = backend::walk(self, "list_due_messages", &mut walk, limit).await?;
+            Ok(Page {
+                items,
+                next: walk.cursor.token(until),
+            })
+        }
+    }
 }
 
 /// Technical bound, not a rule: most days one listing of the due index reads (a
@@ -308,77 +350,5 @@ impl DueCursor {
             return None;
         }
         serde_json::to_string(self).ok()
-    }
-}
-
-#[async_trait]
-impl<B: Backend> MessageStore for B {
-    async fn schedule_message(&self, entry: &MessageRecord) -> Result<UpsertOutcome, StoreError> {
-        let item = Item::new(entry.keys(), entry.clone());
-        let when = When::Reschedulable(entry.triggered_at_micros);
-        Ok(match self.put_if("schedule_message", item, when).await? {
-            Put::Written => UpsertOutcome::Written,
-            Put::Refused(_) => UpsertOutcome::Stale,
-        })
-    }
-
-    async fn claim_message(
-        &self,
-        record: &MessageRecord,
-        lease_now: DateTime<Utc>,
-    ) -> Result<MessageClaim, StoreError> {
-        let op = "claim_message";
-        let item = Item::new(record.keys(), record.clone());
-        let (pk, sk) = (item.pk.clone(), item.sk.clone());
-        let when = When::Claimable(keys::micros(lease_now));
-        match self.put_if(op, item, when).await? {
-            Put::Written => Ok(MessageClaim::Claimed),
-            Put::Refused(Some(held)) => Ok(MessageClaim::Held(Box::new(held.body))),
-            Put::Refused(None) => Err(StoreError::Transient {
-                op,
-                source: format!("message {pk}/{sk} reported as held, then gone").into(),
-            }),
-        }
-    }
-
-    async fn finish_message(&self, record: &MessageRecord) -> Result<MessageFinish, StoreError> {
-        let item = Item::new(record.keys(), record.clone());
-        let when = When::ClaimedBy(record.owner.clone());
-        Ok(match self.put_if("finish_message", item, when).await? {
-            Put::Written => MessageFinish::Finished,
-            Put::Refused(stored) => MessageFinish::Lost(stored.map(|i| Box::new(i.body))),
-        })
-    }
-
-    async fn get_message(
-        &self,
-        order: &OrderId,
-        message_type: &str,
-    ) -> Result<Option<MessageRecord>, StoreError> {
-        backend::body(
-            self,
-            "get_message",
-            keys::message(order, message_type).key(),
-        )
-        .await
-    }
-
-    async fn list_due_messages(
-        &self,
-        from_day: NaiveDate,
-        until: DateTime<Utc>,
-        page_token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page<MessageRecord>, StoreError> {
-        let mut walk = DueWalk {
-            cursor: DueCursor::parse(page_token, from_day, until)?,
-            until,
-            due: SortKeys::between(keys::due_until(until)),
-        };
-        let items = backend::walk(self, "list_due_messages", &mut walk, limit).await?;
-        Ok(Page {
-            items,
-            next: walk.cursor.token(until),
-        })
     }
 }

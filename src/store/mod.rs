@@ -17,6 +17,41 @@
 //! write under and what a refused write means live there; the adapters
 //! (`dynamodb/`, `embedded/`, one file per port module) add only the mechanism.
 
+/// Declares one trait of the port and implements it once, for every adapter, over
+/// the primitives an adapter provides ([`backend::Backend`]): each operation is
+/// written once, its documentation and signature going to the trait, its body to
+/// that one implementation. rustfmt does not format inside a macro call: keep the
+/// bodies formatted by hand (renaming `port!` to `mod x` for a moment lets rustfmt
+/// show the layout it wants).
+macro_rules! port {
+    (
+        $(#[$attr:meta])*
+        pub trait $port:ident {
+            $(
+                $(#[$doc:meta])*
+                async fn $op:ident(&$this:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty
+                $body:block
+            )*
+        }
+    ) => {
+        $(#[$attr])*
+        #[async_trait::async_trait]
+        pub trait $port: Send + Sync {
+            $(
+                $(#[$doc])*
+                async fn $op(&$this $(, $arg: $ty)*) -> $ret;
+            )*
+        }
+
+        #[async_trait::async_trait]
+        impl<B: $crate::store::backend::Backend> $port for B {
+            $(
+                async fn $op(&$this $(, $arg: $ty)*) -> $ret $body
+            )*
+        }
+    };
+}
+
 mod backend;
 mod campaigns;
 pub mod dynamodb;

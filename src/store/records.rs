@@ -1,6 +1,5 @@
 //! Rule-enforcing records: the frequency cap, the send ledger, one contact per review.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::backend::{self, Backend, Doc, Partition, Put, When};
@@ -25,21 +24,35 @@ pub enum CapOutcome {
     },
 }
 
-/// The frequency cap per (brand, customer) (R-MYCE-14).
-#[async_trait]
-pub trait CapStore: Send + Sync {
-    /// Takes the cap with one conditional write: succeeds when there is no record or
-    /// its `nextAllowedAt <= at`; then stores `nextAllowedAt = at + cap` (and a TTL a
-    /// little later; the TTL is never relied on). The duration comes from the policy
-    /// in force, never a constant.
-    async fn take_cap(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-        campaign: &CampaignId,
-        at: DateTime<Utc>,
-        cap: Duration,
-    ) -> Result<CapOutcome, StoreError>;
+port! {
+    /// The frequency cap per (brand, customer) (R-MYCE-14).
+    pub trait CapStore {
+        /// Takes the cap with one conditional write: succeeds when there is no record or
+        /// its `nextAllowedAt <= at`; then stores `nextAllowedAt = at + cap` (and a TTL a
+        /// little later; the TTL is never relied on). The duration comes from the policy
+        /// in force, never a constant.
+        async fn take_cap(
+            &self,
+            brand: &BrandId,
+            customer: &CustomerId,
+            campaign: &CampaignId,
+            at: DateTime<Utc>,
+            cap: Duration,
+        ) -> Result<CapOutcome, StoreError> {
+            let take = CapTake {
+                brand: brand.clone(),
+                customer: customer.clone(),
+                campaign: campaign.clone(),
+            };
+            let mut out = take_caps(self, std::slice::from_ref(&take), at, cap).await;
+            out.pop().unwrap_or_else(|| {
+                Err(StoreError::Permanent {
+                    op: "take_cap",
+                    source: "no result for the take".into(),
+                })
+            })
+        }
+    }
 }
 
 /// What [`LedgerStore::record_send`] did.
@@ -51,18 +64,32 @@ pub enum LedgerOutcome {
     AlreadyRecorded(SendRecord),
 }
 
-/// The send ledger: at most one record per (campaign, customer).
-#[async_trait]
-pub trait LedgerStore: Send + Sync {
-    /// Records what happened to one recipient, once (conditional put).
-    async fn record_send(&self, record: &SendRecord) -> Result<LedgerOutcome, StoreError>;
+port! {
+    /// The send ledger: at most one record per (campaign, customer).
+    pub trait LedgerStore {
+        /// Records what happened to one recipient, once (conditional put).
+        async fn record_send(&self, record: &SendRecord) -> Result<LedgerOutcome, StoreError> {
+            let item = Item::new(
+                keys::send(&record.campaign_id, &record.customer_id),
+                record.clone(),
+            );
+            Ok(
+                match insert_once(self, "record_send", "send record", item).await? {
+                    None => LedgerOutcome::Inserted,
+                    Some(stored) => LedgerOutcome::AlreadyRecorded(stored),
+                },
+            )
+        }
 
-    /// Reads the record of one recipient.
-    async fn get_send(
-        &self,
-        campaign: &CampaignId,
-        customer: &CustomerId,
-    ) -> Result<Option<SendRecord>, StoreError>;
+        /// Reads the record of one recipient.
+        async fn get_send(
+            &self,
+            campaign: &CampaignId,
+            customer: &CustomerId,
+        ) -> Result<Option<SendRecord>, StoreError> {
+            backend::body(self, "get_send", keys::send(campaign, customer).key()).await
+        }
+    }
 }
 
 /// What [`ContactStore::put_contact`] did.
@@ -74,26 +101,35 @@ pub enum ContactOutcome {
     AlreadyContacted(Contact),
 }
 
-/// Contacts: one per review (R-CC-7).
-#[async_trait]
-pub trait ContactStore: Send + Sync {
-    /// Stores the contact unless the review already has one (conditional put).
-    async fn put_contact(&self, contact: &Contact) -> Result<ContactOutcome, StoreError>;
+port! {
+    /// Contacts: one per review (R-CC-7).
+    pub trait ContactStore {
+        /// Stores the contact unless the review already has one (conditional put).
+        async fn put_contact(&self, contact: &Contact) -> Result<ContactOutcome, StoreError> {
+            let keys = keys::contact_item(&contact.review_id, contact.sent_at);
+            let item = Item::new(keys, contact.clone());
+            Ok(
+                match insert_once(self, "put_contact", "contact", item).await? {
+                    None => ContactOutcome::Inserted,
+                    Some(stored) => ContactOutcome::AlreadyContacted(stored),
+                },
+            )
+        }
 
-    /// The contact answering a review.
-    async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError>;
+        /// The contact answering a review.
+        async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError> {
+            backend::body(self, "get_contact", keys::contact(review).key()).await
+        }
 
-    /// Contacts created (`sentAt`) between two instants, inclusive, oldest first.
-    async fn list_contacts(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Contact>, StoreError> {
-        let _ = (from, to);
-        Err(StoreError::Permanent {
-            op: "list_contacts",
-            source: "this store cannot list contacts".into(),
-        })
+        /// Contacts created (`sentAt`) between two instants, inclusive, oldest first.
+        async fn list_contacts(
+            &self,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+        ) -> Result<Vec<Contact>, StoreError> {
+            let part = Partition::in_period(keys::CONTACTS.to_owned(), from, to);
+            self.query("list_contacts", part).await
+        }
     }
 }
 
@@ -179,81 +215,5 @@ async fn insert_once<T: Doc>(
         Put::Refused(None) => Err(StoreError::Missing {
             what: format!("{what} {pk}/{sk} reported as existing"),
         }),
-    }
-}
-
-#[async_trait]
-impl<B: Backend> CapStore for B {
-    async fn take_cap(
-        &self,
-        brand: &BrandId,
-        customer: &CustomerId,
-        campaign: &CampaignId,
-        at: DateTime<Utc>,
-        cap: Duration,
-    ) -> Result<CapOutcome, StoreError> {
-        let take = CapTake {
-            brand: brand.clone(),
-            customer: customer.clone(),
-            campaign: campaign.clone(),
-        };
-        let mut out = take_caps(self, std::slice::from_ref(&take), at, cap).await;
-        out.pop().unwrap_or_else(|| {
-            Err(StoreError::Permanent {
-                op: "take_cap",
-                source: "no result for the take".into(),
-            })
-        })
-    }
-}
-
-#[async_trait]
-impl<B: Backend> LedgerStore for B {
-    async fn record_send(&self, record: &SendRecord) -> Result<LedgerOutcome, StoreError> {
-        let item = Item::new(
-            keys::send(&record.campaign_id, &record.customer_id),
-            record.clone(),
-        );
-        Ok(
-            match insert_once(self, "record_send", "send record", item).await? {
-                None => LedgerOutcome::Inserted,
-                Some(stored) => LedgerOutcome::AlreadyRecorded(stored),
-            },
-        )
-    }
-
-    async fn get_send(
-        &self,
-        campaign: &CampaignId,
-        customer: &CustomerId,
-    ) -> Result<Option<SendRecord>, StoreError> {
-        backend::body(self, "get_send", keys::send(campaign, customer).key()).await
-    }
-}
-
-#[async_trait]
-impl<B: Backend> ContactStore for B {
-    async fn put_contact(&self, contact: &Contact) -> Result<ContactOutcome, StoreError> {
-        let keys = keys::contact_item(&contact.review_id, contact.sent_at);
-        let item = Item::new(keys, contact.clone());
-        Ok(
-            match insert_once(self, "put_contact", "contact", item).await? {
-                None => ContactOutcome::Inserted,
-                Some(stored) => ContactOutcome::AlreadyContacted(stored),
-            },
-        )
-    }
-
-    async fn get_contact(&self, review: &ReviewId) -> Result<Option<Contact>, StoreError> {
-        backend::body(self, "get_contact", keys::contact(review).key()).await
-    }
-
-    async fn list_contacts(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Contact>, StoreError> {
-        let part = Partition::in_period(keys::CONTACTS.to_owned(), from, to);
-        self.query("list_contacts", part).await
     }
 }

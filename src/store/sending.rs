@@ -8,10 +8,9 @@
 //! decisions (who may claim a segment, when a checkpoint counts as saved, what a
 //! campaign's progress is) are written once here, over those primitives.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use super::backend::{self, After, Backend, Partition, Put, SortKeys, Span, When};
+use super::backend::{self, After, Partition, Put, SortKeys, Span, When};
 use super::item::Item;
 use super::{CapOutcome, Page, StoreError, keys};
 use crate::domain::campaign::{Campaign, CampaignStatus};
@@ -31,70 +30,121 @@ pub struct CapTake {
     pub campaign: CampaignId,
 }
 
-/// The sending side of the store (see the module docs).
-#[async_trait]
-pub trait SendStore: Send + Sync {
-    /// Takes the cap of every (brand, customer) of `takes` exactly as
-    /// [`super::CapStore::take_cap`] does (one conditional write each; the embedded
-    /// store does them in one transaction), one result per take, in order.
-    async fn take_caps(
-        &self,
-        takes: &[CapTake],
-        at: DateTime<Utc>,
-        cap: Duration,
-    ) -> Vec<Result<CapOutcome, StoreError>>;
+port! {
+    /// The sending side of the store (see the module docs).
+    pub trait SendStore {
+        /// Takes the cap of every (brand, customer) of `takes` exactly as
+        /// [`super::CapStore::take_cap`] does (one conditional write each; the embedded
+        /// store does them in one transaction), one result per take, in order.
+        async fn take_caps(
+            &self,
+            takes: &[CapTake],
+            at: DateTime<Utc>,
+            cap: Duration,
+        ) -> Vec<Result<CapOutcome, StoreError>> {
+            super::records::take_caps(self, takes, at, cap).await
+        }
 
-    /// Followers of `brand` in `range`, in sort-key order, after `after` (excluded),
-    /// at most `limit`; `next` is `Some` when more may follow (its value is opaque).
-    async fn list_follower_range(
-        &self,
-        brand: &BrandId,
-        range: FollowerRange,
-        after: Option<&CustomerId>,
-        limit: usize,
-    ) -> Result<Page<Follower>, StoreError>;
+        /// Followers of `brand` in `range`, in sort-key order, after `after` (excluded),
+        /// at most `limit`; `next` is `Some` when more may follow (its value is opaque).
+        async fn list_follower_range(
+            &self,
+            brand: &BrandId,
+            range: FollowerRange,
+            after: Option<&CustomerId>,
+            limit: usize,
+        ) -> Result<Page<Follower>, StoreError> {
+            let part = follower_range(brand, range);
+            let after = after.map(|c| {
+                let sk = keys::follower_sk(c);
+                After {
+                    index_sk: sk.clone(),
+                    pk: part.pk.clone(),
+                    sk,
+                }
+            });
+            let span = Span {
+                part,
+                after,
+                limit: limit.max(1),
+            };
+            let chunk = self.page::<Follower>("list_follower_range", span).await?;
+            let items: Vec<Follower> = chunk.items.into_iter().map(|(_, f)| f).collect();
+            let next = chunk
+                .more
+                .then(|| items.last().map(|f| f.customer_id.to_string()))
+                .flatten();
+            Ok(Page { items, next })
+        }
 
-    /// How many followers of `brand` are in `range`, counting no further than `up_to`.
-    async fn count_follower_range(
-        &self,
-        brand: &BrandId,
-        range: FollowerRange,
-        up_to: u64,
-    ) -> Result<u64, StoreError>;
+        /// How many followers of `brand` are in `range`, counting no further than `up_to`.
+        async fn count_follower_range(
+            &self,
+            brand: &BrandId,
+            range: FollowerRange,
+            up_to: u64,
+        ) -> Result<u64, StoreError> {
+            let part = follower_range(brand, range);
+            self.count("count_follower_range", part, up_to).await
+        }
 
-    /// Stores `plan` unless the campaign has one; returns the stored plan.
-    async fn create_plan(&self, plan: &SendPlan) -> Result<SendPlan, StoreError>;
+        /// Stores `plan` unless the campaign has one; returns the stored plan.
+        async fn create_plan(&self, plan: &SendPlan) -> Result<SendPlan, StoreError> {
+            let item = Item::new(keys::send_plan(&plan.campaign_id), plan.clone());
+            Ok(
+                match self.put_if("create_plan", item, When::Absent).await? {
+                    Put::Refused(Some(stored)) => stored.body,
+                    Put::Written | Put::Refused(None) => plan.clone(),
+                },
+            )
+        }
 
-    /// The campaign's plan.
-    async fn get_plan(&self, campaign: &CampaignId) -> Result<Option<SendPlan>, StoreError>;
+        /// The campaign's plan.
+        async fn get_plan(&self, campaign: &CampaignId) -> Result<Option<SendPlan>, StoreError> {
+            backend::body(self, "get_plan", keys::send_plan(campaign).key()).await
+        }
 
-    /// Writes `segment` when the stored one's `seq` is `expected` (`None`: when
-    /// there is none); `false` when that condition failed.
-    async fn put_segment(
-        &self,
-        segment: &Segment,
-        expected: Option<u64>,
-    ) -> Result<bool, StoreError>;
+        /// Writes `segment` when the stored one's `seq` is `expected` (`None`: when
+        /// there is none); `false` when that condition failed.
+        async fn put_segment(
+            &self,
+            segment: &Segment,
+            expected: Option<u64>,
+        ) -> Result<bool, StoreError> {
+            let put = self
+                .put_if("put_segment", segment_item(segment), When::Seq(expected))
+                .await?;
+            Ok(matches!(put, Put::Written))
+        }
 
-    /// A wave's checkpoint: writes `segment` when the stored one's `seq` is
-    /// `expected` and its campaign is still `SENDING`, in one conditional
-    /// request (the condition on the campaign is how a worker sees a
-    /// suspension or cancellation, within one wave, without reading it).
-    async fn checkpoint_while_sending(
-        &self,
-        segment: &Segment,
-        expected: u64,
-    ) -> Result<SegmentWrite, StoreError>;
+        /// A wave's checkpoint: writes `segment` when the stored one's `seq` is
+        /// `expected` and its campaign is still `SENDING`, in one conditional
+        /// request (the condition on the campaign is how a worker sees a
+        /// suspension or cancellation, within one wave, without reading it).
+        async fn checkpoint_while_sending(
+            &self,
+            segment: &Segment,
+            expected: u64,
+        ) -> Result<SegmentWrite, StoreError> {
+            self.checkpoint(segment_item(segment), expected).await
+        }
 
-    /// One segment (strongly consistent).
-    async fn get_segment(
-        &self,
-        campaign: &CampaignId,
-        index: u32,
-    ) -> Result<Option<Segment>, StoreError>;
+        /// One segment (strongly consistent).
+        async fn get_segment(
+            &self,
+            campaign: &CampaignId,
+            index: u32,
+        ) -> Result<Option<Segment>, StoreError> {
+            backend::body(self, "get_segment", keys::segment(campaign, index).key()).await
+        }
 
-    /// Every segment of a campaign, by index (strongly consistent).
-    async fn list_segments(&self, campaign: &CampaignId) -> Result<Vec<Segment>, StoreError>;
+        /// Every segment of a campaign, by index (strongly consistent).
+        async fn list_segments(&self, campaign: &CampaignId) -> Result<Vec<Segment>, StoreError> {
+            let pk = keys::segment(campaign, 0).pk;
+            let part = Partition::table(pk, SortKeys::Prefix(keys::SEGMENT_PREFIX.to_owned()));
+            self.query("list_segments", part).await
+        }
+    }
 }
 
 /// A campaign with the progress of all its segments added up
@@ -244,105 +294,6 @@ fn segment_item(segment: &Segment) -> Item<Segment> {
         keys::segment(&segment.campaign_id, segment.index),
         segment.clone(),
     )
-}
-
-#[async_trait]
-impl<B: Backend> SendStore for B {
-    async fn take_caps(
-        &self,
-        takes: &[CapTake],
-        at: DateTime<Utc>,
-        cap: Duration,
-    ) -> Vec<Result<CapOutcome, StoreError>> {
-        super::records::take_caps(self, takes, at, cap).await
-    }
-
-    async fn list_follower_range(
-        &self,
-        brand: &BrandId,
-        range: FollowerRange,
-        after: Option<&CustomerId>,
-        limit: usize,
-    ) -> Result<Page<Follower>, StoreError> {
-        let part = follower_range(brand, range);
-        let after = after.map(|c| {
-            let sk = keys::follower_sk(c);
-            After {
-                index_sk: sk.clone(),
-                pk: part.pk.clone(),
-                sk,
-            }
-        });
-        let span = Span {
-            part,
-            after,
-            limit: limit.max(1),
-        };
-        let chunk = self.page::<Follower>("list_follower_range", span).await?;
-        let items: Vec<Follower> = chunk.items.into_iter().map(|(_, f)| f).collect();
-        let next = chunk
-            .more
-            .then(|| items.last().map(|f| f.customer_id.to_string()))
-            .flatten();
-        Ok(Page { items, next })
-    }
-
-    async fn count_follower_range(
-        &self,
-        brand: &BrandId,
-        range: FollowerRange,
-        up_to: u64,
-    ) -> Result<u64, StoreError> {
-        let part = follower_range(brand, range);
-        self.count("count_follower_range", part, up_to).await
-    }
-
-    async fn create_plan(&self, plan: &SendPlan) -> Result<SendPlan, StoreError> {
-        let item = Item::new(keys::send_plan(&plan.campaign_id), plan.clone());
-        Ok(
-            match self.put_if("create_plan", item, When::Absent).await? {
-                Put::Refused(Some(stored)) => stored.body,
-                Put::Written | Put::Refused(None) => plan.clone(),
-            },
-        )
-    }
-
-    async fn get_plan(&self, campaign: &CampaignId) -> Result<Option<SendPlan>, StoreError> {
-        backend::body(self, "get_plan", keys::send_plan(campaign).key()).await
-    }
-
-    async fn put_segment(
-        &self,
-        segment: &Segment,
-        expected: Option<u64>,
-    ) -> Result<bool, StoreError> {
-        let put = self
-            .put_if("put_segment", segment_item(segment), When::Seq(expected))
-            .await?;
-        Ok(matches!(put, Put::Written))
-    }
-
-    async fn checkpoint_while_sending(
-        &self,
-        segment: &Segment,
-        expected: u64,
-    ) -> Result<SegmentWrite, StoreError> {
-        self.checkpoint(segment_item(segment), expected).await
-    }
-
-    async fn get_segment(
-        &self,
-        campaign: &CampaignId,
-        index: u32,
-    ) -> Result<Option<Segment>, StoreError> {
-        backend::body(self, "get_segment", keys::segment(campaign, index).key()).await
-    }
-
-    async fn list_segments(&self, campaign: &CampaignId) -> Result<Vec<Segment>, StoreError> {
-        let pk = keys::segment(campaign, 0).pk;
-        let part = Partition::table(pk, SortKeys::Prefix(keys::SEGMENT_PREFIX.to_owned()));
-        self.query("list_segments", part).await
-    }
 }
 
 /// Whether a campaign in `status` may still be checkpointed; the write's answer when not.

@@ -140,7 +140,7 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(placed.purchased_at, t("2025-10-20T19:00:00Z"));
+    assert_eq!(placed.placed.purchased_at, t("2025-10-20T19:00:00Z"));
 
     // Shipped and Delivered of O-1006 arrived without its Order Placed: not an order
     // yet, but kept; the late Order Placed completes it.
@@ -156,9 +156,12 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
     );
     deliver(store, late_placed, now).await.unwrap();
     let order = store.get_order(&o1006).await.unwrap().unwrap();
-    assert_eq!(order.shipped_at, Some(t("2026-11-11T14:00:00Z")));
-    assert_eq!(order.carrier.as_deref(), Some("UPS"));
-    assert_eq!(order.delivered_at, Some(t("2026-11-14T18:30:00Z")));
+    assert_eq!(order.fulfilment.shipped_at, Some(t("2026-11-11T14:00:00Z")));
+    assert_eq!(order.fulfilment.carrier.as_deref(), Some("UPS"));
+    assert_eq!(
+        order.fulfilment.delivered_at,
+        Some(t("2026-11-14T18:30:00Z"))
+    );
     assert_eq!(order.updated_at, t("2026-11-14T18:30:00Z"));
     let listed = store
         .list_orders(&BrandId::new("B1"), t("2026-11-01T00:00:00Z"), now)
@@ -181,6 +184,7 @@ async fn every_detail_type_is_stored(store: &dyn Store) {
         .await
         .unwrap()
         .unwrap()
+        .fulfilment
         .return_received
         .unwrap();
     assert_eq!(
@@ -445,9 +449,9 @@ async fn concurrent_parts_of_one_order_all_land_on_dynamodb() {
     }
     let order = store.get_order(&OrderId::new("O9")).await.unwrap().unwrap();
     assert!(
-        order.shipped_at.is_some()
-            && order.delivered_at.is_some()
-            && order.return_received.is_some()
+        order.fulfilment.shipped_at.is_some()
+            && order.fulfilment.delivered_at.is_some()
+            && order.fulfilment.return_received.is_some()
     );
 }
 
@@ -719,7 +723,7 @@ async fn engage_event_applies_the_sample_and_a_rerun_changes_nothing() {
         .unwrap()
         .unwrap();
     assert!(
-        o1009.delivered_at.is_some(),
+        o1009.fulfilment.delivered_at.is_some(),
         "delivered before placed, in the file"
     );
 }

@@ -399,6 +399,7 @@ faulty_port!(LedgerStore {
 faulty_port!(ContactStore {
     fn put_contact(c: &Contact) -> ContactOutcome;
     fn get_contact(r: &ReviewId) -> Option<Contact>;
+    fn list_contacts(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Contact>;
 });
 
 faulty_port!(IdempotencyStore {

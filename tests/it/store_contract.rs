@@ -11,7 +11,7 @@ use engage::domain::brand::{Brand, Marketplace};
 use engage::domain::campaign::CampaignStatus::{self, *};
 use engage::domain::contact::{Contact, ContactReason};
 use engage::domain::follower::{FollowChange, FollowKind};
-use engage::domain::order::Order;
+use engage::domain::order::{Fulfilment, Order, OrderPlaced};
 use engage::domain::promotion::{Promotion, PromotionState, PromotionType};
 use engage::domain::review::Review;
 use engage::domain::send::{SendOutcome, SendRecord};
@@ -459,19 +459,19 @@ mod contract {
             let at = t(&format!("{day}T12:00:00Z"));
             let order = Order {
                 order_id: OrderId::new(format!("o{i}")),
-                seller_id: SellerId::new("s1"),
-                brand_id: b.clone(),
-                asin: "B01".to_owned(),
-                customer_id: CustomerId::new(format!("cu{i}")),
-                relay_email: format!("cu{i}@relay.example"),
-                locale: "fr-CA".to_owned(),
-                purchased_at: at,
-                shipped_at: None,
-                carrier: None,
-                tracking_id: None,
-                expected_delivery_at: None,
-                delivered_at: Some(at + Duration::days(2)),
-                return_received: None,
+                placed: OrderPlaced {
+                    seller_id: SellerId::new("s1"),
+                    brand_id: b.clone(),
+                    asin: "B01".to_owned(),
+                    customer_id: CustomerId::new(format!("cu{i}")),
+                    relay_email: format!("cu{i}@relay.example"),
+                    locale: "fr-CA".to_owned(),
+                    purchased_at: at,
+                },
+                fulfilment: Fulfilment {
+                    delivered_at: Some(at + Duration::days(2)),
+                    ..Fulfilment::default()
+                },
                 updated_at: at,
             };
             upsert(&s, Entity::Order(order.clone())).await;

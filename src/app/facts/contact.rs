@@ -40,9 +40,9 @@ pub fn contact_facts(
         None => FactValue::Null,
         Some(o) => FactValue::map()
             .with("id", o.order_id.as_str())
-            .with("sellerId", o.seller_id.as_str())
-            .with("customerId", o.customer_id.as_str())
-            .with("purchasedAt", o.purchased_at),
+            .with("sellerId", o.placed.seller_id.as_str())
+            .with("customerId", o.placed.customer_id.as_str())
+            .with("purchasedAt", o.placed.purchased_at),
     };
     let caller_fact = FactValue::map()
         .with("sellerId", caller.seller_id.as_str())

@@ -61,9 +61,9 @@ pub fn message_facts(
             "order",
             FactValue::map()
                 .with("id", order.order_id.as_str())
-                .with("completedAt", order.purchased_at)
-                .with("earliestDeliveryAt", opt(order.delivered_at))
-                .with("latestDeliveryAt", opt(order.delivered_at)),
+                .with("completedAt", order.placed.purchased_at)
+                .with("earliestDeliveryAt", opt(order.fulfilment.delivered_at))
+                .with("latestDeliveryAt", opt(order.fulfilment.delivered_at)),
         )
         .with(
             "customer",
@@ -71,7 +71,7 @@ pub fn message_facts(
                 // Any suppression of the brand stops non-service messages
                 // (domain::suppression); service ones go on unless bounced.
                 .with("unsubscribed", suppression.is_some())
-                .with("language", language(&order.locale)),
+                .with("language", language(&order.placed.locale)),
         )
         .with(
             "alreadySent",

@@ -55,10 +55,14 @@ impl Trigger {
     /// When the order had this event, if it had it.
     pub fn at(self, order: &Order) -> Option<DateTime<Utc>> {
         match self {
-            Self::OrderPlaced => Some(order.purchased_at),
-            Self::OrderShipped => order.shipped_at,
-            Self::OrderDelivered => order.delivered_at,
-            Self::ReturnReceived => order.return_received.as_ref().map(|r| r.received_at),
+            Self::OrderPlaced => Some(order.placed.purchased_at),
+            Self::OrderShipped => order.fulfilment.shipped_at,
+            Self::OrderDelivered => order.fulfilment.delivered_at,
+            Self::ReturnReceived => order
+                .fulfilment
+                .return_received
+                .as_ref()
+                .map(|r| r.received_at),
         }
     }
 
@@ -405,6 +409,7 @@ pub fn language(tag: &str) -> String {
 }
 
 /// What a template may quote. Absent values are undefined (a template using them fails).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MessageVars {
     /// The brand's name.
@@ -414,31 +419,23 @@ pub struct MessageVars {
     /// The product.
     pub asin: String,
     /// The refunded amount (return_received only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<String>,
     /// Its currency (return_received only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// The day the return arrived, `YYYY-MM-DD` in the marketplace's time
     /// zone (return_received only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub received_date: Option<String>,
     /// The day the refund was issued, marketplace time zone (return_received
     /// only): the event's `refundedAt`, else the day the return arrived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_date: Option<String>,
     /// The carrier (once shipped).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
     /// The carrier's tracking number (once shipped).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
     /// The day it shipped, marketplace time zone (once shipped).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipped_date: Option<String>,
     /// The expected delivery day, marketplace time zone, when Order Shipped
     /// gave one (`expectedDeliveryAt`): templates test `is defined`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expected_delivery_date: Option<String>,
 }
 
@@ -447,20 +444,20 @@ impl MessageVars {
     /// brand's marketplace time zone (a return received at 01:00 UTC arrived
     /// the evening before in Pacific time).
     pub fn of(order: &Order, brand_name: &str, zone: chrono_tz::Tz) -> Self {
-        let r = order.return_received.as_ref();
+        let r = order.fulfilment.return_received.as_ref();
         let day = |at: chrono::DateTime<chrono::Utc>| local_date(at, zone).to_string();
         Self {
             brand_name: brand_name.to_owned(),
             order_id: order.order_id.to_string(),
-            asin: order.asin.clone(),
+            asin: order.placed.asin.clone(),
             refund_amount: r.map(|r| r.refund_amount.clone()),
             currency: r.map(|r| r.currency.clone()),
             received_date: r.map(|r| day(r.received_at)),
             refund_date: r.map(|r| day(r.refunded_at.unwrap_or(r.received_at))),
-            carrier: order.carrier.clone(),
-            tracking_id: order.tracking_id.clone(),
-            shipped_date: order.shipped_at.map(day),
-            expected_delivery_date: order.expected_delivery_at.map(day),
+            carrier: order.fulfilment.carrier.clone(),
+            tracking_id: order.fulfilment.tracking_id.clone(),
+            shipped_date: order.fulfilment.shipped_at.map(day),
+            expected_delivery_date: order.fulfilment.expected_delivery_at.map(day),
         }
     }
 
