@@ -27,7 +27,7 @@ use cel::context::VariableResolver;
 use chrono::{DateTime, Utc};
 
 use super::facts::{FactValue, Facts};
-use super::paths::{Names, ReadPath};
+use super::paths::{Names, Read, ReadPath};
 
 /// The CEL value of a fact, borrowing its strings from it.
 ///
@@ -86,17 +86,44 @@ impl<'f> Bindings<'f> {
         }
     }
 
-    fn convert(&self, path: &'f ReadPath) -> Option<Box<dyn Val + 'f>> {
+    /// The fact at `path`; `now` is the evaluation instant when the facts
+    /// have none. `None` when the facts cannot follow the path.
+    fn follow(&self, path: &ReadPath) -> Option<Fact<'f>> {
         let (root, fields) = path.segments.split_first()?;
         let Some(mut value) = self.facts.get(root) else {
-            return (root == "now" && fields.is_empty())
-                .then(|| Box::new(CelTimestamp::from(self.at.fixed_offset())) as Box<dyn Val>);
+            return (root == "now" && fields.is_empty()).then_some(Fact::Now);
         };
         for field in fields {
             value = value.get(field)?;
         }
-        Some(to_val(value))
+        Some(Fact::Value(value))
     }
+
+    fn convert(&self, path: &ReadPath) -> Option<Box<dyn Val + 'f>> {
+        Some(match self.follow(path)? {
+            Fact::Value(value) => to_val(value),
+            Fact::Now => Box::new(CelTimestamp::from(self.at.fixed_offset())),
+        })
+    }
+
+    /// A param's field, `params.NAME`, borrowed from the params.
+    fn param<'b>(&'b self, path: &ReadPath) -> Option<CowVal<'b, 'b>> {
+        let [_, field] = path.segments.as_slice() else {
+            return None;
+        };
+        let params: &'b (dyn Val + 'static) = self.params;
+        params
+            .as_indexer()?
+            .get(&CelString::from(field.as_str()))
+            .ok()
+    }
+}
+
+/// What a path leads to.
+enum Fact<'f> {
+    Value(&'f FactValue),
+    /// `now`, absent from the facts: the evaluation instant.
+    Now,
 }
 
 impl<'f> VariableResolver for Bindings<'f> {
@@ -106,9 +133,26 @@ impl<'f> VariableResolver for Bindings<'f> {
         }
         let names: &'f Names = self.names;
         let (index, path) = names.find(variable)?;
-        let slot = self.slots.get(index)?;
-        let value = slot.get_or_init(|| self.convert(path)).as_deref()?;
-        Some(CowVal::Borrowed(value))
+        let null = match path.read {
+            Read::Value if path.segments.first().is_some_and(|r| r == "params") => {
+                return self.param(path);
+            }
+            Read::Value => {
+                let slot = self.slots.get(index)?;
+                let value = slot.get_or_init(|| self.convert(path)).as_deref()?;
+                return Some(CowVal::Borrowed(value));
+            }
+            // what `to_val(fact) == null` is, without converting the fact
+            Read::IsNull | Read::NotNull => {
+                matches!(self.follow(path)?, Fact::Value(FactValue::Null))
+            }
+        };
+        let holds = null == (path.read == Read::IsNull);
+        Some(CowVal::Borrowed(if holds {
+            &CelBool::TRUE
+        } else {
+            &CelBool::FALSE
+        }))
     }
 }
 

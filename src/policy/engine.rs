@@ -13,6 +13,7 @@ use super::bindings::Bindings;
 use super::decision::{Decision, Violation};
 use super::error::PolicyError;
 use super::facts::{FactValue, Facts};
+use super::fast_tree::fast_tree;
 use super::file::{Source, parse_version};
 use super::optimize::optimize;
 use super::paths::{Names, ReadPath};
@@ -60,6 +61,8 @@ impl Rule {
 pub struct PolicyVersion {
     name: String,
     version: String,
+    /// `name@version`, named by every decision and violation.
+    id: String,
     effective_from: DateTime<Utc>,
     effective_from_reason: Option<String>,
     description: Option<String>,
@@ -82,6 +85,9 @@ struct BaseContext {
     /// What is evaluated of each rule, in rule order: its condition and
     /// detail rewritten at load (see `optimize.rs`).
     exprs: Arc<[Evaluated]>,
+    /// The same, rewritten further: evaluated first, `exprs` when they fail
+    /// (see `fast_tree.rs`).
+    fast: Arc<[Evaluated]>,
 }
 
 /// A rule's condition and detail, as evaluated.
@@ -113,8 +119,18 @@ impl BaseContext {
             .iter()
             .map(|r| (optimized(&r.program), r.detail.as_deref().map(optimized)))
             .collect();
+        let mut variables = Vec::new();
+        let fast_tree = |e: &Arc<IdedExpr>, reads: &mut Vec<ReadPath>| Arc::new(fast_tree(e, reads));
+        let fast: Arc<[_]> = exprs
+            .iter()
+            .map(|(condition, detail)| {
+                let detail = detail.as_ref().map(|d| fast_tree(d, &mut variables));
+                (fast_tree(condition, &mut variables), detail)
+            })
+            .collect();
         let trees = exprs
             .iter()
+            .chain(fast.iter())
             .flat_map(|(condition, detail)| std::iter::once(condition).chain(detail))
             .map(Arc::clone)
             .collect();
@@ -122,7 +138,7 @@ impl BaseContext {
         let mut context = cel::Context::with_env(env);
         super::regex::register(&mut context, Arc::new(patterns))
             .map_err(PolicyError::Environment)?;
-        let mut variables = Vec::new();
+        super::fast_tree::register(&mut context).map_err(PolicyError::Environment)?;
         for (condition, detail) in exprs.iter() {
             for expr in std::iter::once(condition).chain(detail) {
                 ReadPath::collect(expr, &mut variables);
@@ -133,6 +149,7 @@ impl BaseContext {
             params,
             variables: Arc::new(Names::new(variables)),
             exprs,
+            fast,
         })
     }
 }
@@ -211,6 +228,7 @@ impl PolicyVersion {
     ) -> Result<Self, PolicyError> {
         let base = BaseContext::new(env, &params, &rules)?;
         Ok(PolicyVersion {
+            id: format!("{name}@{version}"),
             name,
             version,
             effective_from,
@@ -235,7 +253,7 @@ impl PolicyVersion {
 
     /// `name@version`, as decisions name it.
     pub fn id(&self) -> String {
-        format!("{}@{}", self.name, self.version)
+        self.id.clone()
     }
 
     /// From when this version is in force.
@@ -437,24 +455,20 @@ impl PolicyVersion {
         let mut context = self.base.context.new_inner_scope();
         context.set_variable_resolver(&bindings);
 
-        let id = self.id();
+        let id = &self.id;
         let mut decision = Decision::new(id.clone());
-        let evaluated = self.rules.iter().zip(self.base.exprs.iter());
-        for (rule, (condition, detail)) in evaluated.filter(|(r, _)| keep(r)) {
-            let outcome = match cel::Value::resolve(condition, &context) {
-                Ok(cel::Value::Bool(fired)) => Ok(fired),
-                Ok(other) => Err(format!(
-                    "the condition returned a {} ({other:?}), not a bool",
-                    other.type_of()
-                )),
-                Err(e) => Err(e.to_string()),
-            };
-            match outcome {
+        let evaluated = self
+            .rules
+            .iter()
+            .zip(self.base.fast.iter())
+            .zip(self.base.exprs.iter());
+        for ((rule, fast), slow) in evaluated.filter(|((r, _), _)| keep(r)) {
+            match condition(&context, fast, slow) {
                 Ok(false) => {}
                 Ok(true) => {
                     let mut message = self.render_message(rule);
-                    if let Some(detail) = detail {
-                        message = with_detail(message, cel::Value::resolve(detail, &context));
+                    if let (Some(fast), Some(slow)) = (&fast.1, &slow.1) {
+                        message = with_detail(message, resolve(&context, fast, slow));
                     }
                     let violation = Violation {
                         rule: rule.id.clone(),
@@ -479,6 +493,38 @@ impl PolicyVersion {
         }
         Ok(decision)
     }
+}
+
+/// Whether the condition holds: the fast tree's answer when it gives a
+/// bool, else the optimized tree's, whose failure (or value of another type)
+/// says why the rule could not be evaluated.
+fn condition(
+    context: &cel::Context<'_, '_>,
+    (fast, _): &Evaluated,
+    (slow, _): &Evaluated,
+) -> Result<bool, String> {
+    if let Ok(value) = cel::Value::resolve_val(fast, context)
+        && let Some(fired) = value.downcast_ref::<CelBool>()
+    {
+        return Ok(*fired.inner());
+    }
+    match cel::Value::resolve(slow, context) {
+        Ok(cel::Value::Bool(fired)) => Ok(fired),
+        Ok(other) => Err(format!(
+            "the condition returned a {} ({other:?}), not a bool",
+            other.type_of()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The value of the fast tree, or of the optimized tree when it fails.
+fn resolve(
+    context: &cel::Context<'_, '_>,
+    fast: &IdedExpr,
+    slow: &IdedExpr,
+) -> Result<cel::Value, cel::ExecutionError> {
+    cel::Value::resolve(fast, context).or_else(|_| cel::Value::resolve(slow, context))
 }
 
 /// `message (detail)`: a string as it is, a list of strings joined by

@@ -17,6 +17,7 @@ mod calendar;
 pub mod check;
 mod decision;
 mod engine;
+mod fast_tree;
 mod error;
 mod facts;
 mod file;

@@ -11,9 +11,39 @@ pub(crate) struct ReadPath {
     pub(crate) name: String,
     /// The variable, then the fields.
     pub(crate) segments: Vec<String>,
+    /// What the name stands for.
+    pub(crate) read: Read,
+}
+
+/// What the resolver answers for a path: its value, or (for the names of a
+/// fast tree's null tests, see `fast_tree.rs`) whether it is null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Read {
+    /// The value at the path: `campaign.logo`.
+    Value,
+    /// `campaign.logo == null`, named `campaign.logo==null`.
+    IsNull,
+    /// `campaign.logo != null`, named `campaign.logo!=null`.
+    NotNull,
 }
 
 impl ReadPath {
+    /// The path of `segments`, named as the interpreter (or, for a null
+    /// test, a fast tree) asks for it.
+    pub(crate) fn new(segments: Vec<String>, read: Read) -> ReadPath {
+        let mut name = segments.join(".");
+        match read {
+            Read::Value => {}
+            Read::IsNull => name.push_str("==null"),
+            Read::NotNull => name.push_str("!=null"),
+        }
+        ReadPath {
+            name,
+            segments,
+            read,
+        }
+    }
+
     /// The paths `expr` reads: each identifier and each chain of field
     /// selections on one, with its prefixes (of `has(a.b)`, `a`).
     pub(crate) fn collect(expr: &IdedExpr, out: &mut Vec<ReadPath>) {
@@ -28,10 +58,7 @@ impl ReadPath {
             {
                 for len in 1..=segments.len() {
                     let segments = segments.get(..len).unwrap_or_default().to_vec();
-                    out.push(ReadPath {
-                        name: segments.join("."),
-                        segments,
-                    });
+                    out.push(ReadPath::new(segments, Read::Value));
                 }
             }
             return;
@@ -67,7 +94,7 @@ fn collect_entry(entry: &EntryExpr, out: &mut Vec<ReadPath>) {
 
 /// `a.b.c` as `[a, b, c]` when `expr` is an identifier or field selections
 /// on one.
-fn segments(expr: &IdedExpr) -> Option<Vec<String>> {
+pub(crate) fn segments(expr: &IdedExpr) -> Option<Vec<String>> {
     match &expr.expr {
         Expr::Ident(name) => Some(vec![name.clone()]),
         Expr::Select(select) if !select.test => {
