@@ -27,7 +27,7 @@ use cel::context::VariableResolver;
 use chrono::{DateTime, Utc};
 
 use super::facts::{FactValue, Facts};
-use super::paths::{Names, Read, ReadPath};
+use super::paths::{Link, Names, Read, ReadPath};
 
 /// The CEL value of a fact, borrowing its strings from it.
 ///
@@ -66,8 +66,15 @@ pub(crate) struct Bindings<'f> {
     facts: &'f Facts,
     /// `now` when the facts have none: the evaluation instant.
     at: DateTime<Utc>,
-    /// One slot per name, filled on first use: `None` when the facts lack it.
-    slots: Vec<OnceLock<Option<Box<dyn Val + 'f>>>>,
+    /// One slot per name, filled on first use.
+    slots: Vec<Slot<'f>>,
+}
+
+/// What an evaluation found of one name: `None` when the facts lack it.
+#[derive(Default)]
+struct Slot<'f> {
+    fact: OnceLock<Option<Fact<'f>>>,
+    value: OnceLock<Option<Box<dyn Val + 'f>>>,
 }
 
 impl<'f> Bindings<'f> {
@@ -82,12 +89,29 @@ impl<'f> Bindings<'f> {
             names,
             facts,
             at,
-            slots: (0..names.len()).map(|_| OnceLock::new()).collect(),
+            slots: (0..names.len()).map(|_| Slot::default()).collect(),
         }
     }
 
-    /// The fact at `path`; `now` is the evaluation instant when the facts
-    /// have none. `None` when the facts cannot follow the path.
+    /// The fact at the path of `index`, found from its prefix's (see
+    /// `Link`); `now` is the evaluation instant when the facts have none.
+    /// `None` when the facts cannot follow the path.
+    fn fact(&self, index: usize) -> Option<Fact<'f>> {
+        *self.slots.get(index)?.fact.get_or_init(|| {
+            let names: &'f Names = self.names;
+            let (path, link) = names.get(index)?;
+            match link {
+                Link::Root => self.follow(path),
+                Link::Same(value) => self.fact(value),
+                Link::Field(parent) => match self.fact(parent)? {
+                    Fact::Value(value) => value.get(path.segments.last()?).map(Fact::Value),
+                    Fact::Now => None,
+                },
+            }
+        })
+    }
+
+    /// The fact at `path`, followed from its variable.
     fn follow(&self, path: &ReadPath) -> Option<Fact<'f>> {
         let (root, fields) = path.segments.split_first()?;
         let Some(mut value) = self.facts.get(root) else {
@@ -99,8 +123,8 @@ impl<'f> Bindings<'f> {
         Some(Fact::Value(value))
     }
 
-    fn convert(&self, path: &ReadPath) -> Option<Box<dyn Val + 'f>> {
-        Some(match self.follow(path)? {
+    fn convert(&self, index: usize) -> Option<Box<dyn Val + 'f>> {
+        Some(match self.fact(index)? {
             Fact::Value(value) => to_val(value),
             Fact::Now => Box::new(CelTimestamp::from(self.at.fixed_offset())),
         })
@@ -120,6 +144,7 @@ impl<'f> Bindings<'f> {
 }
 
 /// What a path leads to.
+#[derive(Clone, Copy)]
 enum Fact<'f> {
     Value(&'f FactValue),
     /// `now`, absent from the facts: the evaluation instant.
@@ -139,12 +164,12 @@ impl<'f> VariableResolver for Bindings<'f> {
             }
             Read::Value => {
                 let slot = self.slots.get(index)?;
-                let value = slot.get_or_init(|| self.convert(path)).as_deref()?;
+                let value = slot.value.get_or_init(|| self.convert(index)).as_deref()?;
                 return Some(CowVal::Borrowed(value));
             }
             // what `to_val(fact) == null` is, without converting the fact
             Read::IsNull | Read::NotNull => {
-                matches!(self.follow(path)?, Fact::Value(FactValue::Null))
+                matches!(self.fact(index)?, Fact::Value(FactValue::Null))
             }
         };
         let holds = null == (path.read == Read::IsNull);

@@ -17,7 +17,9 @@
 //!   `PATH==null` / `PATH!=null`, which the resolver answers from the facts
 //!   without converting them (see `bindings.rs`);
 //! - `<`, `<=`, `>`, `>=` call functions of the version's context that
-//!   compare as the operators do and build no error until one fails.
+//!   compare as the operators do and build no error until one fails;
+//! - `matches(text, pattern)` calls engage's `matches` by a name the
+//!   interpreter finds without searching the environment's functions first.
 //!
 //! Each rewrite gives the value the optimized tree gives whenever that one
 //! succeeds, and fails whenever it fails, though not always with the same
@@ -119,6 +121,13 @@ impl Rewrite<'_> {
                 {
                     return self.read(segments, read);
                 }
+            }
+            if call.func_name == "matches" {
+                return Expr::Call(CallExpr {
+                    func_name: super::regex::FAST_NAME.to_owned(),
+                    target: None,
+                    args: vec![self.expr(left), self.expr(right)],
+                });
             }
             if let Some((_, function, _)) =
                 COMPARISONS.iter().find(|(op, _, _)| *op == call.func_name)

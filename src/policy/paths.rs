@@ -116,10 +116,35 @@ pub(crate) struct Names {
     paths: Vec<ReadPath>,
     /// For each length, the range of `paths` of that length.
     by_len: Vec<(usize, usize)>,
+    /// For each path, where its fact is found from (see [`Link`]).
+    links: Vec<Link>,
+}
+
+/// Where the fact at a path is found: so that an evaluation looks each
+/// name up once in the facts' maps, the rest of a path from its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// A variable, in the facts.
+    Root,
+    /// The last field of the value at the path of this index.
+    Field(usize),
+    /// The value at the path of this index (a null test's).
+    Same(usize),
 }
 
 impl Names {
     pub(crate) fn new(mut paths: Vec<ReadPath>) -> Names {
+        // every value a link leads to: each prefix of each path
+        let prefixes: Vec<ReadPath> = paths
+            .iter()
+            .flat_map(|p| {
+                (1..=p.segments.len()).map(|len| {
+                    let segments = p.segments.get(..len).unwrap_or_default().to_vec();
+                    ReadPath::new(segments, Read::Value)
+                })
+            })
+            .collect();
+        paths.extend(prefixes);
         paths.sort_by(|a, b| (a.name.len(), &a.name).cmp(&(b.name.len(), &b.name)));
         paths.dedup();
         let longest = paths.last().map_or(0, |p| p.name.len());
@@ -130,11 +155,39 @@ impl Names {
                 (start, end)
             })
             .collect();
-        Names { paths, by_len }
+        let mut names = Names {
+            paths,
+            by_len,
+            links: Vec::new(),
+        };
+        names.links = names.paths.iter().map(|p| names.link(p)).collect();
+        names
+    }
+
+    fn link(&self, path: &ReadPath) -> Link {
+        let value = |segments: &[String]| {
+            self.find(&segments.join("."))
+                .filter(|(_, p)| p.read == Read::Value)
+                .map(|(i, _)| i)
+        };
+        let (found, link): (_, fn(usize) -> Link) = match path.read {
+            Read::IsNull | Read::NotNull => (value(&path.segments), Link::Same),
+            Read::Value => match path.segments.split_last() {
+                Some((_, parent)) if !parent.is_empty() => (value(parent), Link::Field),
+                _ => return Link::Root,
+            },
+        };
+        // every prefix was added as a value path: always found
+        found.map_or(Link::Root, link)
     }
 
     pub(crate) fn len(&self) -> usize {
         self.paths.len()
+    }
+
+    /// The path of `index` and where its fact is found.
+    pub(crate) fn get(&self, index: usize) -> Option<(&ReadPath, Link)> {
+        Some((self.paths.get(index)?, *self.links.get(index)?))
     }
 
     /// The index and path named `name`.

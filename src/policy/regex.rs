@@ -20,6 +20,8 @@ use cel::common::value::{CowVal, Val};
 use cel::{ExecutionError, FunctionContext, IdedExpr};
 use regex::Regex;
 
+use super::fast_tree::Function;
+
 /// The patterns of one policy version, compiled.
 pub(crate) struct Patterns {
     /// By the address and length of the pattern's text, sorted.
@@ -108,7 +110,7 @@ fn walk<'e>(expr: &'e IdedExpr, found: &mut impl FnMut(&'e IdedExpr)) {
                 (Some(_), [pattern]) | (None, [_, pattern]) => Some(pattern),
                 _ => None,
             };
-            if call.func_name == "matches"
+            if (call.func_name == "matches" || call.func_name == FAST_NAME)
                 && let Some(pattern) = pattern
             {
                 found(pattern);
@@ -166,22 +168,21 @@ fn pattern_text<'a>(pattern: &'a IdedExpr, params: &'a dyn Val) -> Option<&'a st
     }
 }
 
-/// A function added to a context: the shape `cel` stores (its own alias is
-/// private), which takes the call's evaluated arguments as they are.
-type Function = Box<
-    dyn for<'c, 'a> Fn(&mut FunctionContext<'c, 'a>) -> Result<CowVal<'c, 'a>, ExecutionError>
-        + Send
-        + Sync,
->;
-
 /// `matches` for a version's context, with its compiled `patterns`.
 pub(crate) fn register(
     context: &mut cel::Context<'_, '_>,
     patterns: Arc<Patterns>,
 ) -> Result<(), cel::DeclarationError> {
+    let fast = Arc::clone(&patterns);
     let function: Function = Box::new(move |ftx| call(&patterns, ftx));
-    context.add_function("matches", function)
+    context.add_function("matches", function)?;
+    let function: Function = Box::new(move |ftx| call(&fast, ftx));
+    context.add_function(FAST_NAME, function)
 }
+
+/// `matches` as fast trees call it (see `fast_tree.rs`): a name that sorts
+/// before every function of the environment, which a call looks up first.
+pub(crate) const FAST_NAME: &str = "!matches";
 
 fn call<'c, 'a>(
     patterns: &Patterns,
