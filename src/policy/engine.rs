@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cel::IdedExpr;
 use cel::common::types::{CelBool, CelDuration, CelInt, CelString};
-use cel::common::value::Val;
+use cel::common::value::{CowVal, Val};
 use chrono::{DateTime, Duration, Utc};
 
 use super::bindings::Bindings;
@@ -14,6 +14,7 @@ use super::decision::{Decision, Violation};
 use super::error::PolicyError;
 use super::facts::{FactValue, Facts};
 use super::fast_tree::fast_tree;
+use super::skeleton::Skeleton;
 use super::file::{Source, parse_version};
 use super::optimize::optimize;
 use super::paths::{Names, ReadPath};
@@ -88,6 +89,10 @@ struct BaseContext {
     /// The same, rewritten further: evaluated first, `exprs` when they fail
     /// (see `fast_tree.rs`).
     fast: Arc<[Evaluated]>,
+    /// The environment and the patterns of `context`, which the skeleton of
+    /// a fast tree calls directly (see `skeleton.rs`).
+    env: Arc<cel::Env>,
+    patterns: Arc<super::regex::Patterns>,
 }
 
 /// A rule's condition and detail, as evaluated.
@@ -134,9 +139,9 @@ impl BaseContext {
             .flat_map(|(condition, detail)| std::iter::once(condition).chain(detail))
             .map(Arc::clone)
             .collect();
-        let patterns = super::regex::Patterns::collect(trees, Arc::clone(&params));
-        let mut context = cel::Context::with_env(env);
-        super::regex::register(&mut context, Arc::new(patterns))
+        let patterns = Arc::new(super::regex::Patterns::collect(trees, Arc::clone(&params)));
+        let mut context = cel::Context::with_env(Arc::clone(&env));
+        super::regex::register(&mut context, Arc::clone(&patterns))
             .map_err(PolicyError::Environment)?;
         super::fast_tree::register(&mut context).map_err(PolicyError::Environment)?;
         for (condition, detail) in exprs.iter() {
@@ -150,6 +155,8 @@ impl BaseContext {
             variables: Arc::new(Names::new(variables)),
             exprs,
             fast,
+            env,
+            patterns,
         })
     }
 }
@@ -462,13 +469,19 @@ impl PolicyVersion {
             .iter()
             .zip(self.base.fast.iter())
             .zip(self.base.exprs.iter());
+        let skeleton = Skeleton {
+            context: &context,
+            bindings: &bindings,
+            env: &self.base.env,
+            patterns: &self.base.patterns,
+        };
         for ((rule, fast), slow) in evaluated.filter(|((r, _), _)| keep(r)) {
-            match condition(&context, fast, slow) {
+            match condition(&skeleton, fast, slow) {
                 Ok(false) => {}
                 Ok(true) => {
                     let mut message = self.render_message(rule);
                     if let (Some(fast), Some(slow)) = (&fast.1, &slow.1) {
-                        message = with_detail(message, resolve(&context, fast, slow));
+                        message = with_detail(message, resolve(skeleton.context, fast, slow));
                     }
                     let violation = Violation {
                         rule: rule.id.clone(),
@@ -496,17 +509,21 @@ impl PolicyVersion {
 }
 
 /// Whether the condition holds: the fast tree's answer when it gives a
-/// bool, else the optimized tree's, whose failure (or value of another type)
-/// says why the rule could not be evaluated.
-fn condition(
-    context: &cel::Context<'_, '_>,
-    (fast, _): &Evaluated,
+/// bool (its skeleton's, else the interpreter's), else the optimized tree's,
+/// whose failure (or value of another type) says why the rule could not be
+/// evaluated.
+fn condition<'a>(
+    skeleton: &Skeleton<'a, '_>,
+    (fast, _): &'a Evaluated,
     (slow, _): &Evaluated,
 ) -> Result<bool, String> {
-    if let Ok(value) = cel::Value::resolve_val(fast, context)
-        && let Some(fired) = value.downcast_ref::<CelBool>()
-    {
-        return Ok(*fired.inner());
+    let context = skeleton.context;
+    let bool = |value: CowVal<'_, '_>| value.downcast_ref::<CelBool>().map(|b| *b.inner());
+    if let Some(fired) = skeleton.eval(fast).and_then(bool) {
+        return Ok(fired);
+    }
+    if let Some(fired) = cel::Value::resolve_val(fast, context).ok().and_then(bool) {
+        return Ok(fired);
     }
     match cel::Value::resolve(slow, context) {
         Ok(cel::Value::Bool(fired)) => Ok(fired),

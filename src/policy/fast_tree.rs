@@ -47,6 +47,14 @@ const COMPARISONS: [(&str, &str, fn(Ordering) -> bool); 4] = [
     (operators::GREATER_EQUALS, "!>=", Ordering::is_ge),
 ];
 
+/// The ordering test of the comparison function `name`, if it is one.
+pub(crate) fn holds(name: &str) -> Option<fn(Ordering) -> bool> {
+    COMPARISONS
+        .iter()
+        .find(|(_, function, _)| *function == name)
+        .map(|(_, _, holds)| *holds)
+}
+
 /// `expr` rewritten as above; the names it reads are added to `reads`.
 pub(crate) fn fast_tree(expr: &IdedExpr, reads: &mut Vec<ReadPath>) -> IdedExpr {
     Rewrite {
@@ -244,4 +252,4 @@ fn compare<'c, 'a>(
 
 #[cfg(test)]
 #[path = "fast_tree_test.rs"]
-mod tests;
+pub(crate) mod tests;

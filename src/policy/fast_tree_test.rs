@@ -15,11 +15,11 @@ use crate::policy::facts::{FactValue, Facts};
 use crate::policy::optimize::optimize;
 use crate::policy::paths::Names;
 
-fn instant() -> DateTime<Utc> {
+pub(crate) fn instant() -> DateTime<Utc> {
     "2026-11-10T18:00:00Z".parse().unwrap()
 }
 
-fn params() -> BTreeMap<String, FactValue> {
+pub(crate) fn params() -> BTreeMap<String, FactValue> {
     [
         ("limit", FactValue::Int(2)),
         ("names", FactValue::list(["a", "b"])),
@@ -54,7 +54,7 @@ fn both(source: &str, facts: &Facts) -> (Result<cel::Value, String>, Result<cel:
     (run(&slow), run(&fast))
 }
 
-const SOURCES: &[&str] = &[
+pub(crate) const SOURCES: &[&str] = &[
     "campaign.logo != null && campaign.logo.width < params.limit * campaign.logo.height",
     "campaign.logo == null",
     "null == campaign.logo",
@@ -73,7 +73,7 @@ const SOURCES: &[&str] = &[
     "{'k': campaign.logo.width}",
 ];
 
-fn facts_variants() -> Vec<Facts> {
+pub(crate) fn facts_variants() -> Vec<Facts> {
     let logo = FactValue::map()
         .with("width", 600_i64)
         .with("height", 200_i64)

@@ -24,6 +24,7 @@ mod file;
 mod optimize;
 mod paths;
 mod regex;
+mod skeleton;
 
 pub use check::{CheckLine, CheckReport, VersionCheck, check_dir, check_dir_with};
 pub use decision::{Decision, Violation};

@@ -89,7 +89,7 @@ impl Patterns {
 
     /// `text.matches(pattern)` / `matches(text, pattern)`: RE2-style search,
     /// as the CEL specification defines it.
-    fn is_match(&self, text: &str, pattern: &str) -> Result<bool, ExecutionError> {
+    pub(crate) fn is_match(&self, text: &str, pattern: &str) -> Result<bool, ExecutionError> {
         let error = |message: &String| ExecutionError::FunctionError {
             function: "matches".to_owned(),
             message: message.clone(),
