@@ -14,10 +14,10 @@ use super::decision::{Decision, Violation};
 use super::error::PolicyError;
 use super::facts::{FactValue, Facts};
 use super::fast_tree::fast_tree;
-use super::skeleton::Skeleton;
 use super::file::{Source, parse_version};
 use super::optimize::optimize;
 use super::paths::{Names, ReadPath};
+use super::skeleton::Skeleton;
 
 /// Whether a fired rule blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,8 @@ impl BaseContext {
             .map(|r| (optimized(&r.program), r.detail.as_deref().map(optimized)))
             .collect();
         let mut variables = Vec::new();
-        let fast_tree = |e: &Arc<IdedExpr>, reads: &mut Vec<ReadPath>| Arc::new(fast_tree(e, reads));
+        let fast_tree =
+            |e: &Arc<IdedExpr>, reads: &mut Vec<ReadPath>| Arc::new(fast_tree(e, reads));
         let fast: Arc<[_]> = exprs
             .iter()
             .map(|(condition, detail)| {

@@ -38,9 +38,13 @@ use cel::{ExecutionError, FunctionContext, IdedExpr};
 
 use super::paths::{Read, ReadPath, segments};
 
-/// The context functions the comparisons call, with the orderings that make
-/// each true. Names no CEL source can spell, so that no policy calls them.
-const COMPARISONS: [(&str, &str, fn(Ordering) -> bool); 4] = [
+/// A comparison operator, the context function a fast tree calls for it,
+/// and the orderings that make it true.
+type Comparison = (&'static str, &'static str, fn(Ordering) -> bool);
+
+/// The context functions the comparisons call: names no CEL source can
+/// spell, so that no policy calls them.
+const COMPARISONS: [Comparison; 4] = [
     (operators::LESS, "!<", Ordering::is_lt),
     (operators::LESS_EQUALS, "!<=", Ordering::is_le),
     (operators::GREATER, "!>", Ordering::is_gt),
@@ -102,10 +106,7 @@ impl Rewrite<'_> {
                 self.entries(&mut s.entries);
                 node(Expr::Struct(s))
             }
-            Expr::Select(_)
-            | Expr::Ident(_)
-            | Expr::Literal(_)
-            | Expr::Unspecified => expr.clone(),
+            Expr::Select(_) | Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => expr.clone(),
         }
     }
 

@@ -85,60 +85,69 @@ impl<'a> Skeleton<'a, '_> {
                 Some(value) => Some(value),
                 None => self.interpret(expr),
             },
-            Expr::Call(call) if call.target.is_none() => match (call.func_name.as_str(), call.args.as_slice()) {
-                (operators::LOGICAL_AND, [left, right]) => {
-                    if !as_bool(&self.eval(left)?)? {
-                        return Some(bool(false));
+            Expr::Call(call) if call.target.is_none() => {
+                match (call.func_name.as_str(), call.args.as_slice()) {
+                    (operators::LOGICAL_AND, [left, right]) => {
+                        if !as_bool(&self.eval(left)?)? {
+                            return Some(bool(false));
+                        }
+                        Some(bool(as_bool(&self.eval(right)?)?))
                     }
-                    Some(bool(as_bool(&self.eval(right)?)?))
-                }
-                (operators::LOGICAL_OR, [left, right]) => {
-                    if as_bool(&self.eval(left)?)? {
-                        return Some(bool(true));
+                    (operators::LOGICAL_OR, [left, right]) => {
+                        if as_bool(&self.eval(left)?)? {
+                            return Some(bool(true));
+                        }
+                        Some(bool(as_bool(&self.eval(right)?)?))
                     }
-                    Some(bool(as_bool(&self.eval(right)?)?))
-                }
-                (operators::CONDITIONAL, [condition, then, otherwise]) => {
-                    if as_bool(&self.eval(condition)?)? {
-                        self.eval(then)
-                    } else {
-                        self.eval(otherwise)
+                    (operators::CONDITIONAL, [condition, then, otherwise]) => {
+                        if as_bool(&self.eval(condition)?)? {
+                            self.eval(then)
+                        } else {
+                            self.eval(otherwise)
+                        }
                     }
-                }
-                (operators::EQUALS, [left, right]) => {
-                    Some(bool(self.eval(left)?.equals(self.eval(right)?.as_ref())))
-                }
-                (operators::NOT_EQUALS, [left, right]) => {
-                    Some(bool(!self.eval(left)?.equals(self.eval(right)?.as_ref())))
-                }
-                (operators::IN, [left, right]) => {
-                    let (left, right) = (self.eval(left)?, self.eval(right)?);
-                    Some(bool(right.as_container()?.contains(left.as_ref()).ok()?))
-                }
-                (name, [left, right]) if name == FAST_NAME => {
-                    let (text, pattern) = (self.eval(left)?, self.eval(right)?);
-                    let (text, pattern) = (
-                        text.downcast_ref::<CelString>()?,
-                        pattern.downcast_ref::<CelString>()?,
-                    );
-                    Some(bool(self.patterns.is_match(text.inner(), pattern.inner()).ok()?))
-                }
-                (name, [left, right]) if holds(name).is_some() => {
-                    let (left, right) = (self.eval(left)?, self.eval(right)?);
-                    let ordering = left.as_comparer()?.compare(right.as_ref()).ok()?;
-                    Some(bool(holds(name)?(ordering)))
-                }
-                (name, args) if !OPERATORS.contains(&name) && self.env.container_name().is_empty() => {
-                    // as the interpreter calls a global function: the
-                    // environment's overload for the argument types
-                    let values = args.iter().map(|a| self.eval(a)).collect::<Option<Vec<_>>>();
-                    match values.map(|v| (self.env.find_overload(name, &v), v)) {
-                        Some((Some(function), values)) => function(values).ok(),
-                        _ => self.interpret(expr),
+                    (operators::EQUALS, [left, right]) => {
+                        Some(bool(self.eval(left)?.equals(self.eval(right)?.as_ref())))
                     }
+                    (operators::NOT_EQUALS, [left, right]) => {
+                        Some(bool(!self.eval(left)?.equals(self.eval(right)?.as_ref())))
+                    }
+                    (operators::IN, [left, right]) => {
+                        let (left, right) = (self.eval(left)?, self.eval(right)?);
+                        Some(bool(right.as_container()?.contains(left.as_ref()).ok()?))
+                    }
+                    (name, [left, right]) if name == FAST_NAME => {
+                        let (text, pattern) = (self.eval(left)?, self.eval(right)?);
+                        let (text, pattern) = (
+                            text.downcast_ref::<CelString>()?,
+                            pattern.downcast_ref::<CelString>()?,
+                        );
+                        Some(bool(
+                            self.patterns.is_match(text.inner(), pattern.inner()).ok()?,
+                        ))
+                    }
+                    (name, [left, right]) if holds(name).is_some() => {
+                        let (left, right) = (self.eval(left)?, self.eval(right)?);
+                        let ordering = left.as_comparer()?.compare(right.as_ref()).ok()?;
+                        Some(bool(holds(name)?(ordering)))
+                    }
+                    (name, args)
+                        if !OPERATORS.contains(&name) && self.env.container_name().is_empty() =>
+                    {
+                        // as the interpreter calls a global function: the
+                        // environment's overload for the argument types
+                        let values = args
+                            .iter()
+                            .map(|a| self.eval(a))
+                            .collect::<Option<Vec<_>>>();
+                        match values.map(|v| (self.env.find_overload(name, &v), v)) {
+                            Some((Some(function), values)) => function(values).ok(),
+                            _ => self.interpret(expr),
+                        }
+                    }
+                    _ => self.interpret(expr),
                 }
-                _ => self.interpret(expr),
-            },
+            }
             _ => self.interpret(expr),
         }
     }
