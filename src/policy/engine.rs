@@ -764,3 +764,7 @@ pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<std::path::PathBuf>, Poli
 pub(crate) fn file_name(path: &Path) -> Option<String> {
     path.file_name().and_then(|s| s.to_str()).map(str::to_owned)
 }
+
+#[cfg(test)]
+#[path = "engine_test.rs"]
+mod tests;
