@@ -151,13 +151,12 @@ enum Fact<'f> {
     Now,
 }
 
-impl<'f> VariableResolver for Bindings<'f> {
-    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
-        if variable == "params" {
-            return Some(CowVal::Borrowed(self.params));
-        }
+impl<'f> Bindings<'f> {
+    /// What the resolver answers for the name of `index` (see [`Names`]),
+    /// which a skeleton's plan found at load.
+    pub(crate) fn resolve_index<'b>(&'b self, index: usize) -> Option<CowVal<'b, 'b>> {
         let names: &'f Names = self.names;
-        let (index, path) = names.find(variable)?;
+        let (path, _) = names.get(index)?;
         let null = match path.read {
             Read::Value if path.segments.first().is_some_and(|r| r == "params") => {
                 return self.param(path);
@@ -178,6 +177,16 @@ impl<'f> VariableResolver for Bindings<'f> {
         } else {
             &CelBool::FALSE
         }))
+    }
+}
+
+impl VariableResolver for Bindings<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        if variable == "params" {
+            return Some(CowVal::Borrowed(self.params));
+        }
+        let (index, _) = self.names.find(variable)?;
+        self.resolve_index(index)
     }
 }
 

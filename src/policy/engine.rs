@@ -17,7 +17,7 @@ use super::fast_tree::fast_tree;
 use super::file::{Source, parse_version};
 use super::optimize::optimize;
 use super::paths::{Names, ReadPath};
-use super::skeleton::Skeleton;
+use super::skeleton::{Node, Planner, Skeleton};
 
 /// Whether a fired rule blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +89,9 @@ struct BaseContext {
     /// The same, rewritten further: evaluated first, `exprs` when they fail
     /// (see `fast_tree.rs`).
     fast: Arc<[Evaluated]>,
+    /// The skeleton of each fast condition, planned (see `skeleton.rs`):
+    /// evaluated first, the fast tree when it gives no answer.
+    plans: Arc<[Node]>,
     /// The environment and the patterns of `context`, which the skeleton of
     /// a fast tree calls directly (see `skeleton.rs`).
     env: Arc<cel::Env>,
@@ -134,28 +137,41 @@ impl BaseContext {
                 (fast_tree(condition, &mut variables), detail)
             })
             .collect();
+        for (condition, detail) in exprs.iter() {
+            for expr in std::iter::once(condition).chain(detail) {
+                ReadPath::collect(expr, &mut variables);
+            }
+        }
+        let variables = Names::new(variables);
         let trees = exprs
             .iter()
             .chain(fast.iter())
             .flat_map(|(condition, detail)| std::iter::once(condition).chain(detail))
             .map(Arc::clone)
             .collect();
-        let patterns = Arc::new(super::regex::Patterns::collect(trees, Arc::clone(&params)));
+        let mut patterns = super::regex::Patterns::collect(trees, Arc::clone(&params));
+        let mut planner = Planner {
+            names: &variables,
+            params: values,
+            env: &env,
+            patterns: &patterns,
+            interpreted: Vec::new(),
+        };
+        let plans: Arc<[Node]> = fast.iter().map(|(c, _)| planner.plan(c)).collect();
+        let interpreted = planner.interpreted;
+        patterns.extend(interpreted);
+        let patterns = Arc::new(patterns);
         let mut context = cel::Context::with_env(Arc::clone(&env));
         super::regex::register(&mut context, Arc::clone(&patterns))
             .map_err(PolicyError::Environment)?;
         super::fast_tree::register(&mut context).map_err(PolicyError::Environment)?;
-        for (condition, detail) in exprs.iter() {
-            for expr in std::iter::once(condition).chain(detail) {
-                ReadPath::collect(expr, &mut variables);
-            }
-        }
         Ok(BaseContext {
             context: Arc::new(context),
             params,
-            variables: Arc::new(Names::new(variables)),
+            variables: Arc::new(variables),
             exprs,
             fast,
+            plans,
             env,
             patterns,
         })
@@ -468,7 +484,7 @@ impl PolicyVersion {
         let evaluated = self
             .rules
             .iter()
-            .zip(self.base.fast.iter())
+            .zip(self.base.plans.iter().zip(self.base.fast.iter()))
             .zip(self.base.exprs.iter());
         let skeleton = Skeleton {
             context: &context,
@@ -476,8 +492,8 @@ impl PolicyVersion {
             env: &self.base.env,
             patterns: &self.base.patterns,
         };
-        for ((rule, fast), slow) in evaluated.filter(|((r, _), _)| keep(r)) {
-            match condition(&skeleton, fast, slow) {
+        for ((rule, (plan, fast)), slow) in evaluated.filter(|((r, _), _)| keep(r)) {
+            match condition(&skeleton, plan, fast, slow) {
                 Ok(false) => {}
                 Ok(true) => {
                     let mut message = self.render_message(rule);
@@ -510,17 +526,18 @@ impl PolicyVersion {
 }
 
 /// Whether the condition holds: the fast tree's answer when it gives a
-/// bool (its skeleton's, else the interpreter's), else the optimized tree's,
-/// whose failure (or value of another type) says why the rule could not be
-/// evaluated.
+/// bool (its skeleton's plan's, else the interpreter's), else the optimized
+/// tree's, whose failure (or value of another type) says why the rule could
+/// not be evaluated.
 fn condition<'a>(
     skeleton: &Skeleton<'a, '_>,
+    plan: &'a Node,
     (fast, _): &'a Evaluated,
     (slow, _): &Evaluated,
 ) -> Result<bool, String> {
     let context = skeleton.context;
     let bool = |value: CowVal<'_, '_>| value.downcast_ref::<CelBool>().map(|b| *b.inner());
-    if let Some(fired) = skeleton.eval(fast).and_then(bool) {
+    if let Some(fired) = skeleton.eval(plan).and_then(bool) {
         return Ok(fired);
     }
     if let Some(fired) = cel::Value::resolve_val(fast, context).ok().and_then(bool) {

@@ -29,7 +29,7 @@ pub(crate) struct Patterns {
     /// What the addresses point into, kept alive with the table so that an
     /// address cannot be reused for another text while the table exists.
     _exprs: Vec<Arc<IdedExpr>>,
-    _params: Arc<dyn Val>,
+    params: Arc<dyn Val>,
 }
 
 fn key(text: &str) -> (usize, usize) {
@@ -45,25 +45,48 @@ impl Patterns {
     /// trees the engine evaluates) that is a string literal or a string param
     /// (`params.NAME`) of `params`.
     pub(crate) fn collect(exprs: Vec<Arc<IdedExpr>>, params: Arc<dyn Val>) -> Patterns {
+        let mut patterns = Patterns {
+            compiled: Vec::new(),
+            _exprs: Vec::new(),
+            params,
+        };
+        patterns.extend(exprs);
+        patterns
+    }
+
+    /// Adds the patterns of more syntax trees (copies of parts of the
+    /// first ones, see `skeleton.rs`): a text compiled already is not
+    /// compiled again.
+    pub(crate) fn extend(&mut self, exprs: Vec<Arc<IdedExpr>>) {
         let mut texts: Vec<&str> = Vec::new();
         for expr in &exprs {
             walk(expr, &mut |pattern| {
-                if let Some(text) = pattern_text(pattern, params.as_ref()) {
+                if let Some(text) = pattern_text(pattern, self.params.as_ref()) {
                     texts.push(text);
                 }
             });
         }
-        let mut compiled: Vec<_> = texts
+        let found: Vec<_> = texts
             .into_iter()
-            .map(|text| (key(text), compile(text)))
+            .map(|text| {
+                let same = self.compiled.iter().find(|(_, re)| match re {
+                    Ok(re) => re.as_str() == text,
+                    Err(_) => false,
+                });
+                let regex = same.map_or_else(|| compile(text), |(_, re)| re.clone());
+                (key(text), regex)
+            })
             .collect();
-        compiled.sort_by_key(|(k, _)| *k);
-        compiled.dedup_by_key(|(k, _)| *k);
-        Patterns {
-            compiled,
-            _exprs: exprs,
-            _params: params,
-        }
+        self.compiled.extend(found);
+        self.compiled.sort_by_key(|(k, _)| *k);
+        self.compiled.dedup_by_key(|(k, _)| *k);
+        self._exprs.extend(exprs);
+    }
+
+    /// The compiled pattern whose text is `pattern` itself (by address): a
+    /// pattern of the syntax trees collected.
+    pub(crate) fn regex(&self, pattern: &str) -> Option<&Regex> {
+        self.get(pattern)?.as_ref().ok()
     }
 
     fn get(&self, pattern: &str) -> Option<&Result<Regex, String>> {
