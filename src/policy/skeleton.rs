@@ -24,11 +24,12 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use cel::IdedExpr;
 use cel::common::ast::{Expr, LiteralValue, operators};
-use cel::common::types::{CelBool, CelString};
+use cel::common::functions::Function;
+use cel::common::types::{CelBool, CelString, Type};
 use cel::common::value::{CowVal, Val};
 use regex::Regex;
 
@@ -103,9 +104,8 @@ pub(crate) enum Node {
     /// `matches` with a pattern known only when evaluated.
     MatchesAny(Box<(Node, Node)>),
     Arithmetic(Box<(Node, Node)>, Arithmetic),
-    /// A global function of the environment, found by its arguments' types;
-    /// the call, for the interpreter, when none takes them.
-    Global(String, Vec<Node>, Arc<IdedExpr>),
+    /// A global function of the environment.
+    Global(Box<Global>),
     /// Anything else: the interpreter's.
     Interpret(Arc<IdedExpr>),
 }
@@ -141,6 +141,48 @@ impl Arithmetic {
             Arithmetic::Modulo => left.as_modder()?.modulo(right),
         };
         Some(CowVal::Owned(value.ok()?.into_owned()))
+    }
+}
+
+/// A call to a global function of the environment, found by its arguments'
+/// types; the call, for the interpreter, when none takes them.
+pub(crate) struct Global {
+    name: String,
+    args: Vec<Node>,
+    call: Arc<IdedExpr>,
+    /// The function found for the argument types of the first call:
+    /// `Env::find_overload` looked the name up in the environment's map and
+    /// tried each overload's parameter types, on every call, while it picks
+    /// the overload by the types alone (`Type::is_assignable` reads nothing
+    /// else of a value), so the same types find the same function.
+    found: OnceLock<(Vec<Type>, Function)>,
+}
+
+impl std::fmt::Debug for Global {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Global")
+            .field("name", &self.name)
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Global {
+    /// The environment's overload for `args`, as `Env::find_overload` finds it.
+    fn overload(&self, env: &cel::Env, args: &[CowVal<'_, '_>]) -> Option<Function> {
+        if let Some((types, function)) = self.found.get()
+            && types.len() == args.len()
+            && types.iter().zip(args).all(|(t, a)| t == a.get_type())
+        {
+            return Some(*function);
+        }
+        let function = env.find_overload(&self.name, args)?;
+        // the first types found stay: a call site's types seldom vary
+        let _ = self.found.set((
+            args.iter().map(|a| a.get_type().to_owned()).collect(),
+            function,
+        ));
+        Some(function)
     }
 }
 
@@ -241,7 +283,12 @@ impl Planner<'_> {
         let Node::Interpret(call) = call else {
             return call;
         };
-        Node::Global(name.to_owned(), args, call)
+        Node::Global(Box::new(Global {
+            name: name.to_owned(),
+            args,
+            call,
+            found: OnceLock::new(),
+        }))
     }
 
     /// The compiled pattern of a string literal of the fast tree.
@@ -323,16 +370,17 @@ impl<'a> Skeleton<'a, '_> {
                 let (left, right) = (self.eval(&pair.0)?, self.eval(&pair.1)?);
                 arithmetic.apply(left.as_ref(), right.as_ref())
             }
-            Node::Global(name, args, call) => {
+            Node::Global(global) => {
                 // as the interpreter calls a global function: the
                 // environment's overload for the argument types
-                let values = args
+                let values = global
+                    .args
                     .iter()
                     .map(|a| self.eval(a))
                     .collect::<Option<Vec<_>>>();
-                match values.map(|v| (self.env.find_overload(name, &v), v)) {
+                match values.map(|v| (global.overload(self.env, &v), v)) {
                     Some((Some(function), values)) => function(values).ok(),
-                    _ => self.interpret(call),
+                    _ => self.interpret(&global.call),
                 }
             }
             Node::Interpret(expr) => self.interpret(expr),
