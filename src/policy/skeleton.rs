@@ -253,7 +253,12 @@ impl Planner<'_> {
     /// As the interpreter resolves an identifier: the resolver first (in the
     /// evaluation's scope, the innermost), else the interpreter.
     fn name(&mut self, name: &str, expr: &IdedExpr) -> Node {
-        let Some((index, path)) = self.names.find(name) else {
+        // under a container, the interpreter would ask for other names first
+        let found = match self.env.container_name() {
+            "" => self.names.find(name),
+            _ => None,
+        };
+        let Some((index, path)) = found else {
             return self.interpret(expr);
         };
         if path.read == Read::Value && path.segments.first().is_some_and(|r| r == "params") {
