@@ -27,7 +27,7 @@ use cel::context::VariableResolver;
 use chrono::{DateTime, Utc};
 
 use super::facts::{FactValue, Facts};
-use super::paths::{Names, ReadPath};
+use super::paths::{Link, Names, Read, ReadPath};
 
 /// The CEL value of a fact, borrowing its strings from it.
 ///
@@ -66,8 +66,15 @@ pub(crate) struct Bindings<'f> {
     facts: &'f Facts,
     /// `now` when the facts have none: the evaluation instant.
     at: DateTime<Utc>,
-    /// One slot per name, filled on first use: `None` when the facts lack it.
-    slots: Vec<OnceLock<Option<Box<dyn Val + 'f>>>>,
+    /// One slot per name, filled on first use.
+    slots: Vec<Slot<'f>>,
+}
+
+/// What an evaluation found of one name: `None` when the facts lack it.
+#[derive(Default)]
+struct Slot<'f> {
+    fact: OnceLock<Option<Fact<'f>>>,
+    value: OnceLock<Option<Box<dyn Val + 'f>>>,
 }
 
 impl<'f> Bindings<'f> {
@@ -82,33 +89,104 @@ impl<'f> Bindings<'f> {
             names,
             facts,
             at,
-            slots: (0..names.len()).map(|_| OnceLock::new()).collect(),
+            slots: (0..names.len()).map(|_| Slot::default()).collect(),
         }
     }
 
-    fn convert(&self, path: &'f ReadPath) -> Option<Box<dyn Val + 'f>> {
+    /// The fact at the path of `index`, found from its prefix's (see
+    /// `Link`); `now` is the evaluation instant when the facts have none.
+    /// `None` when the facts cannot follow the path.
+    fn fact(&self, index: usize) -> Option<Fact<'f>> {
+        *self.slots.get(index)?.fact.get_or_init(|| {
+            let names: &'f Names = self.names;
+            let (path, link) = names.get(index)?;
+            match link {
+                Link::Root => self.follow(path),
+                Link::Same(value) => self.fact(value),
+                Link::Field(parent) => match self.fact(parent)? {
+                    Fact::Value(value) => value.get(path.segments.last()?).map(Fact::Value),
+                    Fact::Now => None,
+                },
+            }
+        })
+    }
+
+    /// The fact at `path`, followed from its variable.
+    fn follow(&self, path: &ReadPath) -> Option<Fact<'f>> {
         let (root, fields) = path.segments.split_first()?;
         let Some(mut value) = self.facts.get(root) else {
-            return (root == "now" && fields.is_empty())
-                .then(|| Box::new(CelTimestamp::from(self.at.fixed_offset())) as Box<dyn Val>);
+            return (root == "now" && fields.is_empty()).then_some(Fact::Now);
         };
         for field in fields {
             value = value.get(field)?;
         }
-        Some(to_val(value))
+        Some(Fact::Value(value))
+    }
+
+    fn convert(&self, index: usize) -> Option<Box<dyn Val + 'f>> {
+        Some(match self.fact(index)? {
+            Fact::Value(value) => to_val(value),
+            Fact::Now => Box::new(CelTimestamp::from(self.at.fixed_offset())),
+        })
+    }
+
+    /// A param's field, `params.NAME`, borrowed from the params.
+    fn param<'b>(&'b self, path: &ReadPath) -> Option<CowVal<'b, 'b>> {
+        let [_, field] = path.segments.as_slice() else {
+            return None;
+        };
+        let params: &'b (dyn Val + 'static) = self.params;
+        params
+            .as_indexer()?
+            .get(&CelString::from(field.as_str()))
+            .ok()
     }
 }
 
-impl<'f> VariableResolver for Bindings<'f> {
+/// What a path leads to.
+#[derive(Clone, Copy)]
+enum Fact<'f> {
+    Value(&'f FactValue),
+    /// `now`, absent from the facts: the evaluation instant.
+    Now,
+}
+
+impl<'f> Bindings<'f> {
+    /// What the resolver answers for the name of `index` (see [`Names`]),
+    /// which a skeleton's plan found at load.
+    pub(crate) fn resolve_index<'b>(&'b self, index: usize) -> Option<CowVal<'b, 'b>> {
+        let names: &'f Names = self.names;
+        let (path, _) = names.get(index)?;
+        let null = match path.read {
+            Read::Value if path.segments.first().is_some_and(|r| r == "params") => {
+                return self.param(path);
+            }
+            Read::Value => {
+                let slot = self.slots.get(index)?;
+                let value = slot.value.get_or_init(|| self.convert(index)).as_deref()?;
+                return Some(CowVal::Borrowed(value));
+            }
+            // what `to_val(fact) == null` is, without converting the fact
+            Read::IsNull | Read::NotNull => {
+                matches!(self.fact(index)?, Fact::Value(FactValue::Null))
+            }
+        };
+        let holds = null == (path.read == Read::IsNull);
+        Some(CowVal::Borrowed(if holds {
+            &CelBool::TRUE
+        } else {
+            &CelBool::FALSE
+        }))
+    }
+}
+
+impl VariableResolver for Bindings<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
         if variable == "params" {
             return Some(CowVal::Borrowed(self.params));
         }
-        let names: &'f Names = self.names;
-        let (index, path) = names.find(variable)?;
-        let slot = self.slots.get(index)?;
-        let value = slot.get_or_init(|| self.convert(path)).as_deref()?;
-        Some(CowVal::Borrowed(value))
+        let (index, _) = self.names.find(variable)?;
+        self.resolve_index(index)
     }
 }
 

@@ -473,27 +473,12 @@ fn run_case(path: &Path, versions: &[PolicyVersion]) -> Result<usize, String> {
     }
     let expected = case
         .expect_fired
+        .as_ref()
         .ok_or_else(|| "missing expect_fired".to_owned())?;
-    let at_text = case.at.ok_or_else(|| "missing at".to_owned())?;
-    let at: DateTime<Utc> = if at_text.time.is_some() && at_text.offset.is_some() {
-        parse_instant(&at_text.to_string())
-    } else {
-        None
-    }
-    .ok_or_else(|| format!("at {at_text} is not an instant with an offset"))?;
-
-    let index = match &case.version {
-        Some(pinned) => versions
-            .iter()
-            .position(|v| v.version() == pinned)
-            .ok_or_else(|| format!("no version {pinned} to pin"))?,
-        None => versions
-            .iter()
-            .rposition(|v| v.effective_from() <= at)
-            .ok_or_else(|| format!("no version in force at {}", at.to_rfc3339()))?,
-    };
+    let at = case_at(&case)?;
+    let index = case_version(&case, at, versions)?;
     let version = &versions[index];
-    for id in &expected {
+    for id in expected {
         if !version.rules().iter().any(|r| &r.id == id) {
             return Err(format!(
                 "expects {id}, which {} does not have",
@@ -523,4 +508,49 @@ fn run_case(path: &Path, versions: &[PolicyVersion]) -> Result<usize, String> {
         ));
     }
     Ok(index)
+}
+
+/// The instant a case is evaluated at.
+fn case_at(case: &CaseFile) -> Result<DateTime<Utc>, String> {
+    let at_text = case.at.as_ref().ok_or_else(|| "missing at".to_owned())?;
+    if at_text.time.is_some() && at_text.offset.is_some() {
+        parse_instant(&at_text.to_string())
+    } else {
+        None
+    }
+    .ok_or_else(|| format!("at {at_text} is not an instant with an offset"))
+}
+
+/// The index of the version a case runs against: the one it pins, else the
+/// one in force at `at`.
+fn case_version(
+    case: &CaseFile,
+    at: DateTime<Utc>,
+    versions: &[PolicyVersion],
+) -> Result<usize, String> {
+    match &case.version {
+        Some(pinned) => versions
+            .iter()
+            .position(|v| v.version() == pinned)
+            .ok_or_else(|| format!("no version {pinned} to pin")),
+        None => versions
+            .iter()
+            .rposition(|v| v.effective_from() <= at)
+            .ok_or_else(|| format!("no version in force at {}", at.to_rfc3339())),
+    }
+}
+
+/// A case's version (of `versions`, sorted by `effective_from`), instant and
+/// facts, its base merged: for tests that evaluate the shipped cases their
+/// own way.
+#[cfg(test)]
+pub(crate) fn case_input(
+    path: &Path,
+    versions: &[PolicyVersion],
+) -> Result<(usize, DateTime<Utc>, Facts), String> {
+    let case = read_case(path, 0)?;
+    let at = case_at(&case)?;
+    let index = case_version(&case, at, versions)?;
+    let facts = Facts::from_toml(&case.facts).map_err(|e| e.to_string())?;
+    Ok((index, at, facts))
 }

@@ -6,16 +6,18 @@ use std::sync::Arc;
 
 use cel::IdedExpr;
 use cel::common::types::{CelBool, CelDuration, CelInt, CelString};
-use cel::common::value::Val;
+use cel::common::value::{CowVal, Val};
 use chrono::{DateTime, Duration, Utc};
 
 use super::bindings::Bindings;
 use super::decision::{Decision, Violation};
 use super::error::PolicyError;
 use super::facts::{FactValue, Facts};
+use super::fast_tree::fast_tree;
 use super::file::{Source, parse_version};
 use super::optimize::optimize;
 use super::paths::{Names, ReadPath};
+use super::skeleton::{Node, Planner, Skeleton};
 
 /// Whether a fired rule blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,8 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub struct PolicyVersion {
     declared: Declared,
+    /// `name@version`, named by every decision and violation.
+    id: String,
     base: BaseContext,
 }
 
@@ -89,6 +93,16 @@ struct BaseContext {
     /// What is evaluated of each rule, in rule order: its condition and
     /// detail rewritten at load (see `optimize.rs`).
     exprs: Arc<[Evaluated]>,
+    /// The same, rewritten further: evaluated first, `exprs` when they fail
+    /// (see `fast_tree.rs`).
+    fast: Arc<[Evaluated]>,
+    /// The skeleton of each fast condition, planned (see `skeleton.rs`):
+    /// evaluated first, the fast tree when it gives no answer.
+    plans: Arc<[Node]>,
+    /// The environment and the patterns of `context`, which the skeleton of
+    /// a fast tree calls directly (see `skeleton.rs`).
+    env: Arc<cel::Env>,
+    patterns: Arc<super::regex::Patterns>,
 }
 
 /// A rule's condition and detail, as evaluated.
@@ -120,26 +134,53 @@ impl BaseContext {
             .iter()
             .map(|r| (optimized(&r.program), r.detail.as_deref().map(optimized)))
             .collect();
-        let trees = exprs
-            .iter()
-            .flat_map(|(condition, detail)| std::iter::once(condition).chain(detail))
-            .map(Arc::clone)
-            .collect();
-        let patterns = super::regex::Patterns::collect(trees, Arc::clone(&params));
-        let mut context = cel::Context::with_env(env);
-        super::regex::register(&mut context, Arc::new(patterns))
-            .map_err(PolicyError::Environment)?;
         let mut variables = Vec::new();
+        let fast_tree =
+            |e: &Arc<IdedExpr>, reads: &mut Vec<ReadPath>| Arc::new(fast_tree(e, reads));
+        let fast: Arc<[_]> = exprs
+            .iter()
+            .map(|(condition, detail)| {
+                let detail = detail.as_ref().map(|d| fast_tree(d, &mut variables));
+                (fast_tree(condition, &mut variables), detail)
+            })
+            .collect();
         for (condition, detail) in exprs.iter() {
             for expr in std::iter::once(condition).chain(detail) {
                 ReadPath::collect(expr, &mut variables);
             }
         }
+        let variables = Names::new(variables);
+        let trees = exprs
+            .iter()
+            .chain(fast.iter())
+            .flat_map(|(condition, detail)| std::iter::once(condition).chain(detail))
+            .map(Arc::clone)
+            .collect();
+        let mut patterns = super::regex::Patterns::collect(trees, Arc::clone(&params));
+        let mut planner = Planner {
+            names: &variables,
+            params: values,
+            env: &env,
+            patterns: &patterns,
+            interpreted: Vec::new(),
+        };
+        let plans: Arc<[Node]> = fast.iter().map(|(c, _)| planner.plan(c)).collect();
+        let interpreted = planner.interpreted;
+        patterns.extend(interpreted);
+        let patterns = Arc::new(patterns);
+        let mut context = cel::Context::with_env(Arc::clone(&env));
+        super::regex::register(&mut context, Arc::clone(&patterns))
+            .map_err(PolicyError::Environment)?;
+        super::fast_tree::register(&mut context).map_err(PolicyError::Environment)?;
         Ok(BaseContext {
             context: Arc::new(context),
             params,
-            variables: Arc::new(Names::new(variables)),
+            variables: Arc::new(variables),
             exprs,
+            fast,
+            plans,
+            env,
+            patterns,
         })
     }
 }
@@ -207,7 +248,8 @@ impl PolicyVersion {
     /// Builds what every evaluation shares from a declared version.
     pub(crate) fn new(declared: Declared, env: Arc<cel::Env>) -> Result<Self, PolicyError> {
         let base = BaseContext::new(env, &declared.params, &declared.rules)?;
-        Ok(PolicyVersion { declared, base })
+        let id = format!("{}@{}", declared.name, declared.version);
+        Ok(PolicyVersion { declared, id, base })
     }
 
     /// The policy name, e.g. `campaign`.
@@ -222,7 +264,7 @@ impl PolicyVersion {
 
     /// `name@version`, as decisions name it.
     pub fn id(&self) -> String {
-        format!("{}@{}", self.declared.name, self.declared.version)
+        self.id.clone()
     }
 
     /// From when this version is in force.
@@ -425,24 +467,27 @@ impl PolicyVersion {
         let mut context = self.base.context.new_inner_scope();
         context.set_variable_resolver(&bindings);
 
-        let id = self.id();
+        let id = &self.id;
         let mut decision = Decision::new(id.clone());
-        let evaluated = self.declared.rules.iter().zip(self.base.exprs.iter());
-        for (rule, (condition, detail)) in evaluated.filter(|(r, _)| keep(r)) {
-            let outcome = match cel::Value::resolve(condition, &context) {
-                Ok(cel::Value::Bool(fired)) => Ok(fired),
-                Ok(other) => Err(format!(
-                    "the condition returned a {} ({other:?}), not a bool",
-                    other.type_of()
-                )),
-                Err(e) => Err(e.to_string()),
-            };
-            match outcome {
+        let evaluated = self
+            .declared
+            .rules
+            .iter()
+            .zip(self.base.plans.iter().zip(self.base.fast.iter()))
+            .zip(self.base.exprs.iter());
+        let skeleton = Skeleton {
+            context: &context,
+            bindings: &bindings,
+            env: &self.base.env,
+            patterns: &self.base.patterns,
+        };
+        for ((rule, (plan, fast)), slow) in evaluated.filter(|((r, _), _)| keep(r)) {
+            match condition(&skeleton, plan, fast, slow) {
                 Ok(false) => {}
                 Ok(true) => {
                     let mut message = self.render_message(rule);
-                    if let Some(detail) = detail {
-                        message = with_detail(message, cel::Value::resolve(detail, &context));
+                    if let (Some(fast), Some(slow)) = (&fast.1, &slow.1) {
+                        message = with_detail(message, resolve(skeleton.context, fast, slow));
                     }
                     let violation = Violation {
                         rule: rule.id.clone(),
@@ -467,6 +512,43 @@ impl PolicyVersion {
         }
         Ok(decision)
     }
+}
+
+/// Whether the condition holds: the fast tree's answer when it gives a
+/// bool (its skeleton's plan's, else the interpreter's), else the optimized
+/// tree's, whose failure (or value of another type) says why the rule could
+/// not be evaluated.
+fn condition<'a>(
+    skeleton: &Skeleton<'a, '_>,
+    plan: &'a Node,
+    (fast, _): &'a Evaluated,
+    (slow, _): &Evaluated,
+) -> Result<bool, String> {
+    let context = skeleton.context;
+    let bool = |value: CowVal<'_, '_>| value.downcast_ref::<CelBool>().map(|b| *b.inner());
+    if let Some(fired) = skeleton.eval(plan).and_then(bool) {
+        return Ok(fired);
+    }
+    if let Some(fired) = cel::Value::resolve_val(fast, context).ok().and_then(bool) {
+        return Ok(fired);
+    }
+    match cel::Value::resolve(slow, context) {
+        Ok(cel::Value::Bool(fired)) => Ok(fired),
+        Ok(other) => Err(format!(
+            "the condition returned a {} ({other:?}), not a bool",
+            other.type_of()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The value of the fast tree, or of the optimized tree when it fails.
+fn resolve(
+    context: &cel::Context<'_, '_>,
+    fast: &IdedExpr,
+    slow: &IdedExpr,
+) -> Result<cel::Value, cel::ExecutionError> {
+    cel::Value::resolve(fast, context).or_else(|_| cel::Value::resolve(slow, context))
 }
 
 /// `message (detail)`: a string as it is, a list of strings joined by
@@ -688,3 +770,7 @@ pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<std::path::PathBuf>, Poli
 pub(crate) fn file_name(path: &Path) -> Option<String> {
     path.file_name().and_then(|s| s.to_str()).map(str::to_owned)
 }
+
+#[cfg(test)]
+#[path = "engine_test.rs"]
+mod tests;

@@ -19,11 +19,13 @@ mod decision;
 mod engine;
 mod error;
 mod facts;
+mod fast_tree;
 mod file;
 mod name;
 mod optimize;
 mod paths;
 mod regex;
+mod skeleton;
 
 pub use check::{CheckLine, CheckReport, VersionCheck, check_dir, check_dir_with};
 pub use decision::{Decision, Violation};

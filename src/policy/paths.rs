@@ -11,9 +11,39 @@ pub(crate) struct ReadPath {
     pub(crate) name: String,
     /// The variable, then the fields.
     pub(crate) segments: Vec<String>,
+    /// What the name stands for.
+    pub(crate) read: Read,
+}
+
+/// What the resolver answers for a path: its value, or (for the names of a
+/// fast tree's null tests, see `fast_tree.rs`) whether it is null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Read {
+    /// The value at the path: `campaign.logo`.
+    Value,
+    /// `campaign.logo == null`, named `campaign.logo==null`.
+    IsNull,
+    /// `campaign.logo != null`, named `campaign.logo!=null`.
+    NotNull,
 }
 
 impl ReadPath {
+    /// The path of `segments`, named as the interpreter (or, for a null
+    /// test, a fast tree) asks for it.
+    pub(crate) fn new(segments: Vec<String>, read: Read) -> ReadPath {
+        let mut name = segments.join(".");
+        match read {
+            Read::Value => {}
+            Read::IsNull => name.push_str("==null"),
+            Read::NotNull => name.push_str("!=null"),
+        }
+        ReadPath {
+            name,
+            segments,
+            read,
+        }
+    }
+
     /// The paths `expr` reads: each identifier and each chain of field
     /// selections on one, with its prefixes (of `has(a.b)`, `a`).
     pub(crate) fn collect(expr: &IdedExpr, out: &mut Vec<ReadPath>) {
@@ -28,10 +58,7 @@ impl ReadPath {
             {
                 for len in 1..=segments.len() {
                     let segments = segments.get(..len).unwrap_or_default().to_vec();
-                    out.push(ReadPath {
-                        name: segments.join("."),
-                        segments,
-                    });
+                    out.push(ReadPath::new(segments, Read::Value));
                 }
             }
             return;
@@ -67,7 +94,7 @@ fn collect_entry(entry: &EntryExpr, out: &mut Vec<ReadPath>) {
 
 /// `a.b.c` as `[a, b, c]` when `expr` is an identifier or field selections
 /// on one.
-fn segments(expr: &IdedExpr) -> Option<Vec<String>> {
+pub(crate) fn segments(expr: &IdedExpr) -> Option<Vec<String>> {
     match &expr.expr {
         Expr::Ident(name) => Some(vec![name.clone()]),
         Expr::Select(select) if !select.test => {
@@ -89,10 +116,35 @@ pub(crate) struct Names {
     paths: Vec<ReadPath>,
     /// For each length, the range of `paths` of that length.
     by_len: Vec<(usize, usize)>,
+    /// For each path, where its fact is found from (see [`Link`]).
+    links: Vec<Link>,
+}
+
+/// Where the fact at a path is found: so that an evaluation looks each
+/// name up once in the facts' maps, the rest of a path from its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// A variable, in the facts.
+    Root,
+    /// The last field of the value at the path of this index.
+    Field(usize),
+    /// The value at the path of this index (a null test's).
+    Same(usize),
 }
 
 impl Names {
     pub(crate) fn new(mut paths: Vec<ReadPath>) -> Names {
+        // every value a link leads to: each prefix of each path
+        let prefixes: Vec<ReadPath> = paths
+            .iter()
+            .flat_map(|p| {
+                (1..=p.segments.len()).map(|len| {
+                    let segments = p.segments.get(..len).unwrap_or_default().to_vec();
+                    ReadPath::new(segments, Read::Value)
+                })
+            })
+            .collect();
+        paths.extend(prefixes);
         paths.sort_by(|a, b| (a.name.len(), &a.name).cmp(&(b.name.len(), &b.name)));
         paths.dedup();
         let longest = paths.last().map_or(0, |p| p.name.len());
@@ -103,11 +155,39 @@ impl Names {
                 (start, end)
             })
             .collect();
-        Names { paths, by_len }
+        let mut names = Names {
+            paths,
+            by_len,
+            links: Vec::new(),
+        };
+        names.links = names.paths.iter().map(|p| names.link(p)).collect();
+        names
+    }
+
+    fn link(&self, path: &ReadPath) -> Link {
+        let value = |segments: &[String]| {
+            self.find(&segments.join("."))
+                .filter(|(_, p)| p.read == Read::Value)
+                .map(|(i, _)| i)
+        };
+        let (found, link): (_, fn(usize) -> Link) = match path.read {
+            Read::IsNull | Read::NotNull => (value(&path.segments), Link::Same),
+            Read::Value => match path.segments.split_last() {
+                Some((_, parent)) if !parent.is_empty() => (value(parent), Link::Field),
+                _ => return Link::Root,
+            },
+        };
+        // every prefix was added as a value path: always found
+        found.map_or(Link::Root, link)
     }
 
     pub(crate) fn len(&self) -> usize {
         self.paths.len()
+    }
+
+    /// The path of `index` and where its fact is found.
+    pub(crate) fn get(&self, index: usize) -> Option<(&ReadPath, Link)> {
+        Some((self.paths.get(index)?, *self.links.get(index)?))
     }
 
     /// The index and path named `name`.

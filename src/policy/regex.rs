@@ -20,6 +20,8 @@ use cel::common::value::{CowVal, Val};
 use cel::{ExecutionError, FunctionContext, IdedExpr};
 use regex::Regex;
 
+use super::fast_tree::Function;
+
 /// The patterns of one policy version, compiled.
 pub(crate) struct Patterns {
     /// By the address and length of the pattern's text, sorted.
@@ -27,7 +29,7 @@ pub(crate) struct Patterns {
     /// What the addresses point into, kept alive with the table so that an
     /// address cannot be reused for another text while the table exists.
     _exprs: Vec<Arc<IdedExpr>>,
-    _params: Arc<dyn Val>,
+    params: Arc<dyn Val>,
 }
 
 fn key(text: &str) -> (usize, usize) {
@@ -43,25 +45,48 @@ impl Patterns {
     /// trees the engine evaluates) that is a string literal or a string param
     /// (`params.NAME`) of `params`.
     pub(crate) fn collect(exprs: Vec<Arc<IdedExpr>>, params: Arc<dyn Val>) -> Patterns {
+        let mut patterns = Patterns {
+            compiled: Vec::new(),
+            _exprs: Vec::new(),
+            params,
+        };
+        patterns.extend(exprs);
+        patterns
+    }
+
+    /// Adds the patterns of more syntax trees (copies of parts of the
+    /// first ones, see `skeleton.rs`): a text compiled already is not
+    /// compiled again.
+    pub(crate) fn extend(&mut self, exprs: Vec<Arc<IdedExpr>>) {
         let mut texts: Vec<&str> = Vec::new();
         for expr in &exprs {
             walk(expr, &mut |pattern| {
-                if let Some(text) = pattern_text(pattern, params.as_ref()) {
+                if let Some(text) = pattern_text(pattern, self.params.as_ref()) {
                     texts.push(text);
                 }
             });
         }
-        let mut compiled: Vec<_> = texts
+        let found: Vec<_> = texts
             .into_iter()
-            .map(|text| (key(text), compile(text)))
+            .map(|text| {
+                let same = self.compiled.iter().find(|(_, re)| match re {
+                    Ok(re) => re.as_str() == text,
+                    Err(_) => false,
+                });
+                let regex = same.map_or_else(|| compile(text), |(_, re)| re.clone());
+                (key(text), regex)
+            })
             .collect();
-        compiled.sort_by_key(|(k, _)| *k);
-        compiled.dedup_by_key(|(k, _)| *k);
-        Patterns {
-            compiled,
-            _exprs: exprs,
-            _params: params,
-        }
+        self.compiled.extend(found);
+        self.compiled.sort_by_key(|(k, _)| *k);
+        self.compiled.dedup_by_key(|(k, _)| *k);
+        self._exprs.extend(exprs);
+    }
+
+    /// The compiled pattern whose text is `pattern` itself (by address): a
+    /// pattern of the syntax trees collected.
+    pub(crate) fn regex(&self, pattern: &str) -> Option<&Regex> {
+        self.get(pattern)?.as_ref().ok()
     }
 
     fn get(&self, pattern: &str) -> Option<&Result<Regex, String>> {
@@ -87,7 +112,7 @@ impl Patterns {
 
     /// `text.matches(pattern)` / `matches(text, pattern)`: RE2-style search,
     /// as the CEL specification defines it.
-    fn is_match(&self, text: &str, pattern: &str) -> Result<bool, ExecutionError> {
+    pub(crate) fn is_match(&self, text: &str, pattern: &str) -> Result<bool, ExecutionError> {
         let error = |message: &String| ExecutionError::FunctionError {
             function: "matches".to_owned(),
             message: message.clone(),
@@ -108,7 +133,7 @@ fn walk<'e>(expr: &'e IdedExpr, found: &mut impl FnMut(&'e IdedExpr)) {
                 (Some(_), [pattern]) | (None, [_, pattern]) => Some(pattern),
                 _ => None,
             };
-            if call.func_name == "matches"
+            if (call.func_name == "matches" || call.func_name == FAST_NAME)
                 && let Some(pattern) = pattern
             {
                 found(pattern);
@@ -166,22 +191,21 @@ fn pattern_text<'a>(pattern: &'a IdedExpr, params: &'a dyn Val) -> Option<&'a st
     }
 }
 
-/// A function added to a context: the shape `cel` stores (its own alias is
-/// private), which takes the call's evaluated arguments as they are.
-type Function = Box<
-    dyn for<'c, 'a> Fn(&mut FunctionContext<'c, 'a>) -> Result<CowVal<'c, 'a>, ExecutionError>
-        + Send
-        + Sync,
->;
-
 /// `matches` for a version's context, with its compiled `patterns`.
 pub(crate) fn register(
     context: &mut cel::Context<'_, '_>,
     patterns: Arc<Patterns>,
 ) -> Result<(), cel::DeclarationError> {
+    let fast = Arc::clone(&patterns);
     let function: Function = Box::new(move |ftx| call(&patterns, ftx));
-    context.add_function("matches", function)
+    context.add_function("matches", function)?;
+    let function: Function = Box::new(move |ftx| call(&fast, ftx));
+    context.add_function(FAST_NAME, function)
 }
+
+/// `matches` as fast trees call it (see `fast_tree.rs`): a name that sorts
+/// before every function of the environment, which a call looks up first.
+pub(crate) const FAST_NAME: &str = "!matches";
 
 fn call<'c, 'a>(
     patterns: &Patterns,
