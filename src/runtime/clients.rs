@@ -6,6 +6,10 @@
 //! (its endpoint rules, serializers and operations) out of the function's binary.
 
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::{Builder, Connector};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use crate::config::Config;
 use crate::mail::SesMailer;
@@ -66,9 +70,32 @@ impl AwsClients {
     }
 }
 
-/// The default configuration loader.
+/// The default configuration loader with [`https_client`] as its HTTP client (for the
+/// credential providers and every client built from the configuration).
 fn loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client())
+}
+
+/// The SDK's default HTTP client (hyper 1, rustls, the platform's root certificates,
+/// proxies from the environment, plain `http://` endpoints too) with rustls on *ring*
+/// rather than the SDK's default aws-lc: aws-lc-sys alone is about a megabyte of every
+/// function's binary, and ring offers the same TLS 1.2/1.3 suites AWS endpoints use.
+///
+/// The same connector function as `aws-smithy-runtime`'s `default_https_client`, which
+/// cannot be used: it is built only with the SDK's `default-https-client` feature, the one
+/// that links aws-lc.
+fn https_client() -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = Connector::builder();
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .build()
+    })
 }
 
 #[cfg(test)]
