@@ -33,7 +33,7 @@ use engage::domain::brand::{Brand, Marketplace};
 use engage::domain::campaign::{
     Campaign, CampaignStatus, HeaderStyle, Image, Logo, LogoBackground, LogoFormat,
 };
-use engage::domain::follower::Follower;
+use engage::domain::follower::{FollowChange, FollowKind};
 use engage::domain::schedule::{send_window, zone};
 use engage::domain::{BrandId, CampaignId, CustomerId, SellerId};
 use engage::jobs::send_window::{self, NullMailer, SendOptions};
@@ -106,16 +106,18 @@ async fn seeded_with(n: usize) -> Arc<dyn Store> {
         .await
         .unwrap();
     for i in 0..n {
-        let f = Follower {
+        // Each follower as its Brand Followed event makes it.
+        let customer = format!("c{i:06}");
+        let followed = FollowChange {
             brand_id: BrandId::new("B1"),
-            customer_id: CustomerId::new(format!("c{i:06}")),
-            relay_email: format!("c{i:06}@relay.example"),
-            locale: "en-US".into(),
-            followed_at: t0,
-            unfollowed: false,
-            suppressed: false,
-            updated_at: t0,
+            kind: FollowKind::Followed {
+                relay_email: format!("{customer}@relay.example"),
+                locale: "en-US".into(),
+                followed_at: t0,
+            },
+            customer_id: CustomerId::new(customer),
         };
+        let f = followed.apply(None).unwrap();
         store.upsert(&Entity::Follower(f)).await.unwrap();
     }
     store.create_campaign(&campaign("c1")).await.unwrap();

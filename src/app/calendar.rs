@@ -17,7 +17,7 @@ use super::{App, AppError, own_brand};
 use crate::auth::Caller;
 use crate::domain::BrandId;
 use crate::domain::schedule::{add_days, days_between, local_date};
-use crate::policy::{Decision, Violation};
+use crate::policy::{Decision, PolicyName, Violation};
 
 /// The most days one calendar request may span (a request bound, not a rule:
 /// README, Decisions, Calendar).
@@ -107,7 +107,7 @@ pub async fn calendar(
         return Err(AppError::BadRequest(format!("unknown promotion {id:?}")));
     }
 
-    let policy = app.policies.in_force("campaign", now)?;
+    let policy = app.policies.in_force(PolicyName::Campaign, now)?;
     let follower_count =
         count_followers(app, &brand_id, policy.param_i64("min_followers")?).await?;
     let live = live_campaigns(app, &brand_id).await?;
@@ -143,7 +143,7 @@ pub async fn calendar(
         let decision = match &promotion {
             Some(p) => {
                 let facts = promotion_facts(p, &p.asin, date, theme_found, tz, now);
-                campaign.merge(app.policies.evaluate("promotion", now, &facts)?)
+                campaign.merge(app.policies.evaluate(PolicyName::Promotion, now, &facts)?)
             }
             None => campaign,
         };

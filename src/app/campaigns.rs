@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::facts::{BrandContext, campaign_facts, content_facts, promotion_facts};
+use super::facts::{BrandContext, Channel, Text, campaign_facts, check_content, promotion_facts};
 use super::{App, AppError, Invariant, own_brand, represents, require_role};
 use crate::auth::{Caller, Role};
 use crate::domain::bounds;
@@ -19,7 +19,7 @@ use crate::domain::promotion::Promotion;
 use crate::domain::schedule::{send_window, zone};
 use crate::domain::theme::Theme;
 use crate::domain::{BrandId, CampaignId, PromotionId};
-use crate::policy::{Decision, PolicyError, PolicyVersion, Violation};
+use crate::policy::{Decision, PolicyError, PolicyName, PolicyVersion, Violation};
 use crate::store::{CreateOutcome, IdempotencyOutcome, TransitionOutcome};
 
 /// The purpose assumed when a submission names none (R-MYCE-2).
@@ -257,7 +257,7 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
     let brand = own_brand(app, caller, &draft.brand_id).await?;
     let brand_id = BrandId::new(draft.brand_id.as_str());
     let now = app.clock.now();
-    let policy = app.policies.in_force("campaign", now)?;
+    let policy = app.policies.in_force(PolicyName::Campaign, now)?;
     let tz = brand_zone(brand.as_ref());
     let window = send_window(draft.start_date, tz, window_days(policy)?);
     let enough = policy.param_i64("min_followers")?;
@@ -277,19 +277,25 @@ async fn check(app: &App, caller: &Caller, draft: &CampaignDraft) -> Result<Chec
     if let Some(p) = &promotion {
         let asin = draft.primary_asin.as_deref().unwrap_or_default();
         let facts = promotion_facts(p, asin, draft.start_date, theme, tz, now);
-        decisions.push(app.policies.evaluate("promotion", now, &facts)?);
+        decisions.push(app.policies.evaluate(PolicyName::Promotion, now, &facts)?);
     }
-    for (field, text) in [
-        ("subject", &draft.subject),
-        ("sectionHeader", &draft.section_header),
-    ] {
-        let facts = content_facts(text, "campaign", true);
-        decisions.push(
-            app.policies
-                .evaluate("content", now, &facts)?
-                .with_field(field),
-        );
-    }
+    decisions.push(check_content(
+        &app.policies,
+        now,
+        Channel::Campaign,
+        [
+            Text {
+                field: "subject",
+                text: &draft.subject,
+                header: true,
+            },
+            Text {
+                field: "sectionHeader",
+                text: &draft.section_header,
+                header: true,
+            },
+        ],
+    )?);
     let merged = Decision::merge_all(decisions);
     Ok(Checked {
         validation: Validation {

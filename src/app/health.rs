@@ -21,12 +21,13 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::facts::health::health_facts;
 use super::{App, AppError, own_brand};
 use crate::auth::Caller;
 use crate::domain::BrandId;
 use crate::domain::review::Review;
 use crate::domain::schedule::add_local_days;
-use crate::policy::{FactValue, Facts, PolicyError, Violation};
+use crate::policy::{FactValue, PolicyError, PolicyName, Violation};
 
 /// The health answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -122,7 +123,7 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     };
     let brand = BrandId::new(brand);
     let now = app.clock.now();
-    let policy = app.policies.in_force("health", now)?;
+    let policy = app.policies.in_force(PolicyName::Health, now)?;
     let max_stars = policy.param_i64("negative_review_max_stars")?;
     let periods = policy.param("health_period_days")?;
     let periods: Vec<i64> = match periods {
@@ -196,26 +197,7 @@ pub async fn health(app: &App, caller: &Caller, brand: &str) -> Result<Health, A
     }
 
     let complaint_rate = counts_feedback.complaint_rate();
-    let facts = Facts::new().with("now", now).with(
-        "health",
-        FactValue::map()
-            .with("negativeRate30", days30)
-            .with("negativeRate90", days90)
-            .with("complaintRate", complaint_rate)
-            .with(
-                "unansweredInquiries",
-                FactValue::List(
-                    unanswered
-                        .iter()
-                        .map(|u| {
-                            FactValue::map()
-                                .with("id", u.review_id.as_str())
-                                .with("receivedAt", u.posted_at)
-                        })
-                        .collect(),
-                ),
-            ),
-    );
+    let facts = health_facts(now, days30, days90, complaint_rate, &unanswered);
     let mut decision = policy.evaluate(now, &facts)?;
     // The complaint rate's target and limit have one source, the send policy's
     // brand-level rules (R-MAIL-3, with their minimum volume): the same decision

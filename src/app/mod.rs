@@ -8,7 +8,7 @@ pub mod campaign_email;
 pub mod campaigns;
 pub mod contact;
 mod error;
-mod facts;
+pub mod facts;
 pub mod health;
 pub mod performance;
 pub mod promotions;

@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::domain::BrandId;
 use crate::domain::promotion::Promotion;
 use crate::domain::schedule::{add_days, local_date};
-use crate::policy::Violation;
+use crate::policy::{PolicyName, Violation};
 
 /// A promotion that cannot go in the campaign, and why.
 #[derive(Debug, Clone, Serialize)]
@@ -70,12 +70,12 @@ pub async fn eligible(
         None => {
             let lead = app
                 .policies
-                .in_force("campaign", now)?
+                .in_force(PolicyName::Campaign, now)?
                 .param_i64("min_lead_days")?;
             add_days(local_date(now, tz), u64::try_from(lead).unwrap_or_default())
         }
     };
-    let policy = app.policies.in_force("promotion", now)?;
+    let policy = app.policies.in_force(PolicyName::Promotion, now)?;
     let promotions = app
         .store
         .list_promotions(&BrandId::new(brand), q.asin.as_deref())

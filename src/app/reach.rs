@@ -33,6 +33,7 @@ use crate::domain::schedule::send_window;
 use crate::domain::suppression::SuppressionReason;
 use crate::domain::{BrandId, CampaignId};
 use crate::jobs::send::rules::SendRules;
+use crate::policy::PolicyName;
 
 /// Followers read per store page.
 pub const PAGE: usize = 500;
@@ -91,7 +92,7 @@ pub async fn reach(
     let tz = brand_zone(profile.as_ref());
     let now = app.clock.now();
     let rules = SendRules::in_force(&app.policies, now)?;
-    let campaign_policy = app.policies.in_force("campaign", now)?;
+    let campaign_policy = app.policies.in_force(PolicyName::Campaign, now)?;
     let opens = send_window(start_date, tz, window_days(campaign_policy)?).start;
 
     // SENT campaigns cap too: the last one may have closed yesterday.

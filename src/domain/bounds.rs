@@ -37,32 +37,31 @@ pub enum DateError {
     },
 }
 
-fn in_bounds(year: i32) -> bool {
-    (FIRST_YEAR..=LAST_YEAR).contains(&year)
+/// `value` when its year falls in the bounds; else the refusal, with the value as
+/// `written` writes it back.
+fn in_bounds<T: Datelike>(
+    field: &str,
+    value: T,
+    written: impl FnOnce(&T) -> String,
+) -> Result<T, DateError> {
+    if (FIRST_YEAR..=LAST_YEAR).contains(&value.year()) {
+        Ok(value)
+    } else {
+        Err(DateError::OutOfBounds {
+            field: field.to_owned(),
+            value: written(&value),
+        })
+    }
 }
 
 /// `d` when it falls in the bounds.
 pub fn date(field: &str, d: NaiveDate) -> Result<NaiveDate, DateError> {
-    if in_bounds(d.year()) {
-        Ok(d)
-    } else {
-        Err(DateError::OutOfBounds {
-            field: field.to_owned(),
-            value: d.to_string(),
-        })
-    }
+    in_bounds(field, d, NaiveDate::to_string)
 }
 
 /// `t` when it falls in the bounds (its UTC year).
 pub fn instant(field: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, DateError> {
-    if in_bounds(t.year()) {
-        Ok(t)
-    } else {
-        Err(DateError::OutOfBounds {
-            field: field.to_owned(),
-            value: t.to_rfc3339(),
-        })
-    }
+    in_bounds(field, t, DateTime::to_rfc3339)
 }
 
 /// Parses `YYYY-MM-DD` inside the bounds.

@@ -146,12 +146,7 @@ impl FollowChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
+    use crate::domain::testing::at;
 
     fn change(kind: FollowKind) -> FollowChange {
         FollowChange {

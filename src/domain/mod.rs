@@ -21,3 +21,14 @@ pub mod theme;
 pub use ids::{
     BrandId, CampaignId, ContactId, CustomerId, OrderId, PromotionId, ReviewId, SellerId,
 };
+
+/// What the unit tests of the domain and of the store share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::{DateTime, Utc};
+
+    /// The instant an RFC 3339 text names.
+    pub(crate) fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+}

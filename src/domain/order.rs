@@ -327,12 +327,7 @@ impl OrderRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
+    use crate::domain::testing::at;
 
     fn changes() -> Vec<OrderChange> {
         let id = OrderId::new("o1");

@@ -67,11 +67,11 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use crate::app::App;
+use crate::app::facts::message::{message_facts, step_facts};
 use crate::domain::BrandId;
 use crate::domain::order::Order;
-use crate::domain::suppression::Suppression;
 use crate::mail::{MailError, Mailbox, OutgoingEmail, RenderedEmail};
-use crate::policy::{FactValue, Facts, PolicyError};
+use crate::policy::{PolicyError, PolicyName};
 use crate::store::{MessageClaim, MessageFinish, MessageRecord, MessageStatus, StoreError};
 use crate::unsubscribe::{self, Scope};
 
@@ -193,7 +193,7 @@ pub async fn run(app: &App, options: &SequenceOptions) -> Result<SequenceReport,
     let now = app.clock.now();
     let seq = Sequences::in_force(&app.policies, now)?;
     // Fail the pass early, not per message, when the message policy is missing.
-    app.policies.in_force("message", now)?;
+    app.policies.in_force(PolicyName::Message, now)?;
     // One UTC day more than the longest window: a window of N calendar days can
     // close up to a clock change (an hour) after N x 24 hours.
     let from_day = (now - seq.horizon()).date_naive() - chrono::Days::new(1);
@@ -387,7 +387,7 @@ impl Pass<'_> {
         let mut entry = entry.clone();
         entry.locale = Some(locale.clone());
         let decision = self.app.policies.evaluate(
-            "message",
+            PolicyName::Message,
             now,
             &message_facts(
                 order,
@@ -588,74 +588,4 @@ enum StepError {
     Template(String),
     #[error("mail failed")]
     Mail(#[from] MailError),
-}
-
-/// Facts of the `sequences` policy for one step of one order triggered at
-/// `trigger_at`, its due and closing instants in the brand's zone `zone`
-/// (policies/README.md).
-pub fn step_facts(
-    order: &Order,
-    step: &Step,
-    trigger_at: DateTime<Utc>,
-    zone: chrono_tz::Tz,
-    now: DateTime<Utc>,
-) -> Facts {
-    let cancelled = step
-        .unless
-        .iter()
-        .any(|t| t.at(order).is_some_and(|at| at <= now));
-    Facts::at(now, zone).with(
-        "step",
-        FactValue::map()
-            .with("type", step.message_type.as_str())
-            .with("trigger", step.trigger.name())
-            .with("enabled", step.enabled)
-            .with("triggeredAt", trigger_at)
-            .with("dueAt", step.due_at(trigger_at, zone))
-            .with("closesAt", step.closes_at(trigger_at, zone))
-            .with("cancelled", cancelled),
-    )
-}
-
-/// Facts of the `message` policy for one step of one order (policies/README.md).
-pub fn message_facts(
-    order: &Order,
-    step: &Step,
-    locale: &str,
-    due_at: DateTime<Utc>,
-    zone: chrono_tz::Tz,
-    suppression: Option<&Suppression>,
-    existing: Option<&MessageRecord>,
-) -> Facts {
-    let opt = |t: Option<DateTime<Utc>>| t.map_or(FactValue::Null, FactValue::from);
-    Facts::new()
-        .with("zone", zone.name())
-        .with(
-            "message",
-            FactValue::map()
-                .with("type", step.message_type.as_str())
-                .with("orderId", order.order_id.as_str())
-                .with("language", definition::language(locale))
-                .with("dueAt", due_at),
-        )
-        .with(
-            "order",
-            FactValue::map()
-                .with("id", order.order_id.as_str())
-                .with("completedAt", order.purchased_at)
-                .with("earliestDeliveryAt", opt(order.delivered_at))
-                .with("latestDeliveryAt", opt(order.delivered_at)),
-        )
-        .with(
-            "customer",
-            FactValue::map()
-                // Any suppression of the brand stops non-service messages
-                // (domain::suppression); service ones go on unless bounced.
-                .with("unsubscribed", suppression.is_some())
-                .with("language", definition::language(&order.locale)),
-        )
-        .with(
-            "alreadySent",
-            existing.is_some_and(|r| r.status == MessageStatus::Sent),
-        )
 }

@@ -69,7 +69,7 @@ pub const SOURCE: &str = "aws.ses";
 /// The one-click unsubscribe header whose token names brand and customer.
 pub const HEADER_LIST_UNSUBSCRIBE: &str = "List-Unsubscribe";
 /// The policy whose brand-level rules and minimum volume decide a pause.
-pub const POLICY: &str = "send";
+pub const POLICY: crate::policy::PolicyName = crate::policy::PolicyName::Send;
 /// Param: deliveries a brand needs before its complaint rate can suspend anything.
 pub const PARAM_MIN_DELIVERIES: &str = "complaint_min_deliveries";
 

@@ -591,7 +591,8 @@ impl PolicySet {
     ///
     /// # Errors
     /// [`PolicyError::UnknownPolicy`].
-    pub fn versions(&self, name: &str) -> Result<&[PolicyVersion], PolicyError> {
+    pub fn versions(&self, name: impl AsRef<str>) -> Result<&[PolicyVersion], PolicyError> {
+        let name = name.as_ref();
         self.policies
             .get(name)
             .map(Vec::as_slice)
@@ -605,7 +606,12 @@ impl PolicySet {
     ///
     /// # Errors
     /// [`PolicyError::UnknownPolicy`], [`PolicyError::NotInForce`].
-    pub fn in_force(&self, name: &str, at: DateTime<Utc>) -> Result<&PolicyVersion, PolicyError> {
+    pub fn in_force(
+        &self,
+        name: impl AsRef<str>,
+        at: DateTime<Utc>,
+    ) -> Result<&PolicyVersion, PolicyError> {
+        let name = name.as_ref();
         self.versions(name)?
             .iter()
             .rev()
@@ -637,7 +643,7 @@ impl PolicySet {
     /// No such policy or version in force; facts that cannot be bound.
     pub fn evaluate(
         &self,
-        name: &str,
+        name: impl AsRef<str>,
         at: DateTime<Utc>,
         facts: &Facts,
     ) -> Result<Decision, PolicyError> {

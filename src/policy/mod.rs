@@ -20,6 +20,7 @@ mod engine;
 mod error;
 mod facts;
 mod file;
+mod name;
 mod optimize;
 mod paths;
 mod regex;
@@ -29,6 +30,7 @@ pub use decision::{Decision, Violation};
 pub use engine::{PolicySet, PolicyVersion, Rule, Severity, SourceFile, cel_env};
 pub use error::PolicyError;
 pub use facts::{FactValue, Facts, format_duration, parse_duration};
+pub use name::PolicyName;
 
 #[cfg(test)]
 #[path = "policy_test.rs"]

@@ -96,7 +96,7 @@ fn transition_patch(
     at: DateTime<Utc>,
 ) -> Result<Patch, StoreError> {
     let (gsi2pk, gsi2sk) = keys::campaign_gsi2(id, to).unzip();
-    Patch::of(keys::campaign_primary(id))
+    Patch::of(keys::CAMPAIGN.primary(id))
         .set("status", to)?
         .set("statusReason", reason)?
         .set("updatedAt", at)?
@@ -119,7 +119,7 @@ impl<B: Backend> CampaignStore for B {
     }
 
     async fn get_campaign(&self, id: &CampaignId) -> Result<Option<Campaign>, StoreError> {
-        backend::body(self, "get_campaign", keys::campaign_primary(id)).await
+        backend::body(self, "get_campaign", keys::CAMPAIGN.primary(id)).await
     }
 
     async fn list_campaigns(
@@ -128,7 +128,7 @@ impl<B: Backend> CampaignStore for B {
         status: Option<CampaignStatus>,
     ) -> Result<Vec<Campaign>, StoreError> {
         let sort = SortKeys::prefix(status.map(keys::campaign_status_prefix));
-        let part = Partition::gsi1(keys::campaigns_of_brand(brand), sort);
+        let part = Partition::gsi1(keys::CAMPAIGN.of_brand(brand), sort);
         let mut items: Vec<Campaign> = self.query("list_campaigns", part).await?;
         items.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(items)

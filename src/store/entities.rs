@@ -291,19 +291,19 @@ impl<B: Backend> EntityStore for B {
     }
 
     async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
-        let key = keys::promotion_primary(id);
+        let key = keys::PROMOTION.primary(id);
         let record: Option<PromotionRecord> = backend::body(self, "get_promotion", key).await?;
         Ok(record.and_then(|r| r.promotion()))
     }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let record: Option<OrderRecord> =
-            backend::body(self, "get_order", keys::order_primary(id)).await?;
+            backend::body(self, "get_order", keys::ORDER.primary(id)).await?;
         Ok(record.and_then(|r| r.order()))
     }
 
     async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
-        backend::body(self, "get_review", keys::review_primary(id)).await
+        backend::body(self, "get_review", keys::REVIEW.primary(id)).await
     }
 
     async fn list_followers(
@@ -329,7 +329,7 @@ impl<B: Backend> EntityStore for B {
         asin: Option<&str>,
     ) -> Result<Vec<Promotion>, StoreError> {
         let sort = SortKeys::prefix(asin.map(keys::promotion_asin_prefix));
-        let part = Partition::gsi1(keys::promotions_of_brand(brand), sort);
+        let part = Partition::gsi1(keys::PROMOTION.of_brand(brand), sort);
         self.query("list_promotions", part).await
     }
 
@@ -339,7 +339,7 @@ impl<B: Backend> EntityStore for B {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Order>, StoreError> {
-        let pk = keys::orders_of_brand(brand);
+        let pk = keys::ORDER.of_brand(brand);
         self.query("list_orders", Partition::in_period(pk, from, to))
             .await
     }
@@ -350,7 +350,7 @@ impl<B: Backend> EntityStore for B {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Review>, StoreError> {
-        let pk = keys::reviews_of_brand(brand);
+        let pk = keys::REVIEW.of_brand(brand);
         self.query("list_reviews", Partition::in_period(pk, from, to))
             .await
     }

@@ -31,6 +31,8 @@
 //! Instants inside sort keys use [`sortable_instant`] (fixed width, UTC) so
 //! that string order is time order.
 
+use std::fmt::Display;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::campaign::CampaignStatus;
@@ -84,6 +86,44 @@ fn listed(primary: (String, String), gsi1: (String, String)) -> Keys {
 /// An index sort key placing `id` at an instant: `AT#{instant}#{kind}#{id}`.
 fn at_key(at: DateTime<Utc>, kind: &str, id: &str) -> String {
     format!("AT#{}#{kind}#{id}", sortable_instant(at))
+}
+
+/// A kind of item with a partition of its own per item, `{KIND}#{id}`, where the
+/// item itself has the sort key `{KIND}` (what it owns shares the partition), and
+/// which is listed by brand in GSI1 under `BRAND#{brand}#{KIND}S`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(&'static str);
+
+/// Campaigns (with their send ledger, plan and segments).
+pub const CAMPAIGN: Kind = Kind("CAMPAIGN");
+/// Promotions.
+pub const PROMOTION: Kind = Kind("PROMOTION");
+/// Orders (with their buyer-message ledger).
+pub const ORDER: Kind = Kind("ORDER");
+/// Reviews (with their contact).
+pub const REVIEW: Kind = Kind("REVIEW");
+
+impl Kind {
+    /// The partition of one item.
+    pub fn partition(self, id: impl Display) -> String {
+        format!("{}#{id}", self.0)
+    }
+
+    /// The primary key of the item itself.
+    pub fn primary(self, id: impl Display) -> (String, String) {
+        (self.partition(id), self.0.to_owned())
+    }
+
+    /// GSI1 partition of a brand's items of this kind.
+    pub fn of_brand(self, brand: &BrandId) -> String {
+        format!("BRAND#{brand}#{}S", self.0)
+    }
+
+    /// The item, listed among its brand's by an instant (GSI1).
+    fn dated(self, id: &str, brand: &BrandId, at: DateTime<Utc>) -> Keys {
+        let sk = at_key(at, self.0, id);
+        listed(self.primary(id), (self.of_brand(brand), sk))
+    }
 }
 
 /// An instant as fixed-width RFC 3339 UTC with microseconds: sorts as text.
@@ -161,11 +201,6 @@ pub fn suppression(brand: &BrandId, customer: &CustomerId) -> Keys {
     )
 }
 
-/// GSI1 partition of a brand's campaigns.
-pub fn campaigns_of_brand(brand: &BrandId) -> String {
-    format!("BRAND#{brand}#CAMPAIGNS")
-}
-
 /// GSI1 sort-key prefix of a brand's campaigns in one status.
 pub fn campaign_status_prefix(status: CampaignStatus) -> String {
     format!("STATUS#{status}#")
@@ -189,26 +224,22 @@ pub fn campaign_gsi2(id: &CampaignId, status: CampaignStatus) -> Option<(String,
 /// A campaign in a given status (the GSI keys move with the status).
 pub fn campaign(id: &CampaignId, brand: &BrandId, status: CampaignStatus) -> Keys {
     Keys {
-        pk: format!("CAMPAIGN#{id}"),
-        sk: "CAMPAIGN".to_owned(),
-        gsi1: Some((campaigns_of_brand(brand), campaign_gsi1sk(id, status))),
         gsi2: campaign_gsi2(id, status),
+        ..listed(
+            CAMPAIGN.primary(id),
+            (CAMPAIGN.of_brand(brand), campaign_gsi1sk(id, status)),
+        )
     }
-}
-
-/// The primary key of a campaign.
-pub fn campaign_primary(id: &CampaignId) -> (String, String) {
-    (format!("CAMPAIGN#{id}"), "CAMPAIGN".to_owned())
 }
 
 /// A send-ledger entry.
 pub fn send(campaign: &CampaignId, customer: &CustomerId) -> Keys {
-    Keys::primary(format!("CAMPAIGN#{campaign}"), &format!("SEND#{customer}"))
+    Keys::primary(CAMPAIGN.partition(campaign), &format!("SEND#{customer}"))
 }
 
 /// The send plan of a campaign (how many segments it was cut into).
 pub fn send_plan(campaign: &CampaignId) -> Keys {
-    Keys::primary(format!("CAMPAIGN#{campaign}"), "PLAN")
+    Keys::primary(CAMPAIGN.partition(campaign), "PLAN")
 }
 
 /// Sort-key prefix of a campaign's send segments.
@@ -217,14 +248,9 @@ pub const SEGMENT_PREFIX: &str = "SEGMENT#";
 /// One send segment of a campaign.
 pub fn segment(campaign: &CampaignId, index: u32) -> Keys {
     Keys::primary(
-        format!("CAMPAIGN#{campaign}"),
+        CAMPAIGN.partition(campaign),
         &format!("{SEGMENT_PREFIX}{index:05}"),
     )
-}
-
-/// GSI1 partition of a brand's promotions.
-pub fn promotions_of_brand(brand: &BrandId) -> String {
-    format!("BRAND#{brand}#PROMOTIONS")
 }
 
 /// GSI1 sort-key prefix of a brand's promotions on one product.
@@ -235,51 +261,24 @@ pub fn promotion_asin_prefix(asin: &str) -> String {
 /// A promotion.
 pub fn promotion(id: &PromotionId, brand: &BrandId, asin: &str) -> Keys {
     let sk = format!("{}PROMOTION#{id}", promotion_asin_prefix(asin));
-    listed(promotion_primary(id), (promotions_of_brand(brand), sk))
-}
-
-/// The primary key of a promotion.
-pub fn promotion_primary(id: &PromotionId) -> (String, String) {
-    (format!("PROMOTION#{id}"), "PROMOTION".to_owned())
-}
-
-/// GSI1 partition of a brand's orders.
-pub fn orders_of_brand(brand: &BrandId) -> String {
-    format!("BRAND#{brand}#ORDERS")
+    listed(PROMOTION.primary(id), (PROMOTION.of_brand(brand), sk))
 }
 
 /// An order: listed by brand and purchase instant (GSI1). Orders are not indexed by
 /// day any more: the sequences job reads the due index of buyer messages instead.
 pub fn order(id: &OrderId, brand: &BrandId, purchased_at: DateTime<Utc>) -> Keys {
-    let sk = at_key(purchased_at, "ORDER", id.as_str());
-    listed(order_primary(id), (orders_of_brand(brand), sk))
+    ORDER.dated(id.as_str(), brand, purchased_at)
 }
 
 /// The buyer-message ledger entry of (order, message type): one per pair
 /// (same partition as the order).
 pub fn message(order: &OrderId, message_type: &str) -> Keys {
-    Keys::primary(format!("ORDER#{order}"), &format!("MESSAGE#{message_type}"))
-}
-
-/// The primary key of an order.
-pub fn order_primary(id: &OrderId) -> (String, String) {
-    (format!("ORDER#{id}"), "ORDER".to_owned())
-}
-
-/// GSI1 partition of a brand's reviews.
-pub fn reviews_of_brand(brand: &BrandId) -> String {
-    format!("BRAND#{brand}#REVIEWS")
+    Keys::primary(ORDER.partition(order), &format!("MESSAGE#{message_type}"))
 }
 
 /// A review.
 pub fn review(id: &ReviewId, brand: &BrandId, posted_at: DateTime<Utc>) -> Keys {
-    let sk = at_key(posted_at, "REVIEW", id.as_str());
-    listed(review_primary(id), (reviews_of_brand(brand), sk))
-}
-
-/// The primary key of a review.
-pub fn review_primary(id: &ReviewId) -> (String, String) {
-    (format!("REVIEW#{id}"), "REVIEW".to_owned())
+    REVIEW.dated(id.as_str(), brand, posted_at)
 }
 
 /// GSI1 sort-key bounds for items of a brand between two instants (inclusive).
@@ -292,7 +291,7 @@ pub fn at_range(from: DateTime<Utc>, to: DateTime<Utc>) -> (String, String) {
 
 /// The contact answering a review (one per review: same partition as the review).
 pub fn contact(review: &ReviewId) -> Keys {
-    Keys::primary(format!("REVIEW#{review}"), "CONTACT")
+    Keys::primary(REVIEW.partition(review), "CONTACT")
 }
 
 /// The GSI1 partition of every contact, by creation instant (few: each is a
@@ -386,6 +385,40 @@ mod tests {
         let a = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
         let b = DateTime::from_timestamp(1_700_000_000, 500_000_000).unwrap_or_default();
         assert!(sortable_instant(a) < sortable_instant(b));
+    }
+
+    #[test]
+    fn items_of_their_own_partition_keep_the_documented_keys() {
+        let (brand, at) = (BrandId::new("b"), DateTime::UNIX_EPOCH);
+        let at_text = sortable_instant(at);
+        let c = campaign(&CampaignId::new("c"), &brand, CampaignStatus::Sending);
+        assert_eq!((c.pk.as_str(), c.sk.as_str()), ("CAMPAIGN#c", "CAMPAIGN"));
+        let gsi1 = (
+            "BRAND#b#CAMPAIGNS".to_owned(),
+            "STATUS#SENDING#CAMPAIGN#c".to_owned(),
+        );
+        assert_eq!(c.gsi1, Some(gsi1));
+        assert_eq!(send_plan(&CampaignId::new("c")).pk, "CAMPAIGN#c");
+        let p = promotion(&PromotionId::new("p"), &brand, "A1");
+        assert_eq!((p.pk.as_str(), p.sk.as_str()), ("PROMOTION#p", "PROMOTION"));
+        let gsi1 = (
+            "BRAND#b#PROMOTIONS".to_owned(),
+            "ASIN#A1#PROMOTION#p".to_owned(),
+        );
+        assert_eq!(p.gsi1, Some(gsi1));
+        let o = order(&OrderId::new("o"), &brand, at);
+        assert_eq!((o.pk.as_str(), o.sk.as_str()), ("ORDER#o", "ORDER"));
+        let gsi1 = ("BRAND#b#ORDERS".to_owned(), format!("AT#{at_text}#ORDER#o"));
+        assert_eq!(o.gsi1, Some(gsi1));
+        assert_eq!(message(&OrderId::new("o"), "t").pk, "ORDER#o");
+        let r = review(&ReviewId::new("r"), &brand, at);
+        assert_eq!((r.pk.as_str(), r.sk.as_str()), ("REVIEW#r", "REVIEW"));
+        let gsi1 = (
+            "BRAND#b#REVIEWS".to_owned(),
+            format!("AT#{at_text}#REVIEW#r"),
+        );
+        assert_eq!(r.gsi1, Some(gsi1));
+        assert_eq!(contact(&ReviewId::new("r")).pk, "REVIEW#r");
     }
 
     #[test]

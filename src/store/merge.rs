@@ -37,8 +37,8 @@ impl EntityChange {
                 let k = keys::follower(&c.brand_id, &c.customer_id);
                 (k.pk, k.sk)
             }
-            Self::Promotion(c) => keys::promotion_primary(&c.promotion_id),
-            Self::Order(c) => keys::order_primary(&c.order_id),
+            Self::Promotion(c) => keys::PROMOTION.primary(&c.promotion_id),
+            Self::Order(c) => keys::ORDER.primary(&c.order_id),
         }
     }
 }
@@ -64,7 +64,7 @@ impl Merged for OrderRecord {
     fn keys(&self) -> Keys {
         match (&self.brand_id, self.purchased_at) {
             (Some(brand), Some(at)) => keys::order(&self.order_id, brand, at),
-            _ => keys::order_primary(&self.order_id).into(),
+            _ => keys::ORDER.primary(&self.order_id).into(),
         }
     }
     fn version(&self) -> DateTime<Utc> {
@@ -76,7 +76,7 @@ impl Merged for PromotionRecord {
     fn keys(&self) -> Keys {
         match &self.asin {
             Some(asin) => keys::promotion(&self.promotion_id, &self.brand_id, asin),
-            None => keys::promotion_primary(&self.promotion_id).into(),
+            None => keys::PROMOTION.primary(&self.promotion_id).into(),
         }
     }
     fn version(&self) -> DateTime<Utc> {

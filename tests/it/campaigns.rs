@@ -151,14 +151,7 @@ impl Env {
             .await
     }
     async fn post(&self, path: &str, tok: &str, body: &Value) -> (u16, String, Value) {
-        self.server
-            .send(
-                reqwest::Method::POST,
-                path,
-                Some(tok),
-                Some(body.to_string()),
-            )
-            .await
+        self.server.post(path, Some(tok), body.to_string()).await
     }
     /// The body of `GET path` as the brand representative, which must be a 200.
     async fn get_ok(&self, path: &str) -> Value {
@@ -312,12 +305,7 @@ async fn malformed_bodies_are_400_and_oversized_413() {
     assert_eq!((status, ct.as_str()), (413, "application/problem+json"));
     let (status, ct, _) = e
         .server
-        .send(
-            reqwest::Method::POST,
-            "/v1/campaigns",
-            None,
-            Some(valid().to_string()),
-        )
+        .post("/v1/campaigns", None, valid().to_string())
         .await;
     assert_eq!((status, ct.as_str()), (401, "application/problem+json"));
 }

@@ -24,7 +24,7 @@ use engage::domain::campaign::{
 };
 use engage::domain::follower::Follower;
 use engage::domain::{BrandId, CampaignId, CustomerId, SellerId};
-use engage::policy::PolicySet;
+use engage::policy::{PolicySet, SourceFile};
 use engage::store::{DynamoStore, EmbeddedStore, Entity, Store};
 
 /// The workspace root.
@@ -85,6 +85,19 @@ pub fn policies_copy(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir
     dir
 }
 
+/// The bundled version files as sources to load, each text through `edit(policy, text)`.
+pub fn bundled_sources(edit: impl Fn(&str, String) -> String) -> Vec<SourceFile> {
+    engage::policy::bundled::files()
+        .iter()
+        .map(|(name, version, text)| SourceFile {
+            file: format!("test:{name}/{version}.toml"),
+            name: (*name).to_owned(),
+            version: (*version).to_owned(),
+            text: edit(name, (*text).to_owned()),
+        })
+        .collect()
+}
+
 /// The variable `./tests/run` sets to moto's address.
 pub const ENDPOINT_VAR: &str = "ENGAGE_TEST_AWS_ENDPOINT";
 
@@ -120,7 +133,7 @@ pub fn endpoint() -> String {
     match std::env::var(ENDPOINT_VAR) {
         Ok(v) if !v.is_empty() => v,
         _ => panic!(
-            "{ENDPOINT_VAR} is not set: the DynamoDB contract tests need moto; run ./tests/run"
+            "{ENDPOINT_VAR} is not set: the tests of the AWS adapters need moto; run ./tests/run"
         ),
     }
 }
@@ -139,6 +152,25 @@ pub async fn dynamo_client() -> Client {
     Client::new(&aws().await)
 }
 
+/// An SES v2 client for moto, retrying as `SesMailer` is configured to.
+pub async fn ses_client() -> aws_sdk_sesv2::Client {
+    let conf = aws_sdk_sesv2::config::Builder::from(&aws().await)
+        .retry_config(engage::mail::SesMailer::retry_config())
+        .build();
+    aws_sdk_sesv2::Client::from_conf(conf)
+}
+
+/// A sender address on a fresh domain, verified on moto's SES.
+pub async fn ses_sender(ses: &aws_sdk_sesv2::Client) -> String {
+    let sender = format!("campaigns@b{}.example", uuid::Uuid::new_v4().simple());
+    ses.create_email_identity()
+        .email_identity(&sender)
+        .send()
+        .await
+        .expect("verify the sender on moto");
+    sender
+}
+
 /// A DynamoDB store over a fresh, uniquely named table on moto.
 pub async fn dynamo() -> (Arc<DynamoStore>, String) {
     let client = dynamo_client().await;
@@ -147,6 +179,12 @@ pub async fn dynamo() -> (Arc<DynamoStore>, String) {
         .await
         .expect("create table on moto");
     (Arc::new(DynamoStore::new(client, table.clone())), table)
+}
+
+/// The signer of [`app`] and of `engage` without a configured secret: the local
+/// default, which a deployment refuses.
+pub fn local_signer() -> engage::unsubscribe::TokenSigner {
+    engage::unsubscribe::TokenSigner::new(engage::unsubscribe::LOCAL_UNSUBSCRIBE_SECRET.as_bytes())
 }
 
 /// The app over `store` with the bundled policies, its clock stopped at `now`.

@@ -19,38 +19,60 @@ fn status(e: AppError) -> u16 {
 #[test]
 fn the_cause_decides_503_or_500() {
     let io = || std::io::Error::other("boom");
-    let retryable = [
-        AppError::Mail(MailError::transient(
-            "throttled",
-            "TooManyRequestsException",
-        )),
-        AppError::Bus(BusError::transient("could not append", io())),
-        AppError::Store(StoreError::Transient {
-            op: "get",
-            source: io().into(),
-        }),
+    // Each adapter's failure worth a retry (503) next to the ones that are not (500).
+    let cases = [
+        (
+            AppError::Mail(MailError::transient(
+                "throttled",
+                "TooManyRequestsException",
+            )),
+            503,
+        ),
+        (
+            AppError::Mail(MailError::permanent("rejected", "MessageRejected")),
+            500,
+        ),
+        (
+            AppError::Mail(MailError::invalid_header(
+                "subject",
+                "contains a line break",
+            )),
+            500,
+        ),
+        (
+            AppError::Bus(BusError::transient("could not append", io())),
+            503,
+        ),
+        (AppError::Bus(BusError::permanent("no bus", io())), 500),
+        (
+            AppError::Store(StoreError::Transient {
+                op: "get",
+                source: io().into(),
+            }),
+            503,
+        ),
+        (
+            AppError::Store(StoreError::Permanent {
+                op: "get",
+                source: io().into(),
+            }),
+            500,
+        ),
+        (
+            AppError::Invariant(Invariant::CampaignIdCollision(CampaignId::new("c1"))),
+            500,
+        ),
+        (
+            AppError::json_read("the stored submission")(
+                serde_json::from_str::<u8>("x").unwrap_err(),
+            ),
+            500,
+        ),
     ];
-    for e in retryable {
-        assert!(e.is_retryable(), "{e:?}");
-        assert_eq!(status(e), 503);
-    }
-    let ours = [
-        AppError::Mail(MailError::permanent("rejected", "MessageRejected")),
-        AppError::Mail(MailError::invalid_header(
-            "subject",
-            "contains a line break",
-        )),
-        AppError::Bus(BusError::permanent("no bus", io())),
-        AppError::Store(StoreError::Permanent {
-            op: "get",
-            source: io().into(),
-        }),
-        AppError::Invariant(Invariant::CampaignIdCollision(CampaignId::new("c1"))),
-        AppError::json_read("the stored submission")(serde_json::from_str::<u8>("x").unwrap_err()),
-    ];
-    for e in ours {
-        assert!(!e.is_retryable(), "{e:?}");
-        assert_eq!(status(e), 500);
+    for (e, expected) in cases {
+        let what = format!("{e:?}");
+        assert_eq!(e.is_retryable(), expected == 503, "{what}");
+        assert_eq!(status(e), expected, "{what}");
     }
 }
 

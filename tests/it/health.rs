@@ -282,18 +282,13 @@ async fn the_route_answers_brand_representatives_of_the_brand_only() {
         keys.sign(&claims).unwrap()
     };
     let client = reqwest::Client::new();
-    let get = |path: &str, token: String| {
-        client
+    let get = |path: &str, brands: &[&str], role: Role| {
+        let req = client
             .get(format!("http://{addr}{path}"))
-            .header("authorization", format!("Bearer {token}"))
-            .send()
+            .header("authorization", format!("Bearer {}", token(brands, role)));
+        async move { req.send().await.unwrap() }
     };
-    let r = get(
-        "/v1/brands/B1/health",
-        token(&["B1"], Role::BrandRepresentative),
-    )
-    .await
-    .unwrap();
+    let r = get("/v1/brands/B1/health", &["B1"], Role::BrandRepresentative).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["policy"], "health@2026-11-01");
@@ -303,18 +298,11 @@ async fn the_route_answers_brand_representatives_of_the_brand_only() {
     assert_eq!(body["complaintRate"], 0.002);
     assert_eq!(body["unansweredNegativeReviews"][0]["reviewId"], "R-old2");
     // Another brand: 404 (never a 403 that would confirm it exists).
-    let r = get(
-        "/v1/brands/B2/health",
-        token(&["B1"], Role::BrandRepresentative),
-    )
-    .await
-    .unwrap();
+    let r = get("/v1/brands/B2/health", &["B1"], Role::BrandRepresentative).await;
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     // Without the role: 403.
-    let r = get("/v1/brands/B1/health", token(&["B1"], Role::Moderator))
-        .await
-        .unwrap();
+    let r = get("/v1/brands/B1/health", &["B1"], Role::Moderator).await;
     assert_eq!(r.status(), 403);
 }
 

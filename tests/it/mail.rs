@@ -1,7 +1,7 @@
 //! The mail port end to end: MIME headers, header injection, HTML escaping, the outbox, SES v2
 //! through moto, and the campaign template.
 
-use aws_config::{BehaviorVersion, Region};
+use crate::common::{self, endpoint, ses_client};
 use chrono::{TimeZone, Utc};
 use engage::domain::campaign::{HeaderStyle, Image};
 use engage::mail::render::{Product, ThemeColors};
@@ -10,16 +10,6 @@ use engage::mail::{
     Renderer, SesMailer, build_mime,
 };
 use mail_parser::{MessageParser, MimeHeaders};
-
-/// The variable `./tests/run` sets to moto's address.
-const ENDPOINT_VAR: &str = "ENGAGE_TEST_AWS_ENDPOINT";
-
-fn endpoint() -> String {
-    match std::env::var(ENDPOINT_VAR) {
-        Ok(v) if !v.is_empty() => v,
-        _ => panic!("{ENDPOINT_VAR} is not set: the SES tests need moto; run ./tests/run"),
-    }
-}
 
 fn product(asin: &str, title: &str) -> Product {
     Product {
@@ -204,16 +194,6 @@ async fn outbox_writes_the_mime_bytes_once_per_message_id() {
 
 // ---------------------------------------------------------------- SES through moto
 
-async fn ses_client() -> aws_sdk_sesv2::Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .retry_config(SesMailer::retry_config());
-    if std::env::var("AWS_REGION").is_err() {
-        loader = loader.region(Region::new("us-east-1"));
-    }
-    aws_sdk_sesv2::Client::new(&loader.load().await)
-}
-
 /// The raw messages moto recorded (SES v1 and v2 share the store), from its model dump.
 async fn moto_raw_messages() -> Vec<String> {
     let url = format!("{}/moto-api/data.json", endpoint());
@@ -239,14 +219,7 @@ fn collect_raw_data(v: &serde_json::Value, out: &mut Vec<String>) {
 #[tokio::test]
 async fn ses_sends_the_raw_mime_through_moto() {
     let client = ses_client().await;
-    let domain = format!("b{}.example", uuid::Uuid::new_v4().simple());
-    let sender = format!("campaigns@{domain}");
-    client
-        .create_email_identity()
-        .email_identity(&sender)
-        .send()
-        .await
-        .unwrap();
+    let sender = common::ses_sender(&client).await;
     let set = format!("engage-{}", uuid::Uuid::new_v4().simple());
     client
         .create_configuration_set()

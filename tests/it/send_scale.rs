@@ -83,17 +83,8 @@ async fn planner_and_four_workers_on_moto_email_everyone_once() {
         .unwrap()
         .queue_url
         .unwrap();
-    let ses = aws_sdk_sesv2::Client::from_conf(
-        aws_sdk_sesv2::config::Builder::from(&aws)
-            .retry_config(SesMailer::retry_config())
-            .build(),
-    );
-    let sender = format!("campaigns@b{}.example", uuid::Uuid::new_v4().simple());
-    ses.create_email_identity()
-        .email_identity(&sender)
-        .send()
-        .await
-        .unwrap();
+    let ses = common::ses_client().await;
+    let sender = common::ses_sender(&ses).await;
 
     brand(&*store, "B1").await;
     {

@@ -27,7 +27,8 @@ use engage::store::feedback::{FeedbackCounts, FeedbackKind, FeedbackOutcome, Fee
 use engage::store::{
     CampaignStore, CapOutcome, CapStore, CapTake, ContactOutcome, ContactStore, CreateOutcome,
     Entity, EntityChange, EntityStore, IdempotencyOutcome, IdempotencyStore, LedgerOutcome,
-    LedgerStore, Page, SendStore, Store, StoreError, TransitionOutcome, UpsertOutcome,
+    LedgerStore, MessageClaim, MessageFinish, MessageRecord, MessageStore, Page, SegmentWrite,
+    SendStore, Store, StoreError, TransitionOutcome, UpsertOutcome,
 };
 
 /// A business clock tests move by hand.
@@ -86,16 +87,7 @@ pub async fn follower(
 
 /// A follower item (en-US, relay address `<customer>@relay.example`), not stored.
 pub fn follower_item(brand: &str, customer: &str) -> Follower {
-    Follower {
-        brand_id: BrandId::new(brand),
-        customer_id: CustomerId::new(customer),
-        relay_email: format!("{customer}@relay.example"),
-        locale: "en-US".to_owned(),
-        followed_at: t("2026-10-01T00:00:00Z"),
-        unfollowed: false,
-        suppressed: false,
-        updated_at: t("2026-10-01T00:00:00Z"),
-    }
+    crate::common::follower(brand, customer, t("2026-10-01T00:00:00Z"))
 }
 
 /// An `APPROVED` campaign starting on `start` (a US date): its window opens at
@@ -171,9 +163,9 @@ pub struct Mail {
 /// records (one goes into the app, the test reads another).
 #[derive(Debug, Default, Clone)]
 pub struct FaultMailer {
-    pub calls: Arc<AtomicUsize>,
-    pub fail_at: Arc<AtomicUsize>,
-    pub sent: Arc<Mutex<Vec<Mail>>>,
+    calls: Arc<AtomicUsize>,
+    fail_at: Arc<AtomicUsize>,
+    sent: Arc<Mutex<Vec<Mail>>>,
 }
 
 impl FaultMailer {
@@ -182,6 +174,10 @@ impl FaultMailer {
         let m = Self::default();
         m.fail_at.store(k, Ordering::SeqCst);
         m
+    }
+    /// The calls so far, the failed one included.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
     }
     /// What was accepted.
     pub fn mails(&self) -> Vec<Mail> {
@@ -344,271 +340,121 @@ impl FaultStore {
     }
 }
 
-macro_rules! faulty {
-    ($self:ident, $op:literal, $call:expr) => {{
-        if $self.hit($op) {
-            if $self.after {
-                let _ = $call.await;
-            }
-            return Err(FaultStore::fault($op));
+/// Implements `$port` for [`FaultStore`] from the port's signatures: each listed
+/// operation is one call, named after it, passed on to the inner store unless it is
+/// the call to fail (then run first only when `after`). Operations that count
+/// differently (`take_caps`: one call per take) follow the list, written out.
+macro_rules! faulty_port {
+    ($port:path {
+        $(fn $op:ident($($arg:ident: $ty:ty),* $(,)?) -> $ok:ty;)*
+    } $($written_out:tt)*) => {
+        #[async_trait]
+        impl $port for FaultStore {
+            $(
+                async fn $op(&self, $($arg: $ty),*) -> Result<$ok, StoreError> {
+                    let op = stringify!($op);
+                    if self.hit(op) {
+                        if self.after {
+                            let _ = self.inner.$op($($arg),*).await;
+                        }
+                        return Err(FaultStore::fault(op));
+                    }
+                    self.inner.$op($($arg),*).await
+                }
+            )*
+            $($written_out)*
         }
-        $call.await
-    }};
+    };
 }
 
-#[async_trait]
-impl CampaignStore for FaultStore {
-    async fn create_campaign(&self, c: &Campaign) -> Result<CreateOutcome, StoreError> {
-        faulty!(self, "create_campaign", self.inner.create_campaign(c))
-    }
-    async fn get_campaign(&self, id: &CampaignId) -> Result<Option<Campaign>, StoreError> {
-        faulty!(self, "get_campaign", self.inner.get_campaign(id))
-    }
-    async fn list_campaigns(
-        &self,
-        b: &BrandId,
-        s: Option<CampaignStatus>,
-    ) -> Result<Vec<Campaign>, StoreError> {
-        faulty!(self, "list_campaigns", self.inner.list_campaigns(b, s))
-    }
-    async fn list_live_campaigns(&self, s: CampaignStatus) -> Result<Vec<Campaign>, StoreError> {
-        faulty!(
-            self,
-            "list_live_campaigns",
-            self.inner.list_live_campaigns(s)
-        )
-    }
-    async fn transition(
-        &self,
+faulty_port!(CampaignStore {
+    fn create_campaign(c: &Campaign) -> CreateOutcome;
+    fn get_campaign(id: &CampaignId) -> Option<Campaign>;
+    fn list_campaigns(b: &BrandId, s: Option<CampaignStatus>) -> Vec<Campaign>;
+    fn list_live_campaigns(s: CampaignStatus) -> Vec<Campaign>;
+    fn transition(
         id: &CampaignId,
         from: &[CampaignStatus],
         to: CampaignStatus,
         reason: Option<&str>,
         at: DateTime<Utc>,
-    ) -> Result<TransitionOutcome, StoreError> {
-        faulty!(
-            self,
-            "transition",
-            self.inner.transition(id, from, to, reason, at)
-        )
-    }
-}
+    ) -> TransitionOutcome;
+});
 
-#[async_trait]
-impl CapStore for FaultStore {
-    async fn take_cap(
-        &self,
+faulty_port!(CapStore {
+    fn take_cap(
         b: &BrandId,
         c: &CustomerId,
         k: &CampaignId,
         at: DateTime<Utc>,
         cap: Duration,
-    ) -> Result<CapOutcome, StoreError> {
-        faulty!(self, "take_cap", self.inner.take_cap(b, c, k, at, cap))
-    }
-}
+    ) -> CapOutcome;
+});
 
-#[async_trait]
-impl LedgerStore for FaultStore {
-    async fn record_send(&self, r: &SendRecord) -> Result<LedgerOutcome, StoreError> {
-        faulty!(self, "record_send", self.inner.record_send(r))
-    }
-    async fn get_send(
-        &self,
-        c: &CampaignId,
-        u: &CustomerId,
-    ) -> Result<Option<SendRecord>, StoreError> {
-        faulty!(self, "get_send", self.inner.get_send(c, u))
-    }
-}
+faulty_port!(LedgerStore {
+    fn record_send(r: &SendRecord) -> LedgerOutcome;
+    fn get_send(c: &CampaignId, u: &CustomerId) -> Option<SendRecord>;
+});
 
-#[async_trait]
-impl ContactStore for FaultStore {
-    async fn put_contact(&self, c: &Contact) -> Result<ContactOutcome, StoreError> {
-        faulty!(self, "put_contact", self.inner.put_contact(c))
-    }
-    async fn get_contact(&self, r: &ReviewId) -> Result<Option<Contact>, StoreError> {
-        faulty!(self, "get_contact", self.inner.get_contact(r))
-    }
-}
+faulty_port!(ContactStore {
+    fn put_contact(c: &Contact) -> ContactOutcome;
+    fn get_contact(r: &ReviewId) -> Option<Contact>;
+});
 
-#[async_trait]
-impl IdempotencyStore for FaultStore {
-    async fn begin(
-        &self,
+faulty_port!(IdempotencyStore {
+    fn begin(
         scope: &str,
         key: &str,
         hash: &str,
         at: DateTime<Utc>,
         lease: Duration,
         ttl: Duration,
-    ) -> Result<IdempotencyOutcome, StoreError> {
-        faulty!(
-            self,
-            "begin",
-            self.inner.begin(scope, key, hash, at, lease, ttl)
-        )
-    }
-    async fn complete(
-        &self,
-        scope: &str,
-        key: &str,
-        r: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        faulty!(self, "complete", self.inner.complete(scope, key, r))
-    }
-    async fn release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
-        faulty!(self, "release", self.inner.release(scope, key))
-    }
-}
+    ) -> IdempotencyOutcome;
+    fn complete(scope: &str, key: &str, r: &serde_json::Value) -> ();
+    fn release(scope: &str, key: &str) -> ();
+});
 
-#[async_trait]
-impl EntityStore for FaultStore {
-    async fn upsert(&self, e: &Entity) -> Result<UpsertOutcome, StoreError> {
-        faulty!(self, "upsert", self.inner.upsert(e))
-    }
-    async fn merge(&self, c: &EntityChange) -> Result<UpsertOutcome, StoreError> {
-        faulty!(self, "merge", self.inner.merge(c))
-    }
-    async fn suppress(&self, s: &Suppression) -> Result<UpsertOutcome, StoreError> {
-        faulty!(self, "suppress", self.inner.suppress(s))
-    }
-    async fn get_brand(&self, b: &BrandId) -> Result<Option<Brand>, StoreError> {
-        faulty!(self, "get_brand", self.inner.get_brand(b))
-    }
-    async fn get_follower(
-        &self,
-        b: &BrandId,
-        c: &CustomerId,
-    ) -> Result<Option<Follower>, StoreError> {
-        faulty!(self, "get_follower", self.inner.get_follower(b, c))
-    }
-    async fn get_suppression(
-        &self,
-        b: &BrandId,
-        c: &CustomerId,
-    ) -> Result<Option<Suppression>, StoreError> {
-        faulty!(self, "get_suppression", self.inner.get_suppression(b, c))
-    }
-    async fn get_promotion(&self, id: &PromotionId) -> Result<Option<Promotion>, StoreError> {
-        faulty!(self, "get_promotion", self.inner.get_promotion(id))
-    }
-    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        faulty!(self, "get_order", self.inner.get_order(id))
-    }
-    async fn get_review(&self, id: &ReviewId) -> Result<Option<Review>, StoreError> {
-        faulty!(self, "get_review", self.inner.get_review(id))
-    }
-    async fn list_followers(
-        &self,
-        b: &BrandId,
-        token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page<Follower>, StoreError> {
-        faulty!(
-            self,
-            "list_followers",
-            self.inner.list_followers(b, token, limit)
-        )
-    }
-    async fn list_promotions(
-        &self,
-        b: &BrandId,
-        asin: Option<&str>,
-    ) -> Result<Vec<Promotion>, StoreError> {
-        faulty!(self, "list_promotions", self.inner.list_promotions(b, asin))
-    }
-    async fn list_orders(
-        &self,
-        b: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Order>, StoreError> {
-        faulty!(self, "list_orders", self.inner.list_orders(b, from, to))
-    }
-    async fn list_reviews(
-        &self,
-        b: &BrandId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<Review>, StoreError> {
-        faulty!(self, "list_reviews", self.inner.list_reviews(b, from, to))
-    }
-}
+faulty_port!(EntityStore {
+    fn upsert(e: &Entity) -> UpsertOutcome;
+    fn merge(c: &EntityChange) -> UpsertOutcome;
+    fn suppress(s: &Suppression) -> UpsertOutcome;
+    fn get_brand(b: &BrandId) -> Option<Brand>;
+    fn get_follower(b: &BrandId, c: &CustomerId) -> Option<Follower>;
+    fn get_suppression(b: &BrandId, c: &CustomerId) -> Option<Suppression>;
+    fn get_promotion(id: &PromotionId) -> Option<Promotion>;
+    fn get_order(id: &OrderId) -> Option<Order>;
+    fn get_review(id: &ReviewId) -> Option<Review>;
+    fn list_followers(b: &BrandId, token: Option<&str>, limit: usize) -> Page<Follower>;
+    fn list_promotions(b: &BrandId, asin: Option<&str>) -> Vec<Promotion>;
+    fn list_orders(b: &BrandId, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Order>;
+    fn list_reviews(b: &BrandId, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Review>;
+});
 
-#[async_trait]
-impl FeedbackStore for FaultStore {
-    async fn count_feedback(
-        &self,
+faulty_port!(FeedbackStore {
+    fn count_feedback(
         b: &BrandId,
         key: &str,
         kind: FeedbackKind,
         at: DateTime<Utc>,
-    ) -> Result<FeedbackOutcome, StoreError> {
-        faulty!(
-            self,
-            "count_feedback",
-            self.inner.count_feedback(b, key, kind, at)
-        )
-    }
-    async fn feedback_counts(&self, b: &BrandId) -> Result<FeedbackCounts, StoreError> {
-        faulty!(self, "feedback_counts", self.inner.feedback_counts(b))
-    }
-}
+    ) -> FeedbackOutcome;
+    fn feedback_counts(b: &BrandId) -> FeedbackCounts;
+});
 
-#[async_trait]
-impl SendStore for FaultStore {
-    async fn list_follower_range(
-        &self,
+faulty_port!(SendStore {
+    fn list_follower_range(
         b: &BrandId,
         r: FollowerRange,
         after: Option<&CustomerId>,
         limit: usize,
-    ) -> Result<Page<Follower>, StoreError> {
-        faulty!(
-            self,
-            "list_follower_range",
-            self.inner.list_follower_range(b, r, after, limit)
-        )
-    }
-    async fn count_follower_range(
-        &self,
-        b: &BrandId,
-        r: FollowerRange,
-        up_to: u64,
-    ) -> Result<u64, StoreError> {
-        faulty!(
-            self,
-            "count_follower_range",
-            self.inner.count_follower_range(b, r, up_to)
-        )
-    }
-    async fn create_plan(&self, p: &SendPlan) -> Result<SendPlan, StoreError> {
-        faulty!(self, "create_plan", self.inner.create_plan(p))
-    }
-    async fn get_plan(&self, c: &CampaignId) -> Result<Option<SendPlan>, StoreError> {
-        faulty!(self, "get_plan", self.inner.get_plan(c))
-    }
-    async fn put_segment(&self, s: &Segment, expected: Option<u64>) -> Result<bool, StoreError> {
-        faulty!(self, "put_segment", self.inner.put_segment(s, expected))
-    }
-    async fn checkpoint_while_sending(
-        &self,
-        s: &Segment,
-        expected: u64,
-    ) -> Result<engage::store::SegmentWrite, StoreError> {
-        faulty!(
-            self,
-            "checkpoint_while_sending",
-            self.inner.checkpoint_while_sending(s, expected)
-        )
-    }
-    async fn get_segment(&self, c: &CampaignId, i: u32) -> Result<Option<Segment>, StoreError> {
-        faulty!(self, "get_segment", self.inner.get_segment(c, i))
-    }
-    async fn list_segments(&self, c: &CampaignId) -> Result<Vec<Segment>, StoreError> {
-        faulty!(self, "list_segments", self.inner.list_segments(c))
-    }
+    ) -> Page<Follower>;
+    fn count_follower_range(b: &BrandId, r: FollowerRange, up_to: u64) -> u64;
+    fn create_plan(p: &SendPlan) -> SendPlan;
+    fn get_plan(c: &CampaignId) -> Option<SendPlan>;
+    fn put_segment(s: &Segment, expected: Option<u64>) -> bool;
+    fn checkpoint_while_sending(s: &Segment, expected: u64) -> SegmentWrite;
+    fn get_segment(c: &CampaignId, i: u32) -> Option<Segment>;
+    fn list_segments(c: &CampaignId) -> Vec<Segment>;
+}
     async fn take_caps(
         &self,
         takes: &[CapTake],
@@ -634,52 +480,17 @@ impl SendStore for FaultStore {
         }
         out
     }
-}
+);
 
-// Added by the sequences work (issue 7): `MessageStore` joined the `Store` port.
-#[async_trait]
-impl engage::store::MessageStore for FaultStore {
-    async fn claim_message(
-        &self,
-        r: &engage::store::MessageRecord,
-        lease_now: DateTime<Utc>,
-    ) -> Result<engage::store::MessageClaim, StoreError> {
-        faulty!(
-            self,
-            "claim_message",
-            self.inner.claim_message(r, lease_now)
-        )
-    }
-    async fn finish_message(
-        &self,
-        r: &engage::store::MessageRecord,
-    ) -> Result<engage::store::MessageFinish, StoreError> {
-        faulty!(self, "finish_message", self.inner.finish_message(r))
-    }
-    async fn get_message(
-        &self,
-        o: &OrderId,
-        t: &str,
-    ) -> Result<Option<engage::store::MessageRecord>, StoreError> {
-        faulty!(self, "get_message", self.inner.get_message(o, t))
-    }
-    async fn schedule_message(
-        &self,
-        e: &engage::store::MessageRecord,
-    ) -> Result<engage::store::UpsertOutcome, StoreError> {
-        faulty!(self, "schedule_message", self.inner.schedule_message(e))
-    }
-    async fn list_due_messages(
-        &self,
-        from_day: chrono::NaiveDate,
+faulty_port!(MessageStore {
+    fn claim_message(r: &MessageRecord, lease_now: DateTime<Utc>) -> MessageClaim;
+    fn finish_message(r: &MessageRecord) -> MessageFinish;
+    fn get_message(o: &OrderId, t: &str) -> Option<MessageRecord>;
+    fn schedule_message(e: &MessageRecord) -> UpsertOutcome;
+    fn list_due_messages(
+        from_day: NaiveDate,
         until: DateTime<Utc>,
         token: Option<&str>,
         limit: usize,
-    ) -> Result<engage::store::Page<engage::store::MessageRecord>, StoreError> {
-        faulty!(
-            self,
-            "list_due_messages",
-            self.inner.list_due_messages(from_day, until, token, limit)
-        )
-    }
-}
+    ) -> Page<MessageRecord>;
+});

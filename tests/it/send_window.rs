@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use crate::send_support::*;
 use chrono::Duration;
@@ -27,6 +26,25 @@ fn options() -> SendOptions {
 
 fn mem() -> Arc<dyn Store> {
     Arc::new(EmbeddedStore::open_in_memory().unwrap())
+}
+
+/// A fresh store with brand B1 and its subscribed followers `customers`.
+async fn b1_followed_by<C: AsRef<str>>(customers: impl IntoIterator<Item = C>) -> Arc<dyn Store> {
+    let store = mem();
+    brand(&*store, "B1").await;
+    for c in customers {
+        follower(&*store, "B1", c.as_ref(), false, false).await;
+    }
+    store
+}
+
+/// Cancels campaign `id`, in `from`, at `at`, as its brand does.
+async fn cancel(store: &dyn Store, id: &str, from: CampaignStatus, at: &str) {
+    let reason = Some("cancelled by the brand");
+    store
+        .transition(&CampaignId::new(id), &[from], Cancelled, reason, t(at))
+        .await
+        .unwrap();
 }
 
 async fn tick(
@@ -56,11 +74,7 @@ fn relays(ids: &[&str]) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_before_pacific_midnight_then_everyone_and_sent() {
-    let store = mem();
-    brand(&*store, "B1").await;
-    for i in 0..20 {
-        follower(&*store, "B1", &format!("u{i:02}"), false, false).await;
-    }
+    let store = b1_followed_by((0..20).map(|i| format!("u{i:02}"))).await;
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
     let clock = ManualClock::new(t("2026-12-01T00:00:00Z"));
     let mailer = FaultMailer::default();
@@ -155,26 +169,13 @@ async fn overlapping_campaigns_reach_each_customer_once_other_brands_independent
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_cancelled_and_window_end() {
-    let store = mem();
-    brand(&*store, "B1").await;
-    for c in ["u1", "u2"] {
-        follower(&*store, "B1", c, false, false).await;
-    }
+    let store = b1_followed_by(["u1", "u2"]).await;
     let mut in_review = campaign("review", "B1", "2026-12-07");
     in_review.status = InReview;
     create(&*store, &in_review).await;
     create(&*store, &campaign("late", "B1", "2026-12-07")).await; // approved, never ticked in its window
     create(&*store, &campaign("cancel", "B1", "2026-12-07")).await;
-    store
-        .transition(
-            &CampaignId::new("cancel"),
-            &[Approved],
-            Cancelled,
-            Some("by the brand"),
-            t("2026-12-01T00:00:00Z"),
-        )
-        .await
-        .unwrap();
+    cancel(&*store, "cancel", Approved, "2026-12-01T00:00:00Z").await;
     let clock = ManualClock::new(t("2026-12-01T00:00:00Z"));
     let mailer = FaultMailer::default();
 
@@ -191,11 +192,7 @@ async fn expired_cancelled_and_window_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancel_while_sending_stops_within_one_wave() {
-    let store = mem();
-    brand(&*store, "B1").await;
-    for i in 0..60 {
-        follower(&*store, "B1", &format!("u{i:02}"), false, false).await;
-    }
+    let store = b1_followed_by((0..60).map(|i| format!("u{i:02}"))).await;
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
     let clock = ManualClock::new(t("2026-12-07T09:00:00Z"));
     let mailer = Arc::new(FaultMailer::default());
@@ -210,19 +207,10 @@ async fn cancel_while_sending_stops_within_one_wave() {
         let (app, opts) = (app.clone(), opts.clone());
         tokio::spawn(async move { send_window::run(&app, &opts).await.unwrap() })
     };
-    while mailer.calls.load(Ordering::SeqCst) < 12 {
+    while mailer.calls() < 12 {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
-    store
-        .transition(
-            &CampaignId::new("c1"),
-            &[Sending],
-            Cancelled,
-            Some("cancelled by the brand"),
-            t("2026-12-07T09:00:00Z"),
-        )
-        .await
-        .unwrap();
+    cancel(&*store, "c1", Sending, "2026-12-07T09:00:00Z").await;
     let at_cancel = mailer.mails().len();
     let report = job.await.unwrap();
     let total = mailer.mails().len();
@@ -285,11 +273,7 @@ async fn promotion_canceled_suspends_unfinished_campaigns_of_the_brand() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_mail_failures_are_retried_permanent_ones_fail() {
-    let store = mem();
-    brand(&*store, "B1").await;
-    for c in ["u1", "u2", "u3"] {
-        follower(&*store, "B1", c, false, false).await;
-    }
+    let store = b1_followed_by(["u1", "u2", "u3"]).await;
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
     let clock = ManualClock::new(t("2026-12-07T08:00:00Z"));
     let mailer = FaultMailer::failing(2);
@@ -297,7 +281,7 @@ async fn transient_mail_failures_are_retried_permanent_ones_fail() {
     // (the scale issue: retried in waves under the lease, never counted as sent).
     let r = tick(&store, &clock, &mailer, "2026-12-07T08:00:00Z").await;
     assert_eq!(r.campaigns[0].pending, 0);
-    assert_eq!(mailer.calls.load(Ordering::SeqCst), 4);
+    assert_eq!(mailer.calls(), 4);
     tick(&store, &clock, &mailer, "2026-12-07T09:00:00Z").await;
     let (status, p) = state(&*store, "c1").await;
     assert_eq!((status, p.counters.sent, p.pending()), (Sent, 3, 0));
@@ -306,11 +290,7 @@ async fn transient_mail_failures_are_retried_permanent_ones_fail() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn performance_is_tenant_isolated() {
-    let store = mem();
-    brand(&*store, "B1").await;
-    for c in ["u1", "u2"] {
-        follower(&*store, "B1", c, false, false).await;
-    }
+    let store = b1_followed_by(["u1", "u2"]).await;
     follower(&*store, "B1", "u3", false, true).await;
     create(&*store, &campaign("c1", "B1", "2026-12-07")).await;
     let clock = ManualClock::new(t("2026-12-07T08:00:00Z"));

@@ -16,7 +16,7 @@ use engage::jobs::events;
 use engage::jobs::send_window::RecordingMailer;
 use engage::jobs::sequences::{self, SequenceOptions, SequenceReport};
 use engage::mail::OutgoingEmail;
-use engage::policy::{PolicySet, SourceFile};
+use engage::policy::PolicySet;
 use engage::store::{MessageClaim, MessageRecord, MessageStatus, Store};
 use engage::unsubscribe::{Scope, TokenSigner};
 
@@ -30,18 +30,13 @@ fn signer() -> TokenSigner {
 
 /// The bundled policies, with the `sequences` file edited by `edit`.
 fn policies_with(edit: impl Fn(String) -> String) -> Arc<PolicySet> {
-    let sources = engage::policy::bundled::files()
-        .iter()
-        .map(|(name, version, text)| SourceFile {
-            file: format!("test:{name}/{version}.toml"),
-            name: (*name).to_owned(),
-            version: (*version).to_owned(),
-            text: if *name == "sequences" {
-                edit((*text).to_owned())
-            } else {
-                (*text).to_owned()
-            },
-        });
+    let sources = common::bundled_sources(|name, text| {
+        if name == "sequences" {
+            edit(text)
+        } else {
+            text
+        }
+    });
     Arc::new(PolicySet::from_sources(sources).unwrap())
 }
 
@@ -83,10 +78,6 @@ async fn review_request_of_o1(s: &Arc<dyn Store>) -> MessageRecord {
         .await
         .unwrap()
         .unwrap()
-}
-
-async fn seed_brand(store: &Arc<dyn Store>, name: &str) {
-    common::brand(&**store, BRAND, name).await;
 }
 
 /// An order event through the events job (merged, and its due entries written with
@@ -144,19 +135,27 @@ async fn change(store: &Arc<dyn Store>, policies: &PolicySet, order: &str, kind:
         .unwrap();
 }
 
-async fn placed(
-    store: &Arc<dyn Store>,
-    p: &PolicySet,
-    order: &str,
-    customer: &str,
-    locale: &str,
-    at: DateTime<Utc>,
-) {
-    change(
-        store,
-        p,
-        order,
-        OrderChangeKind::Placed(OrderPlaced {
+/// A store with the brand seeded, the policies its order events and ticks run
+/// with, and the store's folder (kept as long as the shop).
+struct Shop {
+    s: Arc<dyn Store>,
+    policies: Arc<PolicySet>,
+    _dir: tempfile::TempDir,
+}
+
+impl Shop {
+    async fn new(brand_name: &str, policies: Arc<PolicySet>) -> Self {
+        let (s, _dir) = common::embedded();
+        common::brand(&*s, BRAND, brand_name).await;
+        Self { s, policies, _dir }
+    }
+
+    async fn change(&self, order: &str, kind: OrderChangeKind) {
+        change(&self.s, &self.policies, order, kind).await;
+    }
+
+    async fn placed(&self, order: &str, customer: &str, locale: &str, at: DateTime<Utc>) {
+        let placed = OrderPlaced {
             seller_id: SellerId::new("S1"),
             brand_id: BrandId::new(BRAND),
             asin: "B0ENGAGE01".into(),
@@ -164,74 +163,72 @@ async fn placed(
             relay_email: format!("{customer}@relay.marketplace.example"),
             locale: locale.into(),
             purchased_at: at,
-        }),
-    )
-    .await;
-}
+        };
+        self.change(order, OrderChangeKind::Placed(placed)).await;
+    }
 
-async fn shipped(store: &Arc<dyn Store>, p: &PolicySet, order: &str, at: DateTime<Utc>) {
-    change(
-        store,
-        p,
-        order,
-        OrderChangeKind::Shipped {
+    async fn shipped(&self, order: &str, at: DateTime<Utc>) {
+        let shipped = OrderChangeKind::Shipped {
             shipped_at: at,
             carrier: "UPS".into(),
             tracking_id: "1Z".into(),
             expected_delivery_at: None,
-        },
-    )
-    .await;
-}
+        };
+        self.change(order, shipped).await;
+    }
 
-async fn delivered(store: &Arc<dyn Store>, p: &PolicySet, order: &str, at: DateTime<Utc>) {
-    change(
-        store,
-        p,
-        order,
-        OrderChangeKind::Delivered { delivered_at: at },
-    )
-    .await;
-}
+    async fn delivered(&self, order: &str, at: DateTime<Utc>) {
+        let delivered = OrderChangeKind::Delivered { delivered_at: at };
+        self.change(order, delivered).await;
+    }
 
-async fn returned(store: &Arc<dyn Store>, p: &PolicySet, order: &str, at: DateTime<Utc>) {
-    change(
-        store,
-        p,
-        order,
-        OrderChangeKind::ReturnReceived(ReturnReceived {
+    async fn returned(&self, order: &str, at: DateTime<Utc>) {
+        let received = ReturnReceived {
             received_at: at,
             refund_amount: "25.00".into(),
             currency: "USD".into(),
             refunded_at: None,
-        }),
-    )
-    .await;
+        };
+        self.change(order, OrderChangeKind::ReturnReceived(received))
+            .await;
+    }
+
+    /// An order of `cu-<order>` placed two days before `delivered_at`, shipped a day
+    /// before it.
+    async fn delivered_order(&self, order: &str, locale: &str, delivered_at: DateTime<Utc>) {
+        let customer = format!("cu-{order}");
+        let placed_at = delivered_at - Duration::days(2);
+        self.placed(order, &customer, locale, placed_at).await;
+        self.shipped(order, delivered_at - Duration::days(1)).await;
+        self.delivered(order, delivered_at).await;
+    }
+
+    /// The brand's suppression of `customer` on 2026-11-12 (after the deliveries of
+    /// the tests, before their review requests are due).
+    async fn suppressed(
+        &self,
+        customer: &str,
+        reason: SuppressionReason,
+        scope: Option<SuppressionScope>,
+    ) {
+        let at = t("2026-11-12T00:00:00Z");
+        let brand = BrandId::new(BRAND);
+        let suppression = Suppression::new(brand, CustomerId::new(customer), reason, scope, at);
+        self.s.suppress(&suppression).await.unwrap();
+    }
+
+    async fn tick(&self, now: &str, mailer: &RecordingMailer) -> SequenceReport {
+        tick(&self.s, &self.policies, now, mailer).await
+    }
 }
 
-/// An order placed at `at`, shipped a day later, delivered two days later.
-async fn delivered_order(
-    store: &Arc<dyn Store>,
-    p: &PolicySet,
-    order: &str,
-    locale: &str,
-    delivered_at: DateTime<Utc>,
-) {
-    placed(
-        store,
-        p,
-        order,
-        &format!("cu-{order}"),
-        locale,
-        delivered_at - Duration::days(2),
-    )
-    .await;
-    shipped(store, p, order, delivered_at - Duration::days(1)).await;
-    delivered(store, p, order, delivered_at).await;
-}
-
-fn store() -> (Arc<dyn Store>, tempfile::TempDir) {
-    common::embedded()
+/// A shop whose O-1 (en-US) was delivered on 2026-11-10 at 18:00 UTC, with the
+/// bundled policies: its review request is due 7 days later to the hour.
+async fn o1_delivered(brand_name: &str) -> Shop {
+    let shop = Shop::new(brand_name, bundled()).await;
+    shop.delivered_order("O-1", "en-US", t("2026-11-10T18:00:00Z"))
+        .await;
+    shop
 }
 
 fn kinds(sent: &[OutgoingEmail]) -> Vec<String> {
@@ -245,17 +242,14 @@ fn kinds(sent: &[OutgoingEmail]) -> Vec<String> {
 
 #[tokio::test]
 async fn review_request_goes_7_days_after_order_delivered_with_its_headers() {
-    let (s, _d) = store();
-    seed_brand(&s, "Northwind Outfitters").await;
-    let policies = bundled();
-    delivered_order(&s, &policies, "O-1", "en-US", t("2026-11-10T18:00:00Z")).await;
+    let shop = o1_delivered("Northwind Outfitters").await;
     let mail = RecordingMailer::new();
 
     // 6 days 23 hours after delivery: not due (the step's 7-day delay).
-    let r = tick(&s, &policies, "2026-11-17T17:00:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T17:00:00Z", &mail).await;
     assert!(r.sent.is_empty() && r.refused.is_empty(), "{r:?}");
     // 7 days after: sent.
-    let r = tick(&s, &policies, "2026-11-17T18:00:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T18:00:00Z", &mail).await;
     assert_eq!(r.sent.len(), 1, "{r:?}");
     let sent = mail.sent();
     assert_eq!(sent.len(), 1);
@@ -283,7 +277,7 @@ async fn review_request_goes_7_days_after_order_delivered_with_its_headers() {
     assert_eq!(claims.customer_id.as_str(), "cu-O-1");
     assert!(e.text.contains(link) && e.html.contains(link));
     // The ledger says sent, with the policies that allowed it.
-    let rec = review_request_of_o1(&s).await;
+    let rec = review_request_of_o1(&shop.s).await;
     assert_eq!(rec.status, MessageStatus::Sent);
     assert_eq!(rec.locale.as_deref(), Some("en-US"));
     assert!(
@@ -297,15 +291,14 @@ async fn review_request_goes_7_days_after_order_delivered_with_its_headers() {
 
 #[tokio::test]
 async fn return_received_goes_on_the_first_tick_after_the_event() {
-    let (s, _d) = store();
-    seed_brand(&s, "Northwind").await;
-    let policies = bundled();
-    delivered_order(&s, &policies, "O-2", "en-US", t("2026-11-10T18:00:00Z")).await;
+    let shop = Shop::new("Northwind", bundled()).await;
+    shop.delivered_order("O-2", "en-US", t("2026-11-10T18:00:00Z"))
+        .await;
     // Issue 12: 03:30 UTC on Nov 13 is 19:30 on Nov 12 in the marketplace (Pacific):
     // the message prints the marketplace's date, for the return and the refund.
-    returned(&s, &policies, "O-2", t("2026-11-13T03:30:00Z")).await;
+    shop.returned("O-2", t("2026-11-13T03:30:00Z")).await;
     let mail = RecordingMailer::new();
-    let r = tick(&s, &policies, "2026-11-13T03:31:00Z", &mail).await;
+    let r = shop.tick("2026-11-13T03:31:00Z", &mail).await;
     assert_eq!(kinds(&mail.sent()), vec!["O-2/return_received"], "{r:?}");
     let e = &mail.sent()[0];
     assert_eq!(e.subject, "We received your return for order O-2");
@@ -324,40 +317,24 @@ async fn every_trigger_starts_its_step() {
     // Order Shipped -> shipment_confirmation (the first tick) and
     // product_information (1 day later);
     // Order Delivered -> review_request (7 days); Return Received -> return_received.
-    let (s, _d) = store();
-    seed_brand(&s, "Northwind").await;
-    let policies = all_enabled();
+    let shop = Shop::new("Northwind", all_enabled()).await;
     // O-P: placed, never shipped.
-    placed(
-        &s,
-        &policies,
-        "O-P",
-        "cu-p",
-        "en-US",
-        t("2026-11-01T10:00:00Z"),
-    )
-    .await;
+    shop.placed("O-P", "cu-p", "en-US", t("2026-11-01T10:00:00Z"))
+        .await;
     // O-S: placed, shipped the next day (so no order_problem).
-    placed(
-        &s,
-        &policies,
-        "O-S",
-        "cu-s",
-        "en-US",
-        t("2026-11-01T10:00:00Z"),
-    )
-    .await;
-    shipped(&s, &policies, "O-S", t("2026-11-02T10:00:00Z")).await;
+    shop.placed("O-S", "cu-s", "en-US", t("2026-11-01T10:00:00Z"))
+        .await;
+    shop.shipped("O-S", t("2026-11-02T10:00:00Z")).await;
 
     let mail = RecordingMailer::new();
     // Day 3 + 1s after placement: O-S's product information (due 11-03 10:00) and
     // O-P's order problem (due 11-04 10:00, not yet).
-    tick(&s, &policies, "2026-11-03T10:00:00Z", &mail).await;
+    shop.tick("2026-11-03T10:00:00Z", &mail).await;
     assert_eq!(
         kinds(&mail.sent()),
         vec!["O-S/product_information", "O-S/shipment_confirmation"]
     );
-    let r = tick(&s, &policies, "2026-11-04T10:00:00Z", &mail).await;
+    let r = shop.tick("2026-11-04T10:00:00Z", &mail).await;
     assert_eq!(
         kinds(&mail.sent()),
         vec![
@@ -369,10 +346,10 @@ async fn every_trigger_starts_its_step() {
     );
 
     // O-S delivered, then returned.
-    delivered(&s, &policies, "O-S", t("2026-11-05T10:00:00Z")).await;
-    tick(&s, &policies, "2026-11-12T10:00:00Z", &mail).await;
-    returned(&s, &policies, "O-S", t("2026-11-13T10:00:00Z")).await;
-    tick(&s, &policies, "2026-11-13T10:05:00Z", &mail).await;
+    shop.delivered("O-S", t("2026-11-05T10:00:00Z")).await;
+    shop.tick("2026-11-12T10:00:00Z", &mail).await;
+    shop.returned("O-S", t("2026-11-13T10:00:00Z")).await;
+    shop.tick("2026-11-13T10:05:00Z", &mail).await;
     assert_eq!(
         kinds(&mail.sent()),
         vec![
@@ -389,8 +366,6 @@ async fn every_trigger_starts_its_step() {
 async fn review_request_window_edges_day_4_and_31_refused_day_5_and_30_allowed() {
     // A sequence that tries the review request from delivery on, for 60 days: the
     // message policy's window (R-MSG-6: 5 to 30 days after delivery) decides alone.
-    let (s, _d) = store();
-    seed_brand(&s, "Northwind").await;
     let policies = policies_with(|s| {
         s.replacen(
             "delay = { duration = \"7d\" }",
@@ -403,19 +378,15 @@ async fn review_request_window_edges_day_4_and_31_refused_day_5_and_30_allowed()
             1,
         )
     });
+    let shop = Shop::new("Northwind", policies).await;
     let now = t("2026-12-20T12:00:00Z");
     for day in [4, 5, 30, 31] {
-        delivered_order(
-            &s,
-            &policies,
-            &format!("O-D{day}"),
-            "en-US",
-            now - Duration::days(day),
-        )
-        .await;
+        let order = format!("O-D{day}");
+        shop.delivered_order(&order, "en-US", now - Duration::days(day))
+            .await;
     }
     let mail = RecordingMailer::new();
-    let r = tick(&s, &policies, "2026-12-20T12:00:00Z", &mail).await;
+    let r = shop.tick("2026-12-20T12:00:00Z", &mail).await;
     assert_eq!(
         kinds(&mail.sent()),
         vec!["O-D30/review_request", "O-D5/review_request"]
@@ -439,26 +410,23 @@ async fn review_request_window_edges_day_4_and_31_refused_day_5_and_30_allowed()
     );
 
     // The shipped sequence: day 30 is the last day of its window, day 31 is past it.
-    let (s, _d2) = store();
-    seed_brand(&s, "Northwind").await;
-    let policies = bundled();
-    delivered_order(&s, &policies, "O-E30", "en-US", now - Duration::days(30)).await;
-    delivered_order(&s, &policies, "O-E31", "en-US", now - Duration::days(31)).await;
+    let shop = Shop::new("Northwind", bundled()).await;
+    shop.delivered_order("O-E30", "en-US", now - Duration::days(30))
+        .await;
+    shop.delivered_order("O-E31", "en-US", now - Duration::days(31))
+        .await;
     let mail = RecordingMailer::new();
-    let r = tick(&s, &policies, "2026-12-20T12:00:00Z", &mail).await;
+    let r = shop.tick("2026-12-20T12:00:00Z", &mail).await;
     assert_eq!(kinds(&mail.sent()), vec!["O-E30/review_request"], "{r:?}");
 }
 
 #[tokio::test]
 async fn once_per_order_and_type_across_runs_and_concurrent_runs() {
-    let (s, _d) = store();
-    seed_brand(&s, "Northwind").await;
-    let policies = bundled();
-    delivered_order(&s, &policies, "O-1", "en-US", t("2026-11-10T18:00:00Z")).await;
-    returned(&s, &policies, "O-1", t("2026-11-17T10:00:00Z")).await;
+    let shop = o1_delivered("Northwind").await;
+    shop.returned("O-1", t("2026-11-17T10:00:00Z")).await;
     let mail = RecordingMailer::new();
-    tick(&s, &policies, "2026-11-17T18:00:00Z", &mail).await;
-    let r = tick(&s, &policies, "2026-11-17T19:00:00Z", &mail).await;
+    shop.tick("2026-11-17T18:00:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T19:00:00Z", &mail).await;
     assert!(r.sent.is_empty(), "{r:?}");
     assert_eq!(
         kinds(&mail.sent()),
@@ -466,12 +434,14 @@ async fn once_per_order_and_type_across_runs_and_concurrent_runs() {
     );
 
     // Eight runs at once over another order: one message of each type in total.
-    delivered_order(&s, &policies, "O-2", "en-US", t("2026-11-10T18:00:00Z")).await;
-    returned(&s, &policies, "O-2", t("2026-11-17T10:00:00Z")).await;
+    shop.delivered_order("O-2", "en-US", t("2026-11-10T18:00:00Z"))
+        .await;
+    shop.returned("O-2", t("2026-11-17T10:00:00Z")).await;
     let mail = Arc::new(RecordingMailer::new());
     let mut handles = Vec::new();
     for _ in 0..8 {
-        let (s, policies, mail) = (Arc::clone(&s), Arc::clone(&policies), Arc::clone(&mail));
+        let (s, policies) = (Arc::clone(&shop.s), Arc::clone(&shop.policies));
+        let mail = Arc::clone(&mail);
         handles.push(tokio::spawn(async move {
             let app = app(&s, &policies, "2026-11-17T20:00:00Z").with_mailer(mail);
             sequences::run(&app, &SequenceOptions::default())
@@ -492,9 +462,7 @@ async fn once_per_order_and_type_across_runs_and_concurrent_runs() {
 
 #[tokio::test]
 async fn the_buyers_locale_picks_the_template() {
-    let (s, _d) = store();
-    let policies = bundled();
-    seed_brand(&s, "Northwind").await;
+    let shop = Shop::new("Northwind", bundled()).await;
     let at = t("2026-11-10T18:00:00Z");
     for (order, locale) in [
         ("O-FR", "fr-CA"),
@@ -503,10 +471,10 @@ async fn the_buyers_locale_picks_the_template() {
         ("O-FF", "fr_FR"),
         ("O-US", "en-US"),
     ] {
-        delivered_order(&s, &policies, order, locale, at).await;
+        shop.delivered_order(order, locale, at).await;
     }
     let mail = RecordingMailer::new();
-    tick(&s, &bundled(), "2026-11-17T18:00:00Z", &mail).await;
+    shop.tick("2026-11-17T18:00:00Z", &mail).await;
     let lang = |order: &str| -> (String, String) {
         let e = mail
             .sent()
@@ -537,23 +505,14 @@ async fn the_buyers_locale_picks_the_template() {
 
 #[tokio::test]
 async fn a_message_opt_out_stops_review_requests_but_not_return_received() {
-    let (s, _d) = store();
-    let policies = bundled();
-    seed_brand(&s, "Northwind").await;
-    delivered_order(&s, &policies, "O-1", "en-US", t("2026-11-10T18:00:00Z")).await;
-    returned(&s, &policies, "O-1", t("2026-11-16T10:00:00Z")).await;
+    let shop = o1_delivered("Northwind").await;
+    shop.returned("O-1", t("2026-11-16T10:00:00Z")).await;
     // The customer used the one-click unsubscribe of an earlier buyer message.
-    s.suppress(&Suppression::new(
-        BrandId::new(BRAND),
-        CustomerId::new("cu-O-1"),
-        SuppressionReason::Unsubscribe,
-        Some(SuppressionScope::Message),
-        t("2026-11-12T00:00:00Z"),
-    ))
-    .await
-    .unwrap();
+    let scope = Some(SuppressionScope::Message);
+    shop.suppressed("cu-O-1", SuppressionReason::Unsubscribe, scope)
+        .await;
     let mail = RecordingMailer::new();
-    let r = tick(&s, &bundled(), "2026-11-17T18:00:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T18:00:00Z", &mail).await;
     assert_eq!(kinds(&mail.sent()), vec!["O-1/return_received"]);
     assert_eq!(r.refused.len(), 1, "{r:?}");
     assert_eq!(r.refused[0].message_type, "review_request");
@@ -563,19 +522,13 @@ async fn a_message_opt_out_stops_review_requests_but_not_return_received() {
     );
 
     // A hard bounce stops even the service message.
-    delivered_order(&s, &policies, "O-2", "en-US", t("2026-11-10T18:00:00Z")).await;
-    returned(&s, &policies, "O-2", t("2026-11-16T10:00:00Z")).await;
-    s.suppress(&Suppression::new(
-        BrandId::new(BRAND),
-        CustomerId::new("cu-O-2"),
-        SuppressionReason::Bounce,
-        None,
-        t("2026-11-12T00:00:00Z"),
-    ))
-    .await
-    .unwrap();
+    shop.delivered_order("O-2", "en-US", t("2026-11-10T18:00:00Z"))
+        .await;
+    shop.returned("O-2", t("2026-11-16T10:00:00Z")).await;
+    shop.suppressed("cu-O-2", SuppressionReason::Bounce, None)
+        .await;
     let mail = RecordingMailer::new();
-    tick(&s, &bundled(), "2026-11-17T18:05:00Z", &mail).await;
+    shop.tick("2026-11-17T18:05:00Z", &mail).await;
     assert!(mail.sent().is_empty(), "{:?}", kinds(&mail.sent()));
 }
 
@@ -583,12 +536,9 @@ async fn a_message_opt_out_stops_review_requests_but_not_return_received() {
 async fn the_content_policy_refuses_a_rendered_message_naming_the_rule_and_text() {
     // The brand's name lands in the subject and the body: a web address is refused
     // before anything is claimed or sent (R-MSG-9).
-    let (s, _d) = store();
-    let policies = bundled();
-    seed_brand(&s, "northwind.com").await;
-    delivered_order(&s, &policies, "O-1", "en-US", t("2026-11-10T18:00:00Z")).await;
+    let shop = o1_delivered("northwind.com").await;
     let mail = RecordingMailer::new();
-    let r = tick(&s, &policies, "2026-11-17T18:00:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T18:00:00Z", &mail).await;
     assert!(mail.sent().is_empty());
     let reasons = r.refused[0].reasons.join("\n");
     assert!(
@@ -598,14 +548,14 @@ async fn the_content_policy_refuses_a_rendered_message_naming_the_rule_and_text(
     );
     // The due entry is settled as refused, with the reasons, never claimed or sent;
     // it left the due index, so the next pass does not read it again.
-    let rec = review_request_of_o1(&s).await;
+    let rec = review_request_of_o1(&shop.s).await;
     assert_eq!(rec.status, MessageStatus::Refused);
     assert_eq!((rec.sent_at, rec.provider_id), (None, None));
     assert!(
         rec.note.unwrap().contains("R-MSG-9.web_address"),
         "the reasons are stored"
     );
-    let r = tick(&s, &policies, "2026-11-17T19:00:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T19:00:00Z", &mail).await;
     assert_eq!((r.orders, r.refused.len()), (0, 0), "{r:?}");
     assert!(mail.sent().is_empty());
 }
@@ -615,35 +565,33 @@ async fn the_content_policy_refuses_a_rendered_message_naming_the_rule_and_text(
 /// says, and taken over by a later pass whose `now` is past it.
 #[tokio::test]
 async fn a_claim_left_by_a_crashed_run_is_taken_over_once_the_business_clock_passes_its_lease() {
-    let (s, _d) = store();
-    seed_brand(&s, "Northwind").await;
-    let policies = bundled();
-    delivered_order(&s, &policies, "O-1", "en-US", t("2026-11-10T18:00:00Z")).await;
+    let shop = o1_delivered("Northwind").await;
     // A run claimed the due message at 18:00 (business clock), 5 minutes of lease,
     // then died before sending or storing anything.
-    let mut live = review_request_of_o1(&s).await;
+    let mut live = review_request_of_o1(&shop.s).await;
     assert_eq!(live.status, MessageStatus::Due);
     live.status = MessageStatus::Pending;
     live.owner = "dead-run".into();
     live.claimed_at = Some(t("2026-11-17T18:00:00Z"));
     live.lease_until_micros = t("2026-11-17T18:05:00Z").timestamp_micros();
     assert_eq!(
-        s.claim_message(&live, t("2026-11-17T18:00:00Z"))
+        shop.s
+            .claim_message(&live, t("2026-11-17T18:00:00Z"))
             .await
             .unwrap(),
         MessageClaim::Claimed
     );
     let mail = RecordingMailer::new();
-    let r = tick(&s, &policies, "2026-11-17T18:04:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T18:04:00Z", &mail).await;
     assert!(mail.sent().is_empty());
     assert_eq!(r.held, 1, "a live claim is left alone: {r:?}");
 
     // A later tick, past the lease: the claim is taken over and sent, same message id.
-    let r = tick(&s, &policies, "2026-11-17T18:06:00Z", &mail).await;
+    let r = shop.tick("2026-11-17T18:06:00Z", &mail).await;
     assert_eq!(r.sent.len(), 1, "{r:?}");
     assert_eq!(mail.sent().len(), 1);
     assert_eq!(mail.sent()[0].message_id, "msg-O-1-review_request");
-    let rec = review_request_of_o1(&s).await;
+    let rec = review_request_of_o1(&shop.s).await;
     assert_eq!(rec.status, MessageStatus::Sent);
     assert_ne!(rec.owner, "dead-run");
     assert_eq!(rec.claimed_at, Some(t("2026-11-17T18:06:00Z")));

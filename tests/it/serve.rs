@@ -171,11 +171,29 @@ async fn the_policy_in_force_follows_the_business_clock() {
     );
 }
 
+/// `req` sent as a brand representative of B1, answered with a problem
+/// (problem+json): its `METHOD path`, status and body.
+async fn problem(
+    http: &reqwest::Client,
+    req: reqwest::RequestBuilder,
+) -> (String, u16, serde_json::Value) {
+    let t = token("S1", &["B1"], &["brand_representative"]);
+    let req = req.bearer_auth(&t).build().unwrap();
+    let what = format!("{} {}", req.method(), req.url().path());
+    let resp = http.execute(req).await.unwrap();
+    let status = resp.status().as_u16();
+    assert_eq!(
+        content_type(&resp),
+        "application/problem+json",
+        "{what} answered {status}"
+    );
+    (what, status, resp.json().await.unwrap())
+}
+
 #[tokio::test]
 async fn every_framework_rejection_is_a_problem_with_its_status() {
     let server = Server::start(&[]);
     let http = reqwest::Client::new();
-    let t = token("S1", &["B1"], &["brand_representative"]);
     let long = "x".repeat(3000);
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
         // A repeated query parameter.
@@ -222,12 +240,8 @@ async fn every_framework_rejection_is_a_problem_with_its_status() {
         (http.put(server.url("/v1/campaigns")), 405),
     ];
     for (req, status) in cases {
-        let req = req.bearer_auth(&t).build().unwrap();
-        let what = format!("{} {}", req.method(), req.url().path());
-        let resp = http.execute(req).await.unwrap();
-        assert_eq!(resp.status().as_u16(), status, "{what}");
-        assert_eq!(content_type(&resp), "application/problem+json", "{what}");
-        let body: serde_json::Value = resp.json().await.unwrap();
+        let (what, answered, body) = problem(&http, req).await;
+        assert_eq!(answered, status, "{what}");
         assert_eq!(body["status"], status, "{what}");
         assert!(!body["detail"].as_str().unwrap().is_empty(), "{what}");
     }
@@ -338,7 +352,6 @@ fn policy_check_refuses_a_version_not_at_marketplace_midnight_without_a_reason()
 async fn long_ids_in_bodies_and_queries_are_400_naming_the_field() {
     let server = Server::start(&[]);
     let http = reqwest::Client::new();
-    let t = token("S1", &["B1"], &["brand_representative"]);
     let long = "x".repeat(3000);
     let body = |field: &str, value: serde_json::Value| {
         let mut b = serde_json::json!({"brandId": "B1", "startDate": "2026-12-07"});
@@ -381,12 +394,8 @@ async fn long_ids_in_bodies_and_queries_are_400_naming_the_field() {
         ),
     ];
     for (req, field) in cases {
-        let req = req.bearer_auth(&t).build().unwrap();
-        let what = format!("{} {}", req.method(), req.url().path());
-        let resp = http.execute(req).await.unwrap();
-        assert_eq!(resp.status().as_u16(), 400, "{what}");
-        assert_eq!(content_type(&resp), "application/problem+json", "{what}");
-        let body: serde_json::Value = resp.json().await.unwrap();
+        let (what, status, body) = problem(&http, req).await;
+        assert_eq!(status, 400, "{what}");
         let detail = body["detail"].as_str().unwrap();
         assert!(
             detail.contains(field) && detail.contains("longer than"),

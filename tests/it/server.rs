@@ -116,6 +116,17 @@ impl Server {
         (status, ct, body)
     }
 
+    /// `POST path` with the JSON `body`, and `bearer` when given: as [`Self::send`].
+    pub async fn post(
+        &self,
+        path: &str,
+        bearer: Option<&str>,
+        body: impl Into<String>,
+    ) -> (u16, String, serde_json::Value) {
+        let body = Some(body.into());
+        self.send(reqwest::Method::POST, path, bearer, body).await
+    }
+
     /// The JSON body of `GET path` with `bearer`.
     pub async fn get_json(&self, path: &str, bearer: &str) -> serde_json::Value {
         self.http

@@ -15,7 +15,6 @@ use engage::domain::{BrandId, CampaignId, CustomerId};
 use engage::jobs::ses_events::{SesDelivery, deliver};
 use engage::policy::{PolicySet, SourceFile};
 use engage::store::{Entity, FeedbackCounts, Store};
-use engage::unsubscribe::{LOCAL_UNSUBSCRIBE_SECRET, TokenSigner};
 use serde_json::{Value, json};
 
 use crate::common::t;
@@ -29,21 +28,9 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-fn signer() -> TokenSigner {
-    TokenSigner::new(LOCAL_UNSUBSCRIBE_SECRET.as_bytes())
-}
-
 /// The bundled policies plus a later send version whose minimum volume is `min`.
 fn policies_with_min(min: u64) -> PolicySet {
-    let mut sources: Vec<SourceFile> = engage::policy::bundled::files()
-        .iter()
-        .map(|(name, version, text)| SourceFile {
-            file: format!("{name}/{version}.toml"),
-            name: (*name).to_owned(),
-            version: (*version).to_owned(),
-            text: (*text).to_owned(),
-        })
-        .collect();
+    let mut sources = common::bundled_sources(|_, text| text);
     let send = sources
         .iter()
         .find(|s| s.name == "send" && s.version == "2026-11-01")
@@ -86,7 +73,7 @@ async fn seed(store: &dyn Store) {
 }
 
 async fn handle(store: &dyn Store, policies: &PolicySet, payload: Value) -> SesDelivery {
-    deliver(store, policies, &signer(), payload, t(NOW))
+    deliver(store, policies, &common::local_signer(), payload, t(NOW))
         .await
         .unwrap()
 }

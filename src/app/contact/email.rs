@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
+use crate::app::facts::{self, Channel, Text};
 use crate::domain::contact::ContactReason;
 use crate::mail::render::{RenderedEmail, Renderer};
 use crate::policy::{Decision, PolicySet};
@@ -134,21 +135,29 @@ impl ContactEmail {
 
 /// The `content` policy (channel `contact`) over a rendered email: the subject as a
 /// header field, the text part and the HTML part. Every violation names its field.
+///
+/// # Errors
+/// No content policy in force; facts that cannot be bound.
 pub fn check_content(
     policies: &PolicySet,
     email: &RenderedEmail,
     at: DateTime<Utc>,
 ) -> Result<Decision, crate::policy::PolicyError> {
-    let mut decisions = Vec::new();
-    for (field, text, header) in [
-        ("subject", &email.subject, true),
-        ("text", &email.text, false),
-        ("html", &email.html, false),
-    ] {
-        let facts = crate::app::facts::content_facts(text, "contact", header);
-        decisions.push(policies.evaluate("content", at, &facts)?.with_field(field));
-    }
-    Ok(Decision::merge_all(decisions))
+    let text = |field, text, header| Text {
+        field,
+        text,
+        header,
+    };
+    facts::check_content(
+        policies,
+        at,
+        Channel::Contact,
+        [
+            text("subject", &email.subject, true),
+            text("text", &email.text, false),
+            text("html", &email.html, false),
+        ],
+    )
 }
 
 /// One email per reason and locale with sample values: what the template test renders

@@ -21,26 +21,22 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+use crate::app::facts::send::{
+    CAMPAIGN, EMAIL, PROMOTION, RECIPIENT, SENDER, brand_facts, recipient_fact, wave_facts,
+};
 use crate::domain::campaign::Campaign;
 use crate::domain::follower::Follower;
-use crate::domain::promotion::{Promotion, PromotionState};
+use crate::domain::promotion::Promotion;
 use crate::domain::schedule::after_days;
-use crate::policy::{Decision, FactValue, Facts, PolicyError, PolicySet, PolicyVersion, Rule};
+use crate::policy::{
+    Decision, FactValue, Facts, PolicyError, PolicyName, PolicySet, PolicyVersion, Rule,
+};
 
 /// The name of the policy that governs sending.
-pub const POLICY: &str = "send";
-
-/// The fact the recipient-level rules read.
-const RECIPIENT: &str = "recipient";
-
-/// The fact the header rules read (the planner has no email to show them).
-const EMAIL: &str = "email";
-
-/// The fact the brand-level rules read: the brand's mail feedback.
-const SENDER: &str = "sender";
+pub const POLICY: PolicyName = PolicyName::Send;
 
 /// Facts that make a rule about one campaign (or one follower) rather than the brand.
-const CAMPAIGN_FACTS: [&str; 4] = ["campaign", "promotion", RECIPIENT, EMAIL];
+const CAMPAIGN_FACTS: [&str; 4] = [CAMPAIGN, PROMOTION, RECIPIENT, EMAIL];
 
 /// A rule that reads the brand's mail feedback and nothing of one campaign:
 /// when it fires (R-MAIL-3.complaint_limit) every approved and sending
@@ -48,16 +44,6 @@ const CAMPAIGN_FACTS: [&str; 4] = ["campaign", "promotion", RECIPIENT, EMAIL];
 /// wave ([`crate::jobs::suspend::suspend_brand`]).
 pub fn brand_level(rule: &Rule) -> bool {
     rule.reads(SENDER) && !CAMPAIGN_FACTS.iter().any(|f| rule.reads(f))
-}
-
-/// The `sender` fact: the brand's complaint rate and deliveries.
-pub fn sender_fact(counts: &crate::store::FeedbackCounts) -> FactValue {
-    FactValue::map()
-        .with("complaintRate", counts.complaint_rate())
-        .with(
-            "deliveries",
-            i64::try_from(counts.delivered).unwrap_or(i64::MAX),
-        )
 }
 
 /// The send policy in force, split into its two levels.
@@ -86,38 +72,7 @@ impl WaveFacts {
         sender: &crate::store::FeedbackCounts,
         headers: &[(String, String)],
     ) -> Self {
-        let promotion = promotion.map_or(FactValue::Null, |p| {
-            FactValue::map()
-                .with("id", p.promotion_id.as_str())
-                .with(
-                    "status",
-                    match p.state {
-                        PromotionState::Active => "active",
-                        PromotionState::Canceled => "canceled",
-                        PromotionState::Rejected => "rejected",
-                    },
-                )
-                .with("startsAt", p.starts_at)
-                .with("endsAt", p.ends_at)
-        });
-        let mut header_map = FactValue::map();
-        for (name, value) in headers {
-            header_map = header_map.with(name.clone(), value.as_str());
-        }
-        let facts = Facts::at(now, tz)
-            .with(
-                "campaign",
-                FactValue::map()
-                    .with("id", campaign.id.as_str())
-                    .with("brandId", campaign.brand_id.as_str())
-                    .with("status", campaign.status.to_string())
-                    .with("startDate", campaign.start_date.to_string())
-                    .with("windowStart", campaign.send_window.start)
-                    .with("windowEnd", campaign.send_window.end),
-            )
-            .with("promotion", promotion)
-            .with(SENDER, sender_fact(sender))
-            .with("email", FactValue::map().with("headers", header_map));
+        let facts = wave_facts(now, tz, campaign, promotion, sender, headers);
         Self { facts, at: now }
     }
 }
@@ -142,14 +97,12 @@ impl RecipientKey {
     }
 
     fn fact(&self) -> FactValue {
-        FactValue::map()
-            .with("unfollowed", self.unfollowed)
-            .with("unsubscribed", false)
-            .with("suppressed", self.suppressed)
-            .with("hasRelayAddress", self.has_relay_address)
-            .with("locale", self.locale.as_str())
-            .with("lastReachedAt", FactValue::Null)
-            .with("skippedByCap", false)
+        recipient_fact(
+            self.unfollowed,
+            self.suppressed,
+            self.has_relay_address,
+            &self.locale,
+        )
     }
 }
 
@@ -201,9 +154,7 @@ impl SendRules {
         at: DateTime<Utc>,
         sender: &crate::store::FeedbackCounts,
     ) -> Result<Decision, PolicyError> {
-        let facts = Facts::new()
-            .with("now", at)
-            .with(SENDER, sender_fact(sender));
+        let facts = brand_facts(at, sender);
         self.policy.evaluate_where(at, &facts, brand_level)
     }
 

@@ -10,15 +10,16 @@ use chrono::{DateTime, Duration, Utc};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
+use crate::app::facts::{Channel, Text, check_content};
 use crate::domain::brand::Marketplace;
 use crate::domain::order::{Order, OrderChangeKind};
 use crate::domain::schedule::{self, add_local_days, local_date};
 use crate::policy::{
-    FactValue, Facts, PolicyError, PolicySet, PolicyVersion, format_duration, parse_duration,
+    FactValue, PolicyError, PolicyName, PolicySet, PolicyVersion, format_duration, parse_duration,
 };
 
 /// The policy that holds the sequences.
-pub const POLICY: &str = "sequences";
+pub const POLICY: PolicyName = PolicyName::Sequences;
 
 /// Why the sequences policy cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -520,13 +521,6 @@ impl std::fmt::Display for ContentViolation {
     }
 }
 
-fn content_facts(text: &str, header: bool) -> Facts {
-    Facts::new()
-        .with("text", text)
-        .with("channel", "buyer_message")
-        .with("header", header)
-}
-
 /// Runs the `content` policy in force at `at` (channel `buyer_message`) over each
 /// `(field, text)`; the subject is a header field. Every violation names its rule
 /// and the offending sentence.
@@ -538,19 +532,26 @@ pub fn check_wording(
     at: DateTime<Utc>,
     fields: &[(String, String)],
 ) -> Result<Vec<ContentViolation>, PolicyError> {
-    let content = policies.in_force("content", at)?;
+    let check = |field: &str, text: &str| {
+        let header = field == "subject";
+        check_content(
+            policies,
+            at,
+            Channel::BuyerMessage,
+            [Text {
+                field,
+                text,
+                header,
+            }],
+        )
+    };
     let mut out = Vec::new();
     for (field, text) in fields {
-        let header = field == "subject";
-        let decision = content.evaluate(at, &content_facts(text, header))?;
+        let decision = check(field, text)?;
         for v in &decision.violations {
             let offending = sentences(text)
                 .into_iter()
-                .find(|s| {
-                    content
-                        .evaluate(at, &content_facts(s, header))
-                        .is_ok_and(|d| d.has_fired(&v.rule))
-                })
+                .find(|s| check(field, s).is_ok_and(|d| d.has_fired(&v.rule)))
                 .unwrap_or_else(|| text.clone());
             out.push(ContentViolation {
                 field: field.clone(),
@@ -586,7 +587,7 @@ fn sentences(text: &str) -> Vec<String> {
 
 /// [`check_version`] as `engage policy check`'s hook for this policy.
 pub const VERSION_CHECK: crate::policy::VersionCheck = crate::policy::VersionCheck {
-    policy: POLICY,
+    policy: POLICY.as_str(),
     check: |v, policies| {
         check_version(v, policies)
             .map(|n| format!("{n} templates pass the content policy and fit the message policy"))
@@ -607,7 +608,7 @@ pub fn check_version(v: &PolicyVersion, policies: &PolicySet) -> Result<usize, V
     let seq = Sequences::from_version(v).map_err(|e| vec![error_text(&e)])?;
     let at = v.effective_from();
     let message = policies
-        .in_force("message", at)
+        .in_force(PolicyName::Message, at)
         .map_err(|e| vec![e.to_string()])?;
     let permitted = message
         .param_strings("permitted_types")

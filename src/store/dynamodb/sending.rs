@@ -35,7 +35,7 @@ impl DynamoStore {
     ) -> Result<SegmentWrite, StoreError> {
         const OP: &str = "checkpoint_while_sending";
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::encode("transaction", e);
-        let (cpk, csk) = keys::campaign_primary(&segment.body.campaign_id);
+        let (cpk, csk) = keys::CAMPAIGN.primary(&segment.body.campaign_id);
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(item_key(&cpk, &csk)))

@@ -28,7 +28,7 @@ pub(super) fn checkpoint(
     expected: u64,
 ) -> Result<SegmentWrite, StoreError> {
     const OP: &str = "checkpoint_while_sending";
-    let (cpk, csk) = keys::campaign_primary(&segment.body.campaign_id);
+    let (cpk, csk) = keys::CAMPAIGN.primary(&segment.body.campaign_id);
     let status = read::<Campaign>(conn, OP, &cpk, &csk)?.map(|c| c.body.status);
     if let Err(stopped) = still_sending(status) {
         return Ok(stopped);

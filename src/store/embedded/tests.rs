@@ -2,18 +2,14 @@
 //! keeps every other one of the stored document, as DynamoDB's `UpdateItem` does,
 //! so an attribute this build does not know (written by a newer one) survives it.
 
-use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde_json::{Value, json};
 
 use super::EmbeddedStore;
 use crate::domain::CampaignId;
 use crate::domain::campaign::{Campaign, CampaignStatus};
+use crate::domain::testing::at;
 use crate::store::{CampaignStore, TransitionOutcome};
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
 
 fn campaign() -> Campaign {
     serde_json::from_value(json!({

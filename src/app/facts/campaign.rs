@@ -1,17 +1,18 @@
-//! Facts for the campaign, promotion and content policies, built from stored
-//! state and a draft (see `policies/README.md` for each policy's facts).
+//! Facts of the `campaign` policy for a draft, with what the store says about
+//! the brand and its other live campaigns.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::brand::Brand;
 use crate::domain::campaign::Campaign;
-use crate::domain::promotion::{Promotion, PromotionState, PromotionType};
+use crate::domain::promotion::Promotion;
 use crate::domain::schedule::local_midnight;
 use crate::domain::theme::Theme;
 use crate::policy::{FactValue, Facts};
 
-use super::campaigns::CampaignDraft;
+use super::promotion::{promotion_fact, theme_fact};
+use crate::app::campaigns::{CampaignDraft, ImageInput};
 
 /// What the store says about the brand and its other campaigns.
 pub struct BrandContext<'a> {
@@ -24,53 +25,6 @@ pub struct BrandContext<'a> {
     /// The send policy's `frequency_cap_days` (R-MYCE-13 compares start
     /// dates with the cap R-MYCE-14 sends under).
     pub frequency_cap_days: i64,
-}
-
-/// The promotion's wire name of a type.
-pub fn promotion_type_name(t: PromotionType, raw: Option<&str>) -> String {
-    match t {
-        PromotionType::SevenDayDeal => "seven_day_deal".into(),
-        PromotionType::Coupon => "coupon".into(),
-        PromotionType::Other => raw.unwrap_or("other").into(),
-    }
-}
-
-fn promotion_state_name(s: PromotionState) -> &'static str {
-    match s {
-        PromotionState::Active => "active",
-        PromotionState::Canceled => "canceled",
-        PromotionState::Rejected => "rejected",
-    }
-}
-
-/// `theme` fact: the named theme's period as instants.
-pub fn theme_fact(theme: Option<&Theme>, tz: Tz) -> FactValue {
-    match theme {
-        None => FactValue::Null,
-        Some(t) => {
-            let (start, end) = t.period(tz);
-            FactValue::map()
-                .with("id", t.id.as_str())
-                .with("name", t.name.as_str())
-                .with("startsAt", start)
-                .with("endsAt", end)
-        }
-    }
-}
-
-/// `promotion` fact.
-pub fn promotion_fact(p: Option<&Promotion>) -> FactValue {
-    match p {
-        None => FactValue::Null,
-        Some(p) => FactValue::map()
-            .with("id", p.promotion_id.as_str())
-            .with("asin", p.asin.as_str())
-            .with("type", promotion_type_name(p.promotion_type, None))
-            .with("startsAt", p.starts_at)
-            .with("endsAt", p.ends_at)
-            .with("createdAt", p.created_at)
-            .with("status", promotion_state_name(p.state)),
-    }
 }
 
 /// The brand's other live campaigns as the overlap rule reads them (R-MYCE-13).
@@ -102,7 +56,7 @@ pub fn campaign_facts(
         .with("registered", ctx.brand.is_some())
         .with("hasStorePage", ctx.brand.is_some_and(|b| b.has_store_page))
         .with("followerCount", ctx.follower_count);
-    let image = |i: &Option<super::campaigns::ImageInput>| match i {
+    let image = |i: &Option<ImageInput>| match i {
         None => FactValue::Null,
         Some(i) => FactValue::map()
             .with("url", i.url.as_str())
@@ -142,34 +96,4 @@ pub fn campaign_facts(
         .with("campaign", campaign)
         .with("theme", theme_fact(theme, tz))
         .with("promotion", promotion_fact(promotion))
-}
-
-/// Facts of the `promotion` policy: `promotion` added to a campaign starting
-/// on `start_date` (marketplace calendar) on `primary_asin`.
-pub fn promotion_facts(
-    promotion: &Promotion,
-    primary_asin: &str,
-    start_date: NaiveDate,
-    theme: Option<&Theme>,
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> Facts {
-    Facts::at(now, tz)
-        .with(
-            "campaign",
-            FactValue::map()
-                .with("primaryAsin", primary_asin)
-                .with("startDate", start_date.to_string())
-                .with("startsAt", local_midnight(start_date, tz)),
-        )
-        .with("theme", theme_fact(theme, tz))
-        .with("promotion", promotion_fact(Some(promotion)))
-}
-
-/// Facts of the `content` policy for one text.
-pub fn content_facts(text: &str, channel: &str, header: bool) -> Facts {
-    Facts::new()
-        .with("text", text)
-        .with("channel", channel)
-        .with("header", header)
 }
