@@ -24,7 +24,7 @@ pub const SECRETS: &[Secret] = &[Secret::Token, Secret::Unsubscribe];
 /// The runtime failed.
 pub async fn run(cold: ColdStart) -> Result<(), Error> {
     let (config, clients) = (&cold.config, &cold.clients);
-    let bus = EventBridgePublisher::new(clients.eventbridge.clone(), &config.event_bus);
+    let bus = EventBridgePublisher::new(clients.eventbridge(), &config.event_bus);
     let app = cold.app.with_publisher(Arc::new(bus));
     // Contact emails: through SES, from the configured sender.
     let app = app.with_mailer(Arc::new(clients.mailer(config)));

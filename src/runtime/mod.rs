@@ -66,7 +66,8 @@ pub fn policies(config: &Config) -> Result<PolicySet, PolicyError> {
 pub struct ColdStart {
     /// The environment, read once.
     pub config: Config,
-    /// The AWS clients.
+    /// The shared AWS configuration; the function's module builds the clients it uses
+    /// beyond DynamoDB (SES, SQS, EventBridge) from it.
     pub clients: AwsClients,
     /// The app: DynamoDB, the policies, the real clock, the public URL and the
     /// unsubscribe secret; a module adds the mailer or the publisher it uses.
@@ -74,7 +75,8 @@ pub struct ColdStart {
 }
 
 impl ColdStart {
-    /// Logs, configuration (refusing to go on without `secrets`), clients and app.
+    /// Logs, configuration (refusing to go on without `secrets`), the AWS configuration
+    /// and the app over DynamoDB.
     ///
     /// # Errors
     /// A variable that is invalid, a required secret that is missing or public, invalid
@@ -100,7 +102,7 @@ impl ColdStart {
 /// # Errors
 /// Invalid policies or templates.
 pub fn aws_app(config: &Config, clients: &AwsClients) -> Result<App, AppError> {
-    let store = DynamoStore::new(clients.dynamodb.clone(), config.table_name.clone());
+    let store = DynamoStore::new(clients.dynamodb(), config.table_name.clone());
     let policies = policies(config)?;
     let app = App::new(Arc::new(store), Arc::new(policies), Arc::new(SystemClock))?
         .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes());

@@ -36,5 +36,5 @@ pub async fn run(cold: ColdStart) -> Result<(), Error> {
 pub(super) fn send_queue(cold: &ColdStart) -> Result<SqsQueue, Error> {
     let url = cold.config.send.queue_url.as_deref();
     let url = url.ok_or("ENGAGE_SEND_QUEUE_URL is not set")?;
-    Ok(SqsQueue::new(cold.clients.sqs.clone(), url))
+    Ok(SqsQueue::new(cold.clients.sqs(), url))
 }

@@ -41,7 +41,7 @@ pub async fn run(cold: ColdStart) -> Result<(), Error> {
         .with_mailer(Arc::new(clients.mailer(config)))
         .with_from_address(config.from_address.as_deref())
         .with_publisher(Arc::new(EventBridgePublisher::new(
-            clients.eventbridge.clone(),
+            clients.eventbridge(),
             &config.event_bus,
         )));
     let options = &SequenceOptions::from_config(config);
