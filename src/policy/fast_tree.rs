@@ -29,9 +29,7 @@
 
 use std::cmp::Ordering;
 
-use cel::common::ast::{
-    CallExpr, ComprehensionExpr, EntryExpr, Expr, IdedEntryExpr, LiteralValue, operators,
-};
+use cel::common::ast::{CallExpr, ComprehensionExpr, Expr, LiteralValue, operators};
 use cel::common::types::CelBool;
 use cel::common::value::CowVal;
 use cel::{ExecutionError, FunctionContext, IdedExpr};
@@ -89,22 +87,8 @@ impl Rewrite<'_> {
             },
             Expr::Call(call) => node(self.call(call)),
             Expr::Comprehension(c) => node(Expr::Comprehension(Box::new(self.comprehension(c)))),
-            Expr::List(list) => {
-                let mut list = list.clone();
-                for element in &mut list.elements {
-                    *element = self.expr(element);
-                }
-                node(Expr::List(list))
-            }
-            Expr::Map(map) => {
-                let mut map = map.clone();
-                self.entries(&mut map.entries);
-                node(Expr::Map(map))
-            }
-            Expr::Struct(s) => {
-                let mut s = s.clone();
-                self.entries(&mut s.entries);
-                node(Expr::Struct(s))
+            Expr::List(_) | Expr::Map(_) | Expr::Struct(_) => {
+                node(super::optimize::map_elements(&expr.expr, |e| self.expr(e)))
             }
             Expr::Select(_) | Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => expr.clone(),
         }
@@ -176,18 +160,6 @@ impl Rewrite<'_> {
         };
         self.bound.truncate(depth);
         rewritten
-    }
-
-    fn entries(&mut self, entries: &mut [IdedEntryExpr]) {
-        for entry in entries {
-            match &mut entry.expr {
-                EntryExpr::StructField(field) => field.value = self.expr(&field.value),
-                EntryExpr::MapEntry(e) => {
-                    e.key = self.expr(&e.key);
-                    e.value = self.expr(&e.value);
-                }
-            }
-        }
     }
 
     /// The segments of `expr` when it is a variable or a field path on one

@@ -14,6 +14,7 @@ use crate::policy::engine::cel_env;
 use crate::policy::facts::{FactValue, Facts};
 use crate::policy::optimize::optimize;
 use crate::policy::paths::Names;
+use crate::policy::regex::Patterns;
 
 pub(crate) fn instant() -> DateTime<Utc> {
     "2026-11-10T18:00:00Z".parse().unwrap()
@@ -29,21 +30,51 @@ pub(crate) fn params() -> BTreeMap<String, FactValue> {
     .collect()
 }
 
-/// Evaluates `source` optimized and as its fast tree against `facts`.
-fn both(source: &str, facts: &Facts) -> (Result<cel::Value, String>, Result<cel::Value, String>) {
-    let env = cel_env().unwrap();
+/// What a version keeps of one rule whose condition is `source`, over [`params`].
+pub(crate) struct Compiled {
+    /// The optimized tree.
+    pub slow: IdedExpr,
+    /// Its fast tree.
+    pub fast: IdedExpr,
+    /// What the two read.
+    pub names: Names,
+    /// The params as a value.
+    pub params_val: Arc<dyn Val>,
+    /// The literal patterns of both.
+    pub patterns: Patterns,
+}
+
+pub(crate) fn compiled(env: &cel::Env, source: &str) -> Compiled {
     let program = env.compile(source).unwrap();
     let slow = optimize(program.expression(), &params());
     let mut reads = Vec::new();
     let fast = fast_tree(&slow, &mut reads);
     ReadPath::collect(&slow, &mut reads);
-    let names = Names::new(reads);
     let params_val: Arc<dyn Val> =
         Arc::from(Box::<dyn Val>::try_from(FactValue::Map(params()).to_cel()).unwrap());
-    let patterns = crate::policy::regex::Patterns::collect(
+    let patterns = Patterns::collect(
         vec![Arc::new(slow.clone()), Arc::new(fast.clone())],
         Arc::clone(&params_val),
     );
+    Compiled {
+        slow,
+        fast,
+        names: Names::new(reads),
+        params_val,
+        patterns,
+    }
+}
+
+/// Evaluates `source` optimized and as its fast tree against `facts`.
+fn both(source: &str, facts: &Facts) -> (Result<cel::Value, String>, Result<cel::Value, String>) {
+    let env = cel_env().unwrap();
+    let Compiled {
+        slow,
+        fast,
+        names,
+        params_val,
+        patterns,
+    } = compiled(&env, source);
     let mut context = cel::Context::with_env(env);
     crate::policy::regex::register(&mut context, Arc::new(patterns)).unwrap();
     register(&mut context).unwrap();

@@ -72,37 +72,40 @@ pub(crate) fn optimize(expr: &IdedExpr, params: &BTreeMap<String, FactValue>) ->
             loop_step: optimize(&c.loop_step, params),
             result: optimize(&c.result, params),
         }))),
-        Expr::List(list) => {
-            let mut list = list.clone();
-            for element in &mut list.elements {
-                *element = optimize(element, params);
-            }
-            node(Expr::List(list))
-        }
-        Expr::Map(map) => {
-            let mut map = map.clone();
-            optimize_entries(&mut map.entries, params);
-            node(Expr::Map(map))
-        }
-        Expr::Struct(s) => {
-            let mut s = s.clone();
-            optimize_entries(&mut s.entries, params);
-            node(Expr::Struct(s))
+        Expr::List(_) | Expr::Map(_) | Expr::Struct(_) => {
+            node(map_elements(&expr.expr, |e| optimize(e, params)))
         }
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => expr.clone(),
     }
 }
 
-fn optimize_entries(entries: &mut [IdedEntryExpr], params: &BTreeMap<String, FactValue>) {
-    for entry in entries {
-        match &mut entry.expr {
-            EntryExpr::StructField(field) => field.value = optimize(&field.value, params),
-            EntryExpr::MapEntry(e) => {
-                e.key = optimize(&e.key, params);
-                e.value = optimize(&e.value, params);
+/// A list, map or struct literal with each element (each key and value) rewritten by
+/// `f`, as both rewriters (this one and `fast_tree.rs`) walk them; any other
+/// expression as it is.
+pub(crate) fn map_elements(expr: &Expr, mut f: impl FnMut(&IdedExpr) -> IdedExpr) -> Expr {
+    let mut entries = |entries: &mut [IdedEntryExpr]| {
+        for entry in entries {
+            match &mut entry.expr {
+                EntryExpr::StructField(field) => field.value = f(&field.value),
+                EntryExpr::MapEntry(e) => {
+                    e.key = f(&e.key);
+                    e.value = f(&e.value);
+                }
             }
         }
+    };
+    let mut expr = expr.clone();
+    match &mut expr {
+        Expr::List(list) => {
+            for element in &mut list.elements {
+                *element = f(element);
+            }
+        }
+        Expr::Map(map) => entries(&mut map.entries),
+        Expr::Struct(s) => entries(&mut s.entries),
+        _ => {}
     }
+    expr
 }
 
 /// The literal of `params.NAME` when NAME is a scalar param; not for

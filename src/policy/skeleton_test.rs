@@ -2,15 +2,11 @@
 
 use std::sync::Arc;
 
-use cel::common::value::Val;
-
 use super::*;
 use crate::policy::engine::cel_env;
-use crate::policy::facts::FactValue;
-use crate::policy::fast_tree::fast_tree;
-use crate::policy::fast_tree::tests::{SOURCES, facts_variants, instant, params};
-use crate::policy::optimize::optimize;
-use crate::policy::paths::{Names, ReadPath};
+use crate::policy::fast_tree::tests::{
+    Compiled, SOURCES, compiled, facts_variants, instant, params,
+};
 
 #[test]
 fn the_skeleton_gives_the_interpreters_value_or_nothing() {
@@ -33,18 +29,13 @@ fn the_skeleton_gives_the_interpreters_value_or_nothing() {
     let mut answers = 0;
     // each plan over every variant in turn: a call site sees other types
     for source in SOURCES.iter().chain(&extra) {
-        let program = env.compile(source).unwrap();
-        let slow = optimize(program.expression(), &params());
-        let mut reads = Vec::new();
-        let fast = fast_tree(&slow, &mut reads);
-        ReadPath::collect(&slow, &mut reads);
-        let names = Names::new(reads);
-        let params_val: Arc<dyn Val> =
-            Arc::from(Box::<dyn Val>::try_from(FactValue::Map(params()).to_cel()).unwrap());
-        let mut patterns = Patterns::collect(
-            vec![Arc::new(slow.clone()), Arc::new(fast.clone())],
-            Arc::clone(&params_val),
-        );
+        let Compiled {
+            slow,
+            fast,
+            names,
+            params_val,
+            mut patterns,
+        } = compiled(&env, source);
         let mut planner = Planner {
             names: &names,
             params: &params(),
