@@ -9,22 +9,38 @@
 //! send no referrer (the token is in the URL). A bad or forged token is 404
 //! problem+json saying only "unknown or invalid unsubscribe link".
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::problem::Problem;
-use crate::app::AppError;
 use crate::app::unsubscribe::{self as uc, UnsubscribeView};
+use crate::app::{App, AppError};
 use crate::unsubscribe::Scope;
 
-/// The token of the path; one that is not even text (bad percent-encoding) is as
-/// unknown as a forged one.
-fn token_of(path: Result<Path<String>, PathRejection>) -> Result<String, Problem> {
-    path.map(|Path(t)| t)
-        .map_err(|_| Problem::not_found("unknown or invalid unsubscribe link"))
+/// What both unsubscribe routes start from: the use cases' ports and the link's token,
+/// the whole authority of the request.
+pub struct Link {
+    app: App,
+    token: String,
+}
+
+impl FromRequestParts<AppState> for Link {
+    type Rejection = Problem;
+
+    /// A token that is not even text (bad percent-encoding) is as unknown as a
+    /// forged one.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let Path(token) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::not_found("unknown or invalid unsubscribe link"))?;
+        Ok(Link {
+            app: state.app.clone(),
+            token,
+        })
+    }
 }
 
 fn problem(e: AppError) -> Problem {
@@ -91,22 +107,16 @@ Messages about your orders (such as a return received) still reach you.</p>",
 }
 
 /// `GET /v1/unsubscribe/{token}`: the page with the button.
-pub async fn page(
-    State(s): State<AppState>,
-    token: Result<Path<String>, PathRejection>,
-) -> Result<Response, Problem> {
-    let token = token_of(token)?;
-    let view = uc::page(&s.app, &token).await.map_err(problem)?;
+pub async fn page(link: Link) -> Result<Response, Problem> {
+    let view = uc::page(&link.app, &link.token).await.map_err(problem)?;
     Ok(page_html(&view))
 }
 
 /// `POST /v1/unsubscribe/{token}`: one-click unsubscribe; 200 every time.
-pub async fn one_click(
-    State(s): State<AppState>,
-    token: Result<Path<String>, PathRejection>,
-) -> Result<Response, Problem> {
-    let token = token_of(token)?;
-    let done = uc::unsubscribe(&s.app, &token).await.map_err(problem)?;
+pub async fn one_click(link: Link) -> Result<Response, Problem> {
+    let done = uc::unsubscribe(&link.app, &link.token)
+        .await
+        .map_err(problem)?;
     Ok(done_html(&done.view))
 }
 
