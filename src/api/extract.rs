@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams};
 use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
 
@@ -73,21 +73,13 @@ impl FromRequestParts<AppState> for Session {
 
 /// A JSON body whose rejections are problems: 413 over the size limit, 400
 /// for anything malformed or mistyped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRequest)]
+#[from_request(via(axum::Json), rejection(Problem))]
 pub struct Body<T>(pub T);
 
-impl<S, T> FromRequest<S> for Body<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Problem;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(rejection) => Err(json_problem(&rejection)),
-        }
+impl From<JsonRejection> for Problem {
+    fn from(rejection: JsonRejection) -> Self {
+        json_problem(&rejection)
     }
 }
 
@@ -146,20 +138,12 @@ where
 
 /// A query string whose rejections are problems: 400 for a repeated, unknown
 /// or mistyped parameter.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(Problem))]
 pub struct Query<T>(pub T);
 
-impl<S, T> FromRequestParts<S> for Query<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(v)| Query(v))
-            .map_err(|rejection| Problem::bad_request(rejection.body_text()))
+impl From<QueryRejection> for Problem {
+    fn from(rejection: QueryRejection) -> Self {
+        Problem::bad_request(rejection.body_text())
     }
 }
