@@ -62,5 +62,13 @@ fn submission(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, submission);
+/// A cold start's policy work: every bundled version parsed, checked and
+/// planned, as each Lambda function does once in `main`.
+fn load(c: &mut Criterion) {
+    c.bench_function("policy/load_bundled", |b| {
+        b.iter(|| black_box(PolicySet::bundled().unwrap()))
+    });
+}
+
+criterion_group!(benches, submission, load);
 criterion_main!(benches);

@@ -1,18 +1,24 @@
-//! CEL's `matches`, with each version's patterns compiled when it loads.
+//! CEL's `matches`, with each version's patterns known when it loads and
+//! compiled once, when a rule first needs them.
 //!
 //! The `cel` crate compiles the regular expression on every call; a content
 //! rule's case-insensitive Unicode patterns cost about a millisecond each to
 //! compile. A global cache keyed by the pattern took a lock and hashed the
 //! pattern (up to 600 bytes) on each of a submission's ~20 calls. Instead,
-//! each policy version compiles the patterns its rules spell, as literals or
-//! as `params.NAME`, once, and registers its own `matches` on its context.
+//! each policy version collects the patterns its rules spell, as literals or
+//! as `params.NAME`, and registers its own `matches` on its context.
 //! A call recognises a known pattern by the address of its text, which lives
 //! in the program's syntax tree or in the version's params: no lock, no
 //! hashing. A pattern computed at run time (none in the shipped policies)
 //! goes through the global cache.
+//!
+//! Compiling every pattern of every bundled version at load was half of a
+//! cold start's CPU time, mostly for policies the function never evaluates;
+//! so each pattern compiles on its first call (a `OnceLock`, no lock once
+//! set). An invalid pattern fails each call that reaches it, as before.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, OnceLock, RwLock};
 
 use cel::common::ast::{EntryExpr, Expr};
 use cel::common::types::{CelBool, CelString};
@@ -22,10 +28,37 @@ use regex::Regex;
 
 use super::fast_tree::Function;
 
-/// The patterns of one policy version, compiled.
+/// A pattern of a policy version, compiled when first used.
+#[derive(Debug)]
+pub(crate) struct Pattern {
+    text: Box<str>,
+    compiled: OnceLock<Result<Regex, String>>,
+}
+
+impl Pattern {
+    fn new(text: &str) -> Self {
+        Pattern {
+            text: text.into(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The compiled pattern, or why it does not compile.
+    pub(crate) fn compiled(&self) -> &Result<Regex, String> {
+        self.compiled.get_or_init(|| compile(&self.text))
+    }
+
+    /// The compiled pattern, `None` when it does not compile.
+    pub(crate) fn regex(&self) -> Option<&Regex> {
+        self.compiled().as_ref().ok()
+    }
+}
+
+/// The patterns of one policy version.
 pub(crate) struct Patterns {
-    /// By the address and length of the pattern's text, sorted.
-    compiled: Vec<((usize, usize), Result<Regex, String>)>,
+    /// By the address and length of the pattern's text, sorted; one
+    /// [`Pattern`] per distinct text.
+    compiled: Vec<((usize, usize), Arc<Pattern>)>,
     /// What the addresses point into, kept alive with the table so that an
     /// address cannot be reused for another text while the table exists.
     _exprs: Vec<Arc<IdedExpr>>,
@@ -41,7 +74,7 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 }
 
 impl Patterns {
-    /// Compiles the pattern of every `matches` call of `exprs` (the syntax
+    /// Collects the pattern of every `matches` call of `exprs` (the syntax
     /// trees the engine evaluates) that is a string literal or a string param
     /// (`params.NAME`) of `params`.
     pub(crate) fn collect(exprs: Vec<Arc<IdedExpr>>, params: Arc<dyn Val>) -> Patterns {
@@ -55,8 +88,8 @@ impl Patterns {
     }
 
     /// Adds the patterns of more syntax trees (copies of parts of the
-    /// first ones, see `skeleton.rs`): a text compiled already is not
-    /// compiled again.
+    /// first ones, see `skeleton.rs`): a text seen already shares its
+    /// [`Pattern`], so it is compiled once.
     pub(crate) fn extend(&mut self, exprs: Vec<Arc<IdedExpr>>) {
         let mut texts: Vec<&str> = Vec::new();
         for expr in &exprs {
@@ -66,45 +99,34 @@ impl Patterns {
                 }
             });
         }
-        let found: Vec<_> = texts
-            .into_iter()
-            .map(|text| {
-                let same = self.compiled.iter().find(|(_, re)| match re {
-                    Ok(re) => re.as_str() == text,
-                    Err(_) => false,
-                });
-                let regex = same.map_or_else(|| compile(text), |(_, re)| re.clone());
-                (key(text), regex)
-            })
-            .collect();
-        self.compiled.extend(found);
+        for text in texts {
+            let same = self.compiled.iter().find(|(_, p)| &*p.text == text);
+            let pattern = same.map_or_else(|| Arc::new(Pattern::new(text)), |(_, p)| Arc::clone(p));
+            self.compiled.push((key(text), pattern));
+        }
         self.compiled.sort_by_key(|(k, _)| *k);
         self.compiled.dedup_by_key(|(k, _)| *k);
         self._exprs.extend(exprs);
     }
 
-    /// The compiled pattern whose text is `pattern` itself (by address): a
-    /// pattern of the syntax trees collected.
-    pub(crate) fn regex(&self, pattern: &str) -> Option<&Regex> {
-        self.get(pattern)?.as_ref().ok()
-    }
-
-    fn get(&self, pattern: &str) -> Option<&Result<Regex, String>> {
+    /// The pattern whose text is `pattern` itself (by address): a pattern of
+    /// the syntax trees collected.
+    pub(crate) fn get(&self, pattern: &str) -> Option<&Arc<Pattern>> {
         let k = key(pattern);
         self.compiled
             .binary_search_by_key(&k, |(k, _)| *k)
             .ok()
             .and_then(|i| self.compiled.get(i))
-            .map(|(_, re)| re)
+            .map(|(_, p)| p)
     }
 
-    /// How many patterns were compiled (for tests).
+    /// How many patterns were collected (for tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.compiled.len()
     }
 
-    /// Whether `pattern` is one of the compiled ones, by address (for tests).
+    /// Whether `pattern` is one of the collected ones, by address (for tests).
     #[cfg(test)]
     pub(crate) fn knows(&self, pattern: &str) -> bool {
         self.get(pattern).is_some()
@@ -117,7 +139,7 @@ impl Patterns {
             function: "matches".to_owned(),
             message: message.clone(),
         };
-        match self.get(pattern) {
+        match self.get(pattern).map(|p| p.compiled()) {
             Some(Ok(re)) => Ok(re.is_match(text)),
             Some(Err(message)) => Err(error(message)),
             None => Ok(cached(pattern).map_err(|m| error(&m))?.is_match(text)),

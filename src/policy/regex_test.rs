@@ -34,7 +34,7 @@ fn fired(set: &PolicySet, facts: &Facts) -> Vec<(String, bool)> {
 }
 
 #[test]
-fn literal_and_param_patterns_are_compiled_at_load() {
+fn literal_and_param_patterns_are_collected_at_load_and_compiled_on_first_use() {
     let program = |source: &str| {
         Arc::new(
             cel::Env::stdlib()
@@ -64,6 +64,26 @@ fn literal_and_param_patterns_are_compiled_at_load() {
         !patterns.knows("x+"),
         "a copy of the text is not the literal"
     );
+    let compiled = |patterns: &Patterns| {
+        patterns
+            .compiled
+            .iter()
+            .filter(|(_, p)| p.compiled.get().is_some())
+            .count()
+    };
+    assert_eq!(compiled(&patterns), 0, "nothing compiles at load");
+    let x: Vec<_> = patterns
+        .compiled
+        .iter()
+        .filter(|(_, p)| &*p.text == "x+")
+        .map(|(_, p)| p)
+        .collect();
+    assert!(
+        x.len() == 2 && Arc::ptr_eq(x[0], x[1]),
+        "one text, one pattern"
+    );
+    assert!(x[0].regex().unwrap().is_match("xx"));
+    assert_eq!(compiled(&patterns), 2, "both addresses of x+ share it");
 }
 
 #[test]

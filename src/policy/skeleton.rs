@@ -31,13 +31,12 @@ use cel::common::ast::{Expr, LiteralValue, operators};
 use cel::common::functions::Function;
 use cel::common::types::{CelBool, CelString, Type};
 use cel::common::value::{CowVal, Val};
-use regex::Regex;
 
 use super::bindings::Bindings;
 use super::facts::FactValue;
 use super::fast_tree::holds;
 use super::paths::{Names, Read};
-use super::regex::{FAST_NAME, Patterns};
+use super::regex::{FAST_NAME, Pattern, Patterns};
 
 /// What one evaluation needs: the context its interpreter uses, the same
 /// resolver, and the version's environment and patterns.
@@ -99,8 +98,8 @@ pub(crate) enum Node {
     /// A comparison of the fast tree (see `fast_tree.rs`): the orderings
     /// for which it holds.
     Compare(Box<(Node, Node)>, fn(Ordering) -> bool),
-    /// `matches` with a literal pattern, compiled.
-    Matches(Box<Node>, Regex),
+    /// `matches` with a literal pattern, compiled on first use.
+    Matches(Box<Node>, Arc<Pattern>),
     /// `matches` with a pattern known only when evaluated.
     MatchesAny(Box<(Node, Node)>),
     Arithmetic(Box<(Node, Node)>, Arithmetic),
@@ -296,12 +295,12 @@ impl Planner<'_> {
         }))
     }
 
-    /// The compiled pattern of a string literal of the fast tree.
-    fn literal_regex(&self, pattern: &IdedExpr) -> Option<Regex> {
+    /// The pattern of a string literal of the fast tree.
+    fn literal_regex(&self, pattern: &IdedExpr) -> Option<Arc<Pattern>> {
         let Expr::Literal(LiteralValue::String(text)) = &pattern.expr else {
             return None;
         };
-        self.patterns.regex(text.inner()).cloned()
+        self.patterns.get(text.inner()).cloned()
     }
 }
 
@@ -355,10 +354,12 @@ impl<'a> Skeleton<'a, '_> {
                 let ordering = left.as_comparer()?.compare(right.as_ref()).ok()?;
                 Some(bool(holds(ordering)))
             }
-            Node::Matches(text, regex) => {
+            Node::Matches(text, pattern) => {
                 let text = self.eval(text)?;
                 Some(bool(
-                    regex.is_match(text.downcast_ref::<CelString>()?.inner()),
+                    pattern
+                        .regex()?
+                        .is_match(text.downcast_ref::<CelString>()?.inner()),
                 ))
             }
             Node::MatchesAny(pair) => {
