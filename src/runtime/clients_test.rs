@@ -62,3 +62,22 @@ async fn every_client_answers_through_the_http_client() {
         .await
         .unwrap();
 }
+
+/// A function's credentials are the ones Lambda puts in its environment (the test
+/// command sets `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`); skipped without them.
+#[tokio::test]
+async fn credentials_come_from_the_environment() {
+    use aws_sdk_dynamodb::config::ProvideCredentials;
+    let (Ok(id), Ok(secret)) = (
+        std::env::var("AWS_ACCESS_KEY_ID"),
+        std::env::var("AWS_SECRET_ACCESS_KEY"),
+    ) else {
+        eprintln!("no credentials in the environment: skipping");
+        return;
+    };
+    let clients = AwsClients::load().await;
+    let provider = clients.config.credentials_provider().unwrap();
+    let credentials = provider.provide_credentials().await.unwrap();
+    assert_eq!(credentials.access_key_id(), id);
+    assert_eq!(credentials.secret_access_key(), secret);
+}
