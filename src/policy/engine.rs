@@ -81,9 +81,9 @@ pub(crate) struct Declared {
 }
 
 /// What every evaluation of a version shares, built once at load: the CEL
-/// context with this version's `matches` (its patterns compiled), the params
-/// as a CEL value, and the variables some rule reads, which are all an
-/// evaluation resolves (see `bindings.rs`).
+/// context with this version's `matches` (its patterns, each compiled on
+/// first use), the params as a CEL value, and the variables some rule reads,
+/// which are all an evaluation resolves (see `bindings.rs`).
 #[derive(Clone)]
 struct BaseContext {
     context: Arc<cel::Context<'static, 'static>>,
@@ -191,7 +191,7 @@ impl BaseContext {
 /// and the calendar helpers `localDate(timestamp, zone)` and `addDays(date, int)`
 /// (marketplace calendar days, see `calendar.rs`). `matches(string, string)`
 /// is not declared here but on each version's context, with the version's
-/// patterns compiled (see `regex.rs`).
+/// patterns (see `regex.rs`).
 ///
 /// # Errors
 /// [`PolicyError::Environment`] if a helper clashes with a declared function.

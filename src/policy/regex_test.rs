@@ -1,5 +1,5 @@
-//! `matches`: patterns compiled at load, recognised by address, and the
-//! run-time fallback.
+//! `matches`: patterns collected at load and compiled on first use, recognised
+//! by address, and the run-time fallback.
 
 use super::*;
 use crate::policy::{Facts, PolicySet, SourceFile};
