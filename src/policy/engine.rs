@@ -90,15 +90,8 @@ struct BaseContext {
     params: Arc<dyn Val>,
     /// The variables and field paths some rule reads.
     variables: Arc<Names>,
-    /// What is evaluated of each rule, in rule order: its condition and
-    /// detail rewritten at load (see `optimize.rs`).
-    exprs: Arc<[Evaluated]>,
-    /// The same, rewritten further: evaluated first, `exprs` when they fail
-    /// (see `fast_tree.rs`).
-    fast: Arc<[Evaluated]>,
-    /// The skeleton of each fast condition, planned (see `skeleton.rs`):
-    /// evaluated first, the fast tree when it gives no answer.
-    plans: Arc<[Node]>,
+    /// What is evaluated of each rule, in rule order.
+    rules: Arc<[Compiled]>,
     /// The environment and the patterns of `context`, which the skeleton of
     /// a fast tree calls directly (see `skeleton.rs`).
     env: Arc<cel::Env>,
@@ -107,6 +100,18 @@ struct BaseContext {
 
 /// A rule's condition and detail, as evaluated.
 type Evaluated = (Arc<IdedExpr>, Option<Arc<IdedExpr>>);
+
+/// What is evaluated of one rule, tried in reverse order of the fields.
+struct Compiled {
+    /// Its condition and detail rewritten at load (see `optimize.rs`).
+    slow: Evaluated,
+    /// The same, rewritten further: evaluated first, `slow` when they fail
+    /// (see `fast_tree.rs`).
+    fast: Evaluated,
+    /// The skeleton of the fast condition, planned (see `skeleton.rs`):
+    /// evaluated first, the fast tree when it gives no answer.
+    plan: Node,
+}
 
 impl std::fmt::Debug for BaseContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -130,14 +135,14 @@ impl BaseContext {
         )?;
         let params: Arc<dyn Val> = Arc::from(params);
         let optimized = |p: &cel::Program| Arc::new(optimize(p.expression(), values));
-        let exprs: Arc<[_]> = rules
+        let exprs: Vec<Evaluated> = rules
             .iter()
             .map(|r| (optimized(&r.program), r.detail.as_deref().map(optimized)))
             .collect();
         let mut variables = Vec::new();
         let fast_tree =
             |e: &Arc<IdedExpr>, reads: &mut Vec<ReadPath>| Arc::new(fast_tree(e, reads));
-        let fast: Arc<[_]> = exprs
+        let fast: Vec<Evaluated> = exprs
             .iter()
             .map(|(condition, detail)| {
                 let detail = detail.as_ref().map(|d| fast_tree(d, &mut variables));
@@ -164,7 +169,7 @@ impl BaseContext {
             patterns: &patterns,
             interpreted: Vec::new(),
         };
-        let plans: Arc<[Node]> = fast.iter().map(|(c, _)| planner.plan(c)).collect();
+        let plans: Vec<Node> = fast.iter().map(|(c, _)| planner.plan(c)).collect();
         let interpreted = planner.interpreted;
         patterns.extend(interpreted);
         let patterns = Arc::new(patterns);
@@ -176,9 +181,12 @@ impl BaseContext {
             context: Arc::new(context),
             params,
             variables: Arc::new(variables),
-            exprs,
-            fast,
-            plans,
+            rules: exprs
+                .into_iter()
+                .zip(fast)
+                .zip(plans)
+                .map(|((slow, fast), plan)| Compiled { slow, fast, plan })
+                .collect(),
             env,
             patterns,
         })
@@ -469,24 +477,19 @@ impl PolicyVersion {
 
         let id = &self.id;
         let mut decision = Decision::new(id.clone());
-        let evaluated = self
-            .declared
-            .rules
-            .iter()
-            .zip(self.base.plans.iter().zip(self.base.fast.iter()))
-            .zip(self.base.exprs.iter());
+        let evaluated = self.declared.rules.iter().zip(self.base.rules.iter());
         let skeleton = Skeleton {
             context: &context,
             bindings: &bindings,
             env: &self.base.env,
             patterns: &self.base.patterns,
         };
-        for ((rule, (plan, fast)), slow) in evaluated.filter(|((r, _), _)| keep(r)) {
-            match condition(&skeleton, plan, fast, slow) {
+        for (rule, compiled) in evaluated.filter(|(r, _)| keep(r)) {
+            match condition(&skeleton, compiled) {
                 Ok(false) => {}
                 Ok(true) => {
                     let mut message = self.render_message(rule);
-                    if let (Some(fast), Some(slow)) = (&fast.1, &slow.1) {
+                    if let (Some(fast), Some(slow)) = (&compiled.fast.1, &compiled.slow.1) {
                         message = with_detail(message, resolve(skeleton.context, fast, slow));
                     }
                     let violation = Violation {
@@ -518,12 +521,12 @@ impl PolicyVersion {
 /// bool (its skeleton's plan's, else the interpreter's), else the optimized
 /// tree's, whose failure (or value of another type) says why the rule could
 /// not be evaluated.
-fn condition<'a>(
-    skeleton: &Skeleton<'a, '_>,
-    plan: &'a Node,
-    (fast, _): &'a Evaluated,
-    (slow, _): &Evaluated,
-) -> Result<bool, String> {
+fn condition<'a>(skeleton: &Skeleton<'a, '_>, compiled: &'a Compiled) -> Result<bool, String> {
+    let Compiled {
+        slow: (slow, _),
+        fast: (fast, _),
+        plan,
+    } = compiled;
     let context = skeleton.context;
     let bool = |value: CowVal<'_, '_>| value.downcast_ref::<CelBool>().map(|b| *b.inner());
     if let Some(fired) = skeleton.eval(plan).and_then(bool) {

@@ -58,7 +58,7 @@ impl Pattern {
 pub(crate) struct Patterns {
     /// By the address and length of the pattern's text, sorted; one
     /// [`Pattern`] per distinct text.
-    compiled: Vec<((usize, usize), Arc<Pattern>)>,
+    by_address: Vec<((usize, usize), Arc<Pattern>)>,
     /// What the addresses point into, kept alive with the table so that an
     /// address cannot be reused for another text while the table exists.
     _exprs: Vec<Arc<IdedExpr>>,
@@ -79,7 +79,7 @@ impl Patterns {
     /// (`params.NAME`) of `params`.
     pub(crate) fn collect(exprs: Vec<Arc<IdedExpr>>, params: Arc<dyn Val>) -> Patterns {
         let mut patterns = Patterns {
-            compiled: Vec::new(),
+            by_address: Vec::new(),
             _exprs: Vec::new(),
             params,
         };
@@ -100,12 +100,12 @@ impl Patterns {
             });
         }
         for text in texts {
-            let same = self.compiled.iter().find(|(_, p)| &*p.text == text);
+            let same = self.by_address.iter().find(|(_, p)| &*p.text == text);
             let pattern = same.map_or_else(|| Arc::new(Pattern::new(text)), |(_, p)| Arc::clone(p));
-            self.compiled.push((key(text), pattern));
+            self.by_address.push((key(text), pattern));
         }
-        self.compiled.sort_by_key(|(k, _)| *k);
-        self.compiled.dedup_by_key(|(k, _)| *k);
+        self.by_address.sort_by_key(|(k, _)| *k);
+        self.by_address.dedup_by_key(|(k, _)| *k);
         self._exprs.extend(exprs);
     }
 
@@ -113,17 +113,17 @@ impl Patterns {
     /// the syntax trees collected.
     pub(crate) fn get(&self, pattern: &str) -> Option<&Arc<Pattern>> {
         let k = key(pattern);
-        self.compiled
+        self.by_address
             .binary_search_by_key(&k, |(k, _)| *k)
             .ok()
-            .and_then(|i| self.compiled.get(i))
+            .and_then(|i| self.by_address.get(i))
             .map(|(_, p)| p)
     }
 
     /// How many patterns were collected (for tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.compiled.len()
+        self.by_address.len()
     }
 
     /// Whether `pattern` is one of the collected ones, by address (for tests).

@@ -66,14 +66,14 @@ fn literal_and_param_patterns_are_collected_at_load_and_compiled_on_first_use() 
     );
     let compiled = |patterns: &Patterns| {
         patterns
-            .compiled
+            .by_address
             .iter()
             .filter(|(_, p)| p.compiled.get().is_some())
             .count()
     };
     assert_eq!(compiled(&patterns), 0, "nothing compiles at load");
     let x: Vec<_> = patterns
-        .compiled
+        .by_address
         .iter()
         .filter(|(_, p)| &*p.text == "x+")
         .map(|(_, p)| p)
