@@ -50,23 +50,10 @@ fn plain_date(text: &str) -> Option<NaiveDate> {
 /// formatting machinery for the four-digit years of every real date.
 fn date_text(day: NaiveDate) -> String {
     use chrono::Datelike;
-    let Ok(year) = u32::try_from(day.year()) else {
-        return day.to_string();
-    };
-    if year > 9999 {
-        return day.to_string();
+    match day.year() {
+        year @ 0..=9999 => format!("{year:04}-{:02}-{:02}", day.month(), day.day()),
+        _ => day.to_string(),
     }
-    let mut out = String::with_capacity(10);
-    for (n, width) in [(year, 4), (day.month(), 2), (day.day(), 2)] {
-        if !out.is_empty() {
-            out.push('-');
-        }
-        for place in (0..width).rev() {
-            let digit = n / 10_u32.pow(place) % 10;
-            out.push(char::from(b'0' + u8::try_from(digit).unwrap_or_default()));
-        }
-    }
-    out
 }
 
 /// `localDate(timestamp, zone)`: the calendar date of an instant in the
