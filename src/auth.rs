@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+mod hs256;
+
 /// The signing key used when `ENGAGE_TOKEN_SECRET` is not set. Local only: on
 /// AWS the API Gateway authorizer verifies tokens issued by the real issuer.
 pub const LOCAL_DEVELOPMENT_SECRET: &str = "engage-local-development-key-not-for-production";
@@ -177,6 +179,7 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     /// Keys from a shared secret.
     pub fn from_secret(secret: &[u8]) -> Self {
+        hs256::install();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
