@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use crate::auth::LOCAL_DEVELOPMENT_SECRET;
 
+mod aws;
+
+pub use aws::{AwsSettings, RequiredAws};
+
 /// The bus `ENGAGE_EVENT_BUS` names when unset: the account's default bus.
 pub const DEFAULT_EVENT_BUS: &str = "default";
 
@@ -39,6 +43,8 @@ pub struct Config {
     /// Fraction of local outbox sends refused as transient failures, as SES
     /// throttling does (`ENGAGE_OUTBOX_TRANSIENT_FAILURES`, 0 to 1).
     pub outbox_transient_failures: f64,
+    /// Region, credentials and endpoint of the AWS clients (`AWS_*`).
+    pub aws: AwsSettings,
 }
 
 /// The mechanics of sending, read once with the rest of [`Config`].
@@ -205,6 +211,7 @@ impl Config {
                 "a fraction from 0 to 1",
             )?
             .unwrap_or(0.0),
+            aws: AwsSettings::from_lookup(&lookup),
         })
     }
 }

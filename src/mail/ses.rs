@@ -8,18 +8,18 @@
 //! the client is built, once, at cold start:
 //!
 //! ```no_run
-//! # async fn f() {
-//! use aws_config::BehaviorVersion;
+//! # fn f(sdk_config: &aws_types::SdkConfig) {
 //! use engage::mail::SesMailer;
 //!
-//! let config = aws_config::defaults(BehaviorVersion::latest())
+//! let ses = aws_sdk_sesv2::config::Builder::from(sdk_config)
 //!     .retry_config(SesMailer::retry_config())
-//!     .load()
-//!     .await;
-//! let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&config))
+//!     .build();
+//! let mailer = SesMailer::new(aws_sdk_sesv2::Client::from_conf(ses))
 //!     .with_configuration_set("engage-events");
 //! # }
 //! ```
+//!
+//! (`engage::runtime::AwsClients::mailer` is this, on a function's configuration.)
 //!
 //! What still fails after the SDK gave up is mapped to [`MailError::Transient`] (the caller
 //! may try again on a later run) or [`MailError::Permanent`] (the recipient counts as failed,
@@ -28,8 +28,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::retry::RetryConfig;
 use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::config::retry::RetryConfig;
 use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::primitives::Blob;

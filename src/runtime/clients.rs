@@ -5,14 +5,20 @@
 //! SQS client never references the SQS SDK, so the release build's LTO leaves that SDK
 //! (its endpoint rules, serializers and operations) out of the function's binary.
 
-use aws_config::environment::EnvironmentVariableCredentialsProvider;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, Connector};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_types::SdkConfig;
 
-use crate::config::Config;
+use crate::config::{AwsSettings, Config, ConfigError};
 use crate::mail::SesMailer;
 
 /// The shared AWS configuration of one process (region, the function role's credentials,
@@ -23,17 +29,51 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    /// Loads the shared configuration once (the default region chain, credentials from
-    /// the environment: see [`loader`]); no client is built yet.
-    pub async fn load() -> Self {
-        Self::from_loader(loader()).await
+    /// The shared configuration of `settings`, built once; no client is built yet.
+    ///
+    /// Built here rather than by `aws-config`'s loader: Lambda gives a function its
+    /// region and its role's credentials in the environment, and nothing else the
+    /// loader looks for (profile files, SSO, web identity, the instance metadata
+    /// service) exists there. The loader still linked every one of those providers,
+    /// with an STS client of its own, into every function (about 0.4 MiB of `.text`,
+    /// `cargo bloat`), and read the profile files at each cold start.
+    ///
+    /// # Errors
+    /// No region or no credentials in `settings`.
+    pub fn new(settings: &AwsSettings) -> Result<Self, ConfigError> {
+        let aws = settings.require()?;
+        let credentials = Credentials::new(
+            aws.access_key_id,
+            aws.secret_access_key,
+            aws.session_token.map(str::to_owned),
+            None,
+            "Environment",
+        );
+        let mut config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(aws.region.to_owned()))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .http_client(https_client())
+            .sleep_impl(TokioSleep::new())
+            .time_source(SystemTimeSource::new())
+            // The loader's defaults: standard retries, and its 3.1 s connect timeout.
+            .retry_config(RetryConfig::standard())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(3100))
+                    .build(),
+            );
+        if let Some(url) = aws.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        Ok(Self {
+            config: config.build(),
+        })
     }
 
-    /// Loads the shared configuration from `loader` (see [`loader`]).
-    async fn from_loader(loader: ConfigLoader) -> Self {
-        Self {
-            config: loader.load().await,
-        }
+    /// The shared configuration, for a client no function module builds (tests, tools).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
     }
 
     /// DynamoDB (the SDK's standard retries). Every function builds it once, for its store.
@@ -69,20 +109,6 @@ impl AwsClients {
             None => mailer,
         }
     }
-}
-
-/// The default configuration loader with [`https_client`] as its HTTP client, and
-/// credentials read from the environment.
-///
-/// Lambda hands every function its role's credentials in the environment
-/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and no other
-/// provider of the default chain answers there; but the default chain builds all of them
-/// at cold start, the web-identity one with its own STS client, HTTP connector and root
-/// store (about a tenth of a cold start's CPU, measured with `perf`).
-fn loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client())
-        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
 }
 
 /// The SDK's default HTTP client (hyper 1, rustls, the platform's root certificates,

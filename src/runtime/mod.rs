@@ -86,7 +86,7 @@ impl ColdStart {
         let config = Config::from_env()?;
         // Never the public development secrets in a deployment.
         config.require_secrets(secrets)?;
-        let clients = AwsClients::load().await;
+        let clients = AwsClients::new(&config.aws)?;
         let app = aws_app(&config, &clients)?;
         Ok(Self {
             config,

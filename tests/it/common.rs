@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
@@ -138,23 +137,28 @@ pub fn endpoint() -> String {
     }
 }
 
-/// The AWS configuration of moto, built from scratch (each call is independent).
-pub async fn aws() -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint());
-    if std::env::var("AWS_REGION").is_err() {
-        loader = loader.region(Region::new("us-east-1"));
-    }
-    loader.load().await
+/// The functions' own AWS configuration ([`engage::runtime::AwsClients`]) pointed at
+/// moto, built from scratch (each call is independent).
+pub fn aws() -> aws_types::SdkConfig {
+    let settings = engage::config::AwsSettings {
+        region: Some("us-east-1".into()),
+        access_key_id: Some("testing".into()),
+        secret_access_key: Some("testing".into()),
+        session_token: None,
+        endpoint_url: Some(endpoint()),
+    };
+    let clients = engage::runtime::AwsClients::new(&settings).expect("moto's settings");
+    clients.sdk_config().clone()
 }
 
 /// A DynamoDB client for moto, built from scratch (each call is independent).
 pub async fn dynamo_client() -> Client {
-    Client::new(&aws().await)
+    Client::new(&aws())
 }
 
 /// An SES v2 client for moto, retrying as `SesMailer` is configured to.
 pub async fn ses_client() -> aws_sdk_sesv2::Client {
-    let conf = aws_sdk_sesv2::config::Builder::from(&aws().await)
+    let conf = aws_sdk_sesv2::config::Builder::from(&aws())
         .retry_config(engage::mail::SesMailer::retry_config())
         .build();
     aws_sdk_sesv2::Client::from_conf(conf)
@@ -350,7 +354,7 @@ impl RequestCounter {
 
     /// A moto DynamoDB client whose every request this counter sees.
     pub async fn client(&self) -> Client {
-        let conf = aws_sdk_dynamodb::config::Builder::from(&aws().await)
+        let conf = aws_sdk_dynamodb::config::Builder::from(&aws())
             .interceptor(self.clone())
             .build();
         Client::from_conf(conf)

@@ -1055,7 +1055,7 @@ fn the_content_check_would_catch_a_forbidden_template() {
 
 #[tokio::test]
 async fn eventbridge_publisher_puts_events_on_moto() {
-    let client = aws_sdk_eventbridge::Client::new(&common::aws().await);
+    let client = aws_sdk_eventbridge::Client::new(&common::aws());
     let publisher = engage::bus::EventBridgePublisher::new(client, "default");
     let detail = json!({"contactId": "c-1", "reviewId": "R-1", "orderId": "O-1", "brandId": "B1", "sellerId": "S1",
         "customerId": "c1", "requestedAt": NOW});
@@ -1067,13 +1067,8 @@ async fn eventbridge_publisher_puts_events_on_moto() {
     );
     publisher.publish(&event).await.unwrap();
     // A bus that does not exist is a refusal, never a silent success.
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(common::endpoint());
-    if std::env::var("AWS_REGION").is_err() {
-        loader = loader.region(aws_config::Region::new("us-east-1"));
-    }
     let missing = engage::bus::EventBridgePublisher::new(
-        aws_sdk_eventbridge::Client::new(&loader.load().await),
+        aws_sdk_eventbridge::Client::new(&common::aws()),
         "no-such-bus",
     );
     assert!(missing.publish(&event).await.is_err());

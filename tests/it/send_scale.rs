@@ -64,7 +64,7 @@ async fn planner_and_four_workers_on_moto_email_everyone_once() {
     let _serial = SERIAL.lock().await;
     const FOLLOWERS: usize = 2_000;
     const WORKERS: usize = 4;
-    let aws = common::aws().await;
+    let aws = common::aws();
     let requests = common::RequestCounter::default();
     let dynamo = requests.client().await;
     let table = format!("engage-scale-{}", uuid::Uuid::new_v4().simple());
