@@ -9,12 +9,24 @@ lock (connections stay concurrent; only the backend work is serial). SQS and
 SES requests pass freely: an SQS long poll holding the lock would stall every
 other client for its whole wait.
 
+It also takes two costs off every request, which make the moto-bound tests
+CPU-bound in this one Python process (py-spy of the test run): the request log
+line werkzeug writes to stderr, and moto's look-up of its own service modules,
+which lists and stats its package directory on each request.
+
 Usage: python tests/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
 
+import functools
+import logging
 import threading
 
-from moto import server
+from moto import backends, server
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+backends.list_of_moto_modules = functools.cache(
+    lambda modules=backends.list_of_moto_modules: tuple(modules())
+)
 
 _lock = threading.Lock()
 _call = server.DomainDispatcherApplication.__call__
