@@ -154,7 +154,7 @@ fn pipeline(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let policies = Arc::new(PolicySet::bundled().unwrap());
+    let policies = Arc::new(PolicySet::bundled());
     let mut group = c.benchmark_group("send_window");
     group.throughput(Throughput::Elements(RECIPIENTS as u64));
     group.sample_size(10);
@@ -217,7 +217,7 @@ fn workers(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let policies = Arc::new(PolicySet::bundled().unwrap());
+    let policies = Arc::new(PolicySet::bundled());
     let mailer = Arc::new(LatencyMailer(Duration::from_millis(40)));
     let mut group = c.benchmark_group("send_workers");
     group.throughput(Throughput::Elements(FOLLOWERS as u64));

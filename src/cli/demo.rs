@@ -119,7 +119,7 @@ pub fn run(args: DemoArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let outbox = args.dir.join("outbox");
     let demo = Demo {
         store: Arc::new(EmbeddedStore::open(&data)?),
-        policies: Arc::new(PolicySet::bundled()?),
+        policies: Arc::new(PolicySet::bundled()),
         mailer: Arc::new(OutboxMailer::new(&outbox)?),
         publisher: Arc::new(FilePublisher::in_dir(&data)?),
         config: config.clone(),

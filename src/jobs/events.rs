@@ -587,12 +587,9 @@ fn instants(e: &Event) -> Vec<(&'static str, DateTime<Utc>)> {
 
 /// The policies bundled into the binary, loaded once per process: what the
 /// Lambda function and `engage event` schedule buyer messages with.
-fn bundled_policies() -> Result<&'static PolicySet, String> {
-    static BUNDLED: std::sync::OnceLock<Result<PolicySet, String>> = std::sync::OnceLock::new();
-    BUNDLED
-        .get_or_init(|| PolicySet::bundled().map_err(|e| error_chain(&e)))
-        .as_ref()
-        .map_err(Clone::clone)
+fn bundled_policies() -> &'static PolicySet {
+    static BUNDLED: std::sync::OnceLock<PolicySet> = std::sync::OnceLock::new();
+    BUNDLED.get_or_init(PolicySet::bundled)
 }
 
 /// Stores one event through the port ([`apply_with`] the bundled policies).
@@ -601,11 +598,7 @@ pub async fn apply<S: Store + ?Sized>(
     event: &Event,
     received_at: DateTime<Utc>,
 ) -> Result<Applied, EventError> {
-    let policies = bundled_policies().map_err(|reason| EventError::Schedule {
-        id: event.id.clone(),
-        reason,
-    })?;
-    apply_with(store, policies, event, received_at).await
+    apply_with(store, bundled_policies(), event, received_at).await
 }
 
 /// Stores one event through the port. `received_at` (the business clock) versions

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use cel::IdedExpr;
 use cel::common::types::{CelBool, CelDuration, CelInt, CelString};
@@ -579,7 +579,68 @@ fn with_detail(message: String, detail: Result<cel::Value, cel::ExecutionError>)
 /// Every loaded policy, each with its versions ordered by `effective_from`.
 #[derive(Debug, Clone)]
 pub struct PolicySet {
-    policies: BTreeMap<String, Vec<PolicyVersion>>,
+    policies: BTreeMap<String, Policy>,
+}
+
+/// One policy's version files and, once parsed, its versions.
+///
+/// Files from a directory are parsed when the set loads, so an invalid one refuses the
+/// whole set at start. The bundled files are parsed on the policy's first use: they
+/// are checked at build time and by the tests (`engage policy check policies/`), and a
+/// function evaluates only some policies, so its cold start no longer parses every rule
+/// of the others (the CEL parse was the largest part of the policy load, `perf`).
+#[derive(Debug, Clone)]
+struct Policy {
+    sources: Vec<SourceFile>,
+    versions: OnceLock<Result<Vec<PolicyVersion>, Arc<PolicyError>>>,
+}
+
+impl Policy {
+    fn parsed(versions: Vec<PolicyVersion>) -> Self {
+        Self {
+            sources: Vec::new(),
+            versions: OnceLock::from(Ok(versions)),
+        }
+    }
+
+    fn versions(&self, name: &str) -> Result<&[PolicyVersion], PolicyError> {
+        let parsed = self.versions.get_or_init(|| {
+            let parse = || {
+                let env = cel_env()?;
+                let versions = (self.sources.iter())
+                    .map(|src| parse_version(&src.as_source(), &env))
+                    .collect::<Result<Vec<_>, _>>()?;
+                ordered(versions)
+            };
+            parse().map_err(Arc::new)
+        });
+        match parsed {
+            Ok(versions) => Ok(versions),
+            Err(error) => Err(PolicyError::Load {
+                name: name.to_owned(),
+                source: Arc::clone(error),
+            }),
+        }
+    }
+}
+
+/// `versions` by `effective_from`, refusing two that take effect at the same instant.
+fn ordered(mut versions: Vec<PolicyVersion>) -> Result<Vec<PolicyVersion>, PolicyError> {
+    versions.sort_by_key(PolicyVersion::effective_from);
+    for pair in versions.windows(2) {
+        if pair[0].effective_from() == pair[1].effective_from() {
+            return Err(PolicyError::schema(
+                pair[1].source(),
+                None,
+                format!(
+                    "effective_from {} is the same as {}'s",
+                    pair[1].effective_from().to_rfc3339(),
+                    pair[0].id()
+                ),
+            ));
+        }
+    }
+    Ok(versions)
 }
 
 /// One policy version file to load: `<name>/<version>.toml` and its text.
@@ -595,6 +656,17 @@ pub struct SourceFile {
     pub text: String,
 }
 
+impl SourceFile {
+    fn as_source(&self) -> Source<'_> {
+        Source {
+            file: &self.file,
+            name: &self.name,
+            version: &self.version,
+            text: &self.text,
+        }
+    }
+}
+
 impl PolicySet {
     /// Loads and validates every version file `DIR/<name>/<version>.toml`
     /// (the `cases/` and `invalid/` subdirectories are not policy versions).
@@ -605,13 +677,25 @@ impl PolicySet {
         PolicySet::from_sources(read_sources(dir)?)
     }
 
-    /// Loads the policies bundled into the binary at build time (every
-    /// version file under `policies/`).
-    ///
-    /// # Errors
-    /// An invalid bundled file (the build's `engage policy check` prevents it).
-    pub fn bundled() -> Result<PolicySet, PolicyError> {
-        PolicySet::from_sources(super::bundled::sources())
+    /// The policies bundled into the binary at build time (every version file under
+    /// `policies/`), each parsed on its first use: an invalid bundled file (which the
+    /// build's `engage policy check` prevents) fails every use of its policy with
+    /// [`PolicyError::Load`].
+    pub fn bundled() -> PolicySet {
+        PolicySet::lazy(super::bundled::sources())
+    }
+
+    /// Version files given as text, each policy parsed and checked on its first use.
+    pub fn lazy(sources: impl IntoIterator<Item = SourceFile>) -> PolicySet {
+        let mut policies: BTreeMap<String, Policy> = BTreeMap::new();
+        for src in sources {
+            let policy = policies.entry(src.name.clone()).or_insert_with(|| Policy {
+                sources: Vec::new(),
+                versions: OnceLock::new(),
+            });
+            policy.sources.push(src);
+        }
+        PolicySet { policies }
     }
 
     /// Loads and validates version files given as text.
@@ -623,34 +707,14 @@ impl PolicySet {
         sources: impl IntoIterator<Item = SourceFile>,
     ) -> Result<PolicySet, PolicyError> {
         let env = cel_env()?;
-        let mut policies: BTreeMap<String, Vec<PolicyVersion>> = BTreeMap::new();
+        let mut parsed: BTreeMap<String, Vec<PolicyVersion>> = BTreeMap::new();
         for src in sources {
-            let version = parse_version(
-                &Source {
-                    file: &src.file,
-                    name: &src.name,
-                    version: &src.version,
-                    text: &src.text,
-                },
-                &env,
-            )?;
-            policies.entry(src.name.clone()).or_default().push(version);
+            let version = parse_version(&src.as_source(), &env)?;
+            parsed.entry(src.name.clone()).or_default().push(version);
         }
-        for versions in policies.values_mut() {
-            versions.sort_by_key(PolicyVersion::effective_from);
-            for pair in versions.windows(2) {
-                if pair[0].effective_from() == pair[1].effective_from() {
-                    return Err(PolicyError::schema(
-                        pair[1].source(),
-                        None,
-                        format!(
-                            "effective_from {} is the same as {}'s",
-                            pair[1].effective_from().to_rfc3339(),
-                            pair[0].id()
-                        ),
-                    ));
-                }
-            }
+        let mut policies = BTreeMap::new();
+        for (name, versions) in parsed {
+            policies.insert(name, Policy::parsed(ordered(versions)?));
         }
         Ok(PolicySet { policies })
     }
@@ -666,12 +730,13 @@ impl PolicySet {
     /// [`PolicyError::UnknownPolicy`].
     pub fn versions(&self, name: impl AsRef<str>) -> Result<&[PolicyVersion], PolicyError> {
         let name = name.as_ref();
-        self.policies
+        let policy = self
+            .policies
             .get(name)
-            .map(Vec::as_slice)
             .ok_or_else(|| PolicyError::UnknownPolicy {
                 name: name.to_owned(),
-            })
+            })?;
+        policy.versions(name)
     }
 
     /// The version of `name` in force at `at`: the latest whose

@@ -39,6 +39,16 @@ pub enum PolicyError {
         #[source]
         source: cel::ParseErrors,
     },
+    /// A bundled policy that did not load when it was first used; every later use gets
+    /// the same error.
+    #[error("policy {name} does not load")]
+    Load {
+        /// The policy name.
+        name: String,
+        /// Why, as found on its first use.
+        #[source]
+        source: std::sync::Arc<PolicyError>,
+    },
     /// The CEL environment could not be set up (a helper function clashes).
     #[error("cannot set up the cel environment")]
     Environment(#[source] cel::DeclarationError),

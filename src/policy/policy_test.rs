@@ -246,7 +246,7 @@ fn decision_lists_every_violated_rule() {
 
 #[test]
 fn typed_params_and_errors() {
-    let set = PolicySet::bundled().unwrap();
+    let set = PolicySet::bundled();
     let send = set.in_force("send", at("2026-11-20T00:00:00Z")).unwrap();
     assert_eq!(
         send.param_days("send_window_days").unwrap(),
@@ -278,7 +278,7 @@ fn typed_params_and_errors() {
 
 #[test]
 fn bundled_matches_the_directory() {
-    let bundled = PolicySet::bundled().unwrap();
+    let bundled = PolicySet::bundled();
     let dir = PolicySet::load_dir(&shipped()).unwrap();
     let names: Vec<&str> = bundled.names().collect();
     assert_eq!(names, dir.names().collect::<Vec<_>>());
@@ -292,6 +292,47 @@ fn bundled_matches_the_directory() {
         "health",
     ] {
         assert!(names.contains(&name), "{name} not bundled");
+    }
+    // Each bundled policy parses on first use into the directory's versions.
+    for name in names {
+        let ids = |set: &PolicySet| -> Vec<String> {
+            let versions = set.versions(name).unwrap();
+            versions.iter().map(|v| v.id()).collect()
+        };
+        assert_eq!(ids(&bundled), ids(&dir), "{name}");
+    }
+}
+
+/// A lazily loaded policy is parsed and checked on its first use, with the checks of an
+/// eager load; its error comes back on every use, and the other policies still load.
+#[test]
+fn a_lazy_policy_that_does_not_parse_fails_each_use_only() {
+    let broken = r#"
+[[rules]]
+id = "R-BROKEN"
+severity = "error"
+condition = "size(items) >"
+message = "never"
+"#;
+    let same_instant = [
+        policy("2026-11-01", "2026-11-01T00:00:00Z", 4, LIMIT_RULE),
+        policy("2026-11-02", "2026-11-01T00:00:00Z", 2, LIMIT_RULE),
+    ];
+    for sources in [
+        vec![policy("2026-11-01", "2026-11-01T00:00:00Z", 4, broken)],
+        same_instant.to_vec(),
+    ] {
+        assert!(PolicySet::from_sources(sources.clone()).is_err());
+        let mut lazy = sources;
+        let other = policy("2026-11-01", "2026-11-01T00:00:00Z", 4, LIMIT_RULE).text;
+        let other = other.replace("name = \"demo\"", "name = \"other\"");
+        lazy.push(source("other", "2026-11-01", &other));
+        let set = PolicySet::lazy(lazy);
+        for _ in 0..2 {
+            let error = set.versions("demo").unwrap_err();
+            assert!(matches!(error, PolicyError::Load { ref name, .. } if name == "demo"));
+        }
+        assert_eq!(set.versions("other").unwrap().len(), 1);
     }
 }
 

@@ -58,7 +58,7 @@ pub fn init_logs() {
 pub fn policies(config: &Config) -> Result<PolicySet, PolicyError> {
     match &config.policies_dir {
         Some(dir) => PolicySet::load_dir(dir),
-        None => PolicySet::bundled(),
+        None => Ok(PolicySet::bundled()),
     }
 }
 

@@ -195,7 +195,7 @@ pub fn local_signer() -> engage::unsubscribe::TokenSigner {
 pub fn app(store: Arc<dyn Store>, now: DateTime<Utc>) -> App {
     App::new(
         store,
-        Arc::new(PolicySet::bundled().expect("bundled policies")),
+        Arc::new(PolicySet::bundled()),
         Arc::new(FixedClock(now)),
     )
     .expect("app")

@@ -386,7 +386,7 @@ async fn every_eligibility_rule_is_a_listed_reason() {
 fn the_role_rule_and_the_reason_rule_fire_at_the_policy() {
     // Through HTTP a caller without the role gets 403 and another brand's review 404
     // before the policy runs; the rule itself is checked here on the same facts.
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     let now = common::t(NOW);
     let review: engage::domain::review::Review = serde_json::from_value(json!({"reviewId": "R", "brandId": "B1",
         "asin": "A", "orderId": "O", "customerId": "C", "rating": 2, "title": "t", "body": "b",
@@ -978,7 +978,7 @@ common::on_each_store!(
 
 /// The bundled content policy's decision on `email`, now.
 fn check_content(email: &engage::mail::RenderedEmail) -> engage::policy::Decision {
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     contact::email::check_content(&policies, email, common::t(NOW)).unwrap()
 }
 
@@ -1306,7 +1306,7 @@ async fn a_contact_emails_bounce_is_counted_and_suppresses_through_its_tags() {
                 "headers": [{"name": "X-Engage-Contact", "value": email.header("X-Engage-Contact").unwrap()}],
                 "tags": tags}}});
     let signer = common::local_signer();
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     let outcome = ses_events::deliver(store.as_ref(), &policies, &signer, event, common::t(NOW))
         .await
         .unwrap();

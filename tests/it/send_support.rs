@@ -54,7 +54,7 @@ impl Clock for ManualClock {
 
 /// The app the job runs with (links to an https public URL).
 pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
-    App::new(store, Arc::new(PolicySet::bundled().unwrap()), clock)
+    App::new(store, Arc::new(PolicySet::bundled()), clock)
         .unwrap()
         .with_public_url("https://engage.example")
 }

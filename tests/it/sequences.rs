@@ -41,7 +41,7 @@ fn policies_with(edit: impl Fn(String) -> String) -> Arc<PolicySet> {
 }
 
 fn bundled() -> Arc<PolicySet> {
-    Arc::new(PolicySet::bundled().unwrap())
+    Arc::new(PolicySet::bundled())
 }
 
 /// Every step enabled (product_information on shipment, order_problem on placement).

@@ -118,7 +118,7 @@ async fn status(store: &dyn Store, id: &str) -> CampaignStatus {
 
 /// Every fixture through the handler, each twice.
 async fn fixtures_through_the_handler(store: &dyn Store) {
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     seed(store).await;
 
     // Email Sent: not used.
@@ -329,7 +329,7 @@ common::on_each_store!(
 async fn bundled_threshold_is_strictly_over_one_in_a_thousand_embedded() {
     let (store, _dir) = common::embedded();
     let store = store.as_ref();
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     campaigns(store).await;
     assert!(deliveries(store, &policies, "B9", 0, 1000).await.is_empty());
     let (_, _, counts, paused) =
@@ -358,7 +358,7 @@ async fn campaign_header_names_the_brand_embedded() {
     let (store, _dir) = common::embedded();
     let store = store.as_ref();
     seed(store).await;
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     let payload = json!({"id": "h1", "detail-type": "Email Delivered", "source": "aws.ses",
         "detail": {"eventType": "Delivery", "mail": {"messageId": "m-h1",
             "headers": [{"name": "X-Engage-Campaign", "value": "K1"}], "tags": {}}}});

@@ -14,7 +14,7 @@ fn sentences_split_at_stops() {
 
 #[test]
 fn the_bundled_sequences_are_clean() {
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     let v = policies.versions(POLICY).unwrap().last().unwrap();
     let checked = check_version(v, &policies).unwrap();
     assert_eq!(checked, 15, "5 steps x 3 locales");
@@ -22,7 +22,7 @@ fn the_bundled_sequences_are_clean() {
 
 #[test]
 fn an_optional_value_leaves_its_paragraph_out_and_must_be_tested() {
-    let policies = PolicySet::bundled().unwrap();
+    let policies = PolicySet::bundled();
     let v = policies.versions(POLICY).unwrap().last().unwrap();
     let seq = Sequences::from_version(v).unwrap();
     let step = seq
