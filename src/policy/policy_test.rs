@@ -307,19 +307,13 @@ fn bundled_matches_the_directory() {
 /// eager load; its error comes back on every use, and the other policies still load.
 #[test]
 fn a_lazy_policy_that_does_not_parse_fails_each_use_only() {
-    let broken = r#"
-[[rules]]
-id = "R-BROKEN"
-severity = "error"
-condition = "size(items) >"
-message = "never"
-"#;
+    let broken = LIMIT_RULE.replace("size(items) > params.limit", "size(items) >");
     let same_instant = [
         policy("2026-11-01", "2026-11-01T00:00:00Z", 4, LIMIT_RULE),
         policy("2026-11-02", "2026-11-01T00:00:00Z", 2, LIMIT_RULE),
     ];
     for sources in [
-        vec![policy("2026-11-01", "2026-11-01T00:00:00Z", 4, broken)],
+        vec![policy("2026-11-01", "2026-11-01T00:00:00Z", 4, &broken)],
         same_instant.to_vec(),
     ] {
         assert!(PolicySet::from_sources(sources.clone()).is_err());
