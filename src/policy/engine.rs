@@ -576,8 +576,9 @@ fn with_detail(message: String, detail: Result<cel::Value, cel::ExecutionError>)
     }
 }
 
-/// Every loaded policy, each with its versions ordered by `effective_from`.
-#[derive(Debug, Clone)]
+/// Every loaded policy, each with its versions ordered by `effective_from`. Not `Clone`:
+/// a copy would parse a lazily loaded policy a second time; share it in an `Arc`.
+#[derive(Debug)]
 pub struct PolicySet {
     policies: BTreeMap<String, Policy>,
 }
@@ -589,7 +590,7 @@ pub struct PolicySet {
 /// are checked at build time and by the tests (`engage policy check policies/`), and a
 /// function evaluates only some policies, so its cold start no longer parses every rule
 /// of the others (the CEL parse was the largest part of the policy load, `perf`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Policy {
     sources: Vec<SourceFile>,
     versions: OnceLock<Result<Vec<PolicyVersion>, Arc<PolicyError>>>,
