@@ -201,11 +201,13 @@ async fn every_store_and_mail_fault_embedded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_store_and_mail_fault_dynamodb() {
+    // Seeded once; each scenario starts from a copy of that table.
+    let (seeded_store, seeded_table) = common::dynamo().await;
+    seed(&*seeded_store).await;
     every_fault(
         || {
-            seeded(Box::pin(async {
-                common::dynamo().await.0 as Arc<dyn Store>
-            }))
+            let source = seeded_table.clone();
+            Box::pin(async move { common::dynamo_copy(&source).await.0 as Arc<dyn Store> })
         },
         "dynamodb (moto)",
         false,
