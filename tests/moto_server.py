@@ -9,10 +9,13 @@ lock (connections stay concurrent; only the backend work is serial). SQS and
 SES requests pass freely: an SQS long poll holding the lock would stall every
 other client for its whole wait.
 
-It also takes two costs off every request, which make the moto-bound tests
+It also takes three costs off every request, which make the moto-bound tests
 CPU-bound in this one Python process (py-spy of the test run): the request log
-line werkzeug writes to stderr, and moto's look-up of its own service modules,
-which lists and stats its package directory on each request.
+line werkzeug writes to stderr; moto's look-up of its own service modules,
+which lists and stats its package directory on each request; and the list of a
+response class's methods (inspect.getmembers, about 5% of the busy CPU of a
+GetItem/PutItem loop), which moto builds again for each request to check that
+the action has a handler.
 
 Usage: python tests/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
@@ -22,10 +25,15 @@ import logging
 import threading
 
 from moto import backends, server
+from moto.core import responses
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 backends.list_of_moto_modules = functools.cache(
     lambda modules=backends.list_of_moto_modules: tuple(modules())
+)
+# A class's methods do not change while the server runs.
+responses.method_names_from_class = functools.cache(
+    lambda clazz, names=responses.method_names_from_class: frozenset(names(clazz))
 )
 
 _lock = threading.Lock()
