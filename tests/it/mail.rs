@@ -194,26 +194,11 @@ async fn outbox_writes_the_mime_bytes_once_per_message_id() {
 
 // ---------------------------------------------------------------- SES through moto
 
-/// The raw messages moto recorded (SES v1 and v2 share the store), from its model dump.
+/// Every raw message moto's SES received (v1 and v2 share the store), from the route
+/// `tests/moto_server.py` adds (moto's own `/moto-api/data.json` serialises every DynamoDB item of every test too).
 async fn moto_raw_messages() -> Vec<String> {
-    let url = format!("{}/moto-api/data.json", endpoint());
-    let data: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
-    let mut found = Vec::new();
-    collect_raw_data(&data, &mut found);
-    found
-}
-
-fn collect_raw_data(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(map) => {
-            if let Some(serde_json::Value::String(raw)) = map.get("raw_data") {
-                out.push(raw.clone());
-            }
-            map.values().for_each(|v| collect_raw_data(v, out));
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_raw_data(v, out)),
-        _ => {}
-    }
+    let url = format!("{}/engage-test/ses/raw-messages", endpoint());
+    reqwest::get(&url).await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test]
