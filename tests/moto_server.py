@@ -28,6 +28,7 @@ Usage: python tests/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 import functools
 import json
 import logging
+import os
 import threading
 
 from moto import backends, server
@@ -142,6 +143,11 @@ def _serialised(self, environ, start_response):
 
 
 server.DomainDispatcherApplication.__call__ = _serialised
+
+# moto's SIGTERM handler calls sys.exit, and the interpreter then frees every object
+# the test run left (about 1.4 GB of items): 17 s after the last test before
+# ./tests/run could exit. Nothing here needs flushing.
+server.signal_handler = lambda signum, frame: os._exit(0)
 
 if __name__ == "__main__":
     server.main()
