@@ -624,6 +624,18 @@ async fn eligible_promotions_each_with_its_reasons() {
     assert!(r["eligible"].as_array().unwrap().is_empty(), "{r}");
 }
 
+/// Every object key of a JSON value, nested ones included.
+fn all_keys(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| std::iter::once(k.clone()).chain(all_keys(v)))
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().flat_map(all_keys).collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[tokio::test]
 async fn themes_are_listed_for_any_caller() {
     let e = env().await;
@@ -644,6 +656,19 @@ async fn themes_are_listed_for_any_caller() {
         assert!(ids.contains(&id), "{id}");
     }
     assert_eq!(t["items"][0]["start"], "2026-11-20");
+    // The email's colours, in camelCase like every key of the API's JSON.
+    let colors = &t["items"][0]["colors"];
+    for key in ["primary", "accent", "headerDark", "headerLight"] {
+        let colour = colors[key].as_str().unwrap_or_default();
+        assert!(
+            colour.len() == 7 && colour.starts_with('#'),
+            "{key}: {colors}"
+        );
+    }
+    assert!(
+        all_keys(&t).iter().all(|k| !k.contains('_')),
+        "a snake_case key: {t}"
+    );
     let (status, _, _) = e
         .server
         .send(reqwest::Method::GET, "/v1/themes", None, None)
