@@ -45,7 +45,6 @@ responses.method_names_from_class = functools.cache(
 )
 
 
-
 # Table.query sorts self.all_items() (every item of the table) before it filters it,
 # then sorts what it kept by the key it queries on, a total order (the table's own keys
 # end every index's sort key): the first sort decides nothing. For a query on the

@@ -10,9 +10,10 @@ use super::schedule::{add_days, local_midnight};
 /// The theme file bundled at build time.
 const THEMES_TOML: &str = include_str!("themes.toml");
 
-/// The colours a theme gives the email, each `#rrggbb`.
+/// The colours a theme gives the email, each `#rrggbb`. The theme file spells them in
+/// snake_case; `GET /v1/themes` lists them in camelCase, like every key of the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all(serialize = "camelCase"))]
 pub struct ThemeColors {
     /// Buttons and badges.
     pub primary: String,

@@ -195,7 +195,8 @@ async fn outbox_writes_the_mime_bytes_once_per_message_id() {
 // ---------------------------------------------------------------- SES through moto
 
 /// Every raw message moto's SES received (v1 and v2 share the store), from the route
-/// `tests/moto_server.py` adds (moto's own `/moto-api/data.json` serialises every DynamoDB item of every test too).
+/// `tests/moto_server.py` adds (moto's own `/moto-api/data.json` serialises every
+/// DynamoDB item of every test too).
 async fn moto_raw_messages() -> Vec<String> {
     let url = format!("{}/engage-test/ses/raw-messages", endpoint());
     reqwest::get(&url).await.unwrap().json().await.unwrap()
