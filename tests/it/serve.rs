@@ -424,3 +424,37 @@ async fn long_ids_in_bodies_and_queries_are_400_naming_the_field() {
     );
     assert!(printed.contains("longer than"), "{printed}");
 }
+
+#[tokio::test]
+async fn before_the_first_policy_version_a_route_names_the_policy_not_in_force() {
+    // The bundled versions take effect on 2026-11-01 at marketplace midnight; a business
+    // clock before that leaves nothing to judge by, and the answer says so.
+    let server = Server::start(&["--now", "2026-10-01T12:00:00Z"]);
+    let t = token("S1", &["B1"], &["brand_representative"]);
+    for (path, policy) in [
+        ("/v1/brands/B1/reach?startDate=2026-10-20", "send"),
+        (
+            "/v1/brands/B1/calendar?from=2026-10-10&to=2026-10-12",
+            "campaign",
+        ),
+    ] {
+        let (status, ct, body) = server
+            .send(reqwest::Method::GET, path, Some(&t), None)
+            .await;
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(ct, "application/problem+json", "{path}");
+        assert!(
+            body["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/policy-not-in-force"),
+            "{path}: {body}"
+        );
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("the {policy} policy"))
+                && detail.contains("2026-10-01T12:00:00Z"),
+            "{path}: {detail}"
+        );
+    }
+}
