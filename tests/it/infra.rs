@@ -69,13 +69,14 @@ fn builds_mailer(main: &str) -> bool {
 }
 
 /// `(routes fn, METHOD, path with every parameter written {})` of every route of
-/// `engage::api::ROUTES`, the table the routers are built from.
+/// `engage::api::ROUTES`, the tables the routers are built from.
 pub fn source_routes() -> BTreeSet<(String, String, String)> {
     engage::api::ROUTES
         .iter()
-        .map(|r| {
+        .flat_map(|(group, table)| table.iter().map(move |r| (group, r)))
+        .map(|(group, r)| {
             (
-                r.group.routes_fn().to_owned(),
+                group.routes_fn().to_owned(),
                 r.method.as_str().to_owned(),
                 normalize(r.path),
             )
