@@ -45,7 +45,6 @@ impl From<AppError> for Problem {
             | AppError::Mail(_)
             | AppError::Bus(_)
             | AppError::Render { .. }
-            | AppError::Templates(_)
             | AppError::Themes(_)
             | AppError::Json { .. }
             | AppError::Invariant(_) => {

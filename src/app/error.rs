@@ -64,9 +64,6 @@ pub enum AppError {
         #[source]
         source: RenderError,
     },
-    /// The embedded email templates do not compile.
-    #[error("the email templates are invalid")]
-    Templates(#[source] RenderError),
     /// The embedded themes are invalid.
     #[error("the bundled themes are invalid")]
     Themes(#[from] ThemeError),

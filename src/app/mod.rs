@@ -75,13 +75,12 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AppError> {
         let themes = ThemeCatalog::bundled()?;
-        let renderer = Renderer::new().map_err(AppError::Templates)?;
         Ok(Self {
             store,
             policies,
             clock,
             themes: Arc::new(themes),
-            renderer: Arc::new(renderer),
+            renderer: Arc::new(Renderer::new()),
             public_url: LOCAL_PUBLIC_URL.to_owned(),
             mailer: Arc::new(NoMailer),
             publisher: Arc::new(NoPublisher),

@@ -11,6 +11,8 @@
 //! and a `render_<name>` method that validates the view and calls [`Renderer::render_pair`].
 
 use minijinja::value::{Serde, Value};
+use std::sync::{Arc, OnceLock};
+
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -185,32 +187,33 @@ pub enum RenderError {
     /// The template engine failed.
     #[error("template error")]
     Template(#[from] minijinja::Error),
+    /// The embedded templates do not compile: every render fails with the same error.
+    #[error("the embedded templates do not compile")]
+    Compile(#[source] Arc<minijinja::Error>),
 }
 
 /// Renders every kind of email; build once and share.
-#[derive(Debug)]
+///
+/// The embedded templates compile on the first render, not when the renderer is
+/// built: a function that never renders (unsubscribe, marketplace and SES events, the
+/// send planner) neither pays for them at cold start nor links the template engine.
+#[derive(Debug, Default)]
 pub struct Renderer {
-    env: Environment<'static>,
+    env: OnceLock<Result<Environment<'static>, Arc<minijinja::Error>>>,
 }
 
 impl Renderer {
-    /// Loads and compiles the embedded templates.
-    pub fn new() -> Result<Self, RenderError> {
-        let mut env = Environment::new();
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .keep_trailing_newline(true)
-                .build()?,
-        );
-        // A typo in a template is an error, never an empty string in a customer's inbox.
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.add_filter("url", url_attribute);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)?;
+    /// A renderer of the embedded templates.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The compiled templates; a template that does not compile fails every render.
+    fn env(&self) -> Result<&Environment<'static>, RenderError> {
+        match self.env.get_or_init(|| compile().map_err(Arc::new)) {
+            Ok(env) => Ok(env),
+            Err(e) => Err(RenderError::Compile(e.clone())),
         }
-        Ok(Self { env })
     }
 
     /// Renders the campaign email.
@@ -226,13 +229,32 @@ impl Renderer {
 
     /// Renders `<name>.html` and `<name>.txt` with the same context.
     pub fn render_pair(&self, name: &str, ctx: Value) -> Result<(String, String), RenderError> {
-        let html = self
-            .env
+        let env = self.env()?;
+        let html = env
             .get_template(&format!("{name}.html"))?
             .render(ctx.clone())?;
-        let text = self.env.get_template(&format!("{name}.txt"))?.render(ctx)?;
+        let text = env.get_template(&format!("{name}.txt"))?.render(ctx)?;
         Ok((html, text))
     }
+}
+
+/// Loads and compiles the embedded templates.
+fn compile() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()?,
+    );
+    // A typo in a template is an error, never an empty string in a customer's inbox.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("url", url_attribute);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
+    }
+    Ok(env)
 }
 
 /// What the campaign templates see: validated and with the layout computed.

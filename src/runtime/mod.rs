@@ -80,7 +80,7 @@ impl ColdStart {
     ///
     /// # Errors
     /// A variable that is invalid, a required secret that is missing or public, invalid
-    /// policies or templates.
+    /// policies or themes.
     pub async fn load(secrets: &[Secret]) -> Result<Self, Error> {
         init_logs();
         let config = Config::from_env()?;
@@ -100,7 +100,7 @@ impl ColdStart {
 /// public URL and the unsubscribe secret; no mailer and no publisher.
 ///
 /// # Errors
-/// Invalid policies or templates.
+/// Invalid policies or themes.
 pub fn aws_app(config: &Config, clients: &AwsClients) -> Result<App, AppError> {
     let store = DynamoStore::new(clients.dynamodb(), config.table_name.clone());
     let policies = policies(config)?;

@@ -46,7 +46,7 @@ fn campaign_view() -> CampaignEmail {
 }
 
 fn render(view: &CampaignEmail) -> RenderedEmail {
-    Renderer::new().unwrap().render_campaign(view).unwrap()
+    Renderer::new().render_campaign(view).unwrap()
 }
 
 fn outgoing(id: &str, campaign: &str) -> OutgoingEmail {
@@ -280,7 +280,7 @@ fn user_text_is_html_escaped() {
 fn colours_are_validated_before_css() {
     let mut view = campaign_view();
     view.theme.accent = Some("red;} body{display:none".into());
-    let err = Renderer::new().unwrap().render_campaign(&view).unwrap_err();
+    let err = Renderer::new().render_campaign(&view).unwrap_err();
     assert!(err.to_string().contains("accent"), "{err}");
 
     let mut view = campaign_view();
@@ -300,12 +300,12 @@ fn colours_are_validated_before_css() {
 fn unsafe_urls_are_refused() {
     let mut view = campaign_view();
     view.primary.url = Some("javascript:alert(1)".into());
-    assert!(Renderer::new().unwrap().render_campaign(&view).is_err());
+    assert!(Renderer::new().render_campaign(&view).is_err());
     let mut view = campaign_view();
     view.logo.url = "data:image/png;base64,AAAA".into();
-    assert!(Renderer::new().unwrap().render_campaign(&view).is_err());
+    assert!(Renderer::new().render_campaign(&view).is_err());
     view.preview = true;
-    assert!(Renderer::new().unwrap().render_campaign(&view).is_ok());
+    assert!(Renderer::new().render_campaign(&view).is_ok());
 }
 
 #[test]
@@ -339,7 +339,7 @@ fn zero_or_four_complementary_products() {
     }
 
     view.complementary.push(product("B9", "Fifth"));
-    assert!(Renderer::new().unwrap().render_campaign(&view).is_err());
+    assert!(Renderer::new().render_campaign(&view).is_err());
 }
 
 #[test]
