@@ -12,10 +12,12 @@
 //! | `sequences` | EventBridge Scheduler | [`sequences`] |
 //!
 //! A function's `main.rs` is its cold start ([`ColdStart::load`] with the secrets its
-//! module names) and the one router or job its module runs; everything else is built
-//! here, once per process, outside the handler. Every function reads its environment
-//! through [`Config::from_env`] only, loads `ENGAGE_POLICIES` when set, and refuses
-//! the public development secrets it would sign or verify with.
+//! module names; [`ColdStart::load_without_policies`] for the one function that
+//! evaluates no policy) and the one router or job its module runs; everything else is
+//! built here, once per process, outside the handler. Every function reads its
+//! environment through [`Config::from_env`] only, loads `ENGAGE_POLICIES` when set (if
+//! it evaluates policies), and refuses the public development secrets it would sign or
+//! verify with.
 
 pub mod campaigns_api;
 mod clients;
@@ -76,18 +78,36 @@ pub struct ColdStart {
 
 impl ColdStart {
     /// Logs, configuration (refusing to go on without `secrets`), the AWS configuration
-    /// and the app over DynamoDB.
+    /// and the app over DynamoDB, with the policies of [`policies`].
     ///
     /// # Errors
     /// A variable that is invalid, a required secret that is missing or public, invalid
     /// policies or themes.
     pub async fn load(secrets: &[Secret]) -> Result<Self, Error> {
+        Self::start(secrets, policies)
+    }
+
+    /// As [`Self::load`], for a function that evaluates no policy (`unsubscribe-api`):
+    /// `ENGAGE_POLICIES` is not read and the bundled policies are never parsed, so the
+    /// policy parser and the CEL interpreter stay out of its package.
+    ///
+    /// # Errors
+    /// As [`Self::load`], but for policies.
+    pub async fn load_without_policies(secrets: &[Secret]) -> Result<Self, Error> {
+        Self::start(secrets, |_| Ok(PolicySet::bundled()))
+    }
+
+    fn start(
+        secrets: &[Secret],
+        policies: impl FnOnce(&Config) -> Result<PolicySet, PolicyError>,
+    ) -> Result<Self, Error> {
         init_logs();
         let config = Config::from_env()?;
         // Never the public development secrets in a deployment.
         config.require_secrets(secrets)?;
         let clients = AwsClients::new(&config.aws)?;
-        let app = aws_app(&config, &clients)?;
+        let policies = policies(&config)?;
+        let app = aws_app(&config, &clients, policies)?;
         Ok(Self {
             config,
             clients,
@@ -96,14 +116,17 @@ impl ColdStart {
     }
 }
 
-/// The app every function starts from: DynamoDB, the policies, the real clock, the
+/// The app every function starts from: DynamoDB, `policies`, the real clock, the
 /// public URL and the unsubscribe secret; no mailer and no publisher.
 ///
 /// # Errors
-/// Invalid policies or themes.
-pub fn aws_app(config: &Config, clients: &AwsClients) -> Result<App, AppError> {
+/// Invalid themes.
+pub fn aws_app(
+    config: &Config,
+    clients: &AwsClients,
+    policies: PolicySet,
+) -> Result<App, AppError> {
     let store = DynamoStore::new(clients.dynamodb(), config.table_name.clone());
-    let policies = policies(config)?;
     let app = App::new(Arc::new(store), Arc::new(policies), Arc::new(SystemClock))?
         .with_unsubscribe_secret(config.unsubscribe_secret.as_bytes());
     Ok(match &config.public_url {

@@ -5,6 +5,6 @@ use engage::runtime::{ColdStart, Error, unsubscribe_api as function};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let cold = ColdStart::load(function::SECRETS).await?;
+    let cold = ColdStart::load_without_policies(function::SECRETS).await?;
     function::run(cold).await
 }
