@@ -10,9 +10,9 @@
 //! Adding a kind of email: add `<name>.html` and `<name>.txt` to [`TEMPLATES`], a view struct
 //! and a `render_<name>` method that validates the view and calls [`Renderer::render_pair`].
 
-use minijinja::value::{Serde, Value};
 use std::sync::{Arc, OnceLock};
 
+use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
