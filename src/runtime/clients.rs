@@ -12,14 +12,12 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_async::time::SystemTimeSource;
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-use aws_smithy_http_client::{Builder, Connector};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
 
 use crate::config::{AwsSettings, Config, ConfigError};
 use crate::mail::SesMailer;
+
+use super::https::Https;
 
 /// The shared AWS configuration of one process (region, the function role's credentials,
 /// the HTTP client), from which each function builds the clients it uses.
@@ -53,7 +51,7 @@ impl AwsClients {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(aws.region.to_owned()))
             .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .http_client(https_client())
+            .http_client(Https::shared())
             .sleep_impl(TokioSleep::new())
             .time_source(SystemTimeSource::new())
             // The loader's defaults: standard retries, and its 3.1 s connect timeout.
@@ -109,28 +107,6 @@ impl AwsClients {
             None => mailer,
         }
     }
-}
-
-/// The SDK's default HTTP client (hyper 1, rustls, the platform's root certificates,
-/// proxies from the environment, plain `http://` endpoints too) with rustls on *ring*
-/// rather than the SDK's default aws-lc: aws-lc-sys alone is about a megabyte of every
-/// function's binary, and ring offers the same TLS 1.2/1.3 suites AWS endpoints use.
-///
-/// The same connector function as `aws-smithy-runtime`'s `default_https_client`, which
-/// cannot be used: it is built only with the SDK's `default-https-client` feature, the one
-/// that links aws-lc.
-fn https_client() -> SharedHttpClient {
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = Connector::builder();
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build()
-    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod campaigns_api;
 mod clients;
 pub mod contact_api;
 mod http;
+pub mod https;
 pub mod marketplace_events;
 pub mod send_planner;
 pub mod send_worker;
