@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::result::{DispatchFailure, SdkError};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
@@ -61,10 +61,15 @@ fn dynamodb(
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-/// One TLS connection on `listener`, with the test certificate for `localhost` and HTTP/2
-/// offered first: answers one request with `answer` and returns the protocol the client
-/// agreed to and the request's head.
-async fn serve_one_tls(listener: TcpListener, answer: &'static str) -> (Option<Vec<u8>>, String) {
+/// A listener on a free local port, and the port.
+async fn listen() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// A TLS acceptor with the test certificate for `localhost`, offering `alpn`.
+fn acceptor(alpn: Vec<Vec<u8>>) -> tokio_rustls::TlsAcceptor {
     let cert = CertificateDer::from_pem_slice(CERT).unwrap();
     let key = PrivateKeyDer::from_pem_slice(KEY).unwrap();
     let mut config = ServerConfig::builder_with_provider(provider())
@@ -73,8 +78,35 @@ async fn serve_one_tls(listener: TcpListener, answer: &'static str) -> (Option<V
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
         .unwrap();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    config.alpn_protocols = alpn;
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// One `ListTables` through `http` to `endpoint`, which must fail before any answer: how.
+async fn failed_call(
+    http: SharedHttpClient,
+    endpoint: &str,
+    timeouts: TimeoutConfig,
+) -> DispatchFailure {
+    let error = dynamodb(http, endpoint, timeouts)
+        .list_tables()
+        .send()
+        .await
+        .unwrap_err();
+    match error {
+        SdkError::DispatchFailure(failure) => failure,
+        other => panic!("not a dispatch failure: {other:?}"),
+    }
+}
+
+fn read_timeout(limit: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder().read_timeout(limit).build()
+}
+
+/// One TLS connection on `listener`, HTTP/2 offered first: answers one request with
+/// `answer` and returns the protocol the client agreed to and the request's head.
+async fn serve_one_tls(listener: TcpListener, answer: &'static str) -> (Option<Vec<u8>>, String) {
+    let acceptor = acceptor(vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
     let (tcp, _) = listener.accept().await.unwrap();
     let mut tls = acceptor.accept(tcp).await.unwrap();
     let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
@@ -98,9 +130,9 @@ async fn read_request(stream: &mut (impl AsyncReadExt + Unpin)) -> String {
             let length = head
                 .lines()
                 .find_map(|line| {
-                    line.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap())
+                    let line = line.to_ascii_lowercase();
+                    let value = line.strip_prefix("content-length:")?;
+                    Some(value.trim().parse::<usize>().unwrap())
                 })
                 .unwrap_or(0);
             if received.len() >= end + 4 + length {
@@ -112,15 +144,12 @@ async fn read_request(stream: &mut (impl AsyncReadExt + Unpin)) -> String {
 
 #[tokio::test]
 async fn https_endpoints_answer_over_http_1_1_with_a_verified_certificate() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen().await;
     let server = tokio::spawn(serve_one_tls(listener, LIST_TABLES));
     let client = dynamodb(
         Https::with_tls(trusting_the_test_ca()),
         &format!("https://localhost:{port}"),
-        TimeoutConfig::builder()
-            .read_timeout(Duration::from_secs(10))
-            .build(),
+        read_timeout(Duration::from_secs(10)),
     );
     let tables = client.list_tables().send().await.unwrap();
     assert_eq!(tables.table_names(), &[] as &[String]);
@@ -137,22 +166,11 @@ async fn https_endpoints_answer_over_http_1_1_with_a_verified_certificate() {
 
 #[tokio::test]
 async fn a_certificate_the_roots_do_not_vouch_for_is_refused() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen().await;
     // The server's handshake fails when the client aborts it.
     let _server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        let cert = CertificateDer::from_pem_slice(CERT).unwrap();
-        let key = PrivateKeyDer::from_pem_slice(KEY).unwrap();
-        let config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
-            .unwrap();
-        let _ = tokio_rustls::TlsAcceptor::from(Arc::new(config))
-            .accept(tcp)
-            .await;
+        let _ = acceptor(Vec::new()).accept(tcp).await;
     });
     // An empty root store: the test CA is not among them, as it is among no platform's.
     let nobody = ClientConfig::builder_with_provider(provider())
@@ -160,17 +178,12 @@ async fn a_certificate_the_roots_do_not_vouch_for_is_refused() {
         .unwrap()
         .with_root_certificates(RootCertStore::empty())
         .with_no_client_auth();
-    let client = dynamodb(
+    let failure = failed_call(
         Https::with_tls(nobody),
         &format!("https://localhost:{port}"),
-        TimeoutConfig::builder()
-            .read_timeout(Duration::from_secs(10))
-            .build(),
-    );
-    let error = client.list_tables().send().await.unwrap_err();
-    let SdkError::DispatchFailure(failure) = &error else {
-        panic!("not a dispatch failure: {error:?}");
-    };
+        read_timeout(Duration::from_secs(10)),
+    )
+    .await;
     let text = format!("{:?}", failure.as_connector_error());
     assert!(text.contains("UnknownIssuer"), "{text}");
 }
@@ -179,24 +192,19 @@ async fn a_certificate_the_roots_do_not_vouch_for_is_refused() {
 /// which the SDK's standard retry strategy retries.
 #[tokio::test]
 async fn no_answer_within_the_read_timeout_is_a_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen().await;
     let server = tokio::spawn(async move {
         let (mut tcp, _) = listener.accept().await.unwrap();
         read_request(&mut tcp).await;
         tokio::time::sleep(Duration::from_secs(30)).await;
     });
-    let client = dynamodb(
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let failure = failed_call(
         Https::shared(),
-        &format!("http://127.0.0.1:{port}"),
-        TimeoutConfig::builder()
-            .read_timeout(Duration::from_millis(300))
-            .build(),
-    );
-    let error = client.list_tables().send().await.unwrap_err();
-    let SdkError::DispatchFailure(failure) = &error else {
-        panic!("not a dispatch failure: {error:?}");
-    };
+        &endpoint,
+        read_timeout(Duration::from_millis(300)),
+    )
+    .await;
     assert!(failure.is_timeout(), "{failure:?}");
     server.abort();
 }
@@ -204,46 +212,32 @@ async fn no_answer_within_the_read_timeout_is_a_timeout() {
 /// Nothing listening: an I/O failure, which the SDK's standard retry strategy retries.
 #[tokio::test]
 async fn a_refused_connection_is_an_io_failure() {
-    let port = {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let client = dynamodb(
-        Https::shared(),
-        &format!("http://127.0.0.1:{port}"),
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build(),
-    );
-    let error = client.list_tables().send().await.unwrap_err();
-    let SdkError::DispatchFailure(failure) = &error else {
-        panic!("not a dispatch failure: {error:?}");
-    };
+    let port = listen().await.1;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .build();
+    let failure = failed_call(Https::shared(), &endpoint, timeouts).await;
     assert!(failure.is_io(), "{failure:?}");
 }
 
-/// A connection closed after the request, before any answer: an I/O failure too (the
-/// request may be retried: every engage write is conditional).
+/// A connection closed after the request, before any answer: transient too (the request
+/// may be retried: every engage write is conditional).
 #[tokio::test]
-async fn a_connection_closed_before_the_answer_is_an_io_failure() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+async fn a_connection_closed_before_the_answer_is_transient() {
+    let (listener, port) = listen().await;
     let server = tokio::spawn(async move {
         let (mut tcp, _) = listener.accept().await.unwrap();
         read_request(&mut tcp).await;
         drop(tcp);
     });
-    let client = dynamodb(
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let failure = failed_call(
         Https::shared(),
-        &format!("http://127.0.0.1:{port}"),
-        TimeoutConfig::builder()
-            .read_timeout(Duration::from_secs(10))
-            .build(),
-    );
-    let error = client.list_tables().send().await.unwrap_err();
-    let SdkError::DispatchFailure(failure) = &error else {
-        panic!("not a dispatch failure: {error:?}");
-    };
+        &endpoint,
+        read_timeout(Duration::from_secs(10)),
+    )
+    .await;
     let transient = failure.is_io() || failure.as_other() == Some(ErrorKind::TransientError);
     assert!(transient, "{failure:?}");
     server.await.unwrap();
