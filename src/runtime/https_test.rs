@@ -42,12 +42,21 @@ fn trusting_the_test_ca() -> ClientConfig {
         .with_no_client_auth()
 }
 
-/// A DynamoDB client on `endpoint` through `http`, without retries (each test makes one
-/// attempt and looks at how it ended).
+/// A DynamoDB client on `endpoint` through `http`, without retries unless told (most tests
+/// make one attempt and look at how it ended).
 fn dynamodb(
     http: SharedHttpClient,
     endpoint: &str,
     timeouts: TimeoutConfig,
+) -> aws_sdk_dynamodb::Client {
+    dynamodb_retrying(http, endpoint, timeouts, RetryConfig::disabled())
+}
+
+fn dynamodb_retrying(
+    http: SharedHttpClient,
+    endpoint: &str,
+    timeouts: TimeoutConfig,
+    retries: RetryConfig,
 ) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -55,7 +64,7 @@ fn dynamodb(
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
         .http_client(http)
         .endpoint_url(endpoint)
-        .retry_config(RetryConfig::disabled())
+        .retry_config(retries)
         .timeout_config(timeouts)
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
@@ -240,5 +249,30 @@ async fn a_connection_closed_before_the_answer_is_transient() {
     .await;
     let transient = failure.is_io() || failure.as_other() == Some(ErrorKind::TransientError);
     assert!(transient, "{failure:?}");
+    server.await.unwrap();
+}
+
+/// With the standard retry strategy (the functions' configuration), a connection dropped
+/// before the answer is retried on a new connection and the call succeeds.
+#[tokio::test]
+async fn the_sdk_retries_a_dropped_connection_through_the_client() {
+    let (listener, port) = listen().await;
+    let server = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        read_request(&mut first).await;
+        drop(first);
+        let (mut second, _) = listener.accept().await.unwrap();
+        read_request(&mut second).await;
+        second.write_all(LIST_TABLES.as_bytes()).await.unwrap();
+        second.flush().await.unwrap();
+    });
+    let client = dynamodb_retrying(
+        Https::shared(),
+        &format!("http://127.0.0.1:{port}"),
+        read_timeout(Duration::from_secs(10)),
+        RetryConfig::standard(),
+    );
+    let tables = client.list_tables().send().await.unwrap();
+    assert_eq!(tables.table_names(), &[] as &[String]);
     server.await.unwrap();
 }
