@@ -4,9 +4,9 @@
 //! Not the SDK's own client (`aws-smithy-http-client`): it always builds HTTP/2 besides
 //! HTTP/1.1, and h2 with hyper's HTTP/2 client were about 0.44 MiB of every function's
 //! code (`nm`), more than any other part a function could do without. DynamoDB, SES v2,
-//! SQS and EventBridge all answer HTTP/1.1, which is what their SDKs negotiate with them
-//! anyway when HTTP/2 is not offered. What that client does on its HTTP/1.1 path is done
-//! here the same way: hyper-util's pooled client, `TCP_NODELAY`, the connect and read
+//! SQS and EventBridge all answer HTTP/1.1, and their calls are small request/response
+//! exchanges that HTTP/2's multiplexing does not speed up. What that client does on its
+//! HTTP/1.1 path is done here the same way: hyper-util's pooled client, `TCP_NODELAY`, the connect and read
 //! timeouts of the SDK's settings, and the same classification of failures, so that the
 //! SDK's retry strategy retries a timeout, a refused or reset connection, or a response cut
 //! short, and nothing else. Not done: HTTP proxies (`HTTPS_PROXY`); a function reaches
