@@ -41,8 +41,8 @@ async fn only_the_ses_client_has_the_ses_retries() {
 }
 
 /// Every client a function builds reaches its service through [`Https`] (rustls on
-/// ring, HTTP/1.1; plain `http://` too): one call each to the endpoint of `ENGAGE_TEST_AWS_ENDPOINT`,
-/// skipped without it.
+/// ring, HTTP/1.1; plain `http://` too): one call each to the endpoint of
+/// `ENGAGE_TEST_AWS_ENDPOINT`, skipped without it.
 #[tokio::test]
 async fn every_client_answers_through_the_http_client() {
     let Ok(endpoint) = std::env::var(ENDPOINT_VAR) else {

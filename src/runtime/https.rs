@@ -6,15 +6,15 @@
 //! code (`nm`), more than any other part a function could do without. DynamoDB, SES v2,
 //! SQS and EventBridge all answer HTTP/1.1, and their calls are small request/response
 //! exchanges that HTTP/2's multiplexing does not speed up. What that client does on its
-//! HTTP/1.1 path is done here the same way: hyper-util's pooled client, `TCP_NODELAY`, the connect and read
-//! timeouts of the SDK's settings, and the same classification of failures, so that the
-//! SDK's retry strategy retries a timeout, a refused or reset connection, or a response cut
-//! short, and nothing else. Not done: HTTP proxies (`HTTPS_PROXY`); a function reaches
+//! HTTP/1.1 path is done here the same way: hyper-util's pooled client, `TCP_NODELAY`,
+//! the connect and read timeouts of the SDK's settings, and the same classification of
+//! failures, so that the SDK's retry strategy retries a timeout, a refused or reset
+//! connection, or a response cut short, and nothing else. Not done: HTTP proxies (`HTTPS_PROXY`); a function reaches
 //! AWS through its VPC's endpoints or a NAT gateway, not a proxy.
 
 use std::error::Error as StdError;
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -41,30 +41,31 @@ type Timeouts = (Option<Duration>, Option<Duration>);
 pub struct Https {
     /// `None`: rustls on ring with the platform's roots, read when the first pool is built
     /// (from `SSL_CERT_FILE` when set). `Some`: exactly this TLS configuration.
-    tls: Option<Arc<ClientConfig>>,
+    tls: Option<ClientConfig>,
     pools: Mutex<Vec<(Timeouts, SharedHttpConnector)>>,
 }
 
 impl Https {
     /// The client every function's SDK configuration uses.
     pub fn shared() -> SharedHttpClient {
-        SharedHttpClient::new(Self {
-            tls: None,
-            pools: Mutex::default(),
-        })
+        Self::over(None)
     }
 
     /// A client that trusts what `tls` trusts, and nothing of the platform's.
     pub fn with_tls(tls: ClientConfig) -> SharedHttpClient {
+        Self::over(Some(tls))
+    }
+
+    fn over(tls: Option<ClientConfig>) -> SharedHttpClient {
         SharedHttpClient::new(Self {
-            tls: Some(Arc::new(tls)),
+            tls,
             pools: Mutex::default(),
         })
     }
 
     fn pool(&self, (connect, read): Timeouts) -> SharedHttpConnector {
         let tls = match &self.tls {
-            Some(tls) => Ok(HttpsConnectorBuilder::new().with_tls_config(ClientConfig::clone(tls))),
+            Some(tls) => Ok(HttpsConnectorBuilder::new().with_tls_config(tls.clone())),
             None => HttpsConnectorBuilder::new()
                 .with_provider_and_native_roots(rustls::crypto::ring::default_provider()),
         };
