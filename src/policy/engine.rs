@@ -43,11 +43,11 @@ pub struct Rule {
     pub field: Option<String>,
     /// The variables (facts) its condition reads, e.g. `recipient`, `params`.
     pub inputs: Vec<String>,
-    pub(crate) program: Arc<cel::Program>,
+    pub(crate) program: Arc<IdedExpr>,
     /// `detail`: an expression evaluated when the rule fires, whose value
     /// (a string or a list of them) is added to the message, e.g. the
     /// nicknames of the campaigns a date overlaps.
-    pub(crate) detail: Option<Arc<cel::Program>>,
+    pub(crate) detail: Option<Arc<IdedExpr>>,
 }
 
 impl Rule {
@@ -134,7 +134,7 @@ impl BaseContext {
             },
         )?;
         let params: Arc<dyn Val> = Arc::from(params);
-        let optimized = |p: &cel::Program| Arc::new(optimize(p.expression(), values));
+        let optimized = |p: &IdedExpr| Arc::new(optimize(p, values));
         let exprs: Vec<Evaluated> = rules
             .iter()
             .map(|r| (optimized(&r.program), r.detail.as_deref().map(optimized)))

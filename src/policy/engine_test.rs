@@ -62,12 +62,12 @@ fn interpreted(
         .rules()
         .iter()
         .map(|rule| {
-            let outcome = match rule.program.execute(&context) {
+            let outcome = match cel::Value::resolve(&rule.program, &context) {
                 Ok(cel::Value::Bool(false)) => Outcome::Quiet,
                 Ok(cel::Value::Bool(true)) => {
                     let message = version.render_message(rule);
                     Outcome::Fired(match &rule.detail {
-                        Some(detail) => with_detail(message, detail.execute(&context)),
+                        Some(detail) => with_detail(message, cel::Value::resolve(detail, &context)),
                         None => message,
                     })
                 }

@@ -44,9 +44,9 @@ pub(crate) struct Compiled {
     pub patterns: Patterns,
 }
 
-pub(crate) fn compiled(env: &cel::Env, source: &str) -> Compiled {
-    let program = env.compile(source).unwrap();
-    let slow = optimize(program.expression(), &params());
+pub(crate) fn compiled(source: &str) -> Compiled {
+    let program = crate::policy::parse::parse(source).unwrap();
+    let slow = optimize(&program, &params());
     let mut reads = Vec::new();
     let fast = fast_tree(&slow, &mut reads);
     ReadPath::collect(&slow, &mut reads);
@@ -74,7 +74,7 @@ fn both(source: &str, facts: &Facts) -> (Result<cel::Value, String>, Result<cel:
         names,
         params_val,
         patterns,
-    } = compiled(&env, source);
+    } = compiled(source);
     let mut context = cel::Context::with_env(env);
     crate::policy::regex::register(&mut context, Arc::new(patterns)).unwrap();
     register(&mut context).unwrap();
@@ -157,12 +157,12 @@ fn fast_trees_succeed_where_the_optimized_ones_do_with_the_same_value() {
 
 #[test]
 fn paths_null_tests_and_comparisons_are_rewritten_bound_variables_are_not() {
-    let env = cel_env().unwrap();
-    let program = env
-        .compile("campaign.logo != null && o.x < 1 && [1].exists(o, o.y == null)")
-        .unwrap();
+    let program = crate::policy::parse::parse(
+        "campaign.logo != null && o.x < 1 && [1].exists(o, o.y == null)",
+    )
+    .unwrap();
     let mut reads = Vec::new();
-    let fast = format!("{:?}", fast_tree(program.expression(), &mut reads));
+    let fast = format!("{:?}", fast_tree(&program, &mut reads));
     let names: Vec<&str> = reads.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["campaign.logo!=null", "o.x"]);
     assert!(fast.contains("\"!<\""), "{fast}");

@@ -5,12 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use cel::IdedExpr;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::engine::{Declared, PolicyVersion, Rule, Severity};
 use super::error::PolicyError;
 use super::facts::{FactValue, parse_instant};
+use super::parse::{ParseFailure, parse};
 
 /// The top of a policy file, without its rules.
 #[derive(Debug, Deserialize)]
@@ -56,8 +58,8 @@ pub struct Source<'a> {
     pub text: &'a str,
 }
 
-/// Parses and validates one policy version file, compiling every condition
-/// with `env`.
+/// Parses and validates one policy version file and every condition in it,
+/// for evaluation in `env`.
 ///
 /// # Errors
 /// The first problem found, naming the file and, when it is in a rule, the rule.
@@ -188,14 +190,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         if rule.condition.trim().is_empty() {
             return Err(PolicyError::schema(file, Some(id), "empty condition"));
         }
-        let program = env
-            .compile(&rule.condition)
-            .map_err(|source| PolicyError::Compile {
-                file: file.to_owned(),
-                rule: id.to_owned(),
-                reason: one_line(&source.to_string()),
-                source,
-            })?;
+        let program = compile(file, id, &rule.condition)?;
         let mut inputs: Vec<String> = program
             .references()
             .variables()
@@ -205,12 +200,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         let detail = match &rule.detail {
             None => None,
             Some(expr) => {
-                let detail = env.compile(expr).map_err(|source| PolicyError::Compile {
-                    file: file.to_owned(),
-                    rule: format!("{id} (detail)"),
-                    reason: one_line(&source.to_string()),
-                    source,
-                })?;
+                let detail = compile(file, &format!("{id} (detail)"), expr)?;
                 for v in detail.references().variables() {
                     if !inputs.iter().any(|i| i == v) {
                         inputs.push(v.to_owned());
@@ -249,6 +239,23 @@ fn offset_instant(dt: &toml::value::Datetime) -> Option<DateTime<Utc>> {
         return None;
     }
     parse_instant(&dt.to_string())
+}
+
+/// `text`, a rule's condition or detail, parsed.
+fn compile(file: &str, rule: &str, text: &str) -> Result<IdedExpr, PolicyError> {
+    parse(text).map_err(|failure| match failure {
+        ParseFailure::Syntax(source) => PolicyError::Compile {
+            file: file.to_owned(),
+            rule: rule.to_owned(),
+            reason: one_line(&source.to_string()),
+            source,
+        },
+        ParseFailure::Macro(name) => PolicyError::schema(
+            file,
+            Some(rule),
+            format!("condition calls the {name} macro, which engage's CEL parser does not expand"),
+        ),
+    })
 }
 
 fn one_line(text: &str) -> String {

@@ -23,6 +23,7 @@ mod fast_tree;
 mod file;
 mod name;
 mod optimize;
+mod parse;
 mod paths;
 mod regex;
 mod skeleton;

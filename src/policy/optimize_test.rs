@@ -28,8 +28,8 @@ fn both(source: &str) -> (Result<cel::Value, String>, Result<cel::Value, String>
     let s = FactValue::String("B0X".to_owned());
     let items = FactValue::list(["B01", "zz"]);
     let env = cel_env().unwrap();
-    let program = env.compile(source).unwrap();
-    let optimized = optimize(program.expression(), &params());
+    let program = crate::policy::parse::parse(source).unwrap();
+    let optimized = optimize(&program, &params());
     let params_val: Arc<dyn cel::common::value::Val> = Arc::from(
         Box::<dyn cel::common::value::Val>::try_from(FactValue::Map(params()).to_cel()).unwrap(),
     );
@@ -45,7 +45,7 @@ fn both(source: &str) -> (Result<cel::Value, String>, Result<cel::Value, String>
     context.add_variable_as_val("items", to_val(&items));
     let text = |r: cel::ResolveResult| r.map_err(|e| e.to_string());
     (
-        text(program.execute(&context)),
+        text(cel::Value::resolve(&program, &context)),
         text(cel::Value::resolve(&optimized, &context)),
     )
 }
@@ -84,9 +84,8 @@ fn rewritten_conditions_give_the_programs_results() {
 
 #[test]
 fn not_becomes_a_conditional_and_params_literals() {
-    let env = cel_env().unwrap();
-    let program = env.compile("!(x > params.limit)").unwrap();
-    let Expr::Call(call) = optimize(program.expression(), &params()).expr else {
+    let program = crate::policy::parse::parse("!(x > params.limit)").unwrap();
+    let Expr::Call(call) = optimize(&program, &params()).expr else {
         panic!("not a call");
     };
     assert_eq!(call.func_name, operators::CONDITIONAL);

@@ -4,9 +4,9 @@ use super::*;
 
 /// The names and paths the CEL expression `source` reads.
 pub(crate) fn names(source: &str) -> Names {
-    let program = cel::Env::stdlib().compile(source).unwrap();
+    let program = crate::policy::parse::parse(source).unwrap();
     let mut paths = Vec::new();
-    ReadPath::collect(program.expression(), &mut paths);
+    ReadPath::collect(&program, &mut paths);
     Names::new(paths)
 }
 

@@ -35,15 +35,7 @@ fn fired(set: &PolicySet, facts: &Facts) -> Vec<(String, bool)> {
 
 #[test]
 fn literal_and_param_patterns_are_collected_at_load_and_compiled_on_first_use() {
-    let program = |source: &str| {
-        Arc::new(
-            cel::Env::stdlib()
-                .compile(source)
-                .unwrap()
-                .expression()
-                .clone(),
-        )
-    };
+    let program = |source: &str| Arc::new(crate::policy::parse::parse(source).unwrap());
     let params: Arc<dyn Val> = Arc::from(
         Box::<dyn Val>::try_from(
             crate::policy::FactValue::map()

@@ -35,7 +35,7 @@ fn the_skeleton_gives_the_interpreters_value_or_nothing() {
             names,
             params_val,
             mut patterns,
-        } = compiled(&env, source);
+        } = compiled(source);
         let mut planner = Planner {
             names: &names,
             params: &params(),
