@@ -13,6 +13,7 @@ use super::engine::{Declared, PolicyVersion, Rule, Severity};
 use super::error::PolicyError;
 use super::facts::{FactValue, parse_instant};
 use super::parse::{ParseFailure, parse};
+use super::zones::missing_zone;
 
 /// The top of a policy file, without its rules.
 #[derive(Debug, Deserialize)]
@@ -190,7 +191,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         if rule.condition.trim().is_empty() {
             return Err(PolicyError::schema(file, Some(id), "empty condition"));
         }
-        let program = compile(file, id, &rule.condition)?;
+        let program = compile(file, id, &rule.condition, &params)?;
         let mut inputs: Vec<String> = program
             .references()
             .variables()
@@ -200,7 +201,7 @@ pub fn parse_version(src: &Source<'_>, env: &Arc<cel::Env>) -> Result<PolicyVers
         let detail = match &rule.detail {
             None => None,
             Some(expr) => {
-                let detail = compile(file, &format!("{id} (detail)"), expr)?;
+                let detail = compile(file, &format!("{id} (detail)"), expr, &params)?;
                 for v in detail.references().variables() {
                     if !inputs.iter().any(|i| i == v) {
                         inputs.push(v.to_owned());
@@ -241,9 +242,15 @@ fn offset_instant(dt: &toml::value::Datetime) -> Option<DateTime<Utc>> {
     parse_instant(&dt.to_string())
 }
 
-/// `text`, a rule's condition or detail, parsed.
-fn compile(file: &str, rule: &str, text: &str) -> Result<IdedExpr, PolicyError> {
-    parse(text).map_err(|failure| match failure {
+/// `text`, a rule's condition or detail, parsed; every time zone it spells
+/// must be one this build carries (see `zones.rs`).
+fn compile(
+    file: &str,
+    rule: &str,
+    text: &str,
+    params: &BTreeMap<String, FactValue>,
+) -> Result<IdedExpr, PolicyError> {
+    let expr = parse(text).map_err(|failure| match failure {
         ParseFailure::Syntax(source) => PolicyError::Compile {
             file: file.to_owned(),
             rule: rule.to_owned(),
@@ -255,7 +262,18 @@ fn compile(file: &str, rule: &str, text: &str) -> Result<IdedExpr, PolicyError> 
             Some(rule),
             format!("condition calls the {name} macro, which engage's CEL parser does not expand"),
         ),
-    })
+    })?;
+    match missing_zone(&expr, params) {
+        Some(zone) => Err(PolicyError::schema(
+            file,
+            Some(rule),
+            format!(
+                "time zone {zone:?} is not one this build carries \
+                 (CHRONO_TZ_TIMEZONE_FILTER in .cargo/config.toml)"
+            ),
+        )),
+        None => Ok(expr),
+    }
 }
 
 fn one_line(text: &str) -> String {

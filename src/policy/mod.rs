@@ -27,6 +27,7 @@ mod parse;
 mod paths;
 mod regex;
 mod skeleton;
+mod zones;
 
 pub use check::{CheckLine, CheckReport, VersionCheck, check_dir, check_dir_with};
 pub use decision::{Decision, Violation};
