@@ -45,6 +45,10 @@ async fn invoke(store: &Arc<dyn Store>, event: Value) -> (u16, Value) {
         .unwrap();
     let response = serde_json::to_value(response).unwrap();
     let status = u16::try_from(response["statusCode"].as_u64().unwrap()).unwrap();
+    assert_eq!(
+        response["isBase64Encoded"], false,
+        "a problem or a campaign is text"
+    );
     let body = response["body"]
         .as_str()
         .map_or(Value::Null, |b| serde_json::from_str(b).unwrap());
@@ -109,5 +113,84 @@ async fn the_authorizer_claims_decide_what_a_lambda_request_may_read() {
         } else {
             assert_eq!(body["status"], expected, "{case}: a problem: {body}");
         }
+    }
+}
+
+#[test]
+fn an_answer_reaches_api_gateway_as_text_when_its_headers_say_text_and_bytes_otherwise() {
+    use lambda_http::Body;
+    use lambda_http::http::HeaderMap;
+    use lambda_http::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
+
+    let headers = |pairs: &[(&str, &str)]| {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                lambda_http::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        map
+    };
+    let ct = CONTENT_TYPE.as_str();
+    let text = |s: &str| Body::Text(s.to_owned());
+    let cases: [(&str, HeaderMap, &[u8], Body); 9] = [
+        (
+            "JSON",
+            headers(&[(ct, "application/json")]),
+            b"{\"a\":1}",
+            text("{\"a\":1}"),
+        ),
+        (
+            "a problem",
+            headers(&[(ct, "application/problem+json")]),
+            b"{}",
+            text("{}"),
+        ),
+        (
+            "HTML, its charset",
+            headers(&[(ct, "text/html; charset=utf-8")]),
+            "é".as_bytes(),
+            text("é"),
+        ),
+        ("no content type", headers(&[]), b"plain", text("plain")),
+        ("empty", headers(&[(ct, "application/json")]), b"", text("")),
+        (
+            "an image",
+            headers(&[(ct, "image/png")]),
+            b"\x89PNG",
+            Body::Binary(b"\x89PNG".to_vec()),
+        ),
+        (
+            "compressed JSON",
+            headers(&[
+                (ct, "application/json"),
+                (CONTENT_ENCODING.as_str(), "gzip"),
+            ]),
+            b"\x1f\x8b",
+            Body::Binary(b"\x1f\x8b".to_vec()),
+        ),
+        (
+            "text the route marks as text",
+            headers(&[
+                (ct, "application/x-ndjson"),
+                ("x-lambda-http-content-encoding", "text"),
+            ]),
+            b"{}\n",
+            text("{}\n"),
+        ),
+        (
+            "text that is not UTF-8 stays as it is",
+            headers(&[(ct, "text/plain; charset=latin1")]),
+            b"caf\xe9",
+            Body::Binary(b"caf\xe9".to_vec()),
+        ),
+    ];
+    for (case, headers, bytes, expected) in cases {
+        assert_eq!(
+            lambda::lambda_body(&headers, bytes.to_vec()),
+            expected,
+            "{case}"
+        );
     }
 }
