@@ -4,8 +4,8 @@
 //! about 0.37 MB of code in every function that evaluates a policy, a tenth
 //! of a Lambda package, to parse a few dozen conditions at cold start. `cel`
 //! also ships a hand-written Pratt parser (feature `parser_pratt`) that builds
-//! the same tree: `parse_test.rs` holds it to the ANTLR parser on every
-//! condition of every bundled policy and every case below, ids aside.
+//! the same tree: `parse_test.rs` holds it to the ANTLR parser, node ids
+//! aside, on every condition of every bundled policy and on CEL's syntax.
 //!
 //! The Pratt parser expands only CEL's standard macros (`has`, `all`,
 //! `exists`, `exists_one`, `map`, `filter`). The one macro engage's
