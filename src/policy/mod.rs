@@ -14,6 +14,7 @@
 mod bindings;
 pub mod bundled;
 mod calendar;
+mod calls;
 pub mod check;
 mod decision;
 mod engine;

@@ -20,12 +20,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, OnceLock, RwLock};
 
-use cel::common::ast::{EntryExpr, Expr};
 use cel::common::types::{CelBool, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{ExecutionError, FunctionContext, IdedExpr};
 use regex::Regex;
 
+use super::calls::{Spelled, each_call, spelled};
 use super::fast_tree::Function;
 
 /// A pattern of a policy version, compiled when first used.
@@ -149,67 +149,32 @@ impl Patterns {
 
 /// Calls `found` with the pattern argument of every `matches` call in `expr`.
 fn walk<'e>(expr: &'e IdedExpr, found: &mut impl FnMut(&'e IdedExpr)) {
-    match &expr.expr {
-        Expr::Call(call) => {
-            let pattern = match (&call.target, call.args.as_slice()) {
-                (Some(_), [pattern]) | (None, [_, pattern]) => Some(pattern),
-                _ => None,
-            };
-            if (call.func_name == "matches" || call.func_name == FAST_NAME)
-                && let Some(pattern) = pattern
-            {
-                found(pattern);
-            }
-            if let Some(target) = &call.target {
-                walk(target, found);
-            }
-            for arg in &call.args {
-                walk(arg, found);
-            }
+    each_call(expr, &mut |call| {
+        let pattern = match (&call.target, call.args.as_slice()) {
+            (Some(_), [pattern]) | (None, [_, pattern]) => Some(pattern),
+            _ => None,
+        };
+        if (call.func_name == "matches" || call.func_name == FAST_NAME)
+            && let Some(pattern) = pattern
+        {
+            found(pattern);
         }
-        Expr::Comprehension(c) => {
-            for e in crate::policy::paths::comprehension_parts(c) {
-                walk(e, found);
-            }
-        }
-        Expr::List(list) => list.elements.iter().for_each(|e| walk(e, found)),
-        Expr::Map(map) => map.entries.iter().for_each(|e| walk_entry(&e.expr, found)),
-        Expr::Struct(s) => s.entries.iter().for_each(|e| walk_entry(&e.expr, found)),
-        Expr::Select(select) => walk(&select.operand, found),
-        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
-    }
-}
-
-fn walk_entry<'e>(entry: &'e EntryExpr, found: &mut impl FnMut(&'e IdedExpr)) {
-    match entry {
-        EntryExpr::StructField(field) => walk(&field.value, found),
-        EntryExpr::MapEntry(entry) => {
-            walk(&entry.key, found);
-            walk(&entry.value, found);
-        }
-    }
+    });
 }
 
 /// The text of a pattern known at load: a string literal, borrowed from the
 /// syntax tree, or `params.NAME`, borrowed from the bound params, the very
 /// text a call receives.
 fn pattern_text<'a>(pattern: &'a IdedExpr, params: &'a dyn Val) -> Option<&'a str> {
-    match &pattern.expr {
-        Expr::Literal(literal) => match literal.to_val() {
-            CowVal::Borrowed(val) => val.downcast_ref::<CelString>().map(CelString::inner),
-            CowVal::Owned(_) => None,
-        },
-        Expr::Select(select) if !select.test => {
-            if !matches!(&select.operand.expr, Expr::Ident(name) if name == "params") {
-                return None;
-            }
-            let field = CelString::from(select.field.as_str());
+    match spelled(pattern)? {
+        Spelled::Literal(text) => Some(text),
+        Spelled::Param(name) => {
+            let field = CelString::from(name);
             match params.as_indexer()?.get(&field).ok()? {
                 CowVal::Borrowed(val) => val.downcast_ref::<CelString>().map(CelString::inner),
                 CowVal::Owned(_) => None,
             }
         }
-        _ => None,
     }
 }
 

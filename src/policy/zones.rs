@@ -12,11 +12,10 @@
 use std::collections::BTreeMap;
 
 use cel::IdedExpr;
-use cel::common::ast::{EntryExpr, Expr, LiteralValue};
 use chrono_tz::Tz;
 
+use super::calls::{Spelled, each_call, spelled};
 use super::facts::FactValue;
-use super::paths::comprehension_parts;
 
 /// The functions whose argument at that position is a time zone: engage's
 /// `localDate(timestamp, zone)` and CEL's timestamp accessors
@@ -42,66 +41,23 @@ pub(crate) fn missing_zone(
     params: &BTreeMap<String, FactValue>,
 ) -> Option<String> {
     let mut named = Vec::new();
-    zones_named(expr, params, &mut named);
-    named.into_iter().find(|z| z.parse::<Tz>().is_err())
-}
-
-fn zones_named(expr: &IdedExpr, params: &BTreeMap<String, FactValue>, out: &mut Vec<String>) {
-    match &expr.expr {
-        Expr::Call(call) => {
-            let zone_at = ZONE_ARGUMENTS
-                .iter()
-                .find(|(name, _)| *name == call.func_name)
-                .map(|(_, at)| *at);
-            if let Some(zone) = zone_at.and_then(|at| call.args.get(at)) {
-                out.extend(spelled(zone, params));
-            }
-            for e in call.target.iter().map(|t| &**t).chain(&call.args) {
-                zones_named(e, params, out);
-            }
-        }
-        Expr::Comprehension(c) => {
-            for e in comprehension_parts(c) {
-                zones_named(e, params, out);
-            }
-        }
-        Expr::List(list) => list
-            .elements
+    each_call(expr, &mut |call| {
+        let zone = ZONE_ARGUMENTS
             .iter()
-            .for_each(|e| zones_named(e, params, out)),
-        Expr::Map(map) => map.entries.iter().for_each(|e| entry(&e.expr, params, out)),
-        Expr::Struct(s) => s.entries.iter().for_each(|e| entry(&e.expr, params, out)),
-        Expr::Select(select) => zones_named(&select.operand, params, out),
-        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
-    }
-}
-
-fn entry(entry: &EntryExpr, params: &BTreeMap<String, FactValue>, out: &mut Vec<String>) {
-    match entry {
-        EntryExpr::StructField(field) => zones_named(&field.value, params, out),
-        EntryExpr::MapEntry(e) => {
-            zones_named(&e.key, params, out);
-            zones_named(&e.value, params, out);
-        }
-    }
-}
-
-/// The zone an argument spells: a string literal, or `params.<name>` naming
-/// a string param. Anything else (a fact such as `zone`) is known only when
-/// evaluated.
-fn spelled(arg: &IdedExpr, params: &BTreeMap<String, FactValue>) -> Option<String> {
-    match &arg.expr {
-        Expr::Literal(LiteralValue::String(s)) => Some(s.inner().to_owned()),
-        Expr::Select(select) if !select.test => {
-            match (&select.operand.expr, params.get(&select.field)) {
-                (Expr::Ident(root), Some(FactValue::String(s))) if root == "params" => {
-                    Some(s.clone())
-                }
+            .find(|(name, _)| *name == call.func_name)
+            .and_then(|(_, at)| call.args.get(*at));
+        named.extend(zone.and_then(spelled).and_then(|zone| match zone {
+            Spelled::Literal(text) => Some(text),
+            Spelled::Param(name) => match params.get(name) {
+                Some(FactValue::String(text)) => Some(text.as_str()),
                 _ => None,
-            }
-        }
-        _ => None,
-    }
+            },
+        }));
+    });
+    named
+        .into_iter()
+        .find(|z| z.parse::<Tz>().is_err())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
