@@ -21,6 +21,10 @@ trap cleanup EXIT INT TERM
 # The development signing key, the same for `engage token` and `engage serve`.
 unset ENGAGE_TOKEN_SECRET
 "$engage" event --data "$work/data" --now "$now" tests/fixtures/sample-events.ndjson >/dev/null
+# The background job opens its own redirections, maybe after the first read below: the
+# file exists before it starts, so that read finds it empty rather than missing (under
+# `set -e`, a missing file ended the caller).
+: >"$work/serve.out"
 "$engage" serve --addr 127.0.0.1:0 --data "$work/data" --outbox "$work/outbox" \
   --now "$now" --tick 86400 >"$work/serve.out" 2>"$work/serve.log" &
 server_pid=$!
